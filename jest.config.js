@@ -1,0 +1,21 @@
+/** Two suites: `unit` (real sockets on loopback, no Docker; fast) and
+ * `containers` (the real compose lab; run by `npm run test:containers`). */
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: { warnOnly: false } }];
+module.exports = {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/test/unit'],
+      testMatch: ['**/*.test.ts'],
+      transform: { '^.+\\.ts$': tsJest },
+    },
+    {
+      displayName: 'containers',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/test/containers'],
+      testMatch: ['**/*.test.ts'],
+      transform: { '^.+\\.ts$': tsJest },
+    },
+  ],
+};
