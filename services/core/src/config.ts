@@ -1,0 +1,282 @@
+/**
+ * The lab definition: one YAML file (lab-scenarios/lab.yaml) describing the
+ * domains, accounts, aliases, DNS records, limits and queue timings.
+ *
+ * `loadLabConfig` parses it, checks it against the schema and cross-checks
+ * it (unique names and ports, aliases that point somewhere), and reports
+ * every problem at once with its file, line and column. Nothing starts on an
+ * invalid definition. Only `main.ts` files and the CLI read files or the
+ * environment; everything else receives the typed `LabConfig`.
+ */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { z } from 'zod';
+import { parseDuration } from './duration';
+import { isPasswordHash } from './password';
+
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const LOCAL_PART = /^[a-z0-9][a-z0-9._+-]{0,63}$/;
+
+const duration = z
+  .string()
+  .refine((s) => parseDuration(s) !== null, { message: 'is not a duration (use e.g. 500ms, 30s, 15m, 4h, 5d)' })
+  .transform((s) => parseDuration(s) as number);
+
+const port = z.number().int().min(1).max(65535);
+const ipv4 = z.string().refine((s) => isIP(s) === 4, { message: 'is not an IPv4 address' });
+const hostname = z
+  .string()
+  .transform((s) => s.toLowerCase())
+  .refine((s) => HOSTNAME.test(s), { message: 'is not a valid host name' });
+
+const profileSchema = z
+  .object({
+    /** How long to wait between delivery attempts of a deferred message. */
+    retryInterval: duration,
+    /** After this long in the queue the sender gets a delay notice (RFC 3464). */
+    warnAfter: duration,
+    /** After this long the message is returned to the sender. */
+    returnAfter: duration,
+    /** TCP connect timeout for outbound SMTP. @default 5s */
+    connectTimeout: duration.default(5000),
+    /** Timeout for each outbound SMTP reply. @default 30s */
+    commandTimeout: duration.default(30_000),
+  })
+  .strict();
+
+const accountSchema = z
+  .object({
+    user: z.string().transform((s) => s.toLowerCase()).refine((s) => LOCAL_PART.test(s), { message: 'is not a valid user name' }),
+    name: z.string().min(1).optional(),
+    /** scrypt hash, made with `npx mail-lab hash-password`. */
+    passwordHash: z.string().refine(isPasswordHash, { message: 'is not a scrypt hash (make one with `npx mail-lab hash-password`)' }).optional(),
+    /** Plain password: allowed for quick experiments, reported as a warning. */
+    password: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((a) => (a.password === undefined) !== (a.passwordHash === undefined), {
+    message: 'needs exactly one of passwordHash or password',
+  });
+
+const recordSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('A'), name: z.string(), value: ipv4 }).strict(),
+  z.object({ type: z.literal('TXT'), name: z.string(), value: z.string() }).strict(),
+  z.object({ type: z.literal('CNAME'), name: z.string(), value: hostname }).strict(),
+]);
+
+const portsSchema = z
+  .object({ smtp: port, submission: port, pop3: port, imap: port, admin: port })
+  .strict();
+
+const domainSchema = z
+  .object({
+    name: hostname,
+    /** Host name of the mail server; A and PTR records are made for it. */
+    mailHost: hostname,
+    /** The mail server's address on the lab backbone (Docker mode). */
+    address: ipv4,
+    /** Host ports (Docker publishes to them; `up --local` listens on them). */
+    ports: portsSchema,
+    /** MX records; by default the mail host with preference 10. */
+    mx: z.array(z.object({ host: hostname, preference: z.number().int().min(0).max(65535) }).strict()).optional(),
+    records: z.array(recordSchema).default([]),
+    accounts: z.array(accountSchema).min(1),
+    /** alias -> local users or full addresses (EXPN shows the expansion). */
+    aliases: z.record(z.string(), z.array(z.string()).min(1)).default({}),
+  })
+  .strict();
+
+const labSchema = z
+  .object({
+    version: z.literal(1),
+    /** Which entry of `profiles` the queue uses. */
+    profile: z.string().default('classroom'),
+    profiles: z.record(z.string(), profileSchema),
+    limits: z
+      .object({
+        maxMessageSize: z.number().int().min(1024).default(10 * 1024 * 1024),
+        maxRecipients: z.number().int().min(1).default(100),
+        maxHops: z.number().int().min(2).max(100).default(30),
+        maxLineLength: z.number().int().min(512).default(4096),
+        imapMaxLiteral: z.number().int().min(1024).default(20 * 1024 * 1024),
+        sessionIdle: duration.default(600_000),
+      })
+      .strict()
+      .default({ maxMessageSize: 10 * 1024 * 1024, maxRecipients: 100, maxHops: 30, maxLineLength: 4096, imapMaxLiteral: 20 * 1024 * 1024, sessionIdle: 600_000 }),
+    smtp: z
+      .object({
+        /** Answer VRFY (252 when false). */
+        vrfy: z.boolean().default(true),
+        /** Answer EXPN (252 when false). */
+        expn: z.boolean().default(true),
+      })
+      .strict()
+      .default({ vrfy: true, expn: true }),
+    dns: z
+      .object({
+        address: ipv4,
+        hostPort: port,
+        ttl: z.number().int().min(0).default(60),
+      })
+      .strict(),
+    domains: z.array(domainSchema).min(1),
+  })
+  .strict();
+
+type RawLab = z.infer<typeof labSchema>;
+export type LabProfile = z.infer<typeof profileSchema>;
+export type DomainConfig = z.infer<typeof domainSchema> & { mx: { host: string; preference: number }[] };
+export type AccountConfig = z.infer<typeof accountSchema>;
+export type LabConfig = Omit<RawLab, 'domains'> & {
+  domains: DomainConfig[];
+  /** The profile named by `profile`, resolved. */
+  timing: LabProfile;
+  /** Where the definition came from, for messages. */
+  source: string;
+};
+
+export interface ConfigProblem {
+  file: string;
+  line: number;
+  column: number;
+  /** Dotted path inside the document, e.g. `domains[0].accounts[2].user`. */
+  path: string;
+  message: string;
+  severity: 'error' | 'warning';
+}
+
+export class LabConfigError extends Error {
+  constructor(readonly problems: ConfigProblem[]) {
+    super(problems.filter((p) => p.severity === 'error').map(formatProblem).join('\n'));
+    this.name = 'LabConfigError';
+  }
+}
+
+export function formatProblem(p: ConfigProblem): string {
+  return `${p.file}:${p.line}:${p.column}: ${p.severity}: ${p.path ? p.path + ': ' : ''}${p.message}`;
+}
+
+function pathText(path: readonly PropertyKey[]): string {
+  return path
+    .map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`))
+    .join('');
+}
+
+/** Line and column of the YAML node at `path`, or of its nearest existing parent. */
+function locate(doc: Document, lines: LineCounter, path: readonly PropertyKey[]): { line: number; column: number } {
+  for (let n = path.length; n >= 0; n--) {
+    const node = doc.getIn(path.slice(0, n) as unknown[], true);
+    if (isNode(node) && node.range) {
+      const pos = lines.linePos(node.range[0]);
+      return { line: pos.line, column: pos.col };
+    }
+  }
+  return { line: 1, column: 1 };
+}
+
+/** Parses and validates lab definition text. Throws LabConfigError listing every problem. */
+export function parseLabConfig(text: string, file = 'lab.yaml'): { config: LabConfig; warnings: ConfigProblem[] } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const problems: ConfigProblem[] = [];
+  for (const e of doc.errors) {
+    const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
+    problems.push({ file, line: pos.line, column: pos.col, path: '', message: e.message.split('\n')[0], severity: 'error' });
+  }
+  if (problems.length) throw new LabConfigError(problems);
+
+  const add = (path: readonly PropertyKey[], message: string, severity: 'error' | 'warning' = 'error') =>
+    problems.push({ file, ...locate(doc, lines, path), path: pathText(path), message, severity });
+
+  const parsed = labSchema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const where = pathText(issue.path);
+      const message = issue.message.startsWith('is ') || issue.message.startsWith('needs ') ? issue.message : issue.message.charAt(0).toLowerCase() + issue.message.slice(1);
+      add(issue.path, where ? message : message);
+    }
+    throw new LabConfigError(problems);
+  }
+  const raw = parsed.data;
+
+  // Cross-checks that a schema cannot express.
+  if (!raw.profiles[raw.profile]) {
+    add(['profile'], `names profile "${raw.profile}", but profiles has only: ${Object.keys(raw.profiles).join(', ')}`);
+  }
+  for (const [name, p] of Object.entries(raw.profiles)) {
+    if (p.warnAfter >= p.returnAfter) add(['profiles', name, 'warnAfter'], 'must be shorter than returnAfter');
+    if (p.retryInterval > p.returnAfter) add(['profiles', name, 'retryInterval'], 'must not be longer than returnAfter');
+  }
+  const seenNames = new Map<string, number>();
+  const seenPorts = new Map<number, string>([[raw.dns.hostPort, 'dns.hostPort']]);
+  const seenAddresses = new Map<string, string>([[raw.dns.address, 'dns.address']]);
+  raw.domains.forEach((d, i) => {
+    if (seenNames.has(d.name)) add(['domains', i, 'name'], `domain ${d.name} is defined twice (also domains[${seenNames.get(d.name)}])`);
+    seenNames.set(d.name, i);
+    if (!d.mailHost.endsWith('.' + d.name)) add(['domains', i, 'mailHost'], `must be a name inside ${d.name}, e.g. mail.${d.name}`);
+    const prev = seenAddresses.get(d.address);
+    if (prev) add(['domains', i, 'address'], `${d.address} is already used by ${prev}`);
+    seenAddresses.set(d.address, `domains[${i}]`);
+    for (const [key, value] of Object.entries(d.ports)) {
+      const other = seenPorts.get(value);
+      if (other) add(['domains', i, 'ports', key], `port ${value} is already used by ${other}`);
+      seenPorts.set(value, `domains[${i}].ports.${key}`);
+    }
+    const users = new Set<string>();
+    d.accounts.forEach((a, j) => {
+      if (users.has(a.user)) add(['domains', i, 'accounts', j, 'user'], `account ${a.user}@${d.name} is defined twice`);
+      users.add(a.user);
+      if (a.password !== undefined) {
+        add(['domains', i, 'accounts', j, 'password'], 'plain-text password: store a hash instead (`npx mail-lab hash-password`)', 'warning');
+      }
+    });
+    for (const [alias, targets] of Object.entries(d.aliases)) {
+      if (!LOCAL_PART.test(alias)) add(['domains', i, 'aliases', alias], `alias name "${alias}" is not a valid user name`);
+      if (users.has(alias)) add(['domains', i, 'aliases', alias], `alias ${alias} has the same name as an account`);
+      targets.forEach((t, k) => {
+        const target = t.toLowerCase();
+        if (target.includes('@')) {
+          const [local, host] = target.split('@');
+          if (!LOCAL_PART.test(local) || !HOSTNAME.test(host ?? '')) add(['domains', i, 'aliases', alias, k], `"${t}" is not a valid address`);
+        } else if (!users.has(target)) {
+          add(['domains', i, 'aliases', alias, k], `"${t}" is not an account of ${d.name}`);
+        }
+      });
+    }
+  });
+  if (problems.some((p) => p.severity === 'error')) throw new LabConfigError(problems);
+
+  const domains: DomainConfig[] = raw.domains.map((d) => ({
+    ...d,
+    mx: d.mx && d.mx.length ? d.mx : [{ host: d.mailHost, preference: 10 }],
+    aliases: Object.fromEntries(Object.entries(d.aliases).map(([k, v]) => [k, v.map((t) => t.toLowerCase())])),
+  }));
+  const config: LabConfig = { ...raw, domains, timing: raw.profiles[raw.profile], source: file };
+  return { config, warnings: problems };
+}
+
+/** Reads and validates a lab definition file. */
+export function loadLabConfig(file: string): { config: LabConfig; warnings: ConfigProblem[] } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new LabConfigError([
+      { file, line: 1, column: 1, path: '', message: `cannot read the lab definition: ${(e as Error).message}`, severity: 'error' },
+    ]);
+  }
+  return parseLabConfig(text, file);
+}
+
+/** The domain a host name or address belongs to, if any. */
+export function findDomain(config: LabConfig, name: string): DomainConfig | undefined {
+  const lower = name.toLowerCase();
+  return config.domains.find((d) => d.name === lower || lower.endsWith('.' + d.name));
+}
+
+export function requireDomain(config: LabConfig, name: string): DomainConfig {
+  const d = config.domains.find((x) => x.name === name.toLowerCase());
+  if (!d) throw new Error(`unknown domain "${name}"; the lab has: ${config.domains.map((x) => x.name).join(', ')}`);
+  return d;
+}

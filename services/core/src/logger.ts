@@ -1,0 +1,68 @@
+/**
+ * Logging for the lab. Lines are plain text by default because the class
+ * reads them (`docker logs mail-lab-dadali`): `time level component message
+ * key=value…`. `MAIL_LAB_LOG_FORMAT=json` (read in main.ts) switches to one
+ * JSON object per line for machines. Wire transcripts use the same logger
+ * with `C:` / `S:` prefixes.
+ */
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  /** A logger whose lines carry `component` (e.g. `smtp`, `queue`) and extra fields. */
+  child(component: string, fields?: LogFields): Logger;
+}
+
+export interface LoggerOptions {
+  format?: 'text' | 'json';
+  level?: LogLevel;
+  write?: (line: string) => void;
+  now?: () => Date;
+}
+
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+function renderValue(value: unknown): string {
+  if (value instanceof Error) return JSON.stringify(value.message);
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return typeof value === 'string' && /^[^\s"=]+$/.test(text) ? text : JSON.stringify(value);
+}
+
+export function createLogger(options: LoggerOptions = {}, component = 'lab', base: LogFields = {}): Logger {
+  const format = options.format ?? 'text';
+  const min = ORDER[options.level ?? 'info'];
+  const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
+  const now = options.now ?? (() => new Date());
+  const emit = (level: LogLevel, message: string, fields?: LogFields) => {
+    if (ORDER[level] < min) return;
+    const all = { ...base, ...fields };
+    if (format === 'json') {
+      write(JSON.stringify({ time: now().toISOString(), level, component, msg: message, ...all }));
+      return;
+    }
+    const extra = Object.entries(all)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}=${renderValue(v)}`)
+      .join(' ');
+    write(`${now().toISOString()} ${level.padEnd(5)} ${component} ${message}${extra ? ' ' + extra : ''}`);
+  };
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+    child: (c, f) => createLogger(options, c, { ...base, ...f }),
+  };
+}
+
+/** A logger that keeps lines in memory, for tests and for the admin transcript view. */
+export function memoryLogger(level: LogLevel = 'debug'): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const logger = createLogger({ level, write: (l) => lines.push(l) });
+  return Object.assign(logger, { lines });
+}
