@@ -1,0 +1,164 @@
+/**
+ * Loads one folder: recovers an interrupted append, splits the mbox file,
+ * and lines its messages up with the IMAP sidecar (UIDVALIDITY, UIDNEXT,
+ * UIDs, flags). Messages are matched to sidecar records by a hash of their
+ * stored bytes, in order, so state survives POP3 deletions and
+ * expunges; when a hand edit breaks the order (a message inserted in the
+ * middle), RFC 3501 2.3.1.1 requires a new UIDVALIDITY and the folder is
+ * renumbered, keeping flags.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import type { MessageInfo } from './types';
+import { parseSeparatorDate, splitMbox, wireSize } from './mbox-format';
+
+export interface Entry {
+  info: MessageInfo;
+  start: number;
+  bodyStart: number;
+  bodyEnd: number;
+  end: number;
+  key: string;
+}
+
+export interface FileStamp {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+export interface FolderState {
+  uidValidity: number;
+  uidNext: number;
+  entries: Entry[];
+  stamp: FileStamp;
+}
+
+interface SidecarRecord {
+  uid: number;
+  key: string;
+  flags: string[];
+  date: number;
+}
+
+interface Sidecar {
+  uidValidity: number;
+  uidNext: number;
+  messages: SidecarRecord[];
+}
+
+export const hashBody = (body: Buffer) => createHash('sha1').update(body).digest('base64').slice(0, 20);
+
+export function makeInfo(uidValidity: number, uid: number, flags: readonly string[], internalDate: Date, size: number): MessageInfo {
+  return Object.freeze({
+    uid,
+    flags: Object.freeze([...new Set(flags)].sort()),
+    internalDate,
+    size,
+    uniqueId: `${uidValidity}.${uid}`,
+  });
+}
+
+export async function stampOf(path: string): Promise<FileStamp> {
+  const st = await fs.stat(path);
+  return { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
+}
+
+export const sameStamp = (a: FileStamp, b: FileStamp) => a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
+
+/** Undo an append that was cut short by a crash: the journal holds the size before it. */
+export async function recoverJournal(mboxPath: string, journalPath: string): Promise<boolean> {
+  let text: string;
+  try {
+    text = await fs.readFile(journalPath, 'utf8');
+  } catch {
+    return false;
+  }
+  const size = Number.parseInt(text, 10);
+  if (Number.isFinite(size) && size >= 0) {
+    const st = await fs.stat(mboxPath).catch(() => null);
+    if (st && st.size > size) await fs.truncate(mboxPath, size);
+  }
+  await fs.unlink(journalPath).catch(() => undefined);
+  return true;
+}
+
+async function readSidecar(path: string): Promise<Sidecar | null> {
+  try {
+    const data = JSON.parse(await fs.readFile(path, 'utf8')) as Sidecar;
+    if (typeof data.uidValidity === 'number' && typeof data.uidNext === 'number' && Array.isArray(data.messages)) return data;
+  } catch {
+    // Missing or unreadable: rebuilt from the mbox.
+  }
+  return null;
+}
+
+export async function writeSidecar(path: string, state: FolderState, entriesKeys = true): Promise<void> {
+  const sidecar: Sidecar = {
+    uidValidity: state.uidValidity,
+    uidNext: state.uidNext,
+    messages: state.entries.map((e) => ({
+      uid: e.info.uid,
+      key: entriesKeys ? e.key : '',
+      flags: [...e.info.flags],
+      date: e.info.internalDate.getTime(),
+    })),
+  };
+  const tmp = `${path}.tmp-${process.pid}`;
+  await fs.writeFile(tmp, JSON.stringify(sidecar));
+  await fs.rename(tmp, path);
+}
+
+/** Reads the folder from disk and reconciles it with the sidecar. */
+export async function loadFolder(mboxPath: string, sidecarPath: string, newUidValidity: () => number): Promise<{ state: FolderState; renumbered: boolean }> {
+  const file = await fs.readFile(mboxPath);
+  const stamp = await stampOf(mboxPath);
+  const raw = splitMbox(file);
+  const sidecar = await readSidecar(sidecarPath);
+  const byKey = new Map<string, SidecarRecord[]>();
+  for (const rec of sidecar?.messages ?? []) {
+    const list = byKey.get(rec.key) ?? [];
+    list.push(rec);
+    byKey.set(rec.key, list);
+  }
+  let lastUid = 0;
+  let inOrder = true;
+  let seenNew = false;
+  const matched = raw.map((r) => {
+    const body = file.subarray(r.bodyStart, r.bodyEnd);
+    const key = hashBody(body);
+    const candidates = byKey.get(key);
+    let rec: SidecarRecord | undefined;
+    if (candidates) {
+      const i = candidates.findIndex((c) => c.uid > lastUid);
+      if (i >= 0) rec = candidates.splice(i, 1)[0];
+    }
+    if (rec) {
+      if (seenNew) inOrder = false;
+      lastUid = rec.uid;
+    } else {
+      seenNew = true;
+    }
+    return { r, key, size: wireSize(body), rec };
+  });
+  let uidValidity = sidecar?.uidValidity ?? newUidValidity();
+  let uidNext = Math.max(sidecar?.uidNext ?? 1, lastUid + 1);
+  const renumber = !inOrder;
+  if (renumber) {
+    uidValidity = Math.max(newUidValidity(), uidValidity + 1);
+    uidNext = 1;
+  }
+  const entries: Entry[] = matched.map(({ r, key, size, rec }) => {
+    const uid = renumber || !rec ? uidNext++ : rec.uid;
+    const date = rec ? new Date(rec.date) : (parseSeparatorDate(r.separator) ?? new Date(stamp.mtimeMs));
+    return {
+      info: makeInfo(uidValidity, uid, rec?.flags ?? [], date, size),
+      start: r.start,
+      bodyStart: r.bodyStart,
+      bodyEnd: r.bodyEnd,
+      end: r.end,
+      key,
+    };
+  });
+  return { state: { uidValidity, uidNext, entries, stamp }, renumbered: renumber && sidecar !== null };
+}

@@ -1,0 +1,465 @@
+/**
+ * The mailbox store: every folder is an mbox text file, all protocols of a
+ * domain go through this one object (see types.ts for the contract).
+ *
+ * Safety on disk:
+ * - append: the size before the append goes to a journal file (fsynced),
+ *   then the message is appended and fsynced, then the journal is removed.
+ *   A crash in between leaves the journal, and the next load cuts the file
+ *   back, so a half-written message is never seen.
+ * - expunge / rename of INBOX: the file is rewritten to a temp file,
+ *   fsynced and renamed over the old one: before or after, never torn.
+ * - IMAP state lives in a JSON sidecar that can always be rebuilt from the
+ *   mbox file (folder-state.ts), so it is written lazily after appends and
+ *   flag changes, and at once after expunges.
+ * All operations of one user run one at a time (a per-user queue).
+ */
+import { EventEmitter } from 'node:events';
+import { promises as fs, constants as fsc } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { AppendOptions, FlagOperation, FolderChange, FolderChangeEvent, FolderSnapshot, MailStore, MessageInfo } from './types';
+import { StoreError } from './types';
+import { fromMboxBody, separatorLine, toMboxBody, wireSize } from './mbox-format';
+import { type Entry, type FolderState, hashBody, loadFolder, makeInfo, recoverJournal, sameStamp, stampOf, writeSidecar } from './folder-state';
+import { KeyedMutex } from './mutex';
+import { INBOX, decodeFolderName, folderPaths, normalizeFolder, userFoldersDir, userStateDir } from './paths';
+
+export interface MailStoreOptions {
+  dataDir: string;
+  /** The domain's local users; their INBOX and special-use folders are created. */
+  users: readonly string[];
+  /** Folders created for every account (RFC 6154 special use). @default ['Sent','Drafts','Trash'] */
+  specialFolders?: readonly string[];
+  /** Largest message accepted by append. */
+  maxMessageSize?: number;
+  now?: () => Date;
+  /** Delay before a lazily written sidecar is saved. @default 200 */
+  sidecarDelayMs?: number;
+}
+
+export interface MboxMailStore extends MailStore {
+  /** Creates missing mailbox files for every account. */
+  init(): Promise<void>;
+  /** Writes pending sidecars; call before exit. */
+  flush(): Promise<void>;
+  /** Path of a folder's mbox file (shown to students). */
+  mboxPath(user: string, folder: string): string;
+}
+
+const SPECIAL = ['Sent', 'Drafts', 'Trash'];
+
+async function fsyncPath(path: string): Promise<void> {
+  const fh = await fs.open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+function noSpace(e: unknown): never {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') throw new StoreError('NO_SPACE', 'no space left on the mail disk');
+  throw e;
+}
+
+export function createMailStore(options: MailStoreOptions): MboxMailStore {
+  const { dataDir } = options;
+  const users = new Set(options.users);
+  const special = options.specialFolders ?? SPECIAL;
+  const now = options.now ?? (() => new Date());
+  const events = new EventEmitter();
+  events.setMaxListeners(0);
+  const mutex = new KeyedMutex();
+  const folders = new Map<string, FolderState>();
+  const dirtySidecars = new Map<string, NodeJS.Timeout>();
+  const locks = new Map<string, string>();
+  let lastUidValidity = 0;
+  const newUidValidity = () => {
+    lastUidValidity = Math.max(lastUidValidity + 1, Math.floor(now().getTime() / 1000));
+    return lastUidValidity;
+  };
+  const cacheKey = (user: string, folder: string) => `${user}\0${normalizeFolder(folder)}`;
+
+  const checkUser = (user: string) => {
+    if (!users.has(user)) throw new StoreError('NO_SUCH_USER', `no such user: ${user}`);
+  };
+  const emit = (user: string, folder: string, change: FolderChange) => {
+    const event: FolderChangeEvent = { user, folder: normalizeFolder(folder), change };
+    events.emit('change', event);
+  };
+
+  const exists = async (path: string) => fs.access(path, fsc.F_OK).then(() => true, () => false);
+
+  async function saveSidecar(user: string, folder: string): Promise<void> {
+    const key = cacheKey(user, folder);
+    const t = dirtySidecars.get(key);
+    if (t) clearTimeout(t);
+    dirtySidecars.delete(key);
+    const state = folders.get(key);
+    if (state) await writeSidecar(folderPaths(dataDir, user, folder).state, state);
+  }
+  function saveSidecarLater(user: string, folder: string): void {
+    const key = cacheKey(user, folder);
+    if (dirtySidecars.has(key)) return;
+    dirtySidecars.set(
+      key,
+      setTimeout(() => void mutex.run(user, () => saveSidecar(user, folder)).catch(() => undefined), options.sidecarDelayMs ?? 200),
+    );
+  }
+
+  /** The folder's state, re-read when the file changed behind our back (a hand edit). */
+  async function state(user: string, folder: string): Promise<FolderState> {
+    checkUser(user);
+    const f = normalizeFolder(folder);
+    const paths = folderPaths(dataDir, user, f);
+    const key = cacheKey(user, f);
+    if (f === INBOX && !(await exists(paths.mbox))) await fs.writeFile(paths.mbox, '', { flag: 'a' });
+    if (!(await exists(paths.mbox))) {
+      folders.delete(key);
+      throw new StoreError('NO_SUCH_FOLDER', `no such folder: ${f}`);
+    }
+    const cached = folders.get(key);
+    if (cached && sameStamp(cached.stamp, await stampOf(paths.mbox))) return cached;
+    await recoverJournal(paths.mbox, paths.journal);
+    const { state: loaded } = await loadFolder(paths.mbox, paths.state, newUidValidity);
+    folders.set(key, loaded);
+    await writeSidecar(paths.state, loaded);
+    if (cached) {
+      if (cached.uidValidity !== loaded.uidValidity) emit(user, f, { kind: 'reset' });
+      else {
+        const now = new Set(loaded.entries.map((e) => e.info.uid));
+        const before = new Set(cached.entries.map((e) => e.info.uid));
+        const gone = [...before].filter((u) => !now.has(u));
+        const added = [...now].filter((u) => !before.has(u));
+        if (gone.length) emit(user, f, { kind: 'expunge', uids: gone });
+        if (added.length) emit(user, f, { kind: 'append', uids: added });
+      }
+    }
+    return loaded;
+  }
+
+  const findEntry = (st: FolderState, uid: number): Entry | undefined => {
+    let lo = 0;
+    let hi = st.entries.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const u = st.entries[mid].info.uid;
+      if (u === uid) return st.entries[mid];
+      if (u < uid) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  };
+
+  /** Appends several messages in one write (one journal, one fsync). */
+  async function appendMany(user: string, folder: string, items: { wire: Buffer; options?: AppendOptions }[]): Promise<MessageInfo[]> {
+    const st = await state(user, folder);
+    const paths = folderPaths(dataDir, user, folder);
+    const chunks: Buffer[] = [];
+    // Messages in an mbox file start after an empty line: repair a file a hand edit left without one.
+    if (st.stamp.size > 0) {
+      const tail = await readTail(paths.mbox, st.stamp.size);
+      const pad = tail.endsWith('\n\n') ? '' : tail.endsWith('\n') ? '\n' : '\n\n';
+      if (pad) chunks.push(Buffer.from(pad));
+    }
+    let offset = st.stamp.size + (chunks[0]?.length ?? 0);
+    const added: Entry[] = [];
+    let uidNext = st.uidNext;
+    for (const { wire, options: o } of items) {
+      if (options.maxMessageSize && wire.length > options.maxMessageSize) throw new StoreError('TOO_BIG', `message of ${wire.length} octets is over the limit of ${options.maxMessageSize}`);
+      const date = o?.internalDate ?? now();
+      const sep = Buffer.from(separatorLine(o?.envelopeFrom, date), 'latin1');
+      const body = toMboxBody(wire);
+      const start = offset;
+      const bodyStart = start + sep.length;
+      const bodyEnd = bodyStart + body.length;
+      chunks.push(sep, body, Buffer.from('\n'));
+      offset = bodyEnd + 1;
+      added.push({ info: makeInfo(st.uidValidity, uidNext++, o?.flags ?? [], date, wireSize(body)), start, bodyStart, bodyEnd, end: offset, key: hashBody(body) });
+    }
+    const data = Buffer.concat(chunks);
+    try {
+      await fs.writeFile(paths.journal, String(st.stamp.size));
+      await fsyncPath(paths.journal);
+      const fh = await fs.open(paths.mbox, 'a');
+      try {
+        await fh.write(data);
+        await fh.sync();
+      } catch (e) {
+        await fh.truncate(st.stamp.size).catch(() => undefined);
+        throw e;
+      } finally {
+        await fh.close();
+      }
+      await fs.unlink(paths.journal);
+    } catch (e) {
+      await fs.unlink(paths.journal).catch(() => undefined);
+      noSpace(e);
+    }
+    st.entries.push(...added);
+    st.uidNext = uidNext;
+    st.stamp = await stampOf(paths.mbox);
+    saveSidecarLater(user, folder);
+    emit(user, folder, { kind: 'append', uids: added.map((e) => e.info.uid) });
+    return added.map((e) => e.info);
+  }
+
+  async function rewrite(user: string, folder: string, st: FolderState, keep: Entry[]): Promise<void> {
+    const paths = folderPaths(dataDir, user, folder);
+    const file = await fs.readFile(paths.mbox);
+    const parts: Buffer[] = [];
+    const entries: Entry[] = [];
+    let offset = 0;
+    for (const e of keep) {
+      const chunk = file.subarray(e.start, e.end);
+      parts.push(chunk);
+      const shift = offset - e.start;
+      entries.push({ ...e, start: e.start + shift, bodyStart: e.bodyStart + shift, bodyEnd: e.bodyEnd + shift, end: e.end + shift });
+      offset += chunk.length;
+    }
+    const tmp = `${paths.mbox}.tmp-${process.pid}`;
+    try {
+      const fh = await fs.open(tmp, 'w', 0o600);
+      try {
+        await fh.write(Buffer.concat(parts));
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await fs.rename(tmp, paths.mbox);
+      await fsyncPath(dirname(paths.mbox));
+    } catch (e) {
+      await fs.unlink(tmp).catch(() => undefined);
+      noSpace(e);
+    }
+    st.entries = entries;
+    st.stamp = await stampOf(paths.mbox);
+    await saveSidecar(user, folder);
+  }
+
+  async function listFoldersUnlocked(user: string): Promise<string[]> {
+    checkUser(user);
+    const files = await fs.readdir(userFoldersDir(dataDir, user)).catch(() => [] as string[]);
+    const names = files.filter((f) => !f.includes('.tmp-')).map(decodeFolderName).sort();
+    return [INBOX, ...names];
+  }
+
+  const validName = (name: string) => {
+    const f = normalizeFolder(name);
+    if (!f || f.startsWith('/') || f.endsWith('/') || f.includes('//') || f.length > 200) {
+      throw new StoreError('INVALID_FOLDER_NAME', `invalid folder name: "${name}"`);
+    }
+    return f;
+  };
+
+  async function moveFolderFiles(user: string, from: string, to: string): Promise<void> {
+    const a = folderPaths(dataDir, user, from);
+    const b = folderPaths(dataDir, user, to);
+    await saveSidecar(user, from);
+    await fs.rename(a.mbox, b.mbox);
+    await fs.rename(a.state, b.state).catch(() => undefined);
+    await fsyncPath(dirname(b.mbox));
+    folders.delete(cacheKey(user, from));
+    emit(user, from, { kind: 'deleted' });
+  }
+
+  const store: MboxMailStore = {
+    async init() {
+      for (const user of users) {
+        await fs.mkdir(join(dataDir, 'mail'), { recursive: true });
+        await fs.mkdir(userFoldersDir(dataDir, user), { recursive: true });
+        await fs.mkdir(userStateDir(dataDir, user), { recursive: true });
+        await fs.writeFile(folderPaths(dataDir, user, INBOX).mbox, '', { flag: 'a' });
+        for (const name of special) await fs.writeFile(folderPaths(dataDir, user, name).mbox, '', { flag: 'a' });
+      }
+    },
+    async flush() {
+      for (const key of [...dirtySidecars.keys()]) {
+        const [user, folder] = key.split('\0');
+        await mutex.run(user, () => saveSidecar(user, folder));
+      }
+    },
+    mboxPath: (user, folder) => folderPaths(dataDir, user, folder).mbox,
+    hasUser: (user) => users.has(user),
+    listFolders: (user) => mutex.run(user, () => listFoldersUnlocked(user)),
+    createFolder: (user, folder) =>
+      mutex.run(user, async () => {
+        checkUser(user);
+        const f = validName(folder);
+        if (f === INBOX) throw new StoreError('FOLDER_EXISTS', 'INBOX always exists');
+        try {
+          await fs.writeFile(folderPaths(dataDir, user, f).mbox, '', { flag: 'wx' });
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new StoreError('FOLDER_EXISTS', `folder ${f} already exists`);
+          noSpace(e);
+        }
+      }),
+    deleteFolder: (user, folder) =>
+      mutex.run(user, async () => {
+        checkUser(user);
+        const f = normalizeFolder(folder);
+        if (f === INBOX) throw new StoreError('CANNOT_DELETE_INBOX', 'INBOX cannot be deleted');
+        const paths = folderPaths(dataDir, user, f);
+        try {
+          await fs.unlink(paths.mbox);
+        } catch {
+          throw new StoreError('NO_SUCH_FOLDER', `no such folder: ${f}`);
+        }
+        await fs.unlink(paths.state).catch(() => undefined);
+        folders.delete(cacheKey(user, f));
+        emit(user, f, { kind: 'deleted' });
+      }),
+    renameFolder: (user, fromName, toName) =>
+      mutex.run(user, async () => {
+        checkUser(user);
+        const from = normalizeFolder(fromName);
+        const to = validName(toName);
+        if (to === INBOX) throw new StoreError('FOLDER_EXISTS', 'INBOX always exists');
+        const all = await listFoldersUnlocked(user);
+        if (!all.includes(from)) throw new StoreError('NO_SUCH_FOLDER', `no such folder: ${from}`);
+        if (all.includes(to)) throw new StoreError('FOLDER_EXISTS', `folder ${to} already exists`);
+        if (from === INBOX) {
+          // RFC 3501 6.3.5: renaming INBOX moves its messages to the new folder; INBOX stays, empty.
+          const st = await state(user, INBOX);
+          await fs.writeFile(folderPaths(dataDir, user, to).mbox, '', { flag: 'wx' });
+          const items = await Promise.all(st.entries.map(async (e) => ({ wire: await readEntry(user, INBOX, e), options: { flags: e.info.flags, internalDate: e.info.internalDate } })));
+          if (items.length) await appendMany(user, to, items);
+          const uids = st.entries.map((e) => e.info.uid);
+          await rewrite(user, INBOX, st, []);
+          if (uids.length) emit(user, INBOX, { kind: 'expunge', uids });
+          return;
+        }
+        // Inferior names move with their parent (RFC 3501 6.3.5).
+        for (const name of all.filter((n) => n === from || n.startsWith(from + '/'))) {
+          await moveFolderFiles(user, name, to + name.slice(from.length));
+        }
+      }),
+    snapshot: (user, folder) =>
+      mutex.run(user, async () => {
+        const st = await state(user, folder);
+        const snap: FolderSnapshot = {
+          user,
+          folder: normalizeFolder(folder),
+          uidValidity: st.uidValidity,
+          uidNext: st.uidNext,
+          messages: st.entries.map((e) => e.info),
+        };
+        return snap;
+      }),
+    read: (user, folder, uid) =>
+      mutex.run(user, async () => {
+        const st = await state(user, folder);
+        const e = findEntry(st, uid);
+        return e ? readEntry(user, folder, e) : null;
+      }),
+    append: (user, folder, message, o) => mutex.run(user, async () => (await appendMany(user, folder, [{ wire: message, options: o }]))[0]),
+    setFlags: (user, folder, uids, op: FlagOperation, flags) =>
+      mutex.run(user, async () => {
+        const st = await state(user, folder);
+        const changed: MessageInfo[] = [];
+        const wanted = new Set(uids);
+        st.entries.forEach((e) => {
+          if (!wanted.has(e.info.uid)) return;
+          const current = new Set(e.info.flags);
+          const next = op === 'set' ? new Set(flags) : current;
+          if (op === 'add') flags.forEach((f) => next.add(f));
+          if (op === 'remove') flags.forEach((f) => next.delete(f));
+          e.info = makeInfo(st.uidValidity, e.info.uid, [...next], e.info.internalDate, e.info.size);
+          changed.push(e.info);
+        });
+        if (changed.length) {
+          saveSidecarLater(user, folder);
+          emit(user, folder, { kind: 'flags', uids: changed.map((i) => i.uid) });
+        }
+        return changed;
+      }),
+    expunge: (user, folder, uids) =>
+      mutex.run(user, async () => {
+        const st = await state(user, folder);
+        const gone = new Set(uids);
+        const removed = st.entries.filter((e) => gone.has(e.info.uid)).map((e) => e.info.uid);
+        if (!removed.length) return [];
+        await rewrite(user, folder, st, st.entries.filter((e) => !gone.has(e.info.uid)));
+        emit(user, folder, { kind: 'expunge', uids: removed });
+        return removed;
+      }),
+    copy: (user, from, uids, to) =>
+      mutex.run(user, async () => {
+        const src = await state(user, from);
+        const target = await state(user, to);
+        const items = [];
+        for (const uid of uids) {
+          const e = findEntry(src, uid);
+          if (e) items.push({ wire: await readEntry(user, from, e), options: { flags: e.info.flags, internalDate: e.info.internalDate } });
+        }
+        const infos = items.length ? await appendMany(user, to, items) : [];
+        return { uidValidity: target.uidValidity, uids: infos.map((i) => i.uid) };
+      }),
+    lockMaildrop(user, holder) {
+      checkUser(user);
+      const current = locks.get(user);
+      if (current !== undefined) throw new StoreError('LOCKED', `maildrop of ${user} is locked by ${current}`);
+      locks.set(user, holder);
+      let released = false;
+      return () => {
+        if (!released && locks.get(user) === holder) locks.delete(user);
+        released = true;
+      };
+    },
+    onChange(listener) {
+      events.on('change', listener);
+      return () => events.off('change', listener);
+    },
+    subscriptions: (user) =>
+      mutex.run(user, async () => {
+        checkUser(user);
+        try {
+          return JSON.parse(await fs.readFile(join(userStateDir(dataDir, user), 'subscriptions.json'), 'utf8')) as string[];
+        } catch {
+          return [INBOX, ...special];
+        }
+      }),
+    setSubscribed: (user, folder, subscribed) =>
+      mutex.run(user, async () => {
+        checkUser(user);
+        const path = join(userStateDir(dataDir, user), 'subscriptions.json');
+        let list: string[];
+        try {
+          list = JSON.parse(await fs.readFile(path, 'utf8')) as string[];
+        } catch {
+          list = [INBOX, ...special];
+        }
+        const f = normalizeFolder(folder);
+        const set = new Set(list);
+        if (subscribed) set.add(f);
+        else set.delete(f);
+        await fs.writeFile(path + '.tmp', JSON.stringify([...set].sort()));
+        await fs.rename(path + '.tmp', path);
+      }),
+  };
+
+  async function readTail(path: string, size: number): Promise<string> {
+    const fh = await fs.open(path, 'r');
+    try {
+      const buf = Buffer.alloc(Math.min(2, size));
+      await fh.read(buf, 0, buf.length, size - buf.length);
+      return buf.toString('latin1');
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async function readEntry(user: string, folder: string, e: Entry): Promise<Buffer> {
+    const fh = await fs.open(folderPaths(dataDir, user, folder).mbox, 'r');
+    try {
+      const buf = Buffer.alloc(e.bodyEnd - e.bodyStart);
+      await fh.read(buf, 0, buf.length, e.bodyStart);
+      return fromMboxBody(buf);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  return store;
+}
