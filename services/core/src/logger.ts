@@ -5,6 +5,7 @@
  * JSON object per line for machines. Wire transcripts use the same logger
  * with `C:` / `S:` prefixes.
  */
+import { formatWithOptions } from 'node:util';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
@@ -65,4 +66,25 @@ export function memoryLogger(level: LogLevel = 'debug'): Logger & { lines: strin
   const lines: string[] = [];
   const logger = createLogger({ level, write: (l) => lines.push(l) });
   return Object.assign(logger, { lines });
+}
+
+/**
+ * Adapts our logger to the bunyan-style interface that smtp-server and
+ * nodemailer's SMTP client call (`logger.info({ tnx }, format, ...args)`),
+ * so their wire traffic lands in our transcript as `C:` / `S:` lines.
+ */
+export function bunyanAdapter(log: Logger, level: LogLevel = 'debug') {
+  const write = (fallback: LogLevel) => (...args: unknown[]) => {
+    const hasMeta = typeof args[0] === 'object' && args[0] !== null && !(args[0] instanceof Error);
+    const meta = (hasMeta ? args[0] : {}) as { tnx?: string; cid?: string };
+    const rest = hasMeta ? args.slice(1) : args;
+    const text = rest.length ? formatWithOptions({ breakLength: Infinity }, ...(rest as [unknown, ...unknown[]])) : '';
+    const lvl = meta.tnx === 'client' || meta.tnx === 'server' || meta.tnx === 'command' || meta.tnx === 'send' ? level : fallback;
+    for (const line of text.split(/\r?\n/)) {
+      if (!line.trim()) continue;
+      const prefix = meta.tnx === 'client' ? 'C: ' : meta.tnx === 'server' ? 'S: ' : '';
+      log[lvl](prefix + line, meta.cid ? { cid: meta.cid } : undefined);
+    }
+  };
+  return { trace: write('debug'), debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error'), fatal: write('error') };
 }

@@ -1,0 +1,162 @@
+/**
+ * Remote delivery of one message to the recipients of one domain, the way
+ * RFC 5321 section 5.1 describes it: look up the domain's MX records in the
+ * lab DNS, try the hosts in preference order (the next one when a host
+ * cannot be reached or answers 4xx before the recipients), fall back to the
+ * domain's own A record when it has no MX (implicit MX), and give up at
+ * once on a null MX (RFC 7505) or a domain that does not exist. Each
+ * recipient ends delivered, deferred (try again later) or bounced (5xx).
+ */
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { bunyanAdapter, type Logger } from '../../../core/src/logger';
+import { statusFromReply } from './dsn';
+
+export interface LabResolver {
+  resolveMx(domain: string): Promise<{ exchange: string; priority: number }[]>;
+  resolve4(host: string): Promise<string[]>;
+  reverse(ip: string): Promise<string[]>;
+}
+
+export type Outcome = { address: string; result: 'delivered' | 'deferred' | 'bounced'; detail: string; status: string; remoteMta?: string };
+
+export interface RemoteDeliveryResult {
+  outcomes: Outcome[];
+  mx: { exchange: string; priority: number }[];
+  host?: string;
+}
+
+export interface RemoteDeliveryOptions {
+  domain: string;
+  from: string;
+  recipients: string[];
+  message: Buffer;
+  resolver: LabResolver;
+  /** Port of the SMTP server at this address (25 on the lab network; per domain in local mode). */
+  portFor: (exchange: string, ip: string) => number;
+  heloName: string;
+  connectTimeout: number;
+  commandTimeout: number;
+  logger: Logger;
+}
+
+class TemporaryError extends Error {}
+class PermanentError extends Error {
+  constructor(message: string, readonly status: string) {
+    super(message);
+  }
+}
+
+function dnsFailure(e: unknown, what: string): never {
+  const code = (e as NodeJS.ErrnoException).code ?? '';
+  if (code === 'ENOTFOUND') throw new PermanentError(`${what}: no such domain (NXDOMAIN)`, '5.1.2');
+  if (code === 'EREFUSED') throw new PermanentError(`${what}: the lab DNS refuses it (not a lab domain; nothing leaves the lab)`, '5.1.2');
+  throw new TemporaryError(`${what}: DNS lookup failed (${code || (e as Error).message})`);
+}
+
+/** MX hosts in the order to try them (RFC 5321 5.1). */
+export async function lookupMx(resolver: LabResolver, domain: string): Promise<{ exchange: string; priority: number }[]> {
+  let records: { exchange: string; priority: number }[];
+  try {
+    records = await resolver.resolveMx(domain);
+  } catch (e) {
+    // NOERROR without MX records: the domain itself is the implicit MX (RFC 5321 5.1).
+    if ((e as NodeJS.ErrnoException).code === 'ENODATA') return [{ exchange: domain, priority: 0 }];
+    dnsFailure(e, `MX lookup for ${domain}`);
+  }
+  if (records.length === 0) return [{ exchange: domain, priority: 0 }];
+  if (records.length === 1 && (records[0].exchange === '' || records[0].exchange === '.')) {
+    throw new PermanentError(`${domain} does not accept mail (null MX, RFC 7505)`, '5.1.10');
+  }
+  return [...records].sort((a, b) => a.priority - b.priority);
+}
+
+function send(conn: SMTPConnection, envelope: { from: string; to: string[] }, message: Buffer): Promise<SMTPConnection.SentMessageInfo> {
+  return new Promise((resolve, reject) => conn.send(envelope, message, (err, info) => (err ? reject(err) : resolve(info))));
+}
+
+type SmtpError = Error & { responseCode?: number; response?: string; recipient?: string; rejectedErrors?: SmtpError[]; code?: string };
+
+export async function deliverRemote(o: RemoteDeliveryOptions): Promise<RemoteDeliveryResult> {
+  const log = o.logger;
+  let mx: { exchange: string; priority: number }[] = [];
+  const all = (result: Outcome['result'], detail: string, status: string): Outcome[] =>
+    o.recipients.map((address) => ({ address, result, detail, status }));
+  try {
+    mx = await lookupMx(o.resolver, o.domain);
+  } catch (e) {
+    if (e instanceof PermanentError) return { outcomes: all('bounced', e.message, e.status), mx };
+    return { outcomes: all('deferred', (e as Error).message, '4.4.3'), mx };
+  }
+  log.info(`MX ${o.domain} -> ${mx.map((m) => `${m.priority} ${m.exchange}`).join(', ')}`);
+  let lastError = 'no MX host could be tried';
+  for (const { exchange } of mx) {
+    let ips: string[];
+    try {
+      ips = await o.resolver.resolve4(exchange);
+    } catch (e) {
+      lastError = `A lookup for ${exchange} failed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+      continue;
+    }
+    for (const ip of ips) {
+      const port = o.portFor(exchange, ip);
+      const host = `${exchange}[${ip}]:${port}`;
+      const conn = new SMTPConnection({
+        host: ip,
+        port,
+        name: o.heloName,
+        connectionTimeout: o.connectTimeout,
+        greetingTimeout: o.commandTimeout,
+        socketTimeout: o.commandTimeout,
+        ignoreTLS: true,
+        allowInternalNetworkInterfaces: true,
+        debug: true,
+        logger: bunyanAdapter(log.child('smtp-out', { host })),
+      } as SMTPConnection.Options);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          conn.once('error', reject);
+          conn.connect(() => resolve());
+        });
+        const info = await send(conn, { from: o.from, to: o.recipients }, o.message).catch((e: SmtpError) => {
+          // Every recipient refused: report each with its own reply.
+          if (e.rejectedErrors && e.rejectedErrors.length === o.recipients.length) return { accepted: [], rejected: o.recipients, rejectedErrors: e.rejectedErrors, response: '' };
+          throw e;
+        });
+        conn.quit();
+        const rejected = new Map<string, SmtpError>(((info.rejectedErrors ?? []) as SmtpError[]).map((r) => [String(r.recipient).toLowerCase(), r]));
+        const outcomes = o.recipients.map((address): Outcome => {
+          const r = rejected.get(address.toLowerCase());
+          if (!r) return { address, result: 'delivered', detail: `${host} said: ${String(info.response).trim()}`, status: '2.0.0', remoteMta: exchange };
+          const reply = String(r.response ?? r.message).trim();
+          const permanent = (r.responseCode ?? 450) >= 500;
+          return { address, result: permanent ? 'bounced' : 'deferred', detail: `${host} said: ${reply}`, status: statusFromReply(reply, permanent ? 5 : 4), remoteMta: exchange };
+        });
+        return { outcomes, mx, host };
+      } catch (e) {
+        conn.close();
+        const err = e as SmtpError;
+        const reply = err.response ? String(err.response).trim() : '';
+        if (reply && (err.responseCode ?? 0) >= 500) {
+          // A 5xx to MAIL FROM or DATA is the destination's final word for every recipient.
+          return { outcomes: all('bounced', `${host} said: ${reply}`, statusFromReply(reply, 5)).map((x) => ({ ...x, remoteMta: exchange })), mx, host };
+        }
+        lastError = reply ? `${host} said: ${reply}` : `${host}: ${describeConnectionError(err)}`;
+        log.warn(`delivery to ${host} failed, trying the next host if any`, { error: lastError });
+      }
+    }
+  }
+  return { outcomes: all('deferred', lastError, '4.4.1'), mx };
+}
+
+function describeConnectionError(err: SmtpError): string {
+  switch (err.code) {
+    case 'ETIMEDOUT':
+      return 'connection timed out (is the link between the domains broken?)';
+    case 'ECONNREFUSED':
+      return 'connection refused (is the receiving server running?)';
+    case 'ECONNECTION':
+      return `connection failed: ${err.message}`;
+    default:
+      return err.message;
+  }
+}

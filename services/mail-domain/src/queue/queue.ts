@@ -1,0 +1,372 @@
+/**
+ * The outbound queue and its delivery agent.
+ *
+ * Every accepted message goes through here, local or remote (as in
+ * Postfix): SMTP answers 250 only once `enqueue` has put the message
+ * durably in the spool. The agent then delivers local recipients into the
+ * mailbox store and remote ones over SMTP (outbound.ts), per recipient.
+ * Temporary failures are retried every `retryInterval`; after `warnAfter`
+ * the sender gets a delay notice, after `returnAfter` the message is
+ * returned; a 5xx bounces at once. Notices are RFC 3464 reports (dsn.ts)
+ * that go through this same queue.
+ *
+ * Events (`queued`, `deferred`, `delivered`, `bounced`, `warned`) let tests
+ * and scenarios wait for what happens instead of sleeping.
+ */
+import { EventEmitter } from 'node:events';
+import type { LabProfile } from '../../../core/src/config';
+import { formatDuration } from '../../../core/src/duration';
+import type { Logger } from '../../../core/src/logger';
+import type { MailStore } from '../store/types';
+import { isStoreError } from '../store/types';
+import { buildDsn, headerBlock, type DsnRecipient } from './dsn';
+import { deliverRemote, type LabResolver, type Outcome } from './outbound';
+import { Spool } from './spool';
+import type { AttemptRecord, QueueEntry, QueueListing, RecipientState } from './types';
+
+export interface QueueOptions {
+  /** This domain, e.g. `dadali.com`. */
+  domain: string;
+  /** This server's host name, e.g. `mail.dadali.com` (HELO name, DSN reporting MTA). */
+  hostname: string;
+  spoolDir: string;
+  store: MailStore;
+  timing: LabProfile;
+  resolver: LabResolver;
+  portFor: (exchange: string, ip: string) => number;
+  logger: Logger;
+  now?: () => Date;
+  /** Deliveries running at once. @default 8 */
+  concurrency?: number;
+}
+
+export interface EnqueueRequest {
+  from: string;
+  recipients: { address: string; local: boolean }[];
+  message: Buffer;
+  id?: string;
+}
+
+export class OutboundQueue extends EventEmitter {
+  private readonly entries = new Map<string, QueueEntry>();
+  private readonly running = new Set<string>();
+  private readonly blocked = new Map<string, string>();
+  private readonly spool: Spool;
+  private readonly now: () => Date;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(private readonly o: QueueOptions) {
+    super();
+    this.spool = new Spool(o.spoolDir);
+    this.now = o.now ?? (() => new Date());
+  }
+
+  /** Loads the spool after a restart; messages still owed are delivered again. */
+  async init(): Promise<void> {
+    for (const e of await this.spool.init()) {
+      for (const r of e.recipients) {
+        // A crash between the mailbox append and the spool update must not deliver twice.
+        if (r.status === 'pending' && r.local && (await this.alreadyInMailbox(e.id, r.address))) {
+          r.status = 'delivered';
+          r.doneAt = this.now().toISOString();
+          r.detail = 'found in the mailbox after a restart';
+        }
+      }
+      this.entries.set(e.id, e);
+      this.o.logger.info(`recovered ${e.id} from the spool`, { pending: e.recipients.filter((r) => r.status === 'pending').length });
+    }
+    this.schedule();
+  }
+
+  newId(): string {
+    return Spool.newId(this.now());
+  }
+
+  /** Stores a message durably; returns its queue id. Delivery starts at once. */
+  async enqueue(req: EnqueueRequest): Promise<string> {
+    const id = req.id ?? this.newId();
+    const now = this.now().toISOString();
+    const entry: QueueEntry = {
+      id,
+      from: req.from,
+      arrival: now,
+      size: req.message.length,
+      recipients: req.recipients.map((r) => ({ address: r.address.toLowerCase(), local: r.local, status: 'pending', attempts: 0, nextAttempt: now })),
+      warned: false,
+      held: false,
+      history: [],
+    };
+    await this.spool.add(entry, req.message);
+    this.entries.set(id, entry);
+    this.o.logger.info(`queued ${id}`, { from: req.from || '<>', to: entry.recipients.map((r) => r.address).join(','), size: entry.size });
+    this.emit('queued', entry);
+    void this.attempt(id);
+    return id;
+  }
+
+  list(): QueueListing[] {
+    const now = this.now().getTime();
+    return [...this.entries.values()].map((e) => {
+      const pending = e.recipients.filter((r) => r.status === 'pending');
+      const next = pending.map((r) => r.nextAttempt).filter(Boolean).sort()[0];
+      const last = [...e.history].reverse().find((h) => h.result !== 'delivered');
+      return {
+        id: e.id,
+        size: e.size,
+        arrival: e.arrival,
+        ageMs: now - Date.parse(e.arrival),
+        from: e.from,
+        recipients: e.recipients.map((r) => ({ address: r.address, status: r.status, attempts: r.attempts, lastError: r.lastError, nextAttempt: r.nextAttempt })),
+        attempts: Math.max(0, ...e.recipients.map((r) => r.attempts)),
+        lastError: last?.detail,
+        nextAttempt: next,
+        held: e.held,
+      };
+    });
+  }
+
+  get(id: string): QueueEntry | undefined {
+    return this.entries.get(id);
+  }
+
+  /** Retries now: every message, or one. Returns the ids that will be tried. */
+  flush(id?: string): string[] {
+    const ids = id ? (this.entries.has(id) ? [id] : []) : [...this.entries.keys()];
+    const now = this.now().toISOString();
+    for (const i of ids) for (const r of this.entries.get(i)!.recipients) if (r.status === 'pending') r.nextAttempt = now;
+    for (const i of ids) void this.attempt(i);
+    return ids;
+  }
+
+  /** No-Docker mode: the link to a domain is cut, so connections to it time out. */
+  block(domain: string, reason: string): void {
+    this.blocked.set(domain.toLowerCase(), reason);
+  }
+
+  unblock(domain: string): void {
+    this.blocked.delete(domain.toLowerCase());
+  }
+
+  blockedDomains(): string[] {
+    return [...this.blocked.keys()];
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    while (this.running.size) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    if (this.timer) clearTimeout(this.timer);
+    let next = Infinity;
+    for (const e of this.entries.values()) {
+      if (e.held) continue;
+      const arrival = Date.parse(e.arrival);
+      for (const r of e.recipients) if (r.status === 'pending' && r.nextAttempt) next = Math.min(next, Date.parse(r.nextAttempt));
+      if (e.recipients.some((r) => r.status === 'pending')) {
+        if (!e.warned && !e.from.length === false) next = Math.min(next, arrival + this.o.timing.warnAfter);
+        next = Math.min(next, arrival + this.o.timing.returnAfter);
+      }
+    }
+    if (next === Infinity) return;
+    const delay = Math.max(0, Math.min(next - this.now().getTime(), 2 ** 31 - 1));
+    this.timer = setTimeout(() => this.runDue(), delay);
+    this.timer.unref?.();
+  }
+
+  private runDue(): void {
+    const now = this.now().getTime();
+    for (const e of this.entries.values()) {
+      if (e.held || this.running.has(e.id)) continue;
+      const arrival = Date.parse(e.arrival);
+      const due =
+        e.recipients.some((r) => r.status === 'pending' && r.nextAttempt && Date.parse(r.nextAttempt) <= now) ||
+        (e.recipients.some((r) => r.status === 'pending') &&
+          ((!e.warned && e.from !== '' && now >= arrival + this.o.timing.warnAfter) || now >= arrival + this.o.timing.returnAfter));
+      if (due) void this.attempt(e.id);
+    }
+    this.schedule();
+  }
+
+  private async attempt(id: string): Promise<void> {
+    const entry = this.entries.get(id);
+    if (!entry || entry.held || this.running.has(id) || this.closed) return;
+    if (this.running.size >= (this.o.concurrency ?? 8)) {
+      setTimeout(() => void this.attempt(id), 50).unref?.();
+      return;
+    }
+    this.running.add(id);
+    try {
+      await this.deliver(entry);
+    } catch (e) {
+      this.o.logger.error(`delivery of ${id} failed unexpectedly`, { error: (e as Error).message });
+    } finally {
+      this.running.delete(id);
+      this.schedule();
+    }
+  }
+
+  private async deliver(entry: QueueEntry): Promise<void> {
+    const now = this.now();
+    const due = entry.recipients.filter((r) => r.status === 'pending' && (!r.nextAttempt || Date.parse(r.nextAttempt) <= now.getTime()));
+    const newlyBounced: DsnRecipient[] = [];
+    if (due.length) {
+      const message = await this.spool.read(entry.id);
+      const outcomes: Outcome[] = [];
+      const records: AttemptRecord[] = [];
+      for (const r of due.filter((x) => x.local)) {
+        const o = await this.deliverLocal(entry, r, message);
+        outcomes.push(o);
+        records.push({ time: now.toISOString(), recipients: [r.address], result: o.result, detail: o.detail });
+      }
+      const byDomain = new Map<string, RecipientState[]>();
+      for (const r of due.filter((x) => !x.local)) {
+        const d = r.address.slice(r.address.lastIndexOf('@') + 1);
+        byDomain.set(d, [...(byDomain.get(d) ?? []), r]);
+      }
+      for (const [domain, rcpts] of byDomain) {
+        const reason = this.blocked.get(domain);
+        if (reason) {
+          const detail = `connection to ${domain} timed out (${reason})`;
+          rcpts.forEach((r) => outcomes.push({ address: r.address, result: 'deferred', detail, status: '4.4.1' }));
+          records.push({ time: now.toISOString(), recipients: rcpts.map((r) => r.address), result: 'deferred', detail });
+          continue;
+        }
+        const result = await deliverRemote({
+          domain,
+          from: entry.from,
+          recipients: rcpts.map((r) => r.address),
+          message,
+          resolver: this.o.resolver,
+          portFor: this.o.portFor,
+          heloName: this.o.hostname,
+          connectTimeout: this.o.timing.connectTimeout,
+          commandTimeout: this.o.timing.commandTimeout,
+          logger: this.o.logger.child('outbound', { id: entry.id }),
+        });
+        outcomes.push(...result.outcomes);
+        for (const kind of ['delivered', 'deferred', 'bounced'] as const) {
+          const these = result.outcomes.filter((x) => x.result === kind);
+          if (these.length) records.push({ time: now.toISOString(), recipients: these.map((x) => x.address), result: kind, mx: result.mx, host: result.host, detail: these[0].detail });
+        }
+      }
+      entry.history.push(...records);
+      const next = new Date(now.getTime() + this.o.timing.retryInterval).toISOString();
+      for (const o of outcomes) {
+        const r = entry.recipients.find((x) => x.address === o.address)!;
+        r.attempts += 1;
+        r.detail = o.detail;
+        if (o.result === 'delivered') {
+          r.status = 'delivered';
+          r.doneAt = now.toISOString();
+          r.nextAttempt = undefined;
+          this.o.logger.info(`delivered ${entry.id} to ${r.address}`, { detail: o.detail });
+          this.emit('delivered', entry, r);
+        } else if (o.result === 'bounced') {
+          r.status = 'bounced';
+          r.doneAt = now.toISOString();
+          r.lastError = o.detail;
+          r.nextAttempt = undefined;
+          newlyBounced.push({ address: r.address, status: o.status, diagnostic: o.detail, remoteMta: o.remoteMta });
+          this.o.logger.warn(`bounced ${entry.id} for ${r.address}`, { detail: o.detail });
+          this.emit('bounced', entry, r);
+        } else {
+          r.lastError = o.detail;
+          r.nextAttempt = next;
+          this.o.logger.info(`deferred ${entry.id} for ${r.address}, next attempt in ${formatDuration(this.o.timing.retryInterval)}`, { detail: o.detail });
+          this.emit('deferred', entry, r);
+        }
+      }
+    }
+    await this.checkLifetime(entry, now, newlyBounced);
+    if (newlyBounced.length && entry.from !== '') await this.notify(entry, 'failure', newlyBounced);
+    if (entry.recipients.every((r) => r.status !== 'pending')) {
+      await this.spool.remove(entry.id);
+      this.entries.delete(entry.id);
+      this.emit('done', entry);
+    } else {
+      await this.spool.update(entry);
+    }
+  }
+
+  /** Delay warning after `warnAfter`, return to sender after `returnAfter`. */
+  private async checkLifetime(entry: QueueEntry, now: Date, newlyBounced: DsnRecipient[]): Promise<void> {
+    const age = now.getTime() - Date.parse(entry.arrival);
+    const pending = entry.recipients.filter((r) => r.status === 'pending');
+    if (!pending.length) return;
+    if (age >= this.o.timing.returnAfter) {
+      for (const r of pending) {
+        r.status = 'bounced';
+        r.doneAt = now.toISOString();
+        r.nextAttempt = undefined;
+        const diagnostic = `delivery time expired after ${formatDuration(age)}; last error: ${r.lastError ?? 'none'}`;
+        newlyBounced.push({ address: r.address, status: '4.4.7', diagnostic });
+        this.o.logger.warn(`returned ${entry.id} for ${r.address} to the sender`, { detail: diagnostic });
+        this.emit('bounced', entry, r);
+      }
+      return;
+    }
+    if (age >= this.o.timing.warnAfter && !entry.warned && entry.from !== '') {
+      entry.warned = true;
+      await this.notify(
+        entry,
+        'delay',
+        pending.map((r) => ({ address: r.address, status: '4.4.1', diagnostic: r.lastError ?? 'not delivered yet' })),
+      );
+      this.emit('warned', entry);
+    }
+  }
+
+  private async notify(entry: QueueEntry, kind: 'delay' | 'failure', recipients: DsnRecipient[]): Promise<void> {
+    const original = await this.spool.read(entry.id);
+    const now = this.now();
+    const id = this.newId();
+    const dsn = buildDsn({
+      kind,
+      reportingMta: this.o.hostname,
+      queueId: entry.id,
+      originalSender: entry.from,
+      arrival: new Date(entry.arrival),
+      now,
+      recipients,
+      willRetryUntil: new Date(Date.parse(entry.arrival) + this.o.timing.returnAfter),
+      originalHeaders: headerBlock(original),
+    });
+    const received = `Received: by ${this.o.hostname} (mail-lab queue) id ${id};\r\n\t${now.toUTCString().replace('GMT', '+0000')}\r\n`;
+    const local = entry.from.toLowerCase().endsWith('@' + this.o.domain);
+    this.o.logger.info(`${kind === 'delay' ? 'delay notice' : 'returned-mail notice'} for ${entry.id} to ${entry.from}`, { notice: id });
+    await this.enqueue({ id, from: '', recipients: [{ address: entry.from, local }], message: Buffer.concat([Buffer.from(received), dsn]) });
+  }
+
+  private async deliverLocal(entry: QueueEntry, r: RecipientState, message: Buffer): Promise<Outcome> {
+    const user = r.address.slice(0, r.address.lastIndexOf('@'));
+    // RFC 5321 4.4: the final delivery adds Return-Path; Delivered-To records the mailbox.
+    const headers = `Return-Path: <${entry.from}>\r\nDelivered-To: ${r.address}\r\n`;
+    try {
+      const info = await this.o.store.append(user, 'INBOX', Buffer.concat([Buffer.from(headers), message]), { envelopeFrom: entry.from || 'MAILER-DAEMON' });
+      return { address: r.address, result: 'delivered', detail: `delivered to mailbox ${user} (uid ${info.uid})`, status: '2.0.0' };
+    } catch (e) {
+      if (isStoreError(e, 'NO_SUCH_USER')) return { address: r.address, result: 'bounced', detail: `550 5.1.1 no mailbox here by that name`, status: '5.1.1' };
+      if (isStoreError(e, 'TOO_BIG')) return { address: r.address, result: 'bounced', detail: `552 5.2.2 ${(e as Error).message}`, status: '5.2.2' };
+      return { address: r.address, result: 'deferred', detail: `452 4.2.2 mailbox unavailable: ${(e as Error).message}`, status: '4.2.2' };
+    }
+  }
+
+  /** Was this queue id already appended to the recipient's mailbox? (Looks at the newest messages.) */
+  private async alreadyInMailbox(id: string, address: string): Promise<boolean> {
+    const user = address.slice(0, address.lastIndexOf('@'));
+    try {
+      const snap = await this.o.store.snapshot(user, 'INBOX');
+      for (const m of snap.messages.slice(-50)) {
+        const raw = await this.o.store.read(user, 'INBOX', m.uid);
+        if (raw && new RegExp(`^Received:[^]*?\\bid ${id}\\b`, 'mi').test(headerBlock(raw))) return true;
+      }
+    } catch {
+      return false;
+    }
+    return false;
+  }
+}

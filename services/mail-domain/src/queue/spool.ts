@@ -1,0 +1,85 @@
+/**
+ * The queue's durable spool: `<dataDir>/queue/<id>.eml` holds the message
+ * exactly as it will be delivered, `<id>.json` its envelope and per-recipient
+ * state. Both are written to a temp file, fsynced and renamed, and the
+ * directory is fsynced, before SMTP answers 250: an acknowledged message
+ * survives a crash or `docker kill`. An `.eml` without its `.json` is a
+ * message that was never acknowledged and is removed at start-up.
+ */
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { QueueEntry } from './types';
+
+export class Spool {
+  constructor(readonly dir: string) {}
+
+  async init(): Promise<QueueEntry[]> {
+    await fs.mkdir(this.dir, { recursive: true });
+    const files = await fs.readdir(this.dir);
+    const entries: QueueEntry[] = [];
+    for (const f of files) {
+      if (f.includes('.tmp')) {
+        await fs.unlink(join(this.dir, f)).catch(() => undefined);
+        continue;
+      }
+      if (!f.endsWith('.json')) continue;
+      try {
+        entries.push(JSON.parse(await fs.readFile(join(this.dir, f), 'utf8')) as QueueEntry);
+      } catch {
+        // A torn JSON file cannot exist (rename is atomic); skip anything foreign.
+      }
+    }
+    const ids = new Set(entries.map((e) => e.id));
+    for (const f of files) {
+      if (f.endsWith('.eml') && !ids.has(f.slice(0, -4))) await fs.unlink(join(this.dir, f)).catch(() => undefined);
+    }
+    return entries.sort((a, b) => a.arrival.localeCompare(b.arrival) || a.id.localeCompare(b.id));
+  }
+
+  /** A queue id: time-ordered, unique, short enough to read aloud in class. */
+  static newId(now: Date): string {
+    return now.getTime().toString(36).toUpperCase() + randomBytes(3).toString('hex').toUpperCase();
+  }
+
+  private async writeDurable(path: string, data: Buffer | string): Promise<void> {
+    const tmp = `${path}.tmp`;
+    const fh = await fs.open(tmp, 'w', 0o600);
+    try {
+      await fh.write(typeof data === 'string' ? Buffer.from(data) : data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fs.rename(tmp, path);
+  }
+
+  private async syncDir(): Promise<void> {
+    const fh = await fs.open(this.dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** Stores a new message durably. Resolves only when it is safe to answer 250. */
+  async add(entry: QueueEntry, message: Buffer): Promise<void> {
+    await this.writeDurable(join(this.dir, `${entry.id}.eml`), message);
+    await this.writeDurable(join(this.dir, `${entry.id}.json`), JSON.stringify(entry, null, 1));
+    await this.syncDir();
+  }
+
+  async update(entry: QueueEntry): Promise<void> {
+    await this.writeDurable(join(this.dir, `${entry.id}.json`), JSON.stringify(entry, null, 1));
+  }
+
+  read(id: string): Promise<Buffer> {
+    return fs.readFile(join(this.dir, `${id}.eml`));
+  }
+
+  async remove(id: string): Promise<void> {
+    await fs.unlink(join(this.dir, `${id}.json`)).catch(() => undefined);
+    await fs.unlink(join(this.dir, `${id}.eml`)).catch(() => undefined);
+  }
+}

@@ -1,0 +1,59 @@
+/** What the outbound queue keeps about each message, on disk as JSON beside the message. */
+
+export type RecipientStatus = 'pending' | 'delivered' | 'bounced';
+
+export interface RecipientState {
+  /** Final address (aliases already expanded). */
+  address: string;
+  /** Delivered into this domain's store rather than over SMTP. */
+  local: boolean;
+  status: RecipientStatus;
+  attempts: number;
+  lastError?: string;
+  /** ISO time of the next attempt while pending. */
+  nextAttempt?: string;
+  /** ISO time of delivery or bounce. */
+  doneAt?: string;
+  /** The remote server's reply, or the mailbox it went to. */
+  detail?: string;
+}
+
+export interface AttemptRecord {
+  time: string;
+  recipients: string[];
+  result: 'delivered' | 'deferred' | 'bounced';
+  /** MX records the sender looked up, in the order it tried them. */
+  mx?: { exchange: string; priority: number }[];
+  /** The host it talked to, with address and port. */
+  host?: string;
+  detail: string;
+}
+
+export interface QueueEntry {
+  id: string;
+  /** Envelope sender; empty for notices (bounces), which never get a notice themselves (RFC 5321 6.1). */
+  from: string;
+  arrival: string;
+  size: number;
+  recipients: RecipientState[];
+  /** The delay notice (RFC 3464 `delayed`) was sent. */
+  warned: boolean;
+  held: boolean;
+  history: AttemptRecord[];
+  /** For messages the queue made itself: 'delay' or 'failure' notices. */
+  notice?: 'delay' | 'failure';
+}
+
+/** `mailq`-style view of an entry. */
+export interface QueueListing {
+  id: string;
+  size: number;
+  arrival: string;
+  ageMs: number;
+  from: string;
+  recipients: { address: string; status: RecipientStatus; attempts: number; lastError?: string; nextAttempt?: string }[];
+  attempts: number;
+  lastError?: string;
+  nextAttempt?: string;
+  held: boolean;
+}

@@ -1,0 +1,108 @@
+/**
+ * Answers to the SMTP commands the lesson lists that smtp-server does not
+ * implement the way a class needs: HELP (lists the commands, RFC 5321
+ * 4.1.1.8), VRFY (confirms a local account, 4.1.1.6), EXPN (expands a lab
+ * alias, 4.1.1.7) and VERB (an old Sendmail debug switch, refused with a
+ * clear 502). Pure functions: lab-connection.ts sends what they return.
+ */
+import type { AccountDirectory } from '../accounts';
+
+export interface Reply {
+  code: number;
+  /** Lines of the reply; each carries its own RFC 3463 enhanced code. */
+  lines: string[];
+}
+
+export interface CommandSettings {
+  domain: string;
+  hostname: string;
+  vrfy: boolean;
+  expn: boolean;
+  submission: boolean;
+}
+
+const HELP: Record<string, string> = {
+  HELO: 'HELO <your-host>: say hello (old SMTP)',
+  EHLO: 'EHLO <your-host>: say hello and ask for the ESMTP extensions',
+  MAIL: 'MAIL FROM:<sender@domain>: start a message, name the sender',
+  RCPT: 'RCPT TO:<recipient@domain>: name a recipient (repeat for more)',
+  DATA: 'DATA: send the message; end it with a line holding only "."',
+  RSET: 'RSET: forget the message being written',
+  NOOP: 'NOOP: do nothing, the server answers 250',
+  QUIT: 'QUIT: end the session',
+  HELP: 'HELP [command]: this help',
+  VRFY: 'VRFY <user>: does this mailbox exist here?',
+  EXPN: 'EXPN <list>: who is on this mailing list (alias)?',
+  VERB: 'VERB: Sendmail verbose mode; not implemented (502)',
+  AUTH: 'AUTH PLAIN|LOGIN: log in (submission port 587)',
+};
+
+export function help(argument: string, settings: CommandSettings): Reply {
+  const verb = argument.trim().toUpperCase();
+  const commands = ['HELO', 'EHLO', 'MAIL', 'RCPT', 'DATA', 'RSET', 'NOOP', 'QUIT', 'HELP', 'VRFY', 'EXPN', 'VERB', ...(settings.submission ? ['AUTH'] : [])];
+  if (verb) {
+    const text = HELP[verb];
+    return text && commands.includes(verb) ? { code: 214, lines: [`2.0.0 ${text}`] } : { code: 504, lines: [`5.5.1 HELP: unknown command "${argument.trim()}"`] };
+  }
+  return {
+    code: 214,
+    lines: [
+      `2.0.0 ${settings.hostname} (mail-lab) accepts these commands:`,
+      `2.0.0   ${commands.slice(0, 6).join(' ')}`,
+      `2.0.0   ${commands.slice(6).join(' ')}`,
+      '2.0.0 "HELP <command>" explains one. Mail for this domain: RCPT TO a user here.',
+      '2.0.0 End of HELP info',
+    ],
+  };
+}
+
+/** `jpri`, `jpri@dadali.com`, `<jpri@dadali.com>`, `Joko <jpri@dadali.com>` -> local part and domain. */
+export function parseMailbox(argument: string): { local: string; domain: string | null } | null {
+  const text = argument.trim();
+  const angle = /<([^<>]*)>/.exec(text);
+  const address = (angle ? angle[1] : text).trim();
+  if (!address || /\s/.test(address)) return null;
+  const at = address.lastIndexOf('@');
+  if (at === 0) return null;
+  return at < 0 ? { local: address.toLowerCase(), domain: null } : { local: address.slice(0, at).toLowerCase(), domain: address.slice(at + 1).toLowerCase() };
+}
+
+const display = (accounts: AccountDirectory, address: string) => {
+  const user = accounts.localUser(address);
+  const name = user ? accounts.displayName(user) : undefined;
+  return name ? `${name} <${address}>` : `<${address}>`;
+};
+
+export function vrfy(argument: string, accounts: AccountDirectory, settings: CommandSettings): Reply {
+  if (!argument.trim()) return { code: 501, lines: ['5.5.4 Syntax: VRFY <user> or VRFY <user@domain>'] };
+  if (!settings.vrfy) return { code: 252, lines: ['2.5.0 VRFY is disabled here; send the message and the server will try to deliver it'] };
+  const box = parseMailbox(argument);
+  if (!box) return { code: 501, lines: [`5.1.3 "${argument.trim()}" is not a mailbox name`] };
+  if (box.domain && box.domain !== settings.domain) {
+    return { code: 252, lines: [`2.1.5 ${box.domain} is not this domain; cannot verify, but mail will be relayed for authenticated users`] };
+  }
+  const user = accounts.localUser(box.local);
+  if (user) return { code: 250, lines: [`2.1.5 ${display(accounts, `${user}@${settings.domain}`)}`] };
+  if (accounts.expandAlias(box.local)) return { code: 252, lines: [`2.1.5 ${box.local}@${settings.domain} is a mailing list (alias); EXPN ${box.local} shows its members`] };
+  return { code: 550, lines: [`5.1.1 <${box.local}@${settings.domain}>: no such user here`] };
+}
+
+export function expn(argument: string, accounts: AccountDirectory, settings: CommandSettings): Reply {
+  if (!argument.trim()) return { code: 501, lines: ['5.5.4 Syntax: EXPN <list>'] };
+  if (!settings.expn) return { code: 252, lines: ['2.5.0 EXPN is disabled here'] };
+  const box = parseMailbox(argument);
+  if (!box || (box.domain && box.domain !== settings.domain)) return { code: 550, lines: [`5.1.1 ${argument.trim()}: not a mailing list of ${settings.domain}`] };
+  const members = accounts.expandAlias(box.local);
+  if (!members) {
+    const user = accounts.localUser(box.local);
+    return user
+      ? { code: 550, lines: [`5.1.1 ${user} is a user, not a mailing list; use VRFY ${user}`] }
+      : { code: 550, lines: [`5.1.1 ${box.local}: no such mailing list here`] };
+  }
+  // RFC 5321 4.1.1.7: one member per line of a multi-line 250 reply.
+  return { code: 250, lines: members.map((m) => `2.1.5 ${display(accounts, m)}`) };
+}
+
+export function verb(): Reply {
+  return { code: 502, lines: ['5.5.1 VERB is not implemented: it was Sendmail\'s verbose (debug) mode; this server logs every session instead'] };
+}

@@ -1,0 +1,88 @@
+/**
+ * How HELP, VRFY, EXPN and VERB get real answers from smtp-server 3.21.
+ *
+ * smtp-server has no hook for these commands: it answers HELP and VRFY with
+ * fixed text and EXPN and VERB with 500. It looks a command's handler up as
+ * the method `handler_<VERB>` on its connection object
+ * (`SMTPConnection._getHandler`), and it creates that object in one public
+ * method, `SMTPServer.connect(socket, options)`. So we subclass both:
+ * `LabSMTPServer.connect` builds a `LabSMTPConnection`, whose
+ * `handler_HELP/VRFY/EXPN/VERB` methods call the pure functions of
+ * commands.ts. Everything else (parsing, pipelining, DATA, AUTH, limits)
+ * stays smtp-server's. `connect` repeats the library's four lines
+ * (register, error/connect listeners, init); the tests in
+ * test/unit/smtp pin the behaviour, so an upgrade that changes it fails
+ * loudly rather than silently.
+ *
+ * `send` is also widened: a reply text that starts with its own RFC 3463
+ * code (`5.7.1 ...`) keeps it, where smtp-server would add a generic one
+ * derived from the reply number (554 -> 5.6.0).
+ */
+import type { Socket } from 'node:net';
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import { SMTPConnection } from 'smtp-server/lib/smtp-connection';
+import type { AccountDirectory } from '../accounts';
+import { expn, help, verb, vrfy, type CommandSettings, type Reply } from './commands';
+
+const OWN_CODE = /^[245]\.\d{1,3}\.\d{1,3} /;
+
+export class LabSMTPConnection extends SMTPConnection {
+  constructor(
+    server: LabSMTPServer,
+    socket: Socket,
+    options: ConstructorParameters<typeof SMTPConnection>[2],
+    private readonly lab: { accounts: AccountDirectory; settings: CommandSettings },
+  ) {
+    super(server, socket, options);
+  }
+
+  override send(code: number, data?: string | string[] | null, context?: string | false): void {
+    const lines = Array.isArray(data) ? data : data ? [data] : [];
+    const own = lines.length > 0 && lines.every((l) => OWN_CODE.test(l));
+    super.send(code, data, own ? false : context);
+  }
+
+  private reply(r: Reply, callback: () => void): void {
+    this.send(r.code, r.lines.length === 1 ? r.lines[0] : r.lines, false);
+    callback();
+  }
+
+  private argument(command: Buffer | string): string {
+    return command.toString().replace(/^\S+\s?/, '');
+  }
+
+  override handler_HELP(command: Buffer, callback: () => void): void {
+    this.reply(help(this.argument(command), this.lab.settings), callback);
+  }
+
+  override handler_VRFY(command: Buffer, callback: () => void): void {
+    this.reply(vrfy(this.argument(command), this.lab.accounts, this.lab.settings), callback);
+  }
+
+  handler_EXPN(command: Buffer, callback: () => void): void {
+    this.reply(expn(this.argument(command), this.lab.accounts, this.lab.settings), callback);
+  }
+
+  handler_VERB(_command: Buffer, callback: () => void): void {
+    this.reply(verb(), callback);
+  }
+}
+
+export class LabSMTPServer extends SMTPServer {
+  constructor(
+    options: SMTPServerOptions,
+    private readonly lab: { accounts: AccountDirectory; settings: CommandSettings },
+  ) {
+    super(options);
+  }
+
+  override connect(socket: Socket, socketOptions: ConstructorParameters<typeof SMTPConnection>[2]): void {
+    // Same steps as SMTPServer.connect in smtp-server 3.21, with our connection class.
+    const connection = new LabSMTPConnection(this, socket, socketOptions, this.lab);
+    const self = this as unknown as { connections: Set<unknown>; _onError(e: Error): void; _onClientConnect(d: unknown): void };
+    self.connections.add(connection);
+    connection.on('error', (err: Error) => self._onError(err));
+    connection.on('connect', (data: unknown) => self._onClientConnect(data));
+    connection.init();
+  }
+}

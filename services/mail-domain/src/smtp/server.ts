@@ -1,0 +1,159 @@
+/**
+ * A domain's SMTP service (smtp-server): port 25 for mail from anywhere to
+ * this domain's users, port 587 (submission, AUTH PLAIN/LOGIN) for this
+ * domain's own users to send anywhere. Application logic lives in the
+ * hooks: the relay policy at RCPT, the checks and trace header at DATA, and
+ * then the queue, which answers 250 only once the message is on disk.
+ */
+import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import type { Logger } from '../../../core/src/logger';
+import { bunyanAdapter } from '../../../core/src/logger';
+import type { AccountDirectory } from '../accounts';
+import type { OutboundQueue } from '../queue/queue';
+import { LabSMTPServer } from './lab-connection';
+import { countHops, headerSection, missingHeaders, receivedHeader, refuseReason } from './message';
+import { parseMailbox } from './commands';
+
+export interface SmtpOptions {
+  domain: string;
+  hostname: string;
+  accounts: AccountDirectory;
+  queue: OutboundQueue;
+  /** true: the submission service (587), AUTH required. */
+  submission: boolean;
+  limits: { maxMessageSize: number; maxRecipients: number; maxHops: number };
+  vrfy: boolean;
+  expn: boolean;
+  /** PTR lookups through the lab DNS. */
+  reverse: (ip: string) => Promise<string[]>;
+  logger: Logger;
+  now?: () => Date;
+}
+
+interface LabRecipient {
+  address: string;
+  local: boolean;
+}
+
+const smtpError = (code: number, text: string) => Object.assign(new Error(text), { responseCode: code });
+
+export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
+  const now = o.now ?? (() => new Date());
+  const recipients = new WeakMap<SMTPServerSession['envelope'], LabRecipient[]>();
+  const log = o.logger.child(o.submission ? 'submission' : 'smtp');
+
+  const server = new LabSMTPServer(
+    {
+      name: o.hostname,
+      banner: 'mail-lab ESMTP, ready (type HELP for the commands)',
+      size: o.limits.maxMessageSize,
+      rejectOversized: true,
+      hideENHANCEDSTATUSCODES: false,
+      hideDSN: true,
+      hideSTARTTLS: true,
+      disabledCommands: o.submission ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+      authMethods: ['PLAIN', 'LOGIN'],
+      authOptional: !o.submission,
+      allowInsecureAuth: true,
+      resolver: {
+        reverse: (ip: string, cb: (err: Error | null, names?: string[]) => void) => {
+          o.reverse(ip).then((names) => cb(null, names), (err: Error) => cb(err));
+        },
+      },
+      logger: bunyanAdapter(log) as never,
+      onAuth(auth: SMTPServerAuthentication, _session, callback) {
+        o.accounts.verify(auth.username ?? '', auth.password ?? '').then(
+          (user) => (user ? callback(null, { user }) : callback(smtpError(535, '5.7.8 Authentication failed: wrong user name or password'))),
+          (err: Error) => callback(err),
+        );
+      },
+      onMailFrom(address: SMTPServerAddress, session, callback) {
+        recipients.set(session.envelope, []);
+        if (o.submission && address.address) {
+          const box = parseMailbox(address.address);
+          if (!box || box.domain !== o.domain) {
+            return callback(smtpError(553, `5.7.1 <${address.address}>: as ${session.user}@${o.domain} you can send only from an address @${o.domain}`));
+          }
+        }
+        callback();
+      },
+      onRcptTo(address: SMTPServerAddress, session, callback) {
+        const list = recipients.get(session.envelope) ?? [];
+        recipients.set(session.envelope, list);
+        if (list.length >= o.limits.maxRecipients) {
+          return callback(smtpError(452, `4.5.3 Too many recipients: at most ${o.limits.maxRecipients} per message`));
+        }
+        const box = parseMailbox(address.address);
+        if (!box || !box.domain) return callback(smtpError(501, `5.1.3 <${address.address}>: give a full address, user@domain`));
+        if (box.domain === o.domain) {
+          const user = o.accounts.localUser(box.local);
+          if (user) {
+            list.push({ address: `${user}@${o.domain}`, local: true });
+            return callback();
+          }
+          const members = o.accounts.expandAlias(box.local);
+          if (members) {
+            for (const m of members) list.push({ address: m, local: m.endsWith('@' + o.domain) });
+            return callback();
+          }
+          return callback(smtpError(550, `5.1.1 <${address.address}>: Recipient address rejected: no such user here`));
+        }
+        if (!session.user) {
+          // No open relay: only authenticated users of this domain may send elsewhere.
+          return callback(smtpError(554, `5.7.1 <${address.address}>: Relay access denied (${o.domain} delivers only its own mail; log in on port 587 to send elsewhere)`));
+        }
+        list.push({ address: `${box.local}@${box.domain}`, local: false });
+        callback();
+      },
+      onData(stream: SMTPServerDataStream, session, callback) {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          if (stream.sizeExceeded) return callback(smtpError(552, `5.3.4 Message too big: the limit is ${o.limits.maxMessageSize} octets`));
+          const message = Buffer.concat(chunks);
+          const refused = refuseReason(message);
+          if (refused) return callback(smtpError(refused.code, refused.text));
+          const headers = headerSection(message);
+          const hops = countHops(headers);
+          if (hops >= o.limits.maxHops) {
+            return callback(smtpError(554, `5.4.6 Too many hops (${hops} Received: headers): mail loop? (RFC 5321 6.3)`));
+          }
+          const list = dedupe(recipients.get(session.envelope) ?? []);
+          const id = o.queue.newId();
+          const date = now();
+          const trace = receivedHeader({
+            helo: session.hostNameAppearsAs,
+            ptr: session.clientHostname && !session.clientHostname.startsWith('[') ? session.clientHostname : null,
+            ip: session.remoteAddress.replace(/^::ffff:/, ''),
+            hostname: o.hostname,
+            protocol: session.user ? 'ESMTPA' : session.openingCommand === 'EHLO' ? 'ESMTP' : 'SMTP',
+            id,
+            recipient: list.length === 1 ? list[0].address : undefined,
+            date,
+          });
+          const full = Buffer.concat([Buffer.from(trace + missingHeaders(headers, id, o.hostname, date), 'latin1'), message]);
+          o.queue
+            .enqueue({ id, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', recipients: list, message: full })
+            .then(
+              () => callback(null, `Ok: queued as ${id}`),
+              (err: NodeJS.ErrnoException) => {
+                log.error('could not queue a message', { error: err.message });
+                callback(err.code === 'ENOSPC' ? smtpError(452, '4.3.1 Insufficient system storage; try again later') : smtpError(451, '4.3.0 Local error while queueing; try again later'));
+              },
+            );
+        });
+      },
+    },
+    {
+      accounts: o.accounts,
+      settings: { domain: o.domain, hostname: o.hostname, vrfy: o.vrfy, expn: o.expn, submission: o.submission },
+    },
+  );
+  server.on('error', (err: Error) => log.warn(`SMTP error: ${err.message}`));
+  return server;
+}
+
+function dedupe(list: LabRecipient[]): LabRecipient[] {
+  const seen = new Set<string>();
+  return list.filter((r) => !seen.has(r.address) && seen.add(r.address));
+}
