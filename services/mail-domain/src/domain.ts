@@ -1,0 +1,132 @@
+/**
+ * One mail domain, assembled: the mailbox store, the outbound queue, SMTP
+ * (25 and 587), POP3, IMAP and the admin API, all in one process so that
+ * every protocol sees the same mailboxes. main.ts starts it in a container;
+ * the lab CLI starts it as a plain Node process for `up --local`; tests
+ * start it in-process on free ports.
+ */
+import type { Server } from 'node:net';
+import { join } from 'node:path';
+import type { LabConfig } from '../../core/src/config';
+import { findDomain, requireDomain } from '../../core/src/config';
+import type { Logger } from '../../core/src/logger';
+import { createAccountDirectory } from './accounts';
+import { createAdminServer } from './admin/server';
+import { createPop3Server } from './pop3';
+import { OutboundQueue } from './queue/queue';
+import type { LabResolver } from './queue/outbound';
+import { labResolver } from './resolver';
+import { createSmtpServer } from './smtp/server';
+import { createMailStore, type MboxMailStore } from './store/mbox-store';
+
+export interface ListenPorts {
+  smtp: number;
+  submission: number;
+  pop3: number;
+  imap: number;
+  admin: number;
+}
+
+export interface MailDomainOptions {
+  config: LabConfig;
+  domain: string;
+  /** `docker`: lab network, remote SMTP on port 25. `local`: everything on loopback, remote SMTP on the other domain's host port. */
+  mode: 'docker' | 'local';
+  dataDir: string;
+  host: string;
+  ports: ListenPorts;
+  /** The lab DNS server, e.g. `172.29.25.53` or `127.0.0.1:10053`. */
+  dnsServer: string;
+  logger: Logger;
+  resolver?: LabResolver;
+  now?: () => Date;
+  /** POP3 wrong-password delay base (tests shorten it). */
+  authFailureDelayMs?: number;
+}
+
+export interface StartedMailDomain {
+  domain: string;
+  hostname: string;
+  store: MboxMailStore;
+  queue: OutboundQueue;
+  ports: ListenPorts;
+  close(): Promise<void>;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+const closeServer = (server: { close(cb: () => void): unknown }) => new Promise<void>((resolve) => server.close(() => resolve()));
+
+export async function startMailDomain(o: MailDomainOptions): Promise<StartedMailDomain> {
+  const d = requireDomain(o.config, o.domain);
+  const log = o.logger;
+  const accounts = createAccountDirectory(d);
+  const store = createMailStore({ dataDir: join(o.dataDir, 'mailboxes'), users: accounts.users(), maxMessageSize: o.config.limits.maxMessageSize + 64 * 1024, now: o.now });
+  await store.init();
+  const resolver = o.resolver ?? labResolver(o.dnsServer);
+  const portFor = (exchange: string) => (o.mode === 'local' ? (findDomain(o.config, exchange)?.ports.smtp ?? 25) : 25);
+  const queue = new OutboundQueue({
+    domain: d.name,
+    hostname: d.mailHost,
+    spoolDir: join(o.dataDir, 'queue'),
+    store,
+    timing: o.config.timing,
+    resolver,
+    portFor,
+    logger: log.child('queue'),
+    now: o.now,
+  });
+  await queue.init();
+  const smtpCommon = {
+    domain: d.name,
+    hostname: d.mailHost,
+    accounts,
+    queue,
+    limits: o.config.limits,
+    vrfy: o.config.smtp.vrfy,
+    expn: o.config.smtp.expn,
+    reverse: (ip: string) => resolver.reverse(ip.replace(/^::ffff:/, '')),
+    logger: log,
+    now: o.now,
+  };
+  const smtp = createSmtpServer({ ...smtpCommon, submission: false });
+  const submission = createSmtpServer({ ...smtpCommon, submission: true });
+  const limits = { maxLineLength: o.config.limits.maxLineLength, sessionIdle: o.config.limits.sessionIdle, imapMaxLiteral: o.config.limits.imapMaxLiteral };
+  const pop3 = createPop3Server({ store, accounts, hostname: d.mailHost, logger: log.child('pop3'), limits, authFailureDelayMs: o.authFailureDelayMs });
+  const admin = createAdminServer({ domain: d.name, hostname: d.mailHost, queue, store, logger: log, startedAt: new Date() });
+
+  const ports: ListenPorts = {
+    smtp: await listen(smtp.server, o.ports.smtp, o.host),
+    submission: await listen(submission.server, o.ports.submission, o.host),
+    pop3: await listen(pop3, o.ports.pop3, o.host),
+    imap: 0,
+    admin: await listen(admin, o.ports.admin, o.host),
+  };
+  log.info(`${d.name} ready`, { hostname: d.mailHost, ...ports });
+  return {
+    domain: d.name,
+    hostname: d.mailHost,
+    store,
+    queue,
+    ports,
+    async close() {
+      await Promise.all([
+        new Promise<void>((r) => smtp.close(() => r())),
+        new Promise<void>((r) => submission.close(() => r())),
+        closeServer(pop3),
+        closeServer(admin),
+      ]);
+      await queue.close();
+      await store.flush();
+    },
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * Entry point of a mail-domain container (or a `mail-lab up --local`
+ * process). Environment:
+ *   MAIL_LAB_CONFIG   lab definition (default /etc/mail-lab/lab.yaml)
+ *   MAIL_LAB_DOMAIN   which domain this process serves
+ *   MAIL_LAB_MODE     docker (default) or local
+ *   MAIL_LAB_DATA     data directory (default /var/mail-lab)
+ *   MAIL_LAB_LOG_FORMAT / MAIL_LAB_LOG_LEVEL
+ * In Docker it listens on the standard ports (25, 587, 110, 143, admin
+ * 8080) and asks the lab DNS on the backbone; locally it listens on
+ * 127.0.0.1 on the domain's host ports and asks the lab DNS on 127.0.0.1.
+ */
+import { configFromEnv, loggerFromEnv, onShutdown } from '../../core/src/main-helpers';
+import { requireDomain } from '../../core/src/config';
+import { startMailDomain } from './domain';
+
+async function main(): Promise<void> {
+  const domainName = process.env.MAIL_LAB_DOMAIN;
+  const log = loggerFromEnv('mail', { domain: domainName });
+  if (!domainName) {
+    process.stderr.write('MAIL_LAB_DOMAIN is not set: which domain should this server serve?\n');
+    process.exit(1);
+  }
+  const config = configFromEnv(log);
+  const mode = process.env.MAIL_LAB_MODE === 'local' ? 'local' : 'docker';
+  const domain = requireDomain(config, domainName);
+  const started = await startMailDomain({
+    config,
+    domain: domain.name,
+    mode,
+    dataDir: process.env.MAIL_LAB_DATA ?? '/var/mail-lab',
+    host: mode === 'local' ? '127.0.0.1' : '0.0.0.0',
+    ports: mode === 'local' ? domain.ports : { smtp: 25, submission: 587, pop3: 110, imap: 143, admin: 8080 },
+    dnsServer: mode === 'local' ? `127.0.0.1:${config.dns.hostPort}` : config.dns.address,
+    logger: log,
+  });
+  onShutdown(log, () => started.close());
+}
+
+main().catch((e: Error) => {
+  process.stderr.write(`mail-domain failed to start: ${e.stack ?? e.message}\n`);
+  process.exit(1);
+});

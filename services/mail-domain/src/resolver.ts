@@ -1,0 +1,14 @@
+/** DNS lookups through the lab DNS only (never the host's resolver). */
+import { Resolver } from 'node:dns/promises';
+import type { LabResolver } from './queue/outbound';
+
+/** `server` is `172.29.25.53` (Docker) or `127.0.0.1:10053` (no-Docker mode). */
+export function labResolver(server: string, timeoutMs = 2000): LabResolver {
+  const r = new Resolver({ timeout: timeoutMs, tries: 2 });
+  r.setServers([server]);
+  return {
+    resolveMx: (domain) => r.resolveMx(domain),
+    resolve4: (host) => r.resolve4(host),
+    reverse: (ip) => r.reverse(ip),
+  };
+}
