@@ -9,6 +9,7 @@ export function labResolver(server: string, timeoutMs = 2000): LabResolver {
   return {
     resolveMx: (domain) => r.resolveMx(domain),
     resolve4: (host) => r.resolve4(host),
-    reverse: (ip) => r.reverse(ip),
+    // Not r.reverse(): c-ares answers that from /etc/hosts first; a PTR query asks the lab DNS.
+    reverse: (ip) => r.resolvePtr(ip.split('.').reverse().join('.') + '.in-addr.arpa'),
   };
 }

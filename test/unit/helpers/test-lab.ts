@@ -1,0 +1,170 @@
+/**
+ * A whole lab in the test process: the lab DNS and both mail domains of
+ * lab-scenarios/lab.yaml in no-Docker mode, on free loopback ports, with a
+ * fresh data directory and short queue timings. Real sockets, real files.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseLabConfig, type LabConfig } from '../../../services/core/src/config';
+import { createLogger, type Logger } from '../../../services/core/src/logger';
+import { startDnsServer, type StartedDnsServer } from '../../../services/dns/src/server';
+import { startMailDomain, type StartedMailDomain } from '../../../services/mail-domain/src/domain';
+import { labResolver } from '../../../services/mail-domain/src/resolver';
+
+export const LAB_YAML = join(__dirname, '../../../lab-scenarios/lab.yaml');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface TestLab {
+  config: LabConfig;
+  dns: StartedDnsServer;
+  domains: Record<string, StartedMailDomain>;
+  dataDir: string;
+  lines: string[];
+  logger: Logger;
+  stopDomain(name: string): Promise<void>;
+  startDomain(name: string): Promise<StartedMailDomain>;
+  close(): Promise<void>;
+}
+
+export interface TestLabOptions {
+  timing?: { retryInterval?: string; warnAfter?: string; returnAfter?: string; connectTimeout?: string };
+  limits?: Record<string, number | string>;
+  /** Print the servers' log lines (debugging). */
+  verbose?: boolean;
+}
+
+export async function startTestLab(options: TestLabOptions = {}): Promise<TestLab> {
+  const { config } = parseLabConfig(readFileSync(LAB_YAML, 'utf8'), LAB_YAML);
+  const t = { retryInterval: '1s', warnAfter: '1h', returnAfter: '2h', connectTimeout: '1s', ...options.timing };
+  const { config: c2 } = parseLabConfig(
+    readFileSync(LAB_YAML, 'utf8').replace(/^profile: .*$/m, 'profile: test').replace(
+      /^profiles:\n/m,
+      `profiles:\n  test: { retryInterval: ${t.retryInterval}, warnAfter: ${t.warnAfter}, returnAfter: ${t.returnAfter}, connectTimeout: ${t.connectTimeout}, commandTimeout: 5s }\n`,
+    ),
+    LAB_YAML,
+  );
+  const lab: LabConfig = { ...c2, limits: { ...c2.limits, ...(options.limits as object) } };
+  for (const d of lab.domains) {
+    d.ports = { smtp: await freePort(), submission: await freePort(), pop3: await freePort(), imap: await freePort(), admin: await freePort() };
+  }
+  void config;
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'debug', write: (l) => (options.verbose ? console.log(l) : lines.push(l)) });
+  const dataDir = mkdtempSync(join(tmpdir(), 'mail-lab-test-'));
+  const dns = await startDnsServer({ config: lab, mode: 'local', host: '127.0.0.1', port: 0, logger: logger.child('dns') });
+  lab.dns = { ...lab.dns, hostPort: dns.port };
+  const domains: Record<string, StartedMailDomain> = {};
+  const startDomain = async (name: string) => {
+    const d = lab.domains.find((x) => x.name === name)!;
+    domains[name] = await startMailDomain({
+      config: lab,
+      domain: name,
+      mode: 'local',
+      dataDir: join(dataDir, name),
+      host: '127.0.0.1',
+      ports: d.ports,
+      dnsServer: `127.0.0.1:${dns.port}`,
+      resolver: labResolver(`127.0.0.1:${dns.port}`, 500),
+      logger: logger.child('mail', { domain: name }),
+      authFailureDelayMs: 10,
+    });
+    return domains[name];
+  };
+  for (const d of lab.domains) await startDomain(d.name);
+  return {
+    config: lab,
+    dns,
+    domains,
+    dataDir,
+    lines,
+    logger,
+    startDomain,
+    async stopDomain(name: string) {
+      await domains[name].close();
+      delete domains[name];
+    },
+    async close() {
+      for (const d of Object.values(domains)) await d.close();
+      await dns.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A raw SMTP/POP3 conversation: send lines, read replies. */
+export class Wire {
+  private buffer = '';
+  private waiters: (() => void)[] = [];
+  readonly socket: Socket;
+
+  private constructor(socket: Socket) {
+    this.socket = socket;
+    socket.setEncoding('latin1');
+    socket.on('data', (d: string) => {
+      this.buffer += d;
+      this.waiters.splice(0).forEach((w) => w());
+    });
+    socket.on('close', () => this.waiters.splice(0).forEach((w) => w()));
+  }
+
+  static connect(port: number): Promise<Wire> {
+    return new Promise((resolve, reject) => {
+      const s = new Socket();
+      s.once('error', reject);
+      s.connect(port, '127.0.0.1', () => resolve(new Wire(s)));
+    });
+  }
+
+  /** Waits for a complete SMTP reply (last line `ddd `), returns all its lines joined by \n. */
+  async reply(timeoutMs = 5000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = /^(?:\d{3}-.*\r\n)*\d{3}(?: .*)?\r\n/.exec(this.buffer);
+      if (m) {
+        this.buffer = this.buffer.slice(m[0].length);
+        return m[0].trimEnd().replace(/\r\n/g, '\n');
+      }
+      if (this.socket.destroyed || Date.now() > deadline) throw new Error(`no complete reply; got: ${JSON.stringify(this.buffer)}`);
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 50);
+      });
+    }
+  }
+
+  async send(line: string): Promise<string> {
+    this.socket.write(line + '\r\n');
+    return this.reply();
+  }
+
+  write(data: string): void {
+    this.socket.write(data);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** Waits until `check` returns a truthy value (polling), or fails with `what`. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
