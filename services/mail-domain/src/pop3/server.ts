@@ -1,0 +1,139 @@
+/**
+ * The POP3 server: `createPop3Server` returns a `net.Server` (the caller
+ * listens). Each connection gets a greeting, a LineReader for framing, a
+ * Pop3Session for the protocol, and a queue so pipelined commands (RFC 2449
+ * PIPELINING) are answered strictly in order. The connection also owns the
+ * idle timeout (RFC 1939 autologout: no UPDATE, lock released) and the
+ * wire transcript: `C:` / `S:` lines, PASS and APOP secrets masked, message
+ * bodies replaced by their size.
+ */
+import net from 'node:net';
+import type { Logger } from '../../../core/src/logger';
+import type { AccountDirectory } from '../accounts';
+import type { MailStore } from '../store/types';
+import { AuthThrottle, DEFAULT_AUTH_FAILURE_DELAY_MS } from './auth-throttle';
+import { maskForLog } from './command';
+import type { Pop3Env } from './context';
+import { LineReader, type LineEvent } from './line-reader';
+import { encode, err, type Reply } from './reply';
+import { apopTimestamp, Pop3Session } from './session';
+
+export interface Pop3ServerOptions {
+  store: MailStore;
+  accounts: AccountDirectory;
+  /** Host name in the greeting and the APOP timestamp, e.g. `mail.dadali.com`. */
+  hostname: string;
+  logger: Logger;
+  limits: {
+    /** Longest accepted command line in octets, CRLF excluded. */
+    maxLineLength: number;
+    /** Idle time in ms after which the session is closed without UPDATE. */
+    sessionIdle: number;
+  };
+  /** Delay before the first `-ERR [AUTH]`; it doubles per failure, capped at 4x. @default 1000 */
+  authFailureDelayMs?: number;
+  /**
+   * Put an APOP timestamp in the greeting. Clients such as curl use APOP
+   * whenever they see one, and only accounts with a plain password can do
+   * APOP. @default true when at least one account has a plain password
+   */
+  apop?: boolean;
+}
+
+/** Queued command lines above which we stop reading the socket until the queue drains. */
+const QUEUE_HIGH = 64;
+
+export function createPop3Server(opts: Pop3ServerOptions): net.Server {
+  const throttle = new AuthThrottle({ baseDelayMs: opts.authFailureDelayMs ?? DEFAULT_AUTH_FAILURE_DELAY_MS });
+  const offerApop = opts.apop ?? opts.accounts.users().some((u) => opts.accounts.apopSecret(u) !== null);
+  let sessions = 0;
+  return net.createServer((socket) => serve(socket, ++sessions, opts, throttle, offerApop));
+}
+
+function serve(socket: net.Socket, id: number, opts: Pop3ServerOptions, throttle: AuthThrottle, offerApop: boolean): void {
+  const client = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+  const logger = opts.logger.child('pop3', { session: id, client });
+  const env: Pop3Env = {
+    store: opts.store,
+    accounts: opts.accounts,
+    hostname: opts.hostname,
+    throttle,
+    logger,
+    clientAddress: socket.remoteAddress ?? 'unknown',
+    holder: `pop3 session ${id} from ${client}`,
+    apopTimestamp: offerApop ? apopTimestamp(opts.hostname) : null,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  };
+  const session = new Pop3Session(env);
+  const reader = new LineReader(opts.limits.maxLineLength);
+  const queue: LineEvent[] = [];
+  let busy = false;
+  let ending = false;
+
+  const send = async (reply: Reply): Promise<void> => {
+    const { bytes, log } = encode(reply);
+    for (const line of log) logger.info(`S: ${line}`);
+    if (socket.destroyed || socket.writableEnded) return;
+    if (!socket.write(bytes)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          socket.off('drain', done);
+          socket.off('close', done);
+          resolve();
+        };
+        socket.on('drain', done);
+        socket.on('close', done);
+      });
+    }
+  };
+
+  const finish = () => {
+    ending = true;
+    queue.length = 0;
+    socket.end();
+    // A client that never closes its side does not keep the socket forever.
+    setTimeout(() => socket.destroy(), 5000).unref();
+  };
+
+  const pump = async (): Promise<void> => {
+    if (busy) return;
+    busy = true;
+    try {
+      while (queue.length && !ending) {
+        const event = queue.shift() as LineEvent;
+        logger.info(`C: ${event.kind === 'line' ? maskForLog(event.text) : `[line longer than ${event.limit} octets, discarded]`}`);
+        const reply = await session.handle(event);
+        if (session.state.closed) return;
+        await send(reply);
+        if (reply.close) finish();
+        if (socket.isPaused() && queue.length < QUEUE_HIGH / 2) socket.resume();
+      }
+    } catch (e) {
+      logger.error('connection failed', { error: e });
+      socket.destroy();
+    } finally {
+      busy = false;
+    }
+  };
+
+  logger.info('connection opened');
+  socket.setTimeout(opts.limits.sessionIdle);
+  socket.on('data', (chunk: Buffer) => {
+    if (ending) return;
+    queue.push(...reader.push(chunk));
+    if (queue.length >= QUEUE_HIGH) socket.pause();
+    void pump();
+  });
+  socket.on('timeout', () => {
+    if (ending) return;
+    session.disconnect('idle timeout');
+    void send(err(`idle for more than ${Math.round(opts.limits.sessionIdle / 1000)}s, closing the connection (nothing deleted)`)).then(finish);
+    ending = true;
+  });
+  socket.on('error', (e) => logger.debug('socket error', { error: e }));
+  socket.on('close', () => {
+    session.disconnect('connection closed');
+    logger.info('connection closed');
+  });
+  void send(session.greeting());
+}
