@@ -175,8 +175,16 @@ function locate(doc: Document, lines: LineCounter, path: readonly PropertyKey[])
   return { line: 1, column: 1 };
 }
 
-/** Parses and validates lab definition text. Throws LabConfigError listing every problem. */
-export function parseLabConfig(text: string, file = 'lab.yaml'): { config: LabConfig; warnings: ConfigProblem[] } {
+/** A YAML document checked against a schema; every problem located by file, line and column. */
+export interface LocatedYaml<T> {
+  data: T;
+  /** Adds a problem at a path of the document. */
+  problem(path: readonly PropertyKey[], message: string, severity?: 'error' | 'warning'): void;
+  problems: ConfigProblem[];
+}
+
+/** Parses YAML text and validates it with a zod schema. Throws LabConfigError listing every problem. */
+export function parseYamlWithSchema<S extends z.ZodTypeAny>(text: string, file: string, schema: S): LocatedYaml<z.infer<S>> {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const problems: ConfigProblem[] = [];
@@ -185,20 +193,19 @@ export function parseLabConfig(text: string, file = 'lab.yaml'): { config: LabCo
     problems.push({ file, line: pos.line, column: pos.col, path: '', message: e.message.split('\n')[0], severity: 'error' });
   }
   if (problems.length) throw new LabConfigError(problems);
-
-  const add = (path: readonly PropertyKey[], message: string, severity: 'error' | 'warning' = 'error') =>
+  const problem = (path: readonly PropertyKey[], message: string, severity: 'error' | 'warning' = 'error') =>
     problems.push({ file, ...locate(doc, lines, path), path: pathText(path), message, severity });
-
-  const parsed = labSchema.safeParse(doc.toJS());
+  const parsed = schema.safeParse(doc.toJS());
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const where = pathText(issue.path);
-      const message = issue.message.startsWith('is ') || issue.message.startsWith('needs ') ? issue.message : issue.message.charAt(0).toLowerCase() + issue.message.slice(1);
-      add(issue.path, where ? message : message);
-    }
+    for (const issue of parsed.error.issues) problem(issue.path, issue.message.startsWith('is ') || issue.message.startsWith('needs ') ? issue.message : issue.message.charAt(0).toLowerCase() + issue.message.slice(1));
     throw new LabConfigError(problems);
   }
-  const raw = parsed.data;
+  return { data: parsed.data, problem, problems };
+}
+
+/** Parses and validates lab definition text. Throws LabConfigError listing every problem. */
+export function parseLabConfig(text: string, file = 'lab.yaml'): { config: LabConfig; warnings: ConfigProblem[] } {
+  const { data: raw, problem: add, problems } = parseYamlWithSchema(text, file, labSchema);
 
   // Cross-checks that a schema cannot express.
   if (!raw.profiles[raw.profile]) {

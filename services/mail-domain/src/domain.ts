@@ -12,6 +12,7 @@ import { findDomain, requireDomain } from '../../core/src/config';
 import type { Logger } from '../../core/src/logger';
 import { createAccountDirectory } from './accounts';
 import { createAdminServer } from './admin/server';
+import { createImapServer } from './imap';
 import { createPop3Server } from './pop3';
 import { OutboundQueue } from './queue/queue';
 import type { LabResolver } from './queue/outbound';
@@ -102,13 +103,14 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
   const submission = createSmtpServer({ ...smtpCommon, submission: true });
   const limits = { maxLineLength: o.config.limits.maxLineLength, sessionIdle: o.config.limits.sessionIdle, imapMaxLiteral: o.config.limits.imapMaxLiteral };
   const pop3 = createPop3Server({ store, accounts, hostname: d.mailHost, logger: log.child('pop3'), limits, authFailureDelayMs: o.authFailureDelayMs });
+  const imap = createImapServer({ store, accounts, hostname: d.mailHost, logger: log.child('imap'), limits });
   const admin = createAdminServer({ domain: d.name, hostname: d.mailHost, queue, store, logger: log, startedAt: new Date() });
 
   const ports: ListenPorts = {
     smtp: await listen(smtp.server, o.ports.smtp, o.host),
     submission: await listen(submission.server, o.ports.submission, o.host),
     pop3: await listen(pop3, o.ports.pop3, o.host),
-    imap: 0,
+    imap: await listen(imap, o.ports.imap, o.host),
     admin: await listen(admin, o.ports.admin, o.host),
   };
   log.info(`${d.name} ready`, { hostname: d.mailHost, ...ports });
@@ -123,6 +125,7 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
         new Promise<void>((r) => smtp.close(() => r())),
         new Promise<void>((r) => submission.close(() => r())),
         closeServer(pop3),
+        closeServer(imap),
         closeServer(admin),
       ]);
       await queue.close();

@@ -49,6 +49,8 @@ export interface EnqueueRequest {
 
 export class OutboundQueue extends EventEmitter {
   private readonly entries = new Map<string, QueueEntry>();
+  /** Recently finished messages, for `trace` and the scenarios (bounded). */
+  private readonly done = new Map<string, QueueEntry>();
   private readonly running = new Set<string>();
   private readonly blocked = new Map<string, string>();
   private readonly spool: Spool;
@@ -130,6 +132,10 @@ export class OutboundQueue extends EventEmitter {
     return this.entries.get(id);
   }
 
+  finished(id: string): QueueEntry | undefined {
+    return this.done.get(id);
+  }
+
   /** Retries now: every message, or one. Returns the ids that will be tried. */
   flush(id?: string): string[] {
     const ids = id ? (this.entries.has(id) ? [id] : []) : [...this.entries.keys()];
@@ -167,7 +173,7 @@ export class OutboundQueue extends EventEmitter {
       const arrival = Date.parse(e.arrival);
       for (const r of e.recipients) if (r.status === 'pending' && r.nextAttempt) next = Math.min(next, Date.parse(r.nextAttempt));
       if (e.recipients.some((r) => r.status === 'pending')) {
-        if (!e.warned && !e.from.length === false) next = Math.min(next, arrival + this.o.timing.warnAfter);
+        if (!e.warned && e.from !== '') next = Math.min(next, arrival + this.o.timing.warnAfter);
         next = Math.min(next, arrival + this.o.timing.returnAfter);
       }
     }
@@ -286,6 +292,8 @@ export class OutboundQueue extends EventEmitter {
     if (entry.recipients.every((r) => r.status !== 'pending')) {
       await this.spool.remove(entry.id);
       this.entries.delete(entry.id);
+      this.done.set(entry.id, entry);
+      if (this.done.size > 500) this.done.delete(this.done.keys().next().value as string);
       this.emit('done', entry);
     } else {
       await this.spool.update(entry);

@@ -1,0 +1,248 @@
+/**
+ * `npx mail-lab …`: the lab's command line (the contract in DESIGN.md).
+ *
+ *   up [--local] [--offline]     build the images and start the lab; returns when every service answers
+ *   down [--volumes]             stop it
+ *   status                       which services answer, which links are broken, queue sizes
+ *   break <domain> <domain>      cut the path between two domains (heal restores it)
+ *   queue <domain> [--json]      the outbound queue, like mailq
+ *   flush <domain> [id]          retry now
+ *   scenario <name> | --all      run scenarios from lab-scenarios/scenarios/
+ *   validate [file]              check a lab definition (no Docker needed)
+ *   hash-password [password]     make a passwordHash for the lab definition
+ */
+import { Command, Option } from 'commander';
+import { join, relative } from 'node:path';
+import { loadLabConfig, LabConfigError, formatProblem, requireDomain, type LabConfig } from '../services/core/src/config';
+import { formatDuration } from '../services/core/src/duration';
+import { hashPassword } from '../services/core/src/password';
+import type { QueueListing } from '../services/mail-domain/src/queue/types';
+import { buildImages, composeDown, composeUp, dockerReachable, repoRoot } from './lab-docker';
+import { labTarget, runningLocalLab } from './lab-target';
+import { startLocalLab, stopLocalLab } from './local-lab';
+import { probeLab, waitForLab } from './readiness';
+import { runScenarios, listScenarios } from './scenario/runner';
+
+const out = (line = '') => process.stdout.write(line + '\n');
+
+class UsageError extends Error {}
+
+function defaultLabFile(): string {
+  return process.env.MAIL_LAB_CONFIG ?? join(repoRoot(), 'lab-scenarios', 'lab.yaml');
+}
+
+function loadConfig(file = defaultLabFile()): LabConfig {
+  try {
+    const { config, warnings } = loadLabConfig(file);
+    for (const w of warnings) process.stderr.write(formatProblem(w) + '\n');
+    return config;
+  } catch (e) {
+    if (e instanceof LabConfigError) {
+      for (const p of e.problems) process.stderr.write(formatProblem(p) + '\n');
+      throw new UsageError(`${relative(process.cwd(), file) || file}: ${e.problems.filter((p) => p.severity === 'error').length} problem(s); nothing was started`);
+    }
+    throw e;
+  }
+}
+
+function domainArg(config: LabConfig, name: string): string {
+  try {
+    return requireDomain(config, name).name;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (c ?? '').padEnd(widths[i])).join('  ').trimEnd());
+}
+
+const program = new Command();
+program.name('mail-lab').description('A containerized e-mail laboratory: DNS, two mail domains and a client.').showHelpAfterError();
+
+program
+  .command('validate')
+  .argument('[file]', 'lab definition', undefined)
+  .description('check a lab definition against its schema (no Docker needed)')
+  .action((file?: string) => {
+    const config = loadConfig(file);
+    out(`${file ?? relative(process.cwd(), defaultLabFile())}: valid`);
+    for (const d of config.domains) out(`  ${d.name}: ${d.accounts.length} accounts, ${Object.keys(d.aliases).length} aliases, MX ${d.mx.map((m) => `${m.preference} ${m.host}`).join(', ')}`);
+    out(`  queue profile "${config.profile}": retry every ${formatDuration(config.timing.retryInterval)}, warn after ${formatDuration(config.timing.warnAfter)}, return after ${formatDuration(config.timing.returnAfter)}`);
+  });
+
+program
+  .command('hash-password')
+  .argument('[password]', 'the password (read from standard input when omitted)')
+  .description('print a scrypt passwordHash for the lab definition')
+  .action(async (password?: string) => {
+    let pw = password;
+    if (pw === undefined) {
+      const chunks: Buffer[] = [];
+      for await (const c of process.stdin) chunks.push(c as Buffer);
+      pw = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+    }
+    if (!pw) throw new UsageError('give a non-empty password');
+    out(await hashPassword(pw));
+  });
+
+program
+  .command('up')
+  .description('build the images (offline when no registry is reachable) and start the lab')
+  .option('--local', 'no Docker: start the services as plain Node processes on 127.0.0.1')
+  .addOption(new Option('--offline', 'build the base image locally even if a registry is reachable'))
+  .option('--no-build', 'do not build the images first')
+  .option('--timeout <seconds>', 'how long to wait for every service to answer', '90')
+  .action(async (opts: { local?: boolean; offline?: boolean; build: boolean; timeout: string }) => {
+    const file = defaultLabFile();
+    const config = loadConfig(file);
+    const started = Date.now();
+    if (opts.local) {
+      out('starting the lab without Docker (plain Node processes on 127.0.0.1)');
+      await startLocalLab(config, file, out);
+    } else {
+      if (!(await dockerReachable())) {
+        throw new UsageError('no Docker engine answers. Start one (as root: `bash scripts/docker-engine.sh`), or run the lab without Docker: `npx mail-lab up --local`');
+      }
+      if (opts.build) {
+        out('building the images');
+        await buildImages({ offline: opts.offline ? true : 'auto', log: (l) => out('  ' + l) });
+      }
+      out('starting the compose lab');
+      await composeUp((l) => out('  ' + l));
+    }
+    const upAt = Date.now();
+    out('waiting for every service to answer');
+    const { elapsedMs, probes } = await waitForLab(config, Number(opts.timeout) * 1000, out);
+    for (const line of table([['service', 'address', 'answer'], ...probes.map((p) => [p.service, p.target, p.detail])])) out('  ' + line);
+    out(`lab is up (${opts.local ? 'no-Docker' : 'Docker'} mode): every service answered ${(elapsedMs / 1000).toFixed(1)} s after start (${((Date.now() - started) / 1000).toFixed(1)} s in all)`);
+    void upAt;
+  });
+
+program
+  .command('down')
+  .description('stop the lab')
+  .option('--volumes', 'also delete the mailboxes and queues')
+  .action(async (opts: { volumes?: boolean }) => {
+    if (runningLocalLab()) {
+      await stopLocalLab(out, opts.volumes);
+      out('no-Docker lab stopped');
+      return;
+    }
+    if (!(await dockerReachable())) throw new UsageError('no lab is running (no no-Docker lab, and no Docker engine answers)');
+    await composeDown({ volumes: opts.volumes }, (l) => out('  ' + l));
+    out('lab stopped');
+  });
+
+program
+  .command('status')
+  .description('which services answer, which links are broken, queue sizes')
+  .action(async () => {
+    const config = loadConfig();
+    const target = labTarget(config);
+    out(`mode: ${target.mode === 'local' ? 'no-Docker (local processes)' : 'Docker'}`);
+    const probes = await probeLab(config);
+    for (const line of table([['service', 'address', 'state', 'answer'], ...probes.map((p) => [p.service, p.target, p.ok ? 'up' : 'DOWN', p.detail])])) out('  ' + line);
+    try {
+      for (const l of await target.links()) out(`  link ${l.a} <-> ${l.b}: ${l.broken ? 'BROKEN' : 'ok'}`);
+    } catch (e) {
+      out(`  links: unknown (${(e as Error).message})`);
+    }
+    for (const d of config.domains) {
+      try {
+        const q = await target.admin<QueueListing[]>(d.name, '/queue');
+        out(`  queue ${d.name}: ${q.length} message(s)`);
+      } catch {
+        out(`  queue ${d.name}: unreachable`);
+      }
+    }
+    if (probes.some((p) => !p.ok)) process.exitCode = 1;
+  });
+
+for (const action of ['break', 'heal'] as const) {
+  program
+    .command(action)
+    .argument('<domain1>')
+    .argument('<domain2>')
+    .description(action === 'break' ? 'cut the path between two domains (each keeps its local mail)' : 'restore the path between two domains')
+    .action(async (a: string, b: string) => {
+      const config = loadConfig();
+      const [da, db] = [domainArg(config, a), domainArg(config, b)];
+      if (da === db) throw new UsageError('name two different domains');
+      const target = labTarget(config);
+      const r = action === 'break' ? await target.breakLink(da, db) : await target.healLink(da, db);
+      if (!r.changed) out(`the link ${da} <-> ${db} was already ${action === 'break' ? 'broken' : 'healthy'}; nothing changed`);
+      else out(`link ${da} <-> ${db} ${action === 'break' ? 'BROKEN' : 'healed'} (${r.how})`);
+      if (action === 'heal' && r.changed) out(`queued mail goes out at the next retry; \`npx mail-lab flush ${da}\` sends it now`);
+    });
+}
+
+program
+  .command('queue')
+  .argument('<domain>')
+  .option('--json', 'machine-readable')
+  .description("list a domain's outbound queue, like mailq")
+  .action(async (domain: string, opts: { json?: boolean }) => {
+    const config = loadConfig();
+    const d = domainArg(config, domain);
+    const q = await labTarget(config).admin<QueueListing[]>(d, '/queue');
+    if (opts.json) {
+      out(JSON.stringify(q, null, 2));
+      return;
+    }
+    if (!q.length) {
+      out(`mail queue of ${d} is empty`);
+      return;
+    }
+    const now = Date.now();
+    const rows = [['id', 'size', 'age', 'sender', 'recipients', 'attempts', 'next attempt', 'last error']];
+    for (const e of q) {
+      rows.push([
+        e.id + (e.held ? '!' : ''),
+        String(e.size),
+        formatDuration(e.ageMs),
+        e.from || '<>',
+        e.recipients.filter((r) => r.status === 'pending').map((r) => r.address).join(','),
+        String(e.attempts),
+        e.nextAttempt ? `in ${formatDuration(Math.max(0, Date.parse(e.nextAttempt) - now))}` : '-',
+        e.lastError ?? '',
+      ]);
+    }
+    for (const line of table(rows)) out(line);
+    out(`-- ${q.length} message(s) in the queue of ${d}`);
+  });
+
+program
+  .command('flush')
+  .argument('<domain>')
+  .argument('[id]', 'one message only')
+  .description('retry queued mail now')
+  .action(async (domain: string, id?: string) => {
+    const config = loadConfig();
+    const d = domainArg(config, domain);
+    const r = await labTarget(config).admin<{ flushed: string[] }>(d, `/queue/flush${id ? `?id=${encodeURIComponent(id)}` : ''}`, 'POST');
+    out(r.flushed.length ? `retrying now: ${r.flushed.join(', ')}` : `the queue of ${d} is empty; nothing to flush`);
+  });
+
+program
+  .command('scenario')
+  .argument('[names...]', 'scenario names (see --list)')
+  .option('--all', 'run every scenario')
+  .option('--list', 'list the scenarios')
+  .description('run self-checking scenarios against the running lab')
+  .action(async (names: string[], opts: { all?: boolean; list?: boolean }) => {
+    if (opts.list) {
+      for (const s of listScenarios()) out(`${s.name.padEnd(24)} ${s.title}`);
+      return;
+    }
+    if (!opts.all && !names.length) throw new UsageError('name a scenario (see `npx mail-lab scenario --list`) or use --all');
+    const config = loadConfig();
+    const ok = await runScenarios(labTarget(config), opts.all ? listScenarios().map((s) => s.name) : names, out);
+    if (!ok) process.exitCode = 1;
+  });
+
+program.parseAsync(process.argv).catch((e: Error) => {
+  process.stderr.write(`mail-lab: ${e instanceof UsageError ? e.message : (e.stack ?? e.message)}\n`);
+  process.exit(e instanceof UsageError ? 2 : 1);
+});

@@ -1,0 +1,100 @@
+/**
+ * "Does every service answer?" for `up` and `status`: the lab DNS answers an
+ * MX query, and each domain's SMTP, submission, POP3 and IMAP ports greet
+ * and its admin API says healthy. Every probe goes to 127.0.0.1 only.
+ */
+import { Socket } from 'node:net';
+import { Resolver } from 'node:dns/promises';
+import type { LabConfig } from '../services/core/src/config';
+import { adminRequest } from './lab-target';
+
+export interface Probe {
+  service: string;
+  target: string;
+  ok: boolean;
+  detail: string;
+}
+
+function greeting(port: number, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = new Socket();
+    let data = '';
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error('no greeting'));
+    }, timeoutMs);
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => {
+      data += d;
+      if (data.includes('\n')) {
+        clearTimeout(timer);
+        s.end();
+        resolve(data.split('\r\n')[0]);
+      }
+    });
+    s.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    s.connect(port, '127.0.0.1');
+  });
+}
+
+export async function probeLab(config: LabConfig, timeoutMs = 2000): Promise<Probe[]> {
+  const probes: Promise<Probe>[] = [];
+  const dns = async (): Promise<Probe> => {
+    const r = new Resolver({ timeout: timeoutMs, tries: 1 });
+    r.setServers([`127.0.0.1:${config.dns.hostPort}`]);
+    const d = config.domains[0];
+    try {
+      const mx = await r.resolveMx(d.name);
+      return { service: 'dns', target: `127.0.0.1:${config.dns.hostPort}`, ok: true, detail: `MX ${d.name}: ${mx.map((m) => `${m.priority} ${m.exchange}`).join(', ')}` };
+    } catch (e) {
+      return { service: 'dns', target: `127.0.0.1:${config.dns.hostPort}`, ok: false, detail: (e as NodeJS.ErrnoException).code ?? (e as Error).message };
+    }
+  };
+  probes.push(dns());
+  for (const d of config.domains) {
+    const banners: [string, number, RegExp][] = [
+      ['smtp', d.ports.smtp, /^220 /],
+      ['submission', d.ports.submission, /^220 /],
+      ['pop3', d.ports.pop3, /^\+OK/],
+      ['imap', d.ports.imap, /^\* (OK|PREAUTH)/],
+    ];
+    for (const [service, port, ok] of banners) {
+      probes.push(
+        greeting(port, timeoutMs).then(
+          (line) => ({ service: `${d.name} ${service}`, target: `127.0.0.1:${port}`, ok: ok.test(line), detail: line }),
+          (e: Error) => ({ service: `${d.name} ${service}`, target: `127.0.0.1:${port}`, ok: false, detail: (e as NodeJS.ErrnoException).code ?? e.message }),
+        ),
+      );
+    }
+    probes.push(
+      adminRequest<{ hostname: string }>(d, '/health').then(
+        (h) => ({ service: `${d.name} admin`, target: `127.0.0.1:${d.ports.admin}`, ok: true, detail: `healthy (${h.hostname})` }),
+        (e: Error) => ({ service: `${d.name} admin`, target: `127.0.0.1:${d.ports.admin}`, ok: false, detail: e.message.split(':').slice(-1)[0].trim() }),
+      ),
+    );
+  }
+  return Promise.all(probes);
+}
+
+/** Polls until every probe passes; reports progress; throws naming what never answered. */
+export async function waitForLab(config: LabConfig, timeoutMs: number, log: (line: string) => void): Promise<{ elapsedMs: number; probes: Probe[] }> {
+  const start = Date.now();
+  let last: Probe[] = [];
+  let reported = '';
+  while (Date.now() - start < timeoutMs) {
+    last = await probeLab(config, 1000);
+    const waiting = last.filter((p) => !p.ok).map((p) => p.service);
+    if (!waiting.length) return { elapsedMs: Date.now() - start, probes: last };
+    const text = waiting.join(', ');
+    if (text !== reported) {
+      log(`  waiting for: ${text}`);
+      reported = text;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const failing = last.filter((p) => !p.ok).map((p) => `${p.service} (${p.target}: ${p.detail})`);
+  throw new Error(`these services did not answer within ${Math.round(timeoutMs / 1000)} s: ${failing.join('; ')}`);
+}

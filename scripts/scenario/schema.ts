@@ -1,0 +1,115 @@
+/**
+ * The scenario file format (lab-scenarios/scenarios/<name>.yaml): a title,
+ * an explanation of what to observe, and steps that act on the lab and
+ * check what a student would see. Text may use `{{run}}` (unique per run,
+ * so repeated runs do not see each other's mail) and `{{id}}` / `{{id:name}}`
+ * (the queue id of the last send, or of a send with `save: name`).
+ */
+import { z } from 'zod';
+
+const domainPair = z.tuple([z.string(), z.string()]);
+const within = z.string().default('30s');
+
+export const stepSchema = z.union([
+  z.object({ say: z.string() }).strict(),
+  z.object({ break: domainPair }).strict(),
+  z.object({ heal: domainPair }).strict(),
+  z.object({ flush: z.string() }).strict(),
+  z
+    .object({
+      send: z
+        .object({
+          from: z.string(),
+          to: z.array(z.string()).min(1),
+          subject: z.string(),
+          body: z.string().default('Halo!\n'),
+          /** submission (587, logs in as the sender) or smtp (25, no login). */
+          via: z.enum(['submission', 'smtp']).default('submission'),
+          /** Which domain's server to talk to; the sender's by default. */
+          server: z.string().optional(),
+          password: z.string().default('rahasia123'),
+          save: z.string().default('last'),
+          /** The reply expected instead of success, e.g. "554 5.7.1". */
+          'expect-error': z.string().optional(),
+        })
+        .strict(),
+    })
+    .strict(),
+  z
+    .object({
+      'expect-mailbox': z
+        .object({
+          domain: z.string(),
+          user: z.string(),
+          subject: z.string(),
+          count: z.number().int().min(0).default(1),
+          within,
+          /** Patterns for the Received: headers, top (newest hop) first; their number must match. */
+          received: z.array(z.string()).optional(),
+          headers: z.array(z.string()).optional(),
+        })
+        .strict(),
+    })
+    .strict(),
+  z
+    .object({
+      'expect-queue': z
+        .object({
+          domain: z.string(),
+          id: z.string().default('{{id}}'),
+          state: z.enum(['queued', 'gone']),
+          'last-error': z.string().optional(),
+          within,
+        })
+        .strict(),
+    })
+    .strict(),
+  z
+    .object({
+      'expect-delivery': z
+        .object({
+          domain: z.string(),
+          id: z.string().default('{{id}}'),
+          mx: z.array(z.string()).optional(),
+          host: z.string().optional(),
+          within,
+        })
+        .strict(),
+    })
+    .strict(),
+  z.object({ dns: z.object({ name: z.string(), type: z.enum(['A', 'MX', 'TXT', 'NS', 'SOA', 'PTR']), expect: z.array(z.string()).optional(), rcode: z.string().optional() }).strict() }).strict(),
+  z
+    .object({
+      smtp: z
+        .object({
+          domain: z.string(),
+          port: z.enum(['smtp', 'submission']).default('smtp'),
+          dialogue: z.array(z.object({ send: z.string().optional(), expect: z.string() }).strict()).min(1),
+        })
+        .strict(),
+    })
+    .strict(),
+  z
+    .object({
+      exec: z
+        .object({
+          container: z.string(),
+          command: z.array(z.string()).min(1),
+          expect: z.string().optional(),
+        })
+        .strict(),
+    })
+    .strict(),
+]);
+
+export const scenarioSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9-]+$/),
+    title: z.string(),
+    explain: z.string(),
+    steps: z.array(stepSchema).min(1),
+  })
+  .strict();
+
+export type Scenario = z.infer<typeof scenarioSchema>;
+export type Step = z.infer<typeof stepSchema>;

@@ -1,0 +1,272 @@
+/**
+ * What each scenario step does, and how it reports. Every step acts on the
+ * running lab through its published ports and admin API (the same in Docker
+ * and no-Docker mode) and returns lines worth showing to the class.
+ */
+import { Resolver } from 'node:dns/promises';
+import { Socket } from 'node:net';
+import nodemailer from 'nodemailer';
+import { parseDuration } from '../../services/core/src/duration';
+import { requireDomain } from '../../services/core/src/config';
+import type { QueueEntry, QueueListing } from '../../services/mail-domain/src/queue/types';
+import type { LabTarget } from '../lab-target';
+import type { Step } from './schema';
+
+export interface StepContext {
+  target: LabTarget;
+  run: string;
+  ids: Map<string, string>;
+}
+
+export interface StepResult {
+  /** skipped: not possible in this mode (said why in detail). */
+  status: 'ok' | 'skipped';
+  detail: string[];
+}
+
+export class StepFailure extends Error {
+  constructor(message: string, readonly detail: string[] = []) {
+    super(message);
+  }
+}
+
+export function fill(ctx: StepContext, text: string): string {
+  return text.replace(/\{\{(run|id)(?::([a-z0-9-]+))?\}\}/g, (_, what: string, name?: string) => {
+    if (what === 'run') return ctx.run;
+    const id = ctx.ids.get(name ?? 'last');
+    if (!id) throw new StepFailure(`no message was sent${name ? ` with save: ${name}` : ''} before this step, so {{id${name ? ':' + name : ''}}} is unknown`);
+    return id;
+  });
+}
+
+const ms = (text: string) => parseDuration(text) ?? 30_000;
+const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
+
+async function poll<T>(within: number, check: () => Promise<T | null>): Promise<T | null> {
+  const deadline = Date.now() + within;
+  for (;;) {
+    const v = await check();
+    if (v !== null || Date.now() > deadline) return v;
+    await sleep(250);
+  }
+}
+
+export function describe(step: Step): string {
+  if ('say' in step) return 'note';
+  if ('break' in step) return `break the link ${step.break[0]} <-> ${step.break[1]}`;
+  if ('heal' in step) return `heal the link ${step.heal[0]} <-> ${step.heal[1]}`;
+  if ('flush' in step) return `flush the queue of ${step.flush}`;
+  if ('send' in step) return `send ${step.send.from} -> ${step.send.to.join(', ')} "${step.send.subject}" via ${step.send.via}`;
+  if ('expect-mailbox' in step) return `check the mailbox of ${step['expect-mailbox'].user}@${step['expect-mailbox'].domain}`;
+  if ('expect-queue' in step) return `check the queue of ${step['expect-queue'].domain}`;
+  if ('expect-delivery' in step) return `check how ${step['expect-delivery'].domain} delivered it`;
+  if ('dns' in step) return `ask the lab DNS: ${step.dns.type} ${step.dns.name}`;
+  if ('smtp' in step) return `SMTP by hand to ${step.smtp.domain} (${step.smtp.port})`;
+  return `run in ${step.exec.container}: ${step.exec.command.join(' ')}`;
+}
+
+function unfoldHeaders(block: string): string[] {
+  return block.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/).filter(Boolean);
+}
+
+export async function runStep(ctx: StepContext, step: Step): Promise<StepResult> {
+  const { target } = ctx;
+  const config = target.config;
+  const ok = (detail: string[] = []): StepResult => ({ status: 'ok', detail });
+
+  if ('say' in step) return ok(fill(ctx, step.say).trim().split('\n'));
+  if ('break' in step || 'heal' in step) {
+    const [a, b] = 'break' in step ? step.break : step.heal;
+    const r = 'break' in step ? await target.breakLink(a, b) : await target.healLink(a, b);
+    return ok([r.changed ? r.how : 'it already was']);
+  }
+  if ('flush' in step) {
+    const r = await target.admin<{ flushed: string[] }>(step.flush, '/queue/flush', 'POST');
+    return ok([r.flushed.length ? `retrying now: ${r.flushed.join(', ')}` : 'queue empty']);
+  }
+  if ('send' in step) {
+    const s = step.send;
+    const server = requireDomain(config, s.server ?? s.from.split('@')[1]);
+    const port = server.ports[s.via];
+    const transport = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port,
+      secure: false,
+      ignoreTLS: true,
+      auth: s.via === 'submission' ? { user: s.from, pass: s.password } : undefined,
+      connectionTimeout: 10_000,
+    });
+    try {
+      const info = await transport.sendMail({ from: s.from, to: s.to, subject: fill(ctx, s.subject), text: fill(ctx, s.body) });
+      if (s['expect-error']) throw new StepFailure(`expected the server to refuse with ${s['expect-error']}, but it answered: ${info.response}`);
+      const id = /queued as (\S+)/.exec(info.response)?.[1];
+      if (id) ctx.ids.set(s.save, id);
+      return ok([`${server.mailHost}:${s.via === 'smtp' ? 25 : 587} (host port ${port}) answered: ${info.response}`]);
+    } catch (e) {
+      if (e instanceof StepFailure) throw e;
+      const response = String((e as { response?: string }).response ?? (e as Error).message);
+      if (s['expect-error'] && response.startsWith(s['expect-error'])) return ok([`refused as expected: ${response}`]);
+      throw new StepFailure(`sending failed: ${response}`);
+    } finally {
+      transport.close();
+    }
+  }
+  if ('expect-mailbox' in step) {
+    const e = step['expect-mailbox'];
+    const subject = fill(ctx, e.subject);
+    type Msg = { uid: number; headers: string };
+    const matching = async () => {
+      const list = await target.admin<Msg[]>(e.domain, `/mailbox/${e.user}/messages`);
+      return list.filter((m) => unfoldHeaders(m.headers).some((h) => h === `Subject: ${subject}`));
+    };
+    let found = await poll(ms(e.within), async () => {
+      const m = await matching();
+      return m.length >= e.count && (e.count > 0 || true) ? m : null;
+    });
+    if (e.count > 0 && found) {
+      await sleep(1000); // a duplicate would arrive right behind the first copy
+      found = await matching();
+    }
+    found = found ?? (await matching());
+    if (found.length !== e.count) throw new StepFailure(`expected ${e.count} message(s) with Subject "${subject}" in ${e.user}@${e.domain}, found ${found.length} within ${e.within}`);
+    const detail = [`${found.length} message(s) with Subject "${subject}" in ${e.user}'s mailbox`];
+    if (found.length && (e.received || e.headers)) {
+      const headers = unfoldHeaders(found[0].headers);
+      const received = headers.filter((h) => h.startsWith('Received:'));
+      detail.push(...received.map((r) => `  ${r}`));
+      if (e.received) {
+        if (received.length !== e.received.length) throw new StepFailure(`expected ${e.received.length} Received: headers (hops), found ${received.length}`, detail);
+        e.received.forEach((p, i) => {
+          if (!new RegExp(fill(ctx, p)).test(received[i])) throw new StepFailure(`Received: header ${i + 1} does not match /${p}/`, detail);
+        });
+      }
+      for (const p of e.headers ?? []) if (!headers.some((h) => new RegExp(fill(ctx, p)).test(h))) throw new StepFailure(`no header matches /${p}/`, detail);
+    }
+    return ok(detail);
+  }
+  if ('expect-queue' in step) {
+    const e = step['expect-queue'];
+    const id = fill(ctx, e.id);
+    const listing = await poll(ms(e.within), async () => {
+      const q = await target.admin<QueueListing[]>(e.domain, '/queue');
+      const entry = q.find((x) => x.id === id);
+      if (e.state === 'gone') return entry ? null : ({} as QueueListing);
+      if (!entry || entry.attempts < 1) return null;
+      if (e['last-error'] && !new RegExp(e['last-error']).test(entry.lastError ?? '')) return null;
+      return entry;
+    });
+    if (!listing) throw new StepFailure(e.state === 'gone' ? `${id} is still in the queue of ${e.domain}` : `${id} is not waiting in the queue of ${e.domain}${e['last-error'] ? ` with an error matching /${e['last-error']}/` : ''}`);
+    if (e.state === 'gone') return ok([`${id} has left the queue of ${e.domain}`]);
+    const next = listing.nextAttempt ? Math.round((Date.parse(listing.nextAttempt) - Date.now()) / 1000) : null;
+    return ok([`${id} is queued: ${listing.attempts} attempt(s), last error: ${listing.lastError ?? '-'}`, `next attempt ${next === null ? 'not scheduled' : `in ${next} s (${listing.nextAttempt})`}`]);
+  }
+  if ('expect-delivery' in step) {
+    const e = step['expect-delivery'];
+    const id = fill(ctx, e.id);
+    const entry = await poll(ms(e.within), async () => {
+      const x = await target.admin<QueueEntry>(e.domain, `/queue/${id}`).catch(() => null);
+      return x && x.history.some((h) => h.result === 'delivered' && h.mx) ? x : null;
+    });
+    if (!entry) throw new StepFailure(`${e.domain} has no record of delivering ${id} over SMTP`);
+    const h = entry.history.find((x) => x.result === 'delivered' && x.mx)!;
+    const detail = [`MX answer the sender used: ${h.mx!.map((m) => `${m.priority} ${m.exchange}`).join(', ')}`, `delivered via ${h.host}: ${h.detail}`];
+    if (e.mx && JSON.stringify(h.mx!.map((m) => m.exchange)) !== JSON.stringify(e.mx)) throw new StepFailure(`expected MX hosts ${e.mx.join(', ')}`, detail);
+    if (e.host && !new RegExp(e.host).test(h.host ?? '')) throw new StepFailure(`expected the host to match /${e.host}/`, detail);
+    return ok(detail);
+  }
+  if ('dns' in step) {
+    const q = step.dns;
+    const r = new Resolver({ timeout: 3000, tries: 1 });
+    r.setServers([`127.0.0.1:${config.dns.hostPort}`]);
+    let answers: string[] = [];
+    let rcode = 'NOERROR';
+    try {
+      switch (q.type) {
+        case 'MX':
+          answers = (await r.resolveMx(q.name)).sort((a, b) => a.priority - b.priority).map((m) => `${m.priority} ${m.exchange}`);
+          break;
+        case 'TXT':
+          answers = (await r.resolveTxt(q.name)).map((t) => t.join(''));
+          break;
+        case 'SOA': {
+          const s = await r.resolveSoa(q.name);
+          answers = [`${s.nsname} ${s.hostmaster} ${s.serial}`];
+          break;
+        }
+        case 'A':
+          answers = await r.resolve4(q.name);
+          break;
+        case 'NS':
+          answers = await r.resolveNs(q.name);
+          break;
+        case 'PTR':
+          answers = await r.resolvePtr(q.name);
+      }
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      rcode = ({ ENOTFOUND: 'NXDOMAIN', EREFUSED: 'REFUSED', ENODATA: 'NODATA', ESERVFAIL: 'SERVFAIL' } as Record<string, string>)[code] ?? code;
+    }
+    const detail = [`${q.type} ${q.name} -> ${rcode}${answers.length ? ': ' + answers.join(', ') : ''}`];
+    if (rcode !== (q.rcode ?? 'NOERROR')) throw new StepFailure(`expected ${q.rcode ?? 'NOERROR'}, got ${rcode}`, detail);
+    if (q.expect && JSON.stringify(answers) !== JSON.stringify(q.expect)) throw new StepFailure(`expected ${q.expect.join(', ')}`, detail);
+    return ok(detail);
+  }
+  if ('smtp' in step) {
+    const s = step.smtp;
+    const port = requireDomain(config, s.domain).ports[s.port];
+    return ok(await dialogue(port, s.dialogue.map((d) => ({ send: d.send === undefined ? undefined : fill(ctx, d.send), expect: d.expect }))));
+  }
+  const x = step.exec;
+  if (!target.exec) return { status: 'skipped', detail: ['only in Docker mode (the no-Docker lab has no containers)'] };
+  const r = await target.exec(`mail-lab-${x.container}`, x.command.map((c) => fill(ctx, c)));
+  const lines = r.output.trimEnd().split('\n');
+  if (r.code !== 0) throw new StepFailure(`exited with ${r.code}`, lines);
+  if (x.expect && !new RegExp(x.expect, 'm').test(r.output)) throw new StepFailure(`output does not match /${x.expect}/`, lines);
+  return ok(lines);
+}
+
+/** A typed SMTP session: each line sent, each reply shown and checked. */
+async function dialogue(port: number, lines: { send?: string; expect: string }[]): Promise<string[]> {
+  const socket = new Socket();
+  const transcript: string[] = [];
+  let buffer = '';
+  const waiters: (() => void)[] = [];
+  socket.setEncoding('latin1');
+  socket.on('data', (d: string) => {
+    buffer += d;
+    waiters.splice(0).forEach((w) => w());
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.connect(port, '127.0.0.1', () => resolve());
+  });
+  const reply = async () => {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const m = /^(?:\d{3}-.*\r\n)*\d{3}(?: .*)?\r\n/.exec(buffer);
+      if (m) {
+        buffer = buffer.slice(m[0].length);
+        return m[0].trimEnd().split('\r\n');
+      }
+      if (Date.now() > deadline) throw new StepFailure('the server did not answer within 10 s', transcript);
+      await new Promise<void>((r) => {
+        waiters.push(r);
+        setTimeout(r, 100);
+      });
+    }
+  };
+  try {
+    for (const l of lines) {
+      if (l.send !== undefined) {
+        for (const part of l.send.split('\n')) transcript.push(`C: ${part}`);
+        socket.write(l.send.replace(/\r?\n/g, '\r\n') + '\r\n');
+      }
+      const r = await reply();
+      transcript.push(...r.map((x) => `S: ${x}`));
+      if (!new RegExp('^' + l.expect).test(r[r.length - 1]) && !new RegExp('^' + l.expect).test(r[0])) throw new StepFailure(`expected a reply starting /${l.expect}/`, transcript);
+    }
+  } finally {
+    socket.destroy();
+  }
+  return transcript;
+}
