@@ -323,6 +323,23 @@ describe('the maildrop lock and the session snapshot', () => {
       await quick.close();
     }
   });
+
+  test('closing the server ends open sessions without UPDATE', async () => {
+    await deliver('mbrain', 'satu');
+    const other = await startServer(t.store, accounts);
+    const a = await other.connect();
+    await a.line();
+    expect(await a.login('mbrain')).toMatch(/^\+OK/);
+    expect(await a.cmd('DELE 1')).toMatch(/^\+OK/);
+    const b = await other.connect();
+    await b.line();
+    const closed = new Promise<void>((resolve) => other.server.close(() => resolve()));
+    expect(await a.line()).toBe('-ERR [SYS/TEMP] server shutting down, nothing deleted');
+    expect(await b.line()).toBe('-ERR [SYS/TEMP] server shutting down, nothing deleted');
+    await closed;
+    const c = await loggedIn();
+    expect(await c.cmd('STAT')).toMatch(/^\+OK 1 /);
+  });
 });
 
 describe('authentication', () => {

@@ -5,7 +5,8 @@
  * PIPELINING) are answered strictly in order. The connection also owns the
  * idle timeout (RFC 1939 autologout: no UPDATE, lock released) and the
  * wire transcript: `C:` / `S:` lines, PASS and APOP secrets masked, message
- * bodies replaced by their size.
+ * bodies replaced by their size. `server.close()` also ends open sessions
+ * (without UPDATE), so a shutdown does not wait for clients to leave.
  */
 import net from 'node:net';
 import type { Logger } from '../../../core/src/logger';
@@ -47,10 +48,24 @@ export function createPop3Server(opts: Pop3ServerOptions): net.Server {
   const throttle = new AuthThrottle({ baseDelayMs: opts.authFailureDelayMs ?? DEFAULT_AUTH_FAILURE_DELAY_MS });
   const offerApop = opts.apop ?? opts.accounts.users().some((u) => opts.accounts.apopSecret(u) !== null);
   let sessions = 0;
-  return net.createServer((socket) => serve(socket, ++sessions, opts, throttle, offerApop));
+  const open = new Set<() => void>();
+  const server = net.createServer((socket) => {
+    const shutdown = serve(socket, ++sessions, opts, throttle, offerApop);
+    open.add(shutdown);
+    socket.on('close', () => open.delete(shutdown));
+  });
+  // net.Server.close() only stops accepting; end the sessions too so it can finish.
+  const close = server.close.bind(server);
+  server.close = ((callback?: (err?: Error) => void) => {
+    close(callback);
+    for (const shutdown of open) shutdown();
+    return server;
+  }) as typeof server.close;
+  return server;
 }
 
-function serve(socket: net.Socket, id: number, opts: Pop3ServerOptions, throttle: AuthThrottle, offerApop: boolean): void {
+/** Serves one connection; returns a function that ends it for a server shutdown. */
+function serve(socket: net.Socket, id: number, opts: Pop3ServerOptions, throttle: AuthThrottle, offerApop: boolean): () => void {
   const client = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
   const logger = opts.logger.child('pop3', { session: id, client });
   const env: Pop3Env = {
@@ -69,6 +84,7 @@ function serve(socket: net.Socket, id: number, opts: Pop3ServerOptions, throttle
   const queue: LineEvent[] = [];
   let busy = false;
   let ending = false;
+  let stopping = false;
 
   const send = async (reply: Reply): Promise<void> => {
     const { bytes, log } = encode(reply);
@@ -106,6 +122,7 @@ function serve(socket: net.Socket, id: number, opts: Pop3ServerOptions, throttle
         if (session.state.closed) return;
         await send(reply);
         if (reply.close) finish();
+        else if (stopping) return stop();
         if (socket.isPaused() && queue.length < QUEUE_HIGH / 2) socket.resume();
       }
     } catch (e) {
@@ -136,4 +153,16 @@ function serve(socket: net.Socket, id: number, opts: Pop3ServerOptions, throttle
     logger.info('connection closed');
   });
   void send(session.greeting());
+
+  // Server shutdown: a command in progress finishes first (a QUIT completes its UPDATE).
+  const stop = () => {
+    if (ending) return;
+    session.disconnect('server shutting down');
+    void send(err('server shutting down, nothing deleted', 'SYS/TEMP')).then(finish);
+    ending = true;
+  };
+  return () => {
+    stopping = true;
+    if (!busy) stop();
+  };
 }
