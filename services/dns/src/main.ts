@@ -1,0 +1,60 @@
+/**
+ * Entry point of the lab DNS container: reads the environment, validates the
+ * lab definition, starts the server and stops it on SIGTERM/SIGINT.
+ *
+ *   MAIL_LAB_CONFIG      lab definition file      (default /etc/mail-lab/lab.yaml)
+ *   MAIL_LAB_MODE        docker | local           (default docker)
+ *   MAIL_LAB_DNS_PORT    UDP and TCP port         (default 53)
+ *   MAIL_LAB_LOG_FORMAT  text | json              (default text)
+ *   MAIL_LAB_DNS_HOST    address to bind          (default 0.0.0.0)
+ *
+ * Everything else lives in server.ts, which the lab CLI imports for `up --local`.
+ */
+import { formatProblem, LabConfigError, loadLabConfig } from '../../core/src/config';
+import { createLogger } from '../../core/src/logger';
+import { startDnsServer } from './server';
+
+function fail(message: string): never {
+  process.stderr.write(`dns: ${message}\n`);
+  process.exit(1);
+}
+
+export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const file = env.MAIL_LAB_CONFIG || '/etc/mail-lab/lab.yaml';
+  const mode = env.MAIL_LAB_MODE || 'docker';
+  const format = env.MAIL_LAB_LOG_FORMAT || 'text';
+  const portText = env.MAIL_LAB_DNS_PORT || '53';
+  const port = Number(portText);
+  if (mode !== 'docker' && mode !== 'local') fail(`MAIL_LAB_MODE must be docker or local, not "${mode}"`);
+  if (format !== 'text' && format !== 'json') fail(`MAIL_LAB_LOG_FORMAT must be text or json, not "${format}"`);
+  if (!/^\d+$/.test(portText) || port > 65535) fail(`MAIL_LAB_DNS_PORT must be a port number, not "${portText}"`);
+
+  let loaded;
+  try {
+    loaded = loadLabConfig(file);
+  } catch (e) {
+    if (!(e instanceof LabConfigError)) throw e;
+    for (const p of e.problems) process.stderr.write(formatProblem(p) + '\n');
+    fail(`${file} is not a valid lab definition; not starting`);
+  }
+  const logger = createLogger({ format }, 'dns');
+  for (const w of loaded.warnings) logger.warn(formatProblem(w));
+
+  const host = env.MAIL_LAB_DNS_HOST || '0.0.0.0';
+  const server = await startDnsServer({ config: loaded.config, mode, host, port, logger });
+  logger.info(`dns ready on port ${server.port}`, { mode, config: file });
+
+  const stop = (signal: string) => {
+    logger.info(`${signal} received, stopping`);
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+if (require.main === module) {
+  main().catch((e: Error) => fail(e.message));
+}

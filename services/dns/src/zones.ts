@@ -1,0 +1,240 @@
+/**
+ * The lab's authoritative DNS data, built from the typed lab definition.
+ *
+ * `buildZones(config, mode)` is a pure function: for every lab domain it makes
+ * a forward zone (SOA, NS, MX, the mail host's A record and the domain's extra
+ * `records`), and for the backbone it makes the reverse zones (PTR records
+ * under in-addr.arpa). `answer.ts` answers questions from this data and
+ * `server.ts` puts it on the wire; nothing here knows about sockets or dns2.
+ *
+ * Modes: `docker` answers each host's backbone address; `local` (no Docker,
+ * every service on loopback) answers 127.0.0.1 for every lab host. The reverse
+ * zones keep the backbone addresses in both modes (so `dig -x 172.29.25.10`
+ * teaches the same lesson), and `local` adds 1.0.0.127.in-addr.arpa → localhost
+ * so a service that looks up its loopback peer gets an answer.
+ *
+ * Names are stored lower case, absolute, without the trailing dot.
+ */
+import type { LabConfig } from '../../core/src/config';
+
+export type LabMode = 'docker' | 'local';
+
+export type RecordData =
+  | { type: 'A'; address: string }
+  | { type: 'NS'; host: string }
+  | { type: 'CNAME'; target: string }
+  | { type: 'PTR'; target: string }
+  | { type: 'MX'; preference: number; exchange: string }
+  | { type: 'TXT'; text: string[] }
+  | { type: 'SOA'; mname: string; rname: string; serial: number; refresh: number; retry: number; expire: number; minimum: number };
+
+export type RecordType = RecordData['type'];
+
+export interface ResourceRecord {
+  /** Owner name: lower case, absolute, no trailing dot. */
+  name: string;
+  ttl: number;
+  data: RecordData;
+}
+
+export interface Zone {
+  /** The zone apex, e.g. `dadali.com` or `25.29.172.in-addr.arpa`. */
+  origin: string;
+  soa: ResourceRecord;
+  /** Owner name → its records (every RRset of that name). */
+  nodes: Map<string, ResourceRecord[]>;
+}
+
+export interface LabZones {
+  zones: Zone[];
+  /** Things in the definition that DNS could not honour (logged at start). */
+  warnings: string[];
+}
+
+export interface BuildZonesOptions {
+  /** SOA serial (RFC 1035 §3.3.13). The server passes a date-based one. @default 1 */
+  serial?: number;
+}
+
+/** SOA timers, RFC 1912 §2.2 ranges; there are no secondaries in the lab. */
+const REFRESH = 3600;
+const RETRY = 900;
+const EXPIRE = 1_209_600;
+const LOOPBACK = '127.0.0.1';
+
+/** Lower case, without the trailing dot: the form every lookup uses (RFC 4343: names compare case-insensitively). */
+export function normalizeName(name: string): string {
+  const lower = name.trim().toLowerCase();
+  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+}
+
+/** `172.29.25.10` → `10.25.29.172.in-addr.arpa` (RFC 1035 §3.5). */
+export function reverseName(address: string): string {
+  return address.split('.').reverse().join('.') + '.in-addr.arpa';
+}
+
+/** The /24 reverse zone holding an address: `172.29.25.10` → `25.29.172.in-addr.arpa`. */
+export function reverseZoneOf(address: string): string {
+  return address.split('.').slice(0, 3).reverse().join('.') + '.in-addr.arpa';
+}
+
+function inZone(name: string, origin: string): boolean {
+  return name === origin || name.endsWith('.' + origin);
+}
+
+/** The lab zone a name falls in (the closest enclosing one), if any. */
+export function findZone(lab: LabZones, name: string): Zone | undefined {
+  const n = normalizeName(name);
+  let best: Zone | undefined;
+  for (const z of lab.zones) {
+    if (inZone(n, z.origin) && (!best || z.origin.length > best.origin.length)) best = z;
+  }
+  return best;
+}
+
+/** A name from the definition: `@` is the apex, a trailing dot makes it absolute, anything else is relative (zone-file rules). */
+function ownerName(name: string, origin: string): string {
+  const n = name.trim().toLowerCase();
+  if (n === '@' || n === '') return origin;
+  if (n.endsWith('.')) return n.slice(0, -1);
+  return `${n}.${origin}`;
+}
+
+/** Splits text into <character-string>s of at most 255 octets (RFC 1035 §3.3.14), never inside a character. */
+export function splitTxt(value: string): string[] {
+  const parts: string[] = [];
+  let current = '';
+  let size = 0;
+  for (const ch of value) {
+    const n = Buffer.byteLength(ch, 'utf8');
+    if (size + n > 255) {
+      parts.push(current);
+      current = '';
+      size = 0;
+    }
+    current += ch;
+    size += n;
+  }
+  parts.push(current);
+  return parts;
+}
+
+function sameData(a: RecordData, b: RecordData): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export function buildZones(config: LabConfig, mode: LabMode, options: BuildZonesOptions = {}): LabZones {
+  const ttl = config.dns.ttl;
+  const serial = options.serial ?? 1;
+  const warnings: string[] = [];
+  const lab: LabZones = { zones: [], warnings };
+  const at = (address: string) => (mode === 'local' ? LOOPBACK : address);
+  const primary = config.domains[0].name;
+
+  const makeZone = (origin: string, nsZone: string): Zone => {
+    const soa: ResourceRecord = {
+      name: origin,
+      ttl,
+      data: {
+        type: 'SOA',
+        mname: `ns.${nsZone}`,
+        rname: `hostmaster.${nsZone}`,
+        serial,
+        refresh: REFRESH,
+        retry: RETRY,
+        expire: EXPIRE,
+        // RFC 2308 §4: MINIMUM is the negative-caching TTL.
+        minimum: ttl,
+      },
+    };
+    const zone: Zone = { origin, soa, nodes: new Map([[origin, [soa]]]) };
+    lab.zones.push(zone);
+    add(origin, { type: 'NS', host: `ns.${nsZone}` });
+    return zone;
+  };
+
+  /** Adds a record to the lab zone holding `name`; duplicates collapse (RFC 2181 §5). */
+  function add(name: string, data: RecordData): boolean {
+    const zone = findZone(lab, name);
+    if (!zone) return false;
+    const list = zone.nodes.get(name) ?? [];
+    if (!list.some((r) => sameData(r.data, data))) list.push({ name, ttl, data });
+    zone.nodes.set(name, list);
+    return true;
+  }
+
+  // Forward zones first, so that every in-lab name has somewhere to go.
+  for (const d of config.domains) makeZone(d.name, d.name);
+
+  for (const d of config.domains) {
+    add(`ns.${d.name}`, { type: 'A', address: at(config.dns.address) });
+    for (const mx of d.mx) add(d.name, { type: 'MX', preference: mx.preference, exchange: normalizeName(mx.host) });
+    add(d.mailHost, { type: 'A', address: at(d.address) });
+    d.records.forEach((r, i) => {
+      const where = `domains ${d.name} records[${i}] (${r.name} ${r.type})`;
+      const owner = ownerName(r.name, d.name);
+      if (!r.name.endsWith('.') && r.name !== '@' && r.name.toLowerCase().endsWith(d.name)) {
+        warnings.push(`${where}: relative names get the zone appended (${owner}); write "${r.name}." for an absolute name`);
+      }
+      let data: RecordData;
+      if (r.type === 'A') data = { type: 'A', address: at(r.value) };
+      else if (r.type === 'TXT') data = { type: 'TXT', text: splitTxt(r.value) };
+      // The schema forbids a trailing dot on values, so a value with a dot is
+      // absolute; a single label is taken relative to the zone.
+      else data = { type: 'CNAME', target: r.value.includes('.') ? normalizeName(r.value) : `${r.value}.${d.name}` };
+      if (!add(owner, data)) warnings.push(`${where}: ${owner} is outside every lab zone; ignored`);
+    });
+  }
+
+  // Reverse zones: one /24 per backbone subnet used by a lab host.
+  const ptrs: [string, string][] = [
+    ...config.domains.map((d): [string, string] => [d.address, d.mailHost]),
+    [config.dns.address, `ns.${primary}`],
+  ];
+  for (const origin of new Set(ptrs.map(([a]) => reverseZoneOf(a)))) makeZone(origin, primary);
+  if (mode === 'local') {
+    makeZone(reverseZoneOf(LOOPBACK), primary);
+    ptrs.push([LOOPBACK, 'localhost']);
+  }
+  // Extra A records in a backbone subnet get a PTR too, unless the address already has one.
+  for (const d of config.domains) {
+    for (const r of d.records) if (r.type === 'A') ptrs.push([r.value, ownerName(r.name, d.name)]);
+  }
+  const named = new Set<string>();
+  for (const [address, host] of ptrs) {
+    if (named.has(address)) continue;
+    if (add(reverseName(address), { type: 'PTR', target: host })) named.add(address);
+  }
+
+  checkZones(lab);
+  return lab;
+}
+
+/** Consistency checks after building: CNAME exclusivity and MX/NS targets that resolve. */
+function checkZones(lab: LabZones): void {
+  for (const zone of lab.zones) {
+    for (const [name, records] of zone.nodes) {
+      const cnames = records.filter((r) => r.data.type === 'CNAME');
+      if (!cnames.length) continue;
+      // RFC 1034 §3.6.2 / RFC 2181 §10.1: a CNAME cannot share its name with other data.
+      if (cnames.length < records.length || cnames.length > 1) {
+        const keep = cnames.length < records.length ? records.filter((r) => r.data.type !== 'CNAME') : [cnames[0]];
+        lab.warnings.push(`${name}: a CNAME cannot coexist with other records at the same name; ${cnames.length < records.length ? 'the CNAME was dropped' : 'only the first CNAME was kept'}`);
+        zone.nodes.set(name, keep);
+      }
+    }
+  }
+  for (const zone of lab.zones) {
+    for (const records of zone.nodes.values()) {
+      for (const r of records) {
+        const target = r.data.type === 'MX' ? r.data.exchange : r.data.type === 'NS' ? r.data.host : undefined;
+        if (!target || !findZone(lab, target)) continue;
+        const node = findZone(lab, target)?.nodes.get(target) ?? [];
+        if (!node.some((x) => x.data.type === 'A')) {
+          // RFC 2181 §10.3: MX and NS targets must have address records, not aliases.
+          lab.warnings.push(`${r.name} ${r.data.type} ${target}: the target has no A record in the lab`);
+        }
+      }
+    }
+  }
+}
