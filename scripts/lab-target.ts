@@ -8,6 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { request } from 'node:http';
 import Docker from 'dockerode';
 import type { LabConfig, DomainConfig } from '../services/core/src/config';
 import { requireDomain } from '../services/core/src/config';
@@ -61,16 +62,32 @@ export function runningLocalLab(): LocalState | null {
 
 export const containerOf = (domain: string) => `mail-lab-${domain.split('.')[0]}`;
 
-export async function adminRequest<T>(d: DomainConfig, path: string, method: 'GET' | 'POST' = 'GET'): Promise<T> {
-  let res: Response;
-  try {
-    res = await fetch(`http://127.0.0.1:${d.ports.admin}${path}`, { method, signal: AbortSignal.timeout(10_000) });
-  } catch (e) {
-    throw new Error(`cannot reach the admin interface of ${d.name} on 127.0.0.1:${d.ports.admin} (is the lab up? try \`npx mail-lab status\`): ${(e as Error).cause ?? (e as Error).message}`);
-  }
-  const body = (await res.json()) as T & { error?: string };
-  if (!res.ok) throw new Error(body.error ?? `${d.name} admin answered HTTP ${res.status}`);
-  return body;
+/**
+ * JSON from a domain's admin API. node:http, not fetch(): fetch refuses
+ * "bad ports" such as 10080 (the garudayaksa.com admin port).
+ */
+export function adminRequest<T>(d: DomainConfig, path: string, method: 'GET' | 'POST' = 'GET'): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: d.ports.admin, path, method, timeout: 10_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        let body: T & { error?: string };
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as T & { error?: string };
+        } catch {
+          return reject(new Error(`${d.name} admin answered HTTP ${res.statusCode} with something that is not JSON`));
+        }
+        if ((res.statusCode ?? 500) >= 400) return reject(new Error(body.error ?? `${d.name} admin answered HTTP ${res.statusCode}`));
+        resolve(body);
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 10 s')));
+    req.on('error', (e) =>
+      reject(new Error(`cannot reach the admin interface of ${d.name} on 127.0.0.1:${d.ports.admin} (is the lab up? try \`npx mail-lab status\`): ${(e as NodeJS.ErrnoException).code ?? e.message}`)),
+    );
+    req.end();
+  });
 }
 
 function checkPair(config: LabConfig, a: string, b: string): [DomainConfig, DomainConfig] {

@@ -39,7 +39,7 @@ export async function runScenario(target: LabTarget, scenario: Scenario, out: (l
   for (const line of scenario.explain.trim().split('\n')) out(`   ${line}`);
   const steps = scenario.steps;
   for (const [i, step] of steps.entries()) {
-    const what = describe(step);
+    const what = describe(ctx, step);
     const t0 = Date.now();
     if ('say' in step) {
       const r = await runStep(ctx, step);

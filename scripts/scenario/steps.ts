@@ -51,12 +51,19 @@ async function poll<T>(within: number, check: () => Promise<T | null>): Promise<
   }
 }
 
-export function describe(step: Step): string {
+export function describe(ctx: StepContext, step: Step): string {
+  const f = (t: string) => {
+    try {
+      return fill(ctx, t);
+    } catch {
+      return t;
+    }
+  };
   if ('say' in step) return 'note';
   if ('break' in step) return `break the link ${step.break[0]} <-> ${step.break[1]}`;
   if ('heal' in step) return `heal the link ${step.heal[0]} <-> ${step.heal[1]}`;
   if ('flush' in step) return `flush the queue of ${step.flush}`;
-  if ('send' in step) return `send ${step.send.from} -> ${step.send.to.join(', ')} "${step.send.subject}" via ${step.send.via}`;
+  if ('send' in step) return `send ${step.send.from} -> ${step.send.to.join(', ')} "${f(step.send.subject)}" via ${step.send.via}`;
   if ('expect-mailbox' in step) return `check the mailbox of ${step['expect-mailbox'].user}@${step['expect-mailbox'].domain}`;
   if ('expect-queue' in step) return `check the queue of ${step['expect-queue'].domain}`;
   if ('expect-delivery' in step) return `check how ${step['expect-delivery'].domain} delivered it`;
@@ -78,7 +85,7 @@ export async function runStep(ctx: StepContext, step: Step): Promise<StepResult>
   if ('break' in step || 'heal' in step) {
     const [a, b] = 'break' in step ? step.break : step.heal;
     const r = 'break' in step ? await target.breakLink(a, b) : await target.healLink(a, b);
-    return ok([r.changed ? r.how : 'it already was']);
+    return ok([r.changed ? ('break' in step ? r.how : 'restored') : 'it already was']);
   }
   if ('flush' in step) {
     const r = await target.admin<{ flushed: string[] }>(step.flush, '/queue/flush', 'POST');

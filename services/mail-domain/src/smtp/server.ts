@@ -45,7 +45,7 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
   const server = new LabSMTPServer(
     {
       name: o.hostname,
-      banner: 'mail-lab ESMTP, ready (type HELP for the commands)',
+      banner: 'mail-lab, ready (type HELP for the commands)',
       size: o.limits.maxMessageSize,
       rejectOversized: true,
       hideENHANCEDSTATUSCODES: false,
