@@ -71,7 +71,7 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
   const d = requireDomain(o.config, o.domain);
   const log = o.logger;
   const accounts = createAccountDirectory(d);
-  const store = createMailStore({ dataDir: join(o.dataDir, 'mailboxes'), users: accounts.users(), maxMessageSize: o.config.limits.maxMessageSize + 64 * 1024, now: o.now });
+  const store = createMailStore({ dataDir: o.dataDir, users: accounts.users(), maxMessageSize: o.config.limits.maxMessageSize + 64 * 1024, now: o.now });
   await store.init();
   const resolver = o.resolver ?? labResolver(o.dnsServer);
   const portFor = (exchange: string) => (o.mode === 'local' ? (findDomain(o.config, exchange)?.ports.smtp ?? 25) : 25);
