@@ -9,6 +9,7 @@
  * (without UPDATE), so a shutdown does not wait for clients to leave.
  */
 import net from 'node:net';
+import { formatDuration } from '../../../core/src/duration';
 import type { Logger } from '../../../core/src/logger';
 import type { AccountDirectory } from '../accounts';
 import type { MailStore } from '../store/types';
@@ -144,7 +145,7 @@ function serve(socket: net.Socket, id: number, opts: Pop3ServerOptions, throttle
   socket.on('timeout', () => {
     if (ending) return;
     session.disconnect('idle timeout');
-    void send(err(`idle for more than ${Math.round(opts.limits.sessionIdle / 1000)}s, closing the connection (nothing deleted)`)).then(finish);
+    void send(err(`idle for more than ${formatDuration(opts.limits.sessionIdle)}, closing the connection (nothing deleted)`)).then(finish);
     ending = true;
   });
   socket.on('error', (e) => logger.debug('socket error', { error: e }));

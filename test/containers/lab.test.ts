@@ -1,0 +1,141 @@
+/**
+ * The real compose lab: images built offline, containers on the lab
+ * network, driven through the same CLI a teacher uses. Starts the lab in
+ * beforeAll (`mail-lab up`), takes it down with its volumes at the end.
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import nodemailer from 'nodemailer';
+import { Socket } from 'node:net';
+
+const run = promisify(execFile);
+const root = join(__dirname, '../..');
+const cli = (args: string[], timeout = 600_000) =>
+  run(process.execPath, [join(root, 'bin/mail-lab.js'), ...args], { cwd: root, timeout, maxBuffer: 20 * 1024 * 1024 }).then(
+    (r) => ({ code: 0, out: r.stdout + r.stderr }),
+    (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? 1, out: (e.stdout ?? '') + (e.stderr ?? '') }),
+  );
+const docker = (args: string[]) => run('docker', args, { timeout: 120_000 }).then((r) => r.stdout);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function admin<T>(port: number, path: string, method = 'GET'): Promise<T> {
+  const { request } = await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString()) as T));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function eventually<T>(what: string, check: () => Promise<T | null | undefined | false>, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await check().catch(() => null);
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await sleep(250);
+  }
+}
+
+type Msg = { uid: number; headers: string };
+const subjects = async (port: number, user: string, subject: string) =>
+  (await admin<Msg[]>(port, `/mailbox/${user}/messages`)).filter((m) => m.headers.includes(`\r\nSubject: ${subject}\r\n`) || m.headers.startsWith(`Subject: ${subject}\r\n`)).length;
+
+async function submit(from: string, to: string, subject: string): Promise<string> {
+  const t = nodemailer.createTransport({ host: '127.0.0.1', port: 10587, secure: false, ignoreTLS: true, auth: { user: from, pass: 'rahasia123' } });
+  try {
+    const info = await t.sendMail({ from, to, subject, text: 'Halo dari tes kontainer.\n' });
+    return /queued as (\S+)/.exec(info.response)![1];
+  } finally {
+    t.close();
+  }
+}
+
+beforeAll(async () => {
+  const up = await cli(['up', '--offline']);
+  if (up.code !== 0) throw new Error(`mail-lab up failed:\n${up.out}`);
+  console.log(up.out.split('\n').filter((l) => /lab is up|answered/.test(l)).join('\n'));
+}, 900_000);
+
+afterAll(async () => {
+  await cli(['down', '--volumes']);
+}, 120_000);
+
+test('every scenario passes on the real container network (mail-lab scenario --all)', async () => {
+  const r = await cli(['scenario', '--all']);
+  console.log(r.out);
+  expect(r.out).toMatch(/^scenarios: (\d+) passed, 0 failed \(Docker lab\)$/m);
+  expect(r.code).toBe(0);
+}, 600_000);
+
+test('the client container asks the lab DNS: dig MX dadali.com', async () => {
+  expect((await docker(['exec', 'mail-lab-client', 'dig', '+short', 'MX', 'dadali.com'])).trim()).toBe('10 mail.dadali.com.');
+  expect((await docker(['exec', 'mail-lab-client', 'dig', '+short', '-x', '172.29.25.20'])).trim()).toBe('mail.dadali.com.');
+  const refused = await docker(['exec', 'mail-lab-client', 'dig', 'MX', 'example.org']);
+  expect(refused).toContain('status: REFUSED');
+}, 60_000);
+
+test('break and heal are reported by status, and doing one twice says so', async () => {
+  expect((await cli(['break', 'garudayaksa.com', 'dadali.com'])).out).toContain('BROKEN');
+  expect((await cli(['break', 'dadali.com', 'garudayaksa.com'])).out).toContain('already broken');
+  expect((await cli(['status'])).out).toContain('link garudayaksa.com <-> dadali.com: BROKEN');
+  expect((await cli(['heal', 'garudayaksa.com', 'dadali.com'])).out).toContain('healed');
+  expect((await cli(['heal', 'garudayaksa.com', 'dadali.com'])).out).toContain('already healthy');
+  const bad = await cli(['break', 'garudayaksa.com', 'nowhere.example']);
+  expect(bad.code).toBe(2);
+  expect(bad.out).toContain('unknown domain "nowhere.example"');
+}, 120_000);
+
+test('docker kill of the sending server with a message in its queue: after restart it is delivered exactly once', async () => {
+  expect((await cli(['break', 'garudayaksa.com', 'dadali.com'])).code).toBe(0);
+  const subject = `kill-queue-${Date.now()}`;
+  const id = await submit('mbrain@garudayaksa.com', 'jpri@dadali.com', subject);
+  await eventually('message deferred', async () => (await admin<{ id: string; attempts: number }[]>(10080, '/queue')).some((e) => e.id === id && e.attempts >= 1));
+  const q = await cli(['queue', 'garudayaksa.com']);
+  expect(q.out).toContain(id);
+  expect(q.out).toMatch(/timed out/);
+  await docker(['kill', 'mail-lab-garudayaksa']);
+  await docker(['start', 'mail-lab-garudayaksa']);
+  await eventually('garudayaksa admin back', () => admin(10080, '/health'));
+  expect((await admin<{ id: string }[]>(10080, '/queue')).map((e) => e.id)).toContain(id);
+  // A restarted container gets a fresh network namespace: heal makes sure, either way.
+  await cli(['heal', 'garudayaksa.com', 'dadali.com']);
+  expect((await cli(['flush', 'garudayaksa.com'])).out).toContain(id);
+  await eventually('delivered at dadali', async () => (await subjects(20080, 'jpri', subject)) === 1);
+  await sleep(1500);
+  expect(await subjects(20080, 'jpri', subject)).toBe(1);
+}, 180_000);
+
+test('docker kill of the receiving server during DATA: nothing half-written is delivered, nothing acknowledged is lost', async () => {
+  const subject = `kill-data-${Date.now()}`;
+  const socket = new Socket();
+  await new Promise<void>((r) => socket.connect(20025, '127.0.0.1', () => r()));
+  let seen = '';
+  socket.on('data', (d) => (seen += d.toString()));
+  socket.on('error', () => undefined);
+  const say = async (line: string, expect: RegExp) => {
+    socket.write(line + '\r\n');
+    await eventually(`reply to ${line}`, async () => expect.test(seen), 10_000);
+  };
+  await eventually('greeting', async () => /^220 /m.test(seen), 10_000);
+  await say('HELO tes', /^250 /m);
+  await say('MAIL FROM:<mbrain@garudayaksa.com>', /^250 2\.1\.0/m);
+  await say('RCPT TO:<siswa4@dadali.com>', /^250 2\.1\.5/m);
+  await say('DATA', /^354 /m);
+  socket.write(`Subject: ${subject}\r\n\r\nsetengah pesan, belum selesai\r\n`);
+  await sleep(300);
+  await docker(['kill', 'mail-lab-dadali']);
+  socket.destroy();
+  await docker(['start', 'mail-lab-dadali']);
+  await eventually('dadali admin back', () => admin(20080, '/health'));
+  expect(await subjects(20080, 'siswa4', subject)).toBe(0);
+  const queue = await admin<unknown[]>(20080, '/queue');
+  expect(queue).toEqual([]);
+  // The mailbox file itself holds no fragment either.
+  expect(await docker(['exec', 'mail-lab-dadali', 'cat', '/var/mail-lab/mail/siswa4'])).not.toContain('setengah pesan');
+}, 180_000);
