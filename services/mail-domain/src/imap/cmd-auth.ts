@@ -1,0 +1,47 @@
+/**
+ * Authentication: LOGIN (RFC 3501 section 6.2.3) and AUTHENTICATE PLAIN
+ * (RFC 3501 section 6.2.2, RFC 4616) with or without the SASL-IR initial
+ * response (RFC 4959). Credentials never reach the transcript.
+ */
+import type { Command, CommandOf } from './commands';
+import { bad, no, ok, type Result } from './result';
+import type { Session } from './session';
+import { CAPABILITIES } from './states';
+
+type Cmd<N extends Command['name']> = CommandOf<N>;
+
+async function authenticated(s: Session, login: string, password: string, how: string): Promise<Result> {
+  const user = await s.ctx.accounts.verify(login, password);
+  if (!user || !s.ctx.store.hasUser(user)) {
+    s.log.info('login failed', { login, how });
+    return no('Invalid credentials', 'AUTHENTICATIONFAILED');
+  }
+  s.user = user;
+  s.state = 'authenticated';
+  s.log.info('login', { user, how });
+  return ok(`${how} completed, welcome ${user}`, `CAPABILITY ${CAPABILITIES.join(' ')}`);
+}
+
+export async function login(s: Session, _tag: string, cmd: Cmd<'LOGIN'>): Promise<Result> {
+  return authenticated(s, cmd.user, cmd.password, 'LOGIN');
+}
+
+export async function authenticate(s: Session, _tag: string, cmd: Cmd<'AUTHENTICATE'>): Promise<Result> {
+  if (cmd.mechanism !== 'PLAIN') return no(`Unsupported mechanism ${cmd.mechanism} (AUTH=PLAIN only)`, 'CANNOT');
+  let response = cmd.initial;
+  if (response === null) {
+    s.writeText('+ ');
+    response = await s.readLine(true);
+    if (response === null) return bad('Connection closed');
+  }
+  if (response.trim() === '*') return bad('AUTHENTICATE cancelled');
+  if (response === '=') response = '';
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(response.trim())) return bad('Invalid base64 in AUTHENTICATE response');
+  const parts = Buffer.from(response.trim(), 'base64').toString('utf8').split('\u0000');
+  if (parts.length !== 3) return bad('Malformed PLAIN response (authzid NUL authcid NUL password)');
+  const [authzid, authcid, password] = parts;
+  if (authzid && s.ctx.accounts.localUser(authzid) !== s.ctx.accounts.localUser(authcid)) {
+    return no('Authorization identity must match the login', 'AUTHORIZATIONFAILED');
+  }
+  return authenticated(s, authcid, password, 'AUTHENTICATE');
+}

@@ -1,0 +1,39 @@
+/**
+ * The IMAP4rev1 server (RFC 3501) with LITERAL+, SASL-IR, AUTH=PLAIN, IDLE,
+ * UIDPLUS, MOVE, NAMESPACE, SPECIAL-USE, CHILDREN, ID, ENABLE and UNSELECT,
+ * on top of the domain's `MailStore`. `createImapServer` returns a
+ * `net.Server`; the caller listens (port 143 in the container).
+ *
+ * Module map: reader (framing, literals, limits) -> parser (+ cursor,
+ * fetch-parse, search-parse) -> session (states, dispatch) -> cmd-* handlers
+ * -> wire (serialiser). mime/structure/sections/search/decode build
+ * BODYSTRUCTURE, ENVELOPE, BODY[section] and SEARCH from a real parse.
+ */
+import net from 'node:net';
+import type { Logger } from '../../../core/src/logger';
+import type { AccountDirectory } from '../accounts';
+import type { MailStore } from '../store/types';
+import type { Limits } from './result';
+import { Session } from './session';
+import { RecentTracker } from './view';
+
+export interface ImapServerOptions {
+  store: MailStore;
+  accounts: AccountDirectory;
+  /** Named in the greeting. */
+  hostname: string;
+  logger: Logger;
+  /** From the lab config: `limits.maxLineLength`, `limits.imapMaxLiteral`, `limits.sessionIdle` (ms). */
+  limits: Limits;
+}
+
+export function createImapServer(opts: ImapServerOptions): net.Server {
+  const ctx = { ...opts, limits: { ...opts.limits }, recent: new RecentTracker() };
+  let next = 0;
+  return net.createServer((socket) => {
+    socket.setNoDelay(true);
+    new Session(ctx, socket, ++next).start();
+  });
+}
+
+export type { Limits } from './result';

@@ -1,0 +1,110 @@
+/**
+ * SEARCH evaluation (RFC 3501 section 6.4.4) against one message: flags,
+ * sizes, dates by day (INTERNALDATE for BEFORE/ON/SINCE, the Date: header
+ * for SENT*), case-insensitive substring matches on decoded headers and
+ * bodies. The message is parsed only when a key needs its content.
+ */
+import type { SearchKey } from './commands';
+import { bodyText, decodeWords, headerText } from './decode';
+import type { MimeEntity } from './mime';
+import { inSequenceSet } from './sequence';
+import { monthIndex } from './wire';
+
+export interface SearchTarget {
+  readonly seq: number;
+  readonly uid: number;
+  readonly flags: readonly string[];
+  readonly size: number;
+  readonly internalDate: Date;
+  readonly recent: boolean;
+  /** Largest sequence number and UID in the session's view, for `*`. */
+  readonly maxSeq: number;
+  readonly maxUid: number;
+  /** The parsed message; called only when a key needs content. */
+  entity(): MimeEntity;
+}
+
+export function needsContent(key: SearchKey): boolean {
+  switch (key.key) {
+    case 'HEADER':
+    case 'BODY':
+    case 'TEXT':
+      return true;
+    case 'DATE':
+      return key.sent;
+    case 'NOT':
+      return needsContent(key.inner);
+    case 'OR':
+      return needsContent(key.a) || needsContent(key.b);
+    case 'AND':
+      return key.keys.some(needsContent);
+    default:
+      return false;
+  }
+}
+
+const contains = (haystack: string, needle: string) => haystack.toLowerCase().includes(needle.toLowerCase());
+
+/** The day (days since epoch) of a Date: header, as written there (time and zone disregarded). */
+export function sentDay(value: string | null): number | null {
+  if (!value) return null;
+  const m = /(\d{1,2})\s+([A-Za-z]{3})[a-z]*\s+(\d{2,4})/.exec(value);
+  const month = m ? monthIndex(m[2]) : -1;
+  if (m && month >= 0) {
+    let year = Number(m[3]);
+    if (year < 100) year += year < 50 ? 2000 : 1900;
+    return Math.floor(Date.UTC(year, month, Number(m[1])) / 86_400_000);
+  }
+  const parsed = Date.parse(value);
+  return Number.isNaN(parsed) ? null : Math.floor(parsed / 86_400_000);
+}
+
+function compareDay(day: number | null, cmp: 'BEFORE' | 'ON' | 'SINCE', wanted: number): boolean {
+  if (day === null) return false;
+  return cmp === 'BEFORE' ? day < wanted : cmp === 'ON' ? day === wanted : day >= wanted;
+}
+
+export function matches(key: SearchKey, m: SearchTarget): boolean {
+  switch (key.key) {
+    case 'ALL':
+      return true;
+    case 'FLAG': {
+      const has = m.flags.some((f) => f.toLowerCase() === key.flag.toLowerCase());
+      return has === key.set;
+    }
+    case 'RECENT':
+      return m.recent;
+    case 'NEW':
+      return m.recent && !m.flags.includes('\\Seen');
+    case 'OLD':
+      return !m.recent;
+    case 'SIZE':
+      return key.larger ? m.size > key.size : m.size < key.size;
+    case 'DATE': {
+      if (!key.sent) return compareDay(Math.floor(m.internalDate.getTime() / 86_400_000), key.cmp, key.day);
+      const date = m.entity().fields.find((f) => f.name.toLowerCase() === 'date')?.value ?? null;
+      return compareDay(sentDay(date), key.cmp, key.day);
+    }
+    case 'HEADER': {
+      const fields = m.entity().fields.filter((f) => f.name.toUpperCase() === key.field);
+      if (key.value === '') return fields.length > 0;
+      return fields.some((f) => contains(decodeWords(f.value), key.value));
+    }
+    case 'BODY':
+      return contains(bodyText(m.entity()), key.value);
+    case 'TEXT': {
+      const e = m.entity();
+      return contains(headerText(e), key.value) || contains(bodyText(e), key.value);
+    }
+    case 'NOT':
+      return !matches(key.inner, m);
+    case 'OR':
+      return matches(key.a, m) || matches(key.b, m);
+    case 'AND':
+      return key.keys.every((k) => matches(k, m));
+    case 'SEQ':
+      return inSequenceSet(key.set, m.seq, m.maxSeq);
+    case 'UID':
+      return inSequenceSet(key.set, m.uid, m.maxUid);
+  }
+}

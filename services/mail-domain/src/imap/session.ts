@@ -1,0 +1,215 @@
+/**
+ * One IMAP connection: the state machine (RFC 3501 section 3), the command
+ * loop (frames from the reader, parsed, checked against the state table,
+ * dispatched to a handler, tagged result), untagged updates from the store
+ * at the points RFC 3501 section 7.4.1 allows, the idle timer, and the wire
+ * transcript (`C:` / `S:` lines, credentials masked, literals summarised).
+ */
+import type net from 'node:net';
+import type { Logger } from '../../../core/src/logger';
+import type { Command } from './commands';
+import { HANDLERS } from './dispatch';
+import { parseCommand } from './parser';
+import { CommandReader, type Frame, type ReaderItem } from './reader';
+import { bad, failure, type Result, type ServerContext } from './result';
+import { ALLOWED, CAPABILITIES, refusal, type State } from './states';
+import type { MailboxView } from './view';
+import { encodeLine, quote, raw, toTranscript, toWire, type ImapValue } from './wire';
+
+export class Session {
+  state: State = 'not-authenticated';
+  user: string | null = null;
+  view: MailboxView | null = null;
+  idling = false;
+  readonly log: Logger;
+  private readonly reader: CommandReader;
+  private readonly queue: ReaderItem[] = [];
+  private readonly waiters: Array<(item: ReaderItem | null) => void> = [];
+  private closed = false;
+  private syncChain: Promise<void> = Promise.resolve();
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    readonly ctx: ServerContext,
+    readonly socket: net.Socket,
+    id: number,
+  ) {
+    this.log = ctx.logger.child('imap', { session: id, remote: socket.remoteAddress });
+    this.reader = new CommandReader({
+      maxLineLength: ctx.limits.maxLineLength,
+      maxLiteral: ctx.limits.imapMaxLiteral,
+      continuation: () => this.writeText('+ Ready for literal data'),
+      emit: (item) => this.enqueue(item),
+    });
+    this.unsubscribe = ctx.store.onChange((event) => {
+      const view = this.view;
+      if (!view || event.user !== view.user || event.folder !== view.folder) return;
+      view.dirty = true;
+      if (this.idling) void this.flushUpdates(true);
+    });
+    socket.on('data', (data: Buffer) => this.reader.push(data));
+    socket.on('close', () => this.shutdown());
+    socket.on('error', (error) => this.log.debug('socket error', { error }));
+    socket.on('timeout', () => {
+      this.writeText('* BYE Autologout; idle for too long');
+      this.close();
+    });
+    this.setIdleTimeout(ctx.limits.sessionIdle);
+  }
+
+  start(): void {
+    this.log.info('connection opened');
+    this.writeText(`* OK [CAPABILITY ${CAPABILITIES.join(' ')}] ${this.ctx.hostname} IMAP4rev1 mail-lab ready`);
+    void this.run().catch((error) => {
+      this.log.error('session failed', { error: error instanceof Error ? error.stack : String(error) });
+      this.close();
+    });
+  }
+
+  setIdleTimeout(ms: number): void {
+    this.socket.setTimeout(ms);
+  }
+
+  // ---- input ----
+
+  private enqueue(item: ReaderItem): void {
+    const waiter = this.waiters.shift();
+    if (waiter) waiter(item);
+    else {
+      this.queue.push(item);
+      if (this.queue.length > 16) this.socket.pause();
+    }
+  }
+
+  private next(): Promise<ReaderItem | null> {
+    const item = this.queue.shift();
+    if (item) {
+      if (this.queue.length < 8) this.socket.resume();
+      return Promise.resolve(item);
+    }
+    if (this.closed) return Promise.resolve(null);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** The next raw client line (AUTHENTICATE responses, IDLE's DONE); null when the client went away. */
+  async readLine(masked: boolean): Promise<string | null> {
+    const item = await this.next();
+    if (!item) return null;
+    if (item.kind === 'error') {
+      this.log.info('C: <refused input>');
+      return '*';
+    }
+    const line = item.texts[0];
+    this.log.info(`C: ${masked ? '****' : line}`);
+    return line;
+  }
+
+  private async run(): Promise<void> {
+    for (;;) {
+      const item = await this.next();
+      if (!item) return;
+      if (item.kind === 'error') {
+        this.log.info('C: <input refused by limits>');
+        this.writeText(`${item.tag ?? '*'} ${item.response}`);
+        if (item.fatal) return this.close();
+        continue;
+      }
+      const parsed = parseCommand(item);
+      this.log.info(`C: ${transcriptOf(item, parsed.ok ? parsed.command : null)}`);
+      if (!parsed.ok) {
+        this.tagged(parsed.tag ?? '*', bad(parsed.message));
+        continue;
+      }
+      await this.execute(parsed.tag, parsed.command);
+      if (this.state === 'logout' || this.closed) return this.close();
+    }
+  }
+
+  private async execute(tag: string, command: Command): Promise<void> {
+    if (!ALLOWED[this.state].has(command.name)) {
+      this.tagged(tag, bad(refusal(this.state, command.name)));
+      return;
+    }
+    let result: Result;
+    try {
+      const handler = HANDLERS[command.name] as (s: Session, tag: string, c: Command) => Promise<Result>;
+      result = await handler(this, tag, command);
+    } catch (error) {
+      result = failure(error, this.log);
+    }
+    if (this.closed) return;
+    // RFC 3501 7.4.1: no EXPUNGE while answering FETCH, STORE or SEARCH (UID forms excepted).
+    const quiet = (command.name === 'FETCH' || command.name === 'STORE' || command.name === 'SEARCH') && !command.uid;
+    await this.flushUpdates(!quiet);
+    this.tagged(tag, result);
+  }
+
+  // ---- untagged updates ----
+
+  /** Sends pending EXISTS / EXPUNGE / FETCH FLAGS for the selected mailbox (serialised). */
+  flushUpdates(allowExpunge: boolean, force = false): Promise<void> {
+    const run = async () => {
+      const view = this.view;
+      if (!view || this.closed || (!view.dirty && !force)) return;
+      view.dirty = false;
+      try {
+        const snap = await this.ctx.store.snapshot(view.user, view.folder);
+        for (const line of view.sync(snap, allowExpunge)) this.untagged(line);
+      } catch (error) {
+        view.gone = true;
+        this.log.debug('selected mailbox unreadable', { error });
+      }
+      if (view.gone && this.view === view) {
+        this.writeText('* BYE The selected mailbox was deleted or rebuilt; please reconnect');
+        this.state = 'logout';
+        this.close();
+      }
+    };
+    this.syncChain = this.syncChain.then(run, run).catch((error) => this.log.error('update failed', { error }));
+    return this.syncChain;
+  }
+
+  // ---- output ----
+
+  untagged(values: ImapValue[]): void {
+    this.writeValues([raw('*'), ...values]);
+  }
+
+  writeValues(values: ImapValue[]): void {
+    const chunks = encodeLine(values);
+    this.log.info(`S: ${toTranscript(chunks)}`);
+    if (!this.closed) this.socket.write(toWire(chunks));
+  }
+
+  writeText(line: string): void {
+    this.log.info(`S: ${line}`);
+    if (!this.closed && this.socket.writable) this.socket.write(line + '\r\n');
+  }
+
+  tagged(tag: string, result: Result): void {
+    this.writeText(`${tag} ${result.status}${result.code ? ` [${result.code}]` : ''} ${result.text}`);
+  }
+
+  close(): void {
+    if (!this.closed) this.socket.end();
+    this.shutdown();
+  }
+
+  private shutdown(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe();
+    this.log.info('connection closed');
+    for (const waiter of this.waiters.splice(0)) waiter(null);
+  }
+}
+
+/** The client line for the transcript: literals summarised, LOGIN/AUTHENTICATE secrets masked. */
+function transcriptOf(frame: Frame, command: Command | null): string {
+  const text = frame.texts.map((t, i) => (i < frame.literals.length ? `${t}<${frame.literals[i].length} octets>` : t)).join('');
+  const tag = text.split(' ')[0];
+  if (command?.name === 'LOGIN') return `${tag} LOGIN ${quote(command.user)} ****`;
+  if (command?.name === 'AUTHENTICATE') return `${tag} AUTHENTICATE ${command.mechanism}${command.initial !== null ? ' ****' : ''}`;
+  const m = /^(\S+ (?:LOGIN|AUTHENTICATE))\b/i.exec(text);
+  return m ? `${m[1]} ****` : text;
+}

@@ -1,0 +1,133 @@
+/**
+ * A session's view of its selected mailbox: its own sequence-number map
+ * (sequence number = index + 1 into `uids`), the flags it last reported, and
+ * which messages are \Recent to it. `sync` compares the view with the store
+ * and produces the untagged EXPUNGE / EXISTS / RECENT / FETCH responses that
+ * bring the client up to date (RFC 3501 sections 5.2, 7.3, 7.4). Expunges
+ * are held back while the caller may not send them (RFC 3501 section 7.4.1):
+ * the expunged UIDs keep their sequence numbers until the next allowed point.
+ */
+import type { FolderSnapshot, MailStore, MessageInfo } from '../store/types';
+import { inSequenceSet, maxExplicit, type SequenceSet } from './sequence';
+import { raw, type ImapValue } from './wire';
+
+/** Which messages have been announced as \Recent, server-wide (RFC 3501 section 2.3.2). */
+export class RecentTracker {
+  private readonly claimed = new Map<string, { uidValidity: number; uid: number }>();
+
+  private key(user: string, folder: string): string {
+    return `${user}\u0000${folder}`;
+  }
+
+  /** Highest UID some session has already seen (0 when none, or after a UIDVALIDITY change). */
+  seen(user: string, folder: string, uidValidity: number): number {
+    const entry = this.claimed.get(this.key(user, folder));
+    return entry && entry.uidValidity === uidValidity ? entry.uid : 0;
+  }
+
+  claim(user: string, folder: string, uidValidity: number, uid: number): void {
+    if (uid > this.seen(user, folder, uidValidity)) this.claimed.set(this.key(user, folder), { uidValidity, uid });
+  }
+}
+
+export function formatFlags(flags: readonly string[], recent: boolean): ImapValue {
+  return (recent ? [...flags, '\\Recent'] : [...flags]).map((f) => raw(f));
+}
+
+export class MailboxView {
+  /** UIDs in sequence order, as this session knows them. */
+  uids: number[];
+  readonly flags = new Map<number, readonly string[]>();
+  readonly recent = new Set<number>();
+  /** Something changed in the store since the last sync. */
+  dirty = false;
+  /** The folder was deleted or rebuilt under us. */
+  gone = false;
+  private highestUid: number;
+
+  constructor(
+    readonly user: string,
+    readonly folder: string,
+    readonly readOnly: boolean,
+    readonly uidValidity: number,
+    snapshot: FolderSnapshot,
+    private readonly tracker: RecentTracker,
+  ) {
+    const alreadySeen = tracker.seen(user, folder, uidValidity);
+    this.uids = snapshot.messages.map((m) => m.uid);
+    for (const m of snapshot.messages) {
+      this.flags.set(m.uid, m.flags);
+      if (m.uid > alreadySeen) this.recent.add(m.uid);
+    }
+    this.highestUid = Math.max(0, ...this.uids);
+    if (!readOnly) tracker.claim(user, folder, uidValidity, this.highestUid);
+  }
+
+  /** UIDs a set names, in sequence order; throws RangeError for message numbers beyond EXISTS. */
+  resolve(set: SequenceSet, byUid: boolean): number[] {
+    if (byUid) {
+      const max = this.uids.length > 0 ? this.uids[this.uids.length - 1] : 0;
+      return this.uids.filter((uid) => inSequenceSet(set, uid, max));
+    }
+    if (maxExplicit(set) > this.uids.length) {
+      throw new RangeError(`Message number ${maxExplicit(set)} does not exist (${this.uids.length} messages)`);
+    }
+    return this.uids.filter((_, i) => inSequenceSet(set, i + 1, this.uids.length));
+  }
+
+  seqOf(uid: number): number {
+    return this.uids.indexOf(uid) + 1;
+  }
+
+  /** Untagged responses bringing the client from this view to `snap`. */
+  sync(snap: FolderSnapshot, allowExpunge: boolean): ImapValue[][] {
+    const out: ImapValue[][] = [];
+    if (snap.uidValidity !== this.uidValidity) {
+      this.gone = true;
+      return out;
+    }
+    const present = new Map<number, MessageInfo>(snap.messages.map((m) => [m.uid, m]));
+    if (allowExpunge) {
+      for (let i = this.uids.length - 1; i >= 0; i--) {
+        const uid = this.uids[i];
+        if (present.has(uid)) continue;
+        out.push([i + 1, raw('EXPUNGE')]);
+        this.uids.splice(i, 1);
+        this.flags.delete(uid);
+        this.recent.delete(uid);
+      }
+    }
+    const arrived = snap.messages.filter((m) => m.uid > this.highestUid);
+    if (arrived.length > 0) {
+      const alreadySeen = this.tracker.seen(this.user, this.folder, this.uidValidity);
+      for (const m of arrived) {
+        this.uids.push(m.uid);
+        this.flags.set(m.uid, m.flags);
+        if (m.uid > alreadySeen) this.recent.add(m.uid);
+      }
+      this.highestUid = arrived[arrived.length - 1].uid;
+      if (!this.readOnly) this.tracker.claim(this.user, this.folder, this.uidValidity, this.highestUid);
+      out.push([this.uids.length, raw('EXISTS')]);
+      out.push([this.recent.size, raw('RECENT')]);
+    }
+    this.uids.forEach((uid, i) => {
+      const info = present.get(uid);
+      if (!info) return;
+      const known = this.flags.get(uid);
+      if (known && known.join(' ') === info.flags.join(' ')) return;
+      this.flags.set(uid, info.flags);
+      out.push([i + 1, raw('FETCH'), [raw('UID'), uid, raw('FLAGS'), formatFlags(info.flags, this.recent.has(uid))]]);
+    });
+    return out;
+  }
+
+  /** Records flags the session itself reported (STORE, FETCH), so sync does not repeat them. */
+  noteFlags(info: MessageInfo): void {
+    if (this.flags.has(info.uid)) this.flags.set(info.uid, info.flags);
+  }
+
+  static async open(store: MailStore, user: string, folder: string, readOnly: boolean, tracker: RecentTracker): Promise<MailboxView> {
+    const snap = await store.snapshot(user, folder);
+    return new MailboxView(user, folder, readOnly, snap.uidValidity, snap, tracker);
+  }
+}
