@@ -138,7 +138,7 @@ function serve(socket: net.Socket, id: number, opts: Pop3ServerOptions, throttle
   socket.setTimeout(opts.limits.sessionIdle);
   socket.on('data', (chunk: Buffer) => {
     if (ending) return;
-    queue.push(...reader.push(chunk));
+    for (const event of reader.push(chunk)) queue.push(event);
     if (queue.length >= QUEUE_HIGH) socket.pause();
     void pump();
   });
