@@ -25,7 +25,7 @@ export class Cursor {
   constructor(private readonly frame: Pick<Frame, 'texts' | 'literals'>) {}
 
   private get text(): string {
-    return this.frame.texts[this.seg];
+    return this.frame.texts[this.seg] ?? '';
   }
 
   peek(): string {
@@ -34,7 +34,7 @@ export class Cursor {
 
   /** At the very end of the command (no more text, no more literals)? */
   atEnd(): boolean {
-    return this.seg === this.frame.texts.length - 1 && this.pos >= this.text.length;
+    return this.seg >= this.frame.texts.length - 1 && this.pos >= this.text.length;
   }
 
   expectEnd(): void {
