@@ -189,8 +189,8 @@ export function parseYamlWithSchema<S extends z.ZodTypeAny>(text: string, file: 
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const problems: ConfigProblem[] = [];
   for (const e of doc.errors) {
-    const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
-    problems.push({ file, line: pos.line, column: pos.col, path: '', message: e.message.split('\n')[0], severity: 'error' });
+    const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
+    problems.push({ file, line: pos.line, column: pos.col, path: '', message: e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''), severity: 'error' });
   }
   if (problems.length) throw new LabConfigError(problems);
   const problem = (path: readonly PropertyKey[], message: string, severity: 'error' | 'warning' = 'error') =>
