@@ -8,53 +8,11 @@ import { resolvePart, sectionData } from '../../../services/mail-domain/src/imap
 import { bodyStructure, envelope } from '../../../services/mail-domain/src/imap/structure';
 import { encodeLine, toWire, type ImapValue } from '../../../services/mail-domain/src/imap/wire';
 import { parseAddressList } from '../../../services/mail-domain/src/imap/address';
+import { NESTED } from './fixtures';
 
 const crlf = (lines: string[]) => Buffer.from(lines.join('\r\n'), 'utf8');
 const wire = (v: ImapValue) => toWire(encodeLine([v])).toString('utf8').replace(/\r\n$/, '');
 
-export const NESTED = crlf([
-  'From: "Joko, Priyono" <jpri@dadali.com>',
-  'To: Marsel <mbrain@garudayaksa.com>, siswa1@garudayaksa.com',
-  'Cc: staff: a@b.c, d@e.f;',
-  'Subject: =?UTF-8?Q?Laporan_bulan_ini_=E2=9C=93?=',
-  'Date: Tue, 24 Nov 2026 10:00:00 +0700',
-  'Message-ID: <m1@dadali.com>',
-  'MIME-Version: 1.0',
-  'Content-Type: multipart/mixed; boundary="outer"',
-  '',
-  'preamble',
-  '--outer',
-  'Content-Type: multipart/alternative; boundary=inner',
-  '',
-  '--inner',
-  'Content-Type: text/plain; charset=utf-8',
-  'Content-Transfer-Encoding: quoted-printable',
-  '',
-  'Halo Marsel, laporan terlampir. Caf=C3=A9 jam 3?',
-  'Salam',
-  '--inner',
-  'Content-Type: text/html; charset=utf-8',
-  '',
-  '<p>Halo</p>',
-  '--inner--',
-  '--outer',
-  'Content-Type: application/pdf; name="laporan.pdf"',
-  'Content-Transfer-Encoding: base64',
-  "Content-Disposition: attachment; filename*=utf-8''laporan%20%C3%A9t%C3%A9.pdf",
-  '',
-  'JVBERi0xLjQK',
-  '--outer',
-  'Content-Type: message/rfc822',
-  '',
-  'From: siswa1@garudayaksa.com',
-  'Subject: forwarded',
-  'Content-Type: text/plain',
-  '',
-  'inner body line 1',
-  'inner body line 2',
-  '--outer--',
-  'epilogue',
-]);
 
 test('address lists: display names, quoted commas, groups, comments, bare addresses', () => {
   expect(parseAddressList('"Joko, Priyono" <jpri@dadali.com>, bare@x.org, (Comment Name) c@d.e')).toEqual([
