@@ -29,15 +29,19 @@ export interface AdminOptions {
   startedAt: Date;
 }
 
-class HttpError extends Error {
+/** One admin endpoint: method, path pattern, handler (throw HttpError for 4xx). */
+export type AdminRoute = [method: 'GET' | 'POST', path: RegExp, handler: (match: RegExpExecArray, url: URL) => Promise<unknown> | unknown];
+
+export class HttpError extends Error {
   constructor(readonly status: number, message: string) {
     super(message);
   }
 }
 
-export function createAdminServer(o: AdminOptions): Server {
+export function createAdminServer(o: AdminOptions, extraRoutes: AdminRoute[] = []): Server {
   const log = o.logger.child('admin');
-  const routes: [string, RegExp, (m: RegExpExecArray, url: URL) => Promise<unknown> | unknown][] = [
+  const routes: AdminRoute[] = [
+    ...extraRoutes,
     ['GET', /^\/health$/, () => ({ ok: true, domain: o.domain, hostname: o.hostname, uptimeMs: Date.now() - o.startedAt.getTime() })],
     ['GET', /^\/queue$/, () => o.queue.list()],
     [
