@@ -110,7 +110,8 @@ function parseArguments(c: Cursor, name: string, uid: boolean): Command {
     case 'LIST':
     case 'LSUB': {
       c.sp();
-      const reference = decode(c.astring());
+      // Lenient: Python's imaplib sends an empty reference unquoted (`LIST  pattern`).
+      const reference = c.peek() === ' ' ? '' : decode(c.astring());
       c.sp();
       const quotedOrLiteral = c.peek() === '"' || c.peek() === '{';
       const pattern = quotedOrLiteral ? c.string() : c.takeWhile(/[^(){ \x00-\x1f\x7f"\\]/, 'a mailbox pattern');
