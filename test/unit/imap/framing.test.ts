@@ -25,6 +25,16 @@ test('a non-synchronizing literal above the limit gets BAD and the connection is
   await c.waitClosed();
 });
 
+test('many literals in one command cannot add up beyond the limit', async () => {
+  lab = await startLab({ imapMaxLiteral: 2048, maxLineLength: 1024 });
+  const c = await RawClient.connect(lab.port);
+  c.write(`a1 LOGIN {2000+}\r\n${'x'.repeat(2000)} {2000}\r\n`);
+  const r = await c.readUntil(/^a1 .*\r\n/m);
+  expect(r).toMatch(/^a1 NO \[TOOBIG\] Command exceeds 3072 octets in total/m);
+  expect(await c.command('a2', 'NOOP')).toMatch(/^a2 OK/m);
+  c.close();
+});
+
 test('LITERAL+ APPEND needs no continuation; several literals in one command; zero-length literal', async () => {
   lab = await startLab();
   const c = await RawClient.connect(lab.port);

@@ -128,3 +128,26 @@ test('LIST, LSUB, CREATE, RENAME, DELETE, SUBSCRIBE, STATUS, NAMESPACE', async (
   expect(await c.command('b5', 'STATUS INBOX (MESSAGES UNSEEN UIDNEXT RECENT)')).toMatch(/^\* STATUS "INBOX" \(MESSAGES 1 UNSEEN 1 UIDNEXT 2 RECENT 1\)/m);
   expect(await c.command('b6', 'NAMESPACE')).toMatch(/^\* NAMESPACE \(\("" "\/"\)\) NIL NIL/m);
 });
+
+test('ID, ENABLE, STARTTLS, UNSELECT, keywords, bad flags, CHARSET UTF-8 search with a literal', async () => {
+  await lab.store.append('mbrain', 'INBOX', message({ subject: 'Café ☕ =?UTF-8?B?w6lsw6h2ZQ==?=' }));
+  await lab.store.append('mbrain', 'INBOX', message({ subject: 'plain' }));
+  expect(await c.command('a1', 'ID ("name" "test")')).toMatch(/^\* ID \("name" "mail-lab"/m);
+  expect(await c.command('a2', 'STARTTLS')).toMatch(/^a2 NO TLS is not available/m);
+  expect(await c.command('a3', 'ENABLE CONDSTORE')).toMatch(/^a3 BAD ENABLE requires LOGIN/m);
+  await c.login();
+  expect(await c.command('a4', 'ENABLE CONDSTORE')).toMatch(/^\* ENABLED\r\na4 OK/m);
+  await c.command('a5', 'SELECT INBOX');
+  expect(await c.command('a6', 'STORE 2 +FLAGS ($Work)')).toMatch(/^\* 2 FETCH \(FLAGS \(\$Work \\Recent\)\)/m);
+  expect(await c.command('a7', 'STORE 2 +FLAGS (\\Bogus)')).toMatch(/^a7 BAD Unknown system flag/m);
+  expect(await c.command('a8', 'UID STORE 2 -FLAGS.SILENT ($Work)')).toBe('a8 OK UID STORE completed\r\n');
+  expect(await c.command('a9', 'SEARCH KEYWORD $Work')).toMatch(/^\* SEARCH\r\n/m);
+  const needle = Buffer.from('café ☕', 'utf8');
+  c.write(`b1 SEARCH CHARSET UTF-8 SUBJECT {${needle.length}}\r\n`);
+  await c.readUntil(/^\+ /m);
+  c.write(Buffer.concat([needle, Buffer.from('\r\n')]));
+  expect(await c.readUntil(/^b1 .*\r\n/m)).toMatch(/^\* SEARCH 1\r\nb1 OK/m);
+  expect(await c.command('b2', 'SEARCH SUBJECT élève')).toMatch(/^\* SEARCH 1\r\n/m); // RFC 2047 word decoded
+  expect(await c.command('b3', 'UNSELECT')).toMatch(/^b3 OK/m);
+  expect(await c.command('b4', 'FETCH 1 FLAGS')).toMatch(/^b4 BAD/m);
+});

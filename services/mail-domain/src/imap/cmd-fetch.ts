@@ -47,6 +47,7 @@ export async function fetch(s: Session, _tag: string, cmd: Cmd<'FETCH'>): Promis
     }
   }
   const needsContent = atts.some((a) => !METADATA_ONLY.has(a.kind));
+  const seqs = view.seqMap();
   for (const uid of uids) {
     const info = infos.get(uid);
     if (!info) continue; // expunged by another session; its EXPUNGE is still pending
@@ -62,7 +63,7 @@ export async function fetch(s: Session, _tag: string, cmd: Cmd<'FETCH'>): Promis
     const reportsFlags = atts.some((a) => a.kind === 'FLAGS');
     if (flagsChanged.has(uid) && !reportsFlags) items.push(raw('FLAGS'), formatFlags(info.flags, view.recent.has(uid)));
     if (flagsChanged.has(uid) || reportsFlags) view.noteFlags(info);
-    s.untagged([view.seqOf(uid), raw('FETCH'), items]);
+    s.untagged([seqs.get(uid)!, raw('FETCH'), items]);
   }
   return ok(`${cmd.uid ? 'UID ' : ''}FETCH completed`);
 }

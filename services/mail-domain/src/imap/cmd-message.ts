@@ -39,13 +39,14 @@ export async function store(s: Session, _tag: string, cmd: Cmd<'STORE'>): Promis
   }
   const existing = new Set(view.uids);
   const updated = await s.ctx.store.setFlags(view.user, view.folder, uids.filter((u) => existing.has(u)), cmd.op, flags);
-  updated.sort((a, b) => view.seqOf(a.uid) - view.seqOf(b.uid));
+  const seqs = view.seqMap();
+  updated.sort((a, b) => seqs.get(a.uid)! - seqs.get(b.uid)!);
   for (const info of updated) {
     view.noteFlags(info);
     if (cmd.silent) continue;
     const items = [raw('FLAGS'), formatFlags(info.flags, view.recent.has(info.uid))];
     if (cmd.uid) items.push(raw('UID'), info.uid);
-    s.untagged([view.seqOf(info.uid), raw('FETCH'), items]);
+    s.untagged([seqs.get(info.uid)!, raw('FETCH'), items]);
   }
   return ok(`${cmd.uid ? 'UID ' : ''}STORE completed`);
 }

@@ -49,6 +49,8 @@ export class CommandReader {
   private texts: string[] = [];
   private literals: Buffer[] = [];
   private literalRemaining = 0;
+  /** Octets of the command so far (lines and literals), capped so many small literals cannot add up without bound. */
+  private frameOctets = 0;
   private discarding = false;
   private discardTag: string | null = null;
   private closed = false;
@@ -111,15 +113,20 @@ export class CommandReader {
       const frame: Frame = { kind: 'frame', texts: this.texts, literals: this.literals };
       this.texts = [];
       this.literals = [];
+      this.frameOctets = 0;
       this.options.emit(frame);
       return;
     }
     const size = Number(marker[1]);
     const nonSync = marker[2] === '+';
     const tag = guessTag(this.texts.length > 0 ? this.texts[0] : line);
-    if (size > this.options.maxLiteral) {
+    this.frameOctets += line.length;
+    const overall = this.frameOctets + size > this.options.maxLiteral + this.options.maxLineLength;
+    if (size > this.options.maxLiteral || overall) {
       this.reset();
-      const text = `BAD [TOOBIG] Literal of ${size} octets exceeds the limit of ${this.options.maxLiteral}`;
+      const text = overall && size <= this.options.maxLiteral
+        ? `BAD [TOOBIG] Command exceeds ${this.options.maxLiteral + this.options.maxLineLength} octets in total`
+        : `BAD [TOOBIG] Literal of ${size} octets exceeds the limit of ${this.options.maxLiteral}`;
       // A synchronizing literal is refused before the client sends it; a
       // non-synchronizing one is already on its way, so we must close.
       this.error(tag, nonSync ? text : text.replace(/^BAD/, 'NO'), nonSync);
@@ -127,6 +134,7 @@ export class CommandReader {
       return;
     }
     this.texts.push(line);
+    this.frameOctets += size;
     if (size === 0) {
       this.literals.push(Buffer.alloc(0));
     } else {
@@ -136,6 +144,7 @@ export class CommandReader {
   }
 
   private reset(): void {
+    this.frameOctets = 0;
     this.texts = [];
     this.literals = [];
     this.buffered = [];

@@ -79,6 +79,11 @@ export class MailboxView {
     return this.uids.indexOf(uid) + 1;
   }
 
+  /** uid -> sequence number, for commands that report many messages. */
+  seqMap(): Map<number, number> {
+    return new Map(this.uids.map((uid, i) => [uid, i + 1]));
+  }
+
   /** Untagged responses bringing the client from this view to `snap`. */
   sync(snap: FolderSnapshot, allowExpunge: boolean): ImapValue[][] {
     const out: ImapValue[][] = [];
