@@ -7,6 +7,7 @@
  *   break <domain> <domain>      cut the path between two domains (heal restores it)
  *   queue <domain> [--json]      the outbound queue, like mailq
  *   flush <domain> [id]          retry now
+ *   show|hold|release|delete|expire <domain> <id>   one queued message
  *   scenario <name> | --all      run scenarios from lab-scenarios/scenarios/
  *   validate [file]              check a lab definition (no Docker needed)
  *   hash-password [password]     make a passwordHash for the lab definition
@@ -16,7 +17,7 @@ import { join, relative } from 'node:path';
 import { loadLabConfig, LabConfigError, formatProblem, requireDomain, type LabConfig } from '../services/core/src/config';
 import { formatDuration } from '../services/core/src/duration';
 import { hashPassword } from '../services/core/src/password';
-import type { QueueListing } from '../services/mail-domain/src/queue/types';
+import type { QueueEntry, QueueListing } from '../services/mail-domain/src/queue/types';
 import { buildImages, composeDown, composeUp, dockerReachable, repoRoot } from './lab-docker';
 import { labTarget, runningLocalLab } from './lab-target';
 import { startLocalLab, stopLocalLab } from './local-lab';
@@ -212,6 +213,49 @@ program
     for (const line of table(rows)) out(line);
     out(`-- ${q.length} message(s) in the queue of ${d}`);
   });
+
+program
+  .command('show')
+  .argument('<domain>')
+  .argument('<id>', 'queue id (see `mail-lab queue <domain>`)')
+  .option('--json', 'machine-readable')
+  .description('one queued (or recently finished) message with its attempt history')
+  .action(async (domain: string, id: string, opts: { json?: boolean }) => {
+    const config = loadConfig();
+    const d = domainArg(config, domain);
+    const e = await labTarget(config).admin<QueueEntry>(d, `/queue/${encodeURIComponent(id)}`);
+    if (opts.json) {
+      out(JSON.stringify(e, null, 2));
+      return;
+    }
+    out(`${e.id}  ${e.size} octets  from ${e.from || '<>'}  arrived ${e.arrival}${e.held ? '  (HELD)' : ''}`);
+    for (const r of e.recipients) out(`  to ${r.address}: ${r.status}, ${r.attempts} attempt(s)${r.nextAttempt ? `, next ${r.nextAttempt}` : ''}${r.lastError ? `, last error: ${r.lastError}` : ''}`);
+    out('  history:');
+    for (const h of e.history) {
+      out(`    ${h.time}  ${h.result.padEnd(9)} ${h.recipients.join(',')}  ${h.detail}`);
+      if (h.mx) out(`      MX: ${h.mx.map((m) => `${m.priority} ${m.exchange}`).join(', ')}${h.host ? `; talked to ${h.host}` : ''}`);
+    }
+    if (!e.history.length) out('    (no attempt yet)');
+  });
+
+for (const [action, help] of [
+  ['hold', 'stop delivery attempts of a queued message (like postsuper -h)'],
+  ['release', 'let a held message go again, at once (like postsuper -H)'],
+  ['delete', 'delete a queued message without telling anyone (like postsuper -d)'],
+  ['expire', 'return a queued message to its sender now (like postsuper -e)'],
+] as const) {
+  program
+    .command(action)
+    .argument('<domain>')
+    .argument('<id>', 'queue id (see `mail-lab queue <domain>`)')
+    .description(help)
+    .action(async (domain: string, id: string) => {
+      const config = loadConfig();
+      const d = domainArg(config, domain);
+      const r = await labTarget(config).admin<{ result: string }>(d, `/queue/${encodeURIComponent(id)}/${action}`, 'POST');
+      out(r.result === 'already' ? `${id} was already ${action === 'hold' ? 'held' : 'released'}; nothing changed` : `${id}: ${r.result}`);
+    });
+}
 
 program
   .command('flush')

@@ -64,6 +64,23 @@ export function createAdminServer(o: AdminOptions, extraRoutes: AdminRoute[] = [
         return { flushed: ids };
       },
     ],
+    [
+      'POST',
+      /^\/queue\/([A-Za-z0-9]+)\/(hold|release|delete|expire)$/,
+      async (m) => {
+        const [id, action] = [m[1], m[2]];
+        try {
+          if (action === 'hold') return { id, result: await o.queue.hold(id) };
+          if (action === 'release') return { id, result: await o.queue.release(id) };
+          if (action === 'delete') await o.queue.remove(id);
+          else await o.queue.expire(id);
+          return { id, result: action === 'delete' ? 'deleted' : 'expired' };
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new HttpError(404, (e as Error).message);
+          throw e;
+        }
+      },
+    ],
     ['GET', /^\/links$/, () => ({ broken: o.queue.blockedDomains() })],
     [
       'POST',

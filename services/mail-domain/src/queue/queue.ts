@@ -145,6 +145,72 @@ export class OutboundQueue extends EventEmitter {
     return ids;
   }
 
+  /** Stops delivery attempts of a message until `release` (postsuper -h). */
+  async hold(id: string): Promise<'held' | 'already'> {
+    const entry = this.require(id);
+    if (entry.held) return 'already';
+    entry.held = true;
+    await this.spool.update(entry);
+    this.o.logger.info(`held ${id}`, { by: 'admin' });
+    this.schedule();
+    return 'held';
+  }
+
+  /** Lets a held message be delivered again, at once (postsuper -H). */
+  async release(id: string): Promise<'released' | 'already'> {
+    const entry = this.require(id);
+    if (!entry.held) return 'already';
+    entry.held = false;
+    await this.spool.update(entry);
+    this.o.logger.info(`released ${id}`, { by: 'admin' });
+    this.flush(id);
+    return 'released';
+  }
+
+  /** Deletes a message from the queue without telling anyone (postsuper -d). */
+  async remove(id: string): Promise<void> {
+    const entry = this.require(id);
+    while (this.running.has(id)) await new Promise((r) => setTimeout(r, 20));
+    await this.spool.remove(id);
+    this.entries.delete(id);
+    entry.history.push({ time: this.now().toISOString(), recipients: entry.recipients.filter((r) => r.status === 'pending').map((r) => r.address), result: 'bounced', detail: 'deleted from the queue by the administrator; nobody was told' });
+    this.remember(entry);
+    this.o.logger.warn(`deleted ${id} from the queue`, { by: 'admin' });
+  }
+
+  /** Returns a message to its sender now, as if its lifetime were over (postsuper -e). */
+  async expire(id: string): Promise<void> {
+    const entry = this.require(id);
+    while (this.running.has(id)) await new Promise((r) => setTimeout(r, 20));
+    this.running.add(id);
+    try {
+      const now = this.now().toISOString();
+      const bounced: DsnRecipient[] = [];
+      for (const r of entry.recipients.filter((x) => x.status === 'pending')) {
+        Object.assign(r, { status: 'bounced', doneAt: now, nextAttempt: undefined });
+        bounced.push({ address: r.address, status: '4.4.7', diagnostic: `returned by the administrator before its lifetime ended; last error: ${r.lastError ?? 'none'}` });
+        this.emit('bounced', entry, r);
+      }
+      entry.history.push({ time: now, recipients: bounced.map((b) => b.address), result: 'bounced', detail: 'expired by the administrator (postsuper -e)' });
+      this.o.logger.warn(`expired ${id}: returning it to the sender now`, { by: 'admin' });
+      await this.finishAttempt(entry, bounced);
+    } finally {
+      this.running.delete(id);
+      this.schedule();
+    }
+  }
+
+  private require(id: string): QueueEntry {
+    const entry = this.entries.get(id);
+    if (!entry) throw Object.assign(new Error(`no message ${id} in the queue of ${this.o.domain}`), { code: 'ENOENT' });
+    return entry;
+  }
+
+  private remember(entry: QueueEntry): void {
+    this.done.set(entry.id, entry);
+    if (this.done.size > 500) this.done.delete(this.done.keys().next().value as string);
+  }
+
   /** No-Docker mode: the link to a domain is cut, so connections to it time out. */
   block(domain: string, reason: string): void {
     this.blocked.set(domain.toLowerCase(), reason);
@@ -287,13 +353,17 @@ export class OutboundQueue extends EventEmitter {
         }
       }
     }
-    await this.checkLifetime(entry, now, newlyBounced);
+    await this.finishAttempt(entry, newlyBounced);
+  }
+
+  /** After an attempt: lifetime checks, notices, and the spool brought up to date. */
+  private async finishAttempt(entry: QueueEntry, newlyBounced: DsnRecipient[]): Promise<void> {
+    await this.checkLifetime(entry, this.now(), newlyBounced);
     if (newlyBounced.length && entry.from !== '') await this.notify(entry, 'failure', newlyBounced);
     if (entry.recipients.every((r) => r.status !== 'pending')) {
       await this.spool.remove(entry.id);
       this.entries.delete(entry.id);
-      this.done.set(entry.id, entry);
-      if (this.done.size > 500) this.done.delete(this.done.keys().next().value as string);
+      this.remember(entry);
       this.emit('done', entry);
     } else {
       await this.spool.update(entry);

@@ -1,0 +1,69 @@
+/** Queue control through the admin API, as `mail-lab show/hold/release/delete/expire/flush` use it. */
+import nodemailer from 'nodemailer';
+import { adminRequest } from '../../../scripts/lab-target';
+import type { QueueEntry, QueueListing } from '../../../services/mail-domain/src/queue/types';
+import { startTestLab, eventually, type TestLab } from '../helpers/test-lab';
+
+let lab: TestLab;
+const g = () => lab.config.domains.find((d) => d.name === 'garudayaksa.com')!;
+
+async function submit(subject: string): Promise<string> {
+  const t = nodemailer.createTransport({ host: '127.0.0.1', port: g().ports.submission, secure: false, ignoreTLS: true, auth: { user: 'mbrain@garudayaksa.com', pass: 'rahasia123' } });
+  const info = await t.sendMail({ from: 'mbrain@garudayaksa.com', to: 'jpri@dadali.com', subject, text: 'x' });
+  t.close();
+  return /queued as (\S+)/.exec(info.response)![1];
+}
+
+const inbox = async (domain: string, user: string) => {
+  const store = lab.domains[domain].store;
+  const snap = await store.snapshot(user, 'INBOX');
+  return Promise.all(snap.messages.map(async (m) => (await store.read(user, 'INBOX', m.uid))!.toString()));
+};
+
+beforeAll(async () => {
+  lab = await startTestLab({ timing: { retryInterval: '1h' } });
+  lab.domains['garudayaksa.com'].queue.block('dadali.com', 'link broken');
+});
+afterAll(() => lab.close());
+
+test('show a queued message with its attempt history', async () => {
+  const id = await submit('tampilkan');
+  await eventually('attempted', async () => (await adminRequest<QueueListing[]>(g(), '/queue')).some((e) => e.id === id && e.attempts === 1));
+  const e = await adminRequest<QueueEntry>(g(), `/queue/${id}`);
+  expect(e.recipients).toEqual([expect.objectContaining({ address: 'jpri@dadali.com', status: 'pending', attempts: 1 })]);
+  expect(e.history).toEqual([expect.objectContaining({ result: 'deferred', recipients: ['jpri@dadali.com'], detail: expect.stringMatching(/timed out/) })]);
+  await expect(adminRequest(g(), '/queue/NOSUCHID')).rejects.toThrow('no message NOSUCHID in the queue of garudayaksa.com');
+});
+
+test('hold stops delivery, release lets it go at once; doing either twice says so', async () => {
+  const id = await submit('ditahan');
+  await eventually('attempted', async () => (await adminRequest<QueueListing[]>(g(), '/queue')).some((e) => e.id === id && e.attempts === 1));
+  expect(await adminRequest(g(), `/queue/${id}/hold`, 'POST')).toEqual({ id, result: 'held' });
+  expect(await adminRequest(g(), `/queue/${id}/hold`, 'POST')).toEqual({ id, result: 'already' });
+  lab.domains['garudayaksa.com'].queue.unblock('dadali.com');
+  await adminRequest(g(), '/queue/flush', 'POST');
+  await new Promise((r) => setTimeout(r, 500));
+  expect((await inbox('dadali.com', 'jpri')).filter((m) => m.includes('Subject: ditahan'))).toHaveLength(0);
+  expect((await adminRequest<QueueListing[]>(g(), '/queue')).find((e) => e.id === id)).toMatchObject({ held: true });
+  expect(await adminRequest(g(), `/queue/${id}/release`, 'POST')).toEqual({ id, result: 'released' });
+  await eventually('delivered after release', async () => (await inbox('dadali.com', 'jpri')).some((m) => m.includes('Subject: ditahan')));
+  lab.domains['garudayaksa.com'].queue.block('dadali.com', 'link broken');
+});
+
+test('delete removes a message silently; expire returns it to the sender now', async () => {
+  const gone = await submit('dihapus');
+  const back = await submit('dikembalikan');
+  await eventually('attempted', async () => (await adminRequest<QueueListing[]>(g(), '/queue')).filter((e) => [gone, back].includes(e.id) && e.attempts === 1).length === 2);
+  expect(await adminRequest(g(), `/queue/${gone}/delete`, 'POST')).toEqual({ id: gone, result: 'deleted' });
+  expect(await adminRequest(g(), `/queue/${back}/expire`, 'POST')).toEqual({ id: back, result: 'expired' });
+  const ids = (await adminRequest<QueueListing[]>(g(), '/queue')).map((e) => e.id);
+  expect(ids).not.toContain(gone);
+  expect(ids).not.toContain(back);
+  const dsn = await eventually('returned notice', async () => (await inbox('garudayaksa.com', 'mbrain')).find((m) => m.includes('Subject: Undelivered Mail Returned to Sender') && m.includes(`X-Queue-ID: ${back}`)));
+  expect(dsn).toMatch(/Action: failed\r\nStatus: 4\.4\.7\r\n/);
+  expect(dsn).toContain('returned by the administrator');
+  expect((await inbox('garudayaksa.com', 'mbrain')).some((m) => m.includes(`X-Queue-ID: ${gone}`))).toBe(false);
+  expect((await adminRequest<QueueEntry>(g(), `/queue/${gone}`)).history.at(-1)!.detail).toMatch(/deleted from the queue by the administrator/);
+  expect(lab.lines.some((l) => l.includes(`deleted ${gone} from the queue`) && l.includes('by=admin'))).toBe(true);
+  await expect(adminRequest(g(), `/queue/${gone}/hold`, 'POST')).rejects.toThrow(`no message ${gone} in the queue`);
+});
