@@ -93,3 +93,15 @@ test('idle timeout from limits.sessionIdle closes a silent session with BYE', as
   expect(await c.readUntil(/^\* BYE Autologout/m, 2000)).toBeTruthy();
   await c.waitClosed();
 });
+
+test('server.close() says BYE to open sessions, even idling ones, and finishes', async () => {
+  lab = await startLab();
+  const c = await RawClient.connect(lab.port);
+  await c.login();
+  c.write('i1 IDLE\r\n');
+  await c.readUntil(/^\+ idling/m);
+  const closed = new Promise<void>((resolve) => lab.server.close(() => resolve()));
+  expect(await c.readUntil(/^\* BYE Server shutting down\r\n/m)).toBeTruthy();
+  await closed;
+  await c.waitClosed();
+});

@@ -17,6 +17,7 @@ export const PASSWORD = 'rahasia123';
 
 export interface Lab {
   port: number;
+  server: net.Server;
   store: MboxMailStore;
   logs: string[];
   dataDir: string;
@@ -63,12 +64,13 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const port = (server.address() as net.AddressInfo).port;
   return {
     port,
+    server,
     store,
     logs: logger.lines,
     dataDir,
     close: async () => {
       for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
       await store.flush();
       await rm(dataDir, { recursive: true, force: true });
     },

@@ -30,10 +30,22 @@ export interface ImapServerOptions {
 export function createImapServer(opts: ImapServerOptions): net.Server {
   const ctx = { ...opts, limits: { ...opts.limits }, recent: new RecentTracker() };
   let next = 0;
-  return net.createServer((socket) => {
+  const open = new Set<Session>();
+  const server = net.createServer((socket) => {
     socket.setNoDelay(true);
-    new Session(ctx, socket, ++next).start();
+    const session = new Session(ctx, socket, ++next);
+    open.add(session);
+    socket.on('close', () => open.delete(session));
+    session.start();
   });
+  // net.Server.close() only stops accepting; say BYE to open sessions (RFC 3501 7.1.5) so it can finish.
+  const close = server.close.bind(server);
+  server.close = ((callback?: (err?: Error) => void) => {
+    close(callback);
+    for (const session of open) session.shutdownByServer();
+    return server;
+  }) as typeof server.close;
+  return server;
 }
 
 export type { Limits } from './result';

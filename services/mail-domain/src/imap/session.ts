@@ -190,8 +190,17 @@ export class Session {
     this.writeText(`${tag} ${result.status}${result.code ? ` [${result.code}]` : ''} ${result.text}`);
   }
 
+  /** The server is stopping: untagged BYE, then close (RFC 3501 7.1.5). */
+  shutdownByServer(): void {
+    this.writeText('* BYE Server shutting down');
+    this.close();
+  }
+
   close(): void {
-    if (!this.closed) this.socket.end();
+    if (!this.closed) {
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), 2000).unref(); // a client that never closes its side
+    }
     this.shutdown();
   }
 
