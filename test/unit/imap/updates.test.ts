@@ -28,6 +28,10 @@ test('a delivery shows up as EXISTS on the next command; flag changes by another
   await b.command('b1', 'STORE 2 +FLAGS.SILENT (\\Flagged)');
   expect(await a.command('a2', 'NOOP')).toMatch(/^\* 2 FETCH \(UID 2 FLAGS \(\\Flagged( \\Recent)?\)\)/m);
   expect(await a.command('a3', 'NOOP')).toBe('a3 OK NOOP completed\r\n'); // reported once
+  // RFC 3501 7.2.6: a new keyword comes with a new FLAGS response first.
+  const kw = await b.command('b2', 'STORE 3 +FLAGS ($Label)');
+  expect(kw).toMatch(/^\* FLAGS \(\\Answered \\Flagged \\Deleted \\Seen \\Draft \$Label\)\r\n\* OK \[PERMANENTFLAGS \(.*\$Label \\\*\)\] Flags permitted\r\n\* 3 FETCH/m);
+  expect(await a.command('a4', 'NOOP')).toMatch(/^\* FLAGS \(.*\$Label\)\r\n\* OK \[PERMANENTFLAGS .*\r\n\* 3 FETCH \(UID 3 FLAGS \(\$Label( \\Recent)?\)\)/m);
 });
 
 test('EXPUNGE from another session is held back during FETCH/STORE/SEARCH and sent at NOOP; each session keeps its own numbers', async () => {

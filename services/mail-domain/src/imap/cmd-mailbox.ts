@@ -8,12 +8,11 @@ import type { Command, CommandOf } from './commands';
 import { failure, no, ok, type Result } from './result';
 import type { Session } from './session';
 import { encodeMailboxName } from './utf7';
-import { MailboxView } from './view';
+import { MailboxView, SYSTEM_FLAGS } from './view';
 import { raw } from './wire';
 
 type Cmd<N extends Command['name']> = CommandOf<N>;
 
-export const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
 
 export async function select(s: Session, _tag: string, cmd: Cmd<'SELECT' | 'EXAMINE'>): Promise<Result> {
   const user = s.user!;
@@ -28,11 +27,9 @@ export async function select(s: Session, _tag: string, cmd: Cmd<'SELECT' | 'EXAM
     return failure(error, s.log);
   }
   const view = new MailboxView(user, cmd.mailbox, readOnly, snap.uidValidity, snap, s.ctx.recent);
-  const keywords = new Set<string>();
-  for (const m of snap.messages) for (const f of m.flags) if (!f.startsWith('\\')) keywords.add(f);
-  const flags = [...SYSTEM_FLAGS, ...[...keywords].sort()];
+  const { flags, permanent } = view.flagLists();
   s.untagged([raw('FLAGS'), flags.map(raw)]);
-  s.writeText(`* OK [PERMANENTFLAGS (${readOnly ? '' : [...flags, '\\*'].join(' ')})] Flags permitted`);
+  s.writeText(`* OK [PERMANENTFLAGS (${permanent.join(' ')})] Flags permitted`);
   s.untagged([snap.messages.length, raw('EXISTS')]);
   s.untagged([view.recent.size, raw('RECENT')]);
   const firstUnseen = snap.messages.findIndex((m) => !m.flags.includes('\\Seen'));

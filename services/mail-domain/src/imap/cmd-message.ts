@@ -6,11 +6,10 @@
  * flush, so the sequence-number bookkeeping lives in one place.
  */
 import type { Command, CommandOf } from './commands';
-import { SYSTEM_FLAGS } from './cmd-mailbox';
 import { bad, failure, no, ok, type Result } from './result';
 import { formatSequence } from './sequence';
 import type { Session } from './session';
-import { formatFlags, type MailboxView } from './view';
+import { formatFlags, SYSTEM_FLAGS, type MailboxView } from './view';
 import { raw } from './wire';
 
 type Cmd<N extends Command['name']> = CommandOf<N>;
@@ -39,6 +38,7 @@ export async function store(s: Session, _tag: string, cmd: Cmd<'STORE'>): Promis
   }
   const existing = new Set(view.uids);
   const updated = await s.ctx.store.setFlags(view.user, view.folder, uids.filter((u) => existing.has(u)), cmd.op, flags);
+  for (const line of view.announceKeywords(flags)) s.untagged(line);
   const seqs = view.seqMap();
   updated.sort((a, b) => seqs.get(a.uid)! - seqs.get(b.uid)!);
   for (const info of updated) {

@@ -11,6 +11,8 @@ import type { FolderSnapshot, MailStore, MessageInfo } from '../store/types';
 import { inSequenceSet, maxExplicit, type SequenceSet } from './sequence';
 import { raw, type ImapValue } from './wire';
 
+export const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
+
 /** Which messages have been announced as \Recent, server-wide (RFC 3501 section 2.3.2). */
 export class RecentTracker {
   private readonly claimed = new Map<string, { uidValidity: number; uid: number }>();
@@ -43,6 +45,8 @@ export class MailboxView {
   dirty = false;
   /** The folder was deleted or rebuilt under us. */
   gone = false;
+  /** Keywords announced in FLAGS / PERMANENTFLAGS. */
+  readonly keywords = new Set<string>();
   private highestUid: number;
 
   constructor(
@@ -61,6 +65,28 @@ export class MailboxView {
     }
     this.highestUid = Math.max(0, ...this.uids);
     if (!readOnly) tracker.claim(user, folder, uidValidity, this.highestUid);
+    for (const m of snapshot.messages) for (const f of m.flags) if (!f.startsWith('\\')) this.keywords.add(f);
+  }
+
+  /** FLAGS and PERMANENTFLAGS, as SELECT sends them. */
+  flagLists(): { flags: string[]; permanent: string[] } {
+    const flags = [...SYSTEM_FLAGS, ...[...this.keywords].sort()];
+    return { flags, permanent: this.readOnly ? [] : [...flags, '\\*'] };
+  }
+
+  /**
+   * RFC 3501 7.2.6: when a new keyword comes into use, the client gets a new
+   * FLAGS (and PERMANENTFLAGS) response before any FETCH showing it.
+   */
+  announceKeywords(flags: readonly string[]): ImapValue[][] {
+    const fresh = flags.filter((f) => !f.startsWith('\\') && !this.keywords.has(f));
+    if (fresh.length === 0) return [];
+    for (const f of fresh) this.keywords.add(f);
+    const { flags: all, permanent } = this.flagLists();
+    return [
+      [raw('FLAGS'), all.map(raw)],
+      [raw('OK'), raw(`[PERMANENTFLAGS (${permanent.join(' ')})]`), raw('Flags permitted')],
+    ];
   }
 
   /** UIDs a set names, in sequence order; throws RangeError for message numbers beyond EXISTS. */
@@ -115,6 +141,7 @@ export class MailboxView {
       out.push([this.uids.length, raw('EXISTS')]);
       out.push([this.recent.size, raw('RECENT')]);
     }
+    out.push(...this.announceKeywords(snap.messages.flatMap((m) => m.flags)));
     this.uids.forEach((uid, i) => {
       const info = present.get(uid);
       if (!info) return;
