@@ -46,6 +46,7 @@ export async function create(s: Session, _tag: string, cmd: Cmd<'CREATE'>): Prom
   const name = cmd.mailbox.replace(/\/+$/, '');
   if (name === 'INBOX') return no('INBOX always exists', 'ALREADYEXISTS');
   if (name === '') return no('Empty mailbox name', 'CANNOT');
+  if (/[*%]/.test(name)) return no('Mailbox names cannot contain the LIST wildcards * and %', 'CANNOT');
   try {
     await s.ctx.store.createFolder(s.user!, name);
   } catch (error) {
