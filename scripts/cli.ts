@@ -22,6 +22,7 @@ import { buildImages, composeDown, composeUp, dockerReachable, repoRoot } from '
 import { labTarget, runningLocalLab } from './lab-target';
 import { startLocalLab, stopLocalLab } from './local-lab';
 import { probeLab, waitForLab } from './readiness';
+import { collectTrace, formatTrace } from './trace';
 import { runScenarios, listScenarios } from './scenario/runner';
 
 const out = (line = '') => process.stdout.write(line + '\n');
@@ -267,6 +268,23 @@ program
     const d = domainArg(config, domain);
     const r = await labTarget(config).admin<{ flushed: string[] }>(d, `/queue/flush${id ? `?id=${encodeURIComponent(id)}` : ''}`, 'POST');
     out(r.flushed.length ? `retrying now: ${r.flushed.join(', ')}` : `the queue of ${d} is empty; nothing to flush`);
+  });
+
+program
+  .command('trace')
+  .argument('<message-id>', 'the Message-ID header (with or without <>), or a queue id')
+  .option('--json', 'machine-readable')
+  .option('--brief', 'without the wire transcripts')
+  .description("a message's whole path: submission, DNS answers, each SMTP hop, queue attempts, mailbox, who read it")
+  .action(async (id: string, opts: { json?: boolean; brief?: boolean }) => {
+    const config = loadConfig();
+    const items = await collectTrace(labTarget(config), id);
+    if (opts.json) {
+      out(JSON.stringify(items, null, 2));
+      return;
+    }
+    for (const line of formatTrace(id, items, !opts.brief)) out(line);
+    if (!items.length) process.exitCode = 1;
   });
 
 program

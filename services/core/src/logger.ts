@@ -88,3 +88,15 @@ export function bunyanAdapter(log: Logger, level: LogLevel = 'debug') {
   };
   return { trace: write('debug'), debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error'), fatal: write('error') };
 }
+
+/** A logger that also hands each message line to `sink` (e.g. to keep a session's transcript). */
+export function teeLogger(base: Logger, sink: (line: string) => void): Logger {
+  const wrap = (l: Logger): Logger => ({
+    debug: (m, f) => (sink(m), l.debug(m, f)),
+    info: (m, f) => (sink(m), l.info(m, f)),
+    warn: (m, f) => (sink(m), l.warn(m, f)),
+    error: (m, f) => (sink(m), l.error(m, f)),
+    child: (c, f) => wrap(l.child(c, f)),
+  });
+  return wrap(base);
+}

@@ -19,6 +19,8 @@ import type { LabResolver } from './queue/outbound';
 import { labResolver } from './resolver';
 import { createSmtpServer } from './smtp/server';
 import { createMailStore, type MboxMailStore } from './store/mbox-store';
+import { TraceJournal } from './trace/journal';
+import { recordingReads } from './trace/reads';
 
 export interface ListenPorts {
   smtp: number;
@@ -73,6 +75,7 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
   const accounts = createAccountDirectory(d);
   const store = createMailStore({ dataDir: o.dataDir, users: accounts.users(), maxMessageSize: o.config.limits.maxMessageSize + 64 * 1024, now: o.now });
   await store.init();
+  const trace = new TraceJournal(o.dataDir);
   const resolver = o.resolver ?? labResolver(o.dnsServer);
   const portFor = (exchange: string) => (o.mode === 'local' ? (findDomain(o.config, exchange)?.ports.smtp ?? 25) : 25);
   const queue = new OutboundQueue({
@@ -85,6 +88,7 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
     portFor,
     logger: log.child('queue'),
     now: o.now,
+    trace,
   });
   await queue.init();
   const smtpCommon = {
@@ -98,13 +102,14 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
     reverse: (ip: string) => resolver.reverse(ip.replace(/^::ffff:/, '')),
     logger: log,
     now: o.now,
+    trace,
   };
   const smtp = createSmtpServer({ ...smtpCommon, submission: false });
   const submission = createSmtpServer({ ...smtpCommon, submission: true });
   const limits = { maxLineLength: o.config.limits.maxLineLength, sessionIdle: o.config.limits.sessionIdle, imapMaxLiteral: o.config.limits.imapMaxLiteral };
-  const pop3 = createPop3Server({ store, accounts, hostname: d.mailHost, logger: log.child('pop3'), limits, authFailureDelayMs: o.authFailureDelayMs });
-  const imap = createImapServer({ store, accounts, hostname: d.mailHost, logger: log.child('imap'), limits });
-  const admin = createAdminServer({ domain: d.name, hostname: d.mailHost, queue, store, logger: log, startedAt: new Date() });
+  const pop3 = createPop3Server({ store: recordingReads(store, 'pop3', d.name, trace), accounts, hostname: d.mailHost, logger: log.child('pop3'), limits, authFailureDelayMs: o.authFailureDelayMs });
+  const imap = createImapServer({ store: recordingReads(store, 'imap', d.name, trace), accounts, hostname: d.mailHost, logger: log.child('imap'), limits });
+  const admin = createAdminServer({ domain: d.name, hostname: d.mailHost, queue, store, logger: log, startedAt: new Date(), trace });
 
   const ports: ListenPorts = {
     smtp: await listen(smtp.server, o.ports.smtp, o.host),

@@ -12,6 +12,7 @@
  *   POST /links/:domain/heal       restore it
  *   GET  /mailbox/:user            the user's INBOX mbox file, as `cat` shows it
  *   GET  /mailbox/:user/messages   INBOX messages: uid, size, date, headers
+ *   GET  /trace?id=MESSAGE-ID      what this server did with a message (journal + live queue)
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { promises as fs } from 'node:fs';
@@ -19,6 +20,7 @@ import type { Logger } from '../../../core/src/logger';
 import type { OutboundQueue } from '../queue/queue';
 import type { MboxMailStore } from '../store/mbox-store';
 import { headerBlock } from '../queue/dsn';
+import type { TraceJournal } from '../trace/journal';
 
 export interface AdminOptions {
   domain: string;
@@ -27,6 +29,7 @@ export interface AdminOptions {
   store: MboxMailStore;
   logger: Logger;
   startedAt: Date;
+  trace?: TraceJournal;
 }
 
 /** One admin endpoint: method, path pattern, handler (throw HttpError for 4xx). */
@@ -79,6 +82,16 @@ export function createAdminServer(o: AdminOptions, extraRoutes: AdminRoute[] = [
           if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new HttpError(404, (e as Error).message);
           throw e;
         }
+      },
+    ],
+    [
+      'GET',
+      /^\/trace$/,
+      (_m, url) => {
+        const id = url.searchParams.get('id');
+        if (!id) throw new HttpError(400, 'give ?id=<Message-ID or queue id>');
+        const live = o.queue.byMessageId(id).map((entry) => ({ kind: 'queue', time: entry.arrival, domain: o.domain, queueId: entry.id, messageId: entry.messageId, entry, live: true }));
+        return [...(o.trace?.find(id) ?? []), ...live];
       },
     ],
     ['GET', /^\/links$/, () => ({ broken: o.queue.blockedDomains() })],

@@ -8,7 +8,7 @@
  * recipient ends delivered, deferred (try again later) or bounced (5xx).
  */
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
-import { bunyanAdapter, type Logger } from '../../../core/src/logger';
+import { bunyanAdapter, teeLogger, type Logger } from '../../../core/src/logger';
 import { statusFromReply } from './dsn';
 
 export interface LabResolver {
@@ -23,6 +23,8 @@ export interface RemoteDeliveryResult {
   outcomes: Outcome[];
   mx: { exchange: string; priority: number }[];
   host?: string;
+  /** The SMTP conversation(s) with the hosts tried, `C:` / `S:` lines. */
+  transcript: string[];
 }
 
 export interface RemoteDeliveryOptions {
@@ -77,6 +79,12 @@ function send(conn: SMTPConnection, envelope: { from: string; to: string[] }, me
 type SmtpError = Error & { responseCode?: number; response?: string; recipient?: string; rejectedErrors?: SmtpError[]; code?: string };
 
 export async function deliverRemote(o: RemoteDeliveryOptions): Promise<RemoteDeliveryResult> {
+  const transcript: string[] = [];
+  const result = await attemptRemote(o, transcript);
+  return { ...result, transcript };
+}
+
+async function attemptRemote(o: RemoteDeliveryOptions, transcript: string[]): Promise<Omit<RemoteDeliveryResult, 'transcript'>> {
   const log = o.logger;
   let mx: { exchange: string; priority: number }[] = [];
   const all = (result: Outcome['result'], detail: string, status: string): Outcome[] =>
@@ -88,6 +96,7 @@ export async function deliverRemote(o: RemoteDeliveryOptions): Promise<RemoteDel
     return { outcomes: all('deferred', (e as Error).message, '4.4.3'), mx };
   }
   log.info(`MX ${o.domain} -> ${mx.map((m) => `${m.priority} ${m.exchange}`).join(', ')}`);
+  transcript.push(`DNS: MX ${o.domain} -> ${mx.map((m) => `${m.priority} ${m.exchange}`).join(', ')}`);
   let lastError = 'no MX host could be tried';
   for (const { exchange } of mx) {
     let ips: string[];
@@ -97,6 +106,7 @@ export async function deliverRemote(o: RemoteDeliveryOptions): Promise<RemoteDel
       lastError = `A lookup for ${exchange} failed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
       continue;
     }
+    transcript.push(`DNS: A ${exchange} -> ${ips.join(', ')}`);
     for (const ip of ips) {
       const port = o.portFor(exchange, ip);
       const host = `${exchange}[${ip}]:${port}`;
@@ -110,7 +120,7 @@ export async function deliverRemote(o: RemoteDeliveryOptions): Promise<RemoteDel
         ignoreTLS: true,
         allowInternalNetworkInterfaces: true,
         debug: true,
-        logger: bunyanAdapter(log.child('smtp-out', { host })),
+        logger: bunyanAdapter(teeLogger(log.child('smtp-out', { host }), (line) => transcript.length < 400 && transcript.push(line))),
       } as SMTPConnection.Options);
       try {
         await new Promise<void>((resolve, reject) => {

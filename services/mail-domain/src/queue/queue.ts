@@ -22,6 +22,7 @@ import { isStoreError } from '../store/types';
 import { buildDsn, headerBlock, type DsnRecipient } from './dsn';
 import { deliverRemote, type LabResolver, type Outcome } from './outbound';
 import { Spool } from './spool';
+import { messageIdentity, type TraceJournal } from '../trace/journal';
 import type { AttemptRecord, QueueEntry, QueueListing, RecipientState } from './types';
 
 export interface QueueOptions {
@@ -38,6 +39,8 @@ export interface QueueOptions {
   now?: () => Date;
   /** Deliveries running at once. @default 8 */
   concurrency?: number;
+  /** Where finished messages are recorded for `trace`. */
+  trace?: TraceJournal;
 }
 
 export interface EnqueueRequest {
@@ -91,6 +94,7 @@ export class OutboundQueue extends EventEmitter {
     const now = this.now().toISOString();
     const entry: QueueEntry = {
       id,
+      ...messageIdentity(req.message),
       from: req.from,
       arrival: now,
       size: req.message.length,
@@ -130,6 +134,12 @@ export class OutboundQueue extends EventEmitter {
 
   get(id: string): QueueEntry | undefined {
     return this.entries.get(id);
+  }
+
+  /** Messages still in the queue with this Message-ID. */
+  byMessageId(messageId: string): QueueEntry[] {
+    const wanted = messageId.replace(/^<|>$/g, '');
+    return [...this.entries.values()].filter((e) => e.messageId?.replace(/^<|>$/g, '') === wanted || e.id === wanted);
   }
 
   finished(id: string): QueueEntry | undefined {
@@ -207,6 +217,7 @@ export class OutboundQueue extends EventEmitter {
   }
 
   private remember(entry: QueueEntry): void {
+    this.o.trace?.add({ kind: 'queue', time: entry.arrival, domain: this.o.domain, queueId: entry.id, messageId: entry.messageId, entry });
     this.done.set(entry.id, entry);
     if (this.done.size > 500) this.done.delete(this.done.keys().next().value as string);
   }
@@ -322,7 +333,7 @@ export class OutboundQueue extends EventEmitter {
         outcomes.push(...result.outcomes);
         for (const kind of ['delivered', 'deferred', 'bounced'] as const) {
           const these = result.outcomes.filter((x) => x.result === kind);
-          if (these.length) records.push({ time: now.toISOString(), recipients: these.map((x) => x.address), result: kind, mx: result.mx, host: result.host, detail: these[0].detail });
+          if (these.length) records.push({ time: now.toISOString(), recipients: these.map((x) => x.address), result: kind, mx: result.mx, host: result.host, detail: these[0].detail, transcript: result.transcript });
         }
       }
       entry.history.push(...records);

@@ -27,10 +27,15 @@ export interface AttemptRecord {
   /** The host it talked to, with address and port. */
   host?: string;
   detail: string;
+  /** DNS answers and the SMTP conversation of a remote attempt. */
+  transcript?: string[];
 }
 
 export interface QueueEntry {
   id: string;
+  /** The message's Message-ID header and Subject, for traces. */
+  messageId?: string;
+  subject?: string;
   /** Envelope sender; empty for notices (bounces), which never get a notice themselves (RFC 5321 6.1). */
   from: string;
   arrival: string;

@@ -13,6 +13,7 @@ import type { OutboundQueue } from '../queue/queue';
 import { LabSMTPServer } from './lab-connection';
 import { countHops, headerSection, missingHeaders, receivedHeader, refuseReason } from './message';
 import { parseMailbox } from './commands';
+import { messageIdentity, type TraceJournal } from '../trace/journal';
 
 export interface SmtpOptions {
   domain: string;
@@ -28,6 +29,8 @@ export interface SmtpOptions {
   reverse: (ip: string) => Promise<string[]>;
   logger: Logger;
   now?: () => Date;
+  /** Where accepted messages' sessions are recorded for `trace`. */
+  trace?: TraceJournal;
 }
 
 interface LabRecipient {
@@ -41,6 +44,20 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
   const now = o.now ?? (() => new Date());
   const recipients = new WeakMap<SMTPServerSession['envelope'], LabRecipient[]>();
   const log = o.logger.child(o.submission ? 'submission' : 'smtp');
+  // Each session's wire transcript (smtp-server logs `C:`/`S:` lines with the
+  // session id as cid; AUTH arguments are already masked), kept until the
+  // session ends so an accepted message's trace can show how it came in.
+  const transcripts = new Map<string, string[]>();
+  const capture = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, fields?: Record<string, unknown>) => {
+    const cid = fields?.cid as string | undefined;
+    if (cid && /^[CS]: /.test(message)) {
+      const lines = transcripts.get(cid) ?? [];
+      if (lines.length < 500) lines.push(message);
+      transcripts.set(cid, lines);
+    }
+    log[level](message, fields);
+  };
+  const sessionLog: Logger = { debug: capture('debug'), info: capture('info'), warn: capture('warn'), error: capture('error'), child: (c, f) => log.child(c, f) };
 
   const server = new LabSMTPServer(
     {
@@ -60,7 +77,10 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
           o.reverse(ip).then((names) => cb(null, names), (err: Error) => cb(err));
         },
       },
-      logger: bunyanAdapter(log) as never,
+      logger: bunyanAdapter(sessionLog) as never,
+      onClose(session) {
+        transcripts.delete(session.id);
+      },
       onAuth(auth: SMTPServerAuthentication, _session, callback) {
         o.accounts.verify(auth.username ?? '', auth.password ?? '').then(
           (user) => (user ? callback(null, { user }) : callback(smtpError(535, '5.7.8 Authentication failed: wrong user name or password'))),
@@ -135,7 +155,21 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
           o.queue
             .enqueue({ id, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', recipients: list, message: full })
             .then(
-              () => callback(null, `Ok: queued as ${id}`),
+              () => {
+                o.trace?.add({
+                  kind: 'smtp-in',
+                  time: date.toISOString(),
+                  domain: o.domain,
+                  queueId: id,
+                  ...messageIdentity(full),
+                  port: o.submission ? 587 : 25,
+                  peer: `${session.clientHostname} ${session.remoteAddress}`,
+                  helo: session.hostNameAppearsAs,
+                  user: session.user ? String(session.user) : undefined,
+                  transcript: [...(transcripts.get(session.id) ?? []), 'C: [message, ' + message.length + ' octets]', 'C: .', `S: 250 2.6.0 Ok: queued as ${id}`],
+                });
+                callback(null, `Ok: queued as ${id}`);
+              },
               (err: NodeJS.ErrnoException) => {
                 log.error('could not queue a message', { error: err.message });
                 callback(err.code === 'ENOSPC' ? smtpError(452, '4.3.1 Insufficient system storage; try again later') : smtpError(451, '4.3.0 Local error while queueing; try again later'));

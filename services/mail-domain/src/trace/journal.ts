@@ -1,0 +1,73 @@
+/**
+ * The trace journal: what happened to each message on this server, for
+ * `mail-lab trace <message-id>`. One JSON object per line in
+ * `<dataDir>/trace.jsonl`: the SMTP session that brought a message in (its
+ * wire transcript, passwords already masked by smtp-server), the queue's
+ * record once the message is done (every attempt, with the MX answers used
+ * and the outbound transcript), and each time a POP3 or IMAP user read it.
+ * Diagnostic data: appended without fsync; rotated to `trace.jsonl.1` past
+ * `maxBytes`.
+ */
+import { appendFileSync, existsSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type TraceEvent =
+  | { kind: 'smtp-in'; time: string; domain: string; queueId: string; messageId?: string; subject?: string; port: number; peer: string; helo?: string; user?: string; transcript: string[] }
+  | { kind: 'queue'; time: string; domain: string; queueId: string; messageId?: string; entry: unknown }
+  | { kind: 'retrieved'; time: string; domain: string; messageId?: string; protocol: 'pop3' | 'imap'; user: string; folder: string; uid: number };
+
+export class TraceJournal {
+  private readonly file: string;
+
+  constructor(dataDir: string, private readonly maxBytes = 50 * 1024 * 1024) {
+    this.file = join(dataDir, 'trace.jsonl');
+  }
+
+  add(event: TraceEvent): void {
+    try {
+      if (existsSync(this.file) && statSync(this.file).size > this.maxBytes) renameSync(this.file, this.file + '.1');
+      appendFileSync(this.file, JSON.stringify(event) + '\n');
+    } catch {
+      // A trace is a teaching aid: never let it break mail delivery.
+    }
+  }
+
+  /** Events about a message, by Message-ID (with or without <>) or queue id, oldest first. */
+  find(id: string): TraceEvent[] {
+    const wanted = id.replace(/^<|>$/g, '');
+    const out: TraceEvent[] = [];
+    const queueIds = new Set<string>([wanted]);
+    for (const f of [this.file + '.1', this.file]) {
+      if (!existsSync(f)) continue;
+      const text = readFileSync(f, 'utf8');
+      // Cheap pre-filter: only lines that mention the id are parsed.
+      let pos = 0;
+      while ((pos = text.indexOf(wanted, pos)) >= 0) {
+        const start = text.lastIndexOf('\n', pos) + 1;
+        const end = text.indexOf('\n', pos);
+        const line = text.slice(start, end < 0 ? undefined : end);
+        pos = end < 0 ? text.length : end;
+        try {
+          const e = JSON.parse(line) as TraceEvent;
+          if (e.messageId?.replace(/^<|>$/g, '') === wanted || ('queueId' in e && queueIds.has(e.queueId))) {
+            out.push(e);
+            if ('queueId' in e) queueIds.add(e.queueId);
+          }
+        } catch {
+          // A line cut by a crash: skip it.
+        }
+      }
+    }
+    return out;
+  }
+}
+
+/** The Message-ID and Subject from a message's header section. */
+export function messageIdentity(message: Buffer): { messageId?: string; subject?: string } {
+  const head = message.subarray(0, 16 * 1024).toString('latin1');
+  const end = head.search(/\r?\n\r?\n/);
+  const headers = (end < 0 ? head : head.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ');
+  const messageId = /^Message-ID:\s*(<[^>\r\n]+>)/im.exec(headers)?.[1];
+  const subject = /^Subject:[ \t]*(.*)$/im.exec(headers)?.[1]?.trim();
+  return { messageId, subject };
+}
