@@ -7,14 +7,14 @@
  */
 import type { Command, CommandOf } from './commands';
 import { bad, failure, no, ok, type Result } from './result';
-import { formatSequence } from './sequence';
+import { formatSequence, type SequenceSet } from './sequence';
 import type { Session } from './session';
 import { formatFlags, SYSTEM_FLAGS, type MailboxView } from './view';
 import { raw } from './wire';
 
 type Cmd<N extends Command['name']> = CommandOf<N>;
 
-function resolve(s: Session, cmd: { set: Parameters<NonNullable<Session['view']>['resolve']>[0]; uid: boolean }): number[] | Result {
+function resolve(s: Session, cmd: { set: SequenceSet; uid: boolean }): number[] | Result {
   try {
     return s.view!.resolve(cmd.set, cmd.uid);
   } catch (error) {

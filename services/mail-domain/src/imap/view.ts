@@ -150,6 +150,8 @@ export class MailboxView {
       this.flags.set(uid, info.flags);
       out.push([i + 1, raw('FETCH'), [raw('UID'), uid, raw('FLAGS'), formatFlags(info.flags, this.recent.has(uid))]]);
     });
+    // Expunges held back stay pending: the next command that may carry them sends them.
+    if (!allowExpunge && this.uids.some((uid) => !present.has(uid))) this.dirty = true;
     return out;
   }
 
