@@ -72,3 +72,24 @@ describe('store changes under a selected mailbox', () => {
     expect(await c.command('a1', 'CREATE "we*rd"')).toMatch(/^a1 NO \[CANNOT\]/m);
   });
 });
+
+test('an idling client sees a message appended to the mbox file by hand (IDLE polls the store)', async () => {
+  const lab = await startLab();
+  try {
+    const c = await RawClient.connect(lab.port);
+    await c.login();
+    await c.command('a1', 'SELECT INBOX');
+    c.write('i1 IDLE\r\n');
+    await c.readUntil(/^\+ idling/m);
+    await new Promise((r) => setTimeout(r, 300)); // after IDLE's first look at the store
+    const { appendFile } = await import('node:fs/promises');
+    await appendFile(lab.store.mboxPath('mbrain', 'INBOX'), 'From someone@example.org Thu Nov 26 07:00:00 2026\nSubject: by hand\n\nedited with an editor\n\n');
+    expect(await c.readUntil(/^\* 1 EXISTS\r\n/m, 8000)).toBeTruthy();
+    c.write('DONE\r\n');
+    await c.readUntil(/^i1 OK/m);
+    expect(await c.command('a2', 'FETCH 1 BODY.PEEK[HEADER.FIELDS (SUBJECT)]')).toContain('Subject: by hand\r\n');
+    c.close();
+  } finally {
+    await lab.close();
+  }
+}, 15_000);

@@ -14,6 +14,7 @@ type Cmd<N extends Command['name']> = CommandOf<N>;
 
 /** RFC 2177 advises clients to re-IDLE within 29 minutes; allow 30 while idling. */
 const IDLE_TIMEOUT = 30 * 60_000;
+const IDLE_POLL = 5_000;
 
 export async function capability(s: Session): Promise<Result> {
   s.untagged([raw('CAPABILITY'), ...CAPABILITIES.map(raw)]);
@@ -59,7 +60,10 @@ export async function idle(s: Session): Promise<Result> {
   s.setIdleTimeout(Math.max(IDLE_TIMEOUT, s.ctx.limits.sessionIdle));
   s.writeText('+ idling');
   await s.flushUpdates(true, true);
+  // Store events cover changes made through the store; polling also catches hand edits of the mbox file.
+  const poll = setInterval(() => void s.flushUpdates(true, true), IDLE_POLL);
   const line = await s.readLine(false);
+  clearInterval(poll);
   s.idling = false;
   s.setIdleTimeout(s.ctx.limits.sessionIdle);
   if (line === null) return ok('IDLE terminated');
