@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { parseDocument, isNode, type Document } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from './duration';
 import { isPasswordHash } from './password';
@@ -117,6 +117,8 @@ const labSchema = z
       .object({
         address: ipv4,
         hostPort: port,
+        /** Host port of the DNS admin API (faults: dns-down, dns-servfail); 8053 inside the container. @default 10054 */
+        adminPort: port.default(10054),
         ttl: z.number().int().min(0).default(60),
       })
       .strict(),
@@ -163,14 +165,34 @@ function pathText(path: readonly PropertyKey[]): string {
     .join('');
 }
 
+type Position = { line: number; column: number };
+
+/**
+ * Line and column (from 1) of an offset, counted on the text itself: yaml's
+ * LineCounter misses the line breaks inside some malformed tokens and then
+ * places later problems on the wrong line, past its end.
+ */
+function positions(text: string): (offset: number) => Position {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return (offset) => {
+    const o = Math.max(0, Math.min(offset, text.length));
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= o) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: o - starts[lo] + 1 };
+  };
+}
+
 /** Line and column of the YAML node at `path`, or of its nearest existing parent. */
-function locate(doc: Document, lines: LineCounter, path: readonly PropertyKey[]): { line: number; column: number } {
+function locate(doc: Document, position: (offset: number) => Position, path: readonly PropertyKey[]): Position {
   for (let n = path.length; n >= 0; n--) {
     const node = doc.getIn(path.slice(0, n) as unknown[], true);
-    if (isNode(node) && node.range) {
-      const pos = lines.linePos(node.range[0]);
-      return { line: pos.line, column: pos.col };
-    }
+    if (isNode(node) && node.range) return position(node.range[0]);
   }
   return { line: 1, column: 1 };
 }
@@ -185,17 +207,23 @@ export interface LocatedYaml<T> {
 
 /** Parses YAML text and validates it with a zod schema. Throws LabConfigError listing every problem. */
 export function parseYamlWithSchema<S extends z.ZodTypeAny>(text: string, file: string, schema: S): LocatedYaml<z.infer<S>> {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const position = positions(text);
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   const problems: ConfigProblem[] = [];
   for (const e of doc.errors) {
-    const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
-    problems.push({ file, line: pos.line, column: pos.col, path: '', message: e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''), severity: 'error' });
+    problems.push({ file, ...position(e.pos[0]), path: '', message: e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''), severity: 'error' });
   }
   if (problems.length) throw new LabConfigError(problems);
   const problem = (path: readonly PropertyKey[], message: string, severity: 'error' | 'warning' = 'error') =>
-    problems.push({ file, ...locate(doc, lines, path), path: pathText(path), message, severity });
-  const parsed = schema.safeParse(doc.toJS());
+    problems.push({ file, ...locate(doc, position, path), path: pathText(path), message, severity });
+  let js: unknown;
+  try {
+    js = doc.toJS();
+  } catch (e) {
+    // yaml refuses to expand an alias bomb (ReferenceError "Excessive alias count ...").
+    throw new LabConfigError([{ file, line: 1, column: 1, path: '', message: `cannot read the document: ${(e as Error).message}`, severity: 'error' }]);
+  }
+  const parsed = schema.safeParse(js);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problem(issue.path, issue.message.startsWith('is ') || issue.message.startsWith('needs ') ? issue.message : issue.message.charAt(0).toLowerCase() + issue.message.slice(1));
     throw new LabConfigError(problems);
@@ -208,7 +236,8 @@ export function parseLabConfig(text: string, file = 'lab.yaml'): { config: LabCo
   const { data: raw, problem: add, problems } = parseYamlWithSchema(text, file, labSchema);
 
   // Cross-checks that a schema cannot express.
-  if (!raw.profiles[raw.profile]) {
+  // Own keys only: `profile: constructor` must not find Object.prototype.constructor.
+  if (!Object.hasOwn(raw.profiles, raw.profile)) {
     add(['profile'], `names profile "${raw.profile}", but profiles has only: ${Object.keys(raw.profiles).join(', ')}`);
   }
   for (const [name, p] of Object.entries(raw.profiles)) {
@@ -217,6 +246,8 @@ export function parseLabConfig(text: string, file = 'lab.yaml'): { config: LabCo
   }
   const seenNames = new Map<string, number>();
   const seenPorts = new Map<number, string>([[raw.dns.hostPort, 'dns.hostPort']]);
+  if (seenPorts.has(raw.dns.adminPort)) add(['dns', 'adminPort'], `port ${raw.dns.adminPort} is already used by dns.hostPort`);
+  seenPorts.set(raw.dns.adminPort, 'dns.adminPort');
   const seenAddresses = new Map<string, string>([[raw.dns.address, 'dns.address']]);
   raw.domains.forEach((d, i) => {
     if (seenNames.has(d.name)) add(['domains', i, 'name'], `domain ${d.name} is defined twice (also domains[${seenNames.get(d.name)}])`);
