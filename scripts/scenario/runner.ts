@@ -34,7 +34,7 @@ export interface ScenarioOutcome {
 
 export async function runScenario(target: LabTarget, scenario: Scenario, out: (l: string) => void): Promise<ScenarioOutcome> {
   const started = Date.now();
-  const ctx: StepContext = { target, run: Date.now().toString(36).slice(-5), ids: new Map() };
+  const ctx: StepContext = { target, run: Date.now().toString(36).slice(-5), ids: new Map(), values: new Map() };
   out(`\n== ${scenario.name}: ${scenario.title}`);
   for (const line of scenario.explain.trim().split('\n')) out(`   ${line}`);
   const steps = scenario.steps;

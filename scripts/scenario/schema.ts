@@ -91,6 +91,49 @@ export const stepSchema = z.union([
     .strict(),
   z
     .object({
+      pop3: z
+        .object({
+          domain: z.string(),
+          /** Commands typed by hand, each reply checked. */
+          dialogue: z.array(z.object({ send: z.string().optional(), expect: z.string() }).strict()).min(1).optional(),
+          /** Or: what a POP3 mail program does: log in as this user, RETR and DELE every message, QUIT. */
+          download: z.object({ user: z.string(), password: z.string().default('rahasia123'), count: z.number().int().min(0).optional() }).strict().optional(),
+        })
+        .strict()
+        .refine((p) => (p.dialogue === undefined) !== (p.download === undefined), { message: 'needs exactly one of dialogue or download' }),
+    })
+    .strict(),
+  z
+    .object({
+      imap: z
+        .object({
+          domain: z.string(),
+          user: z.string(),
+          password: z.string().default('rahasia123'),
+          /** A label shown in the output, e.g. "laptop" and "phone" for two clients. */
+          client: z.string().default('client'),
+          actions: z
+            .array(
+              z.union([
+                z.object({ create: z.string() }).strict(),
+                z.object({ move: z.object({ subject: z.string(), from: z.string().default('INBOX'), to: z.string() }).strict() }).strict(),
+                z.object({ search: z.object({ folder: z.string().default('INBOX'), subject: z.string().optional(), from: z.string().optional(), body: z.string().optional(), count: z.number().int().min(0) }).strict() }).strict(),
+                z.object({ folders: z.object({ includes: z.array(z.string()) }).strict() }).strict(),
+                z.object({ delete: z.string() }).strict(),
+              ]),
+            )
+            .min(1),
+        })
+        .strict(),
+    })
+    .strict(),
+  z
+    .object({
+      'mailbox-file': z.object({ domain: z.string(), user: z.string(), messages: z.number().int().min(0), save: z.string().optional(), smaller: z.string().optional() }).strict(),
+    })
+    .strict(),
+  z
+    .object({
       exec: z
         .object({
           container: z.string(),

@@ -11,11 +11,14 @@ import { requireDomain } from '../../services/core/src/config';
 import type { QueueEntry, QueueListing } from '../../services/mail-domain/src/queue/types';
 import type { LabTarget } from '../lab-target';
 import type { Step } from './schema';
+import { imapActions, mailboxFile, pop3Dialogue, ReadingStepFailure } from './reading-steps';
 
 export interface StepContext {
   target: LabTarget;
   run: string;
   ids: Map<string, string>;
+  /** Numbers saved by steps (e.g. a mailbox file size) for later steps. */
+  values: Map<string, number>;
 }
 
 export interface StepResult {
@@ -69,6 +72,9 @@ export function describe(ctx: StepContext, step: Step): string {
   if ('expect-delivery' in step) return `check how ${step['expect-delivery'].domain} delivered it`;
   if ('dns' in step) return `ask the lab DNS: ${step.dns.type} ${step.dns.name}`;
   if ('smtp' in step) return `SMTP by hand to ${step.smtp.domain} (${step.smtp.port})`;
+  if ('pop3' in step) return `POP3 by hand to ${step.pop3.domain}`;
+  if ('imap' in step) return `IMAP as ${step.imap.user} (${step.imap.client})`;
+  if ('mailbox-file' in step) return `look at the mailbox file of ${step['mailbox-file'].user}@${step['mailbox-file'].domain}`;
   return `run in ${step.exec.container}: ${step.exec.command.join(' ')}`;
 }
 
@@ -222,6 +228,14 @@ export async function runStep(ctx: StepContext, step: Step): Promise<StepResult>
     const s = step.smtp;
     const port = requireDomain(config, s.domain).ports[s.port];
     return ok(await dialogue(port, s.dialogue.map((d) => ({ send: d.send === undefined ? undefined : fill(ctx, d.send), expect: d.expect }))));
+  }
+  try {
+    if ('pop3' in step) return ok(await pop3Dialogue(config, step.pop3));
+    if ('imap' in step) return ok(await imapActions(config, step.imap, (t) => fill(ctx, t)));
+    if ('mailbox-file' in step) return ok(await mailboxFile(target, step['mailbox-file'], ctx.values));
+  } catch (e) {
+    if (e instanceof ReadingStepFailure) throw new StepFailure(e.message, e.detail);
+    throw e;
   }
   const x = step.exec;
   if (!target.exec) return { status: 'skipped', detail: ['only in Docker mode (the no-Docker lab has no containers)'] };

@@ -1,0 +1,163 @@
+/**
+ * Scenario steps about reading mail: a POP3 session typed by hand, IMAP
+ * clients working with folders and server-side search (imapflow, a real
+ * client), and the mailbox file itself (how many messages, did it shrink).
+ */
+import { Socket } from 'node:net';
+import { ImapFlow } from 'imapflow';
+import { requireDomain, type LabConfig } from '../../services/core/src/config';
+import type { LabTarget } from '../lab-target';
+import type { Step } from './schema';
+
+type Pick<K extends string> = Extract<Step, Record<K, unknown>>;
+
+export class ReadingStepFailure extends Error {
+  constructor(message: string, readonly detail: string[] = []) {
+    super(message);
+  }
+}
+
+const MULTILINE = /^(LIST|UIDL|CAPA)$|^(RETR|TOP)\b/i;
+
+/** A POP3 session: each command sent, each reply shown (multi-line answers abbreviated) and checked. */
+export async function pop3Dialogue(config: LabConfig, step: Pick<'pop3'>['pop3']): Promise<string[]> {
+  const port = requireDomain(config, step.domain).ports.pop3;
+  const socket = new Socket();
+  const transcript: string[] = [];
+  let buffer = '';
+  socket.setEncoding('latin1');
+  socket.on('data', (d: string) => (buffer += d));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.connect(port, '127.0.0.1', () => resolve());
+  });
+  const read = async (multi: boolean) => {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const firstEnd = buffer.indexOf('\r\n');
+      if (firstEnd >= 0) {
+        const first = buffer.slice(0, firstEnd);
+        if (!multi || !first.startsWith('+OK')) {
+          buffer = buffer.slice(firstEnd + 2);
+          return [first];
+        }
+        const end = buffer.indexOf('\r\n.\r\n', firstEnd - 2);
+        if (end >= 0) {
+          const lines = buffer.slice(0, end).split('\r\n');
+          buffer = buffer.slice(end + 5);
+          return [...lines, '.'];
+        }
+      }
+      if (Date.now() > deadline) throw new ReadingStepFailure('the POP3 server did not answer within 10 s', transcript);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const send = async (command: string, expect: string) => {
+    transcript.push(`C: ${command.replace(/^(PASS) .*/i, '$1 ****')}`);
+    socket.write(command + '\r\n');
+    const reply = await read(MULTILINE.test(command.trim()));
+    const shown = reply.length > 8 ? [...reply.slice(0, 6), `[... ${reply.length - 7} more lines ...]`, reply[reply.length - 1]] : reply;
+    transcript.push(...shown.map((x) => `S: ${x}`));
+    if (!new RegExp('^' + expect).test(reply[0])) throw new ReadingStepFailure(`expected a reply starting /${expect}/`, transcript);
+    return reply;
+  };
+  try {
+    if (step.download) {
+      const greeting = await read(false);
+      transcript.push(`S: ${greeting[0]}`);
+      await send(`USER ${step.download.user}`, '\\+OK');
+      await send(`PASS ${step.download.password}`, '\\+OK');
+      const stat = await send('STAT', '\\+OK');
+      const count = Number(/^\+OK (\d+)/.exec(stat[0])?.[1] ?? 0);
+      if (step.download.count !== undefined && count !== step.download.count) throw new ReadingStepFailure(`expected ${step.download.count} message(s) in the maildrop, STAT says ${count}`, transcript);
+      await send('LIST', '\\+OK');
+      for (let n = 1; n <= count; n++) await send(`RETR ${n}`, '\\+OK');
+      for (let n = 1; n <= count; n++) await send(`DELE ${n}`, '\\+OK');
+      await send('QUIT', '\\+OK');
+      return transcript;
+    }
+    for (const l of step.dialogue ?? []) {
+      if (l.send !== undefined) {
+        await send(l.send, l.expect);
+        continue;
+      }
+      const greeting = await read(false);
+      transcript.push(`S: ${greeting[0]}`);
+      if (!new RegExp('^' + l.expect).test(greeting[0])) throw new ReadingStepFailure(`expected a reply starting /${l.expect}/`, transcript);
+    }
+  } finally {
+    socket.destroy();
+  }
+  return transcript;
+}
+
+/** An IMAP client (imapflow) doing what a mail program does; every action is shown. */
+export async function imapActions(config: LabConfig, step: Pick<'imap'>['imap'], fill: (t: string) => string): Promise<string[]> {
+  const d = requireDomain(config, step.domain);
+  const client = new ImapFlow({ host: '127.0.0.1', port: d.ports.imap, secure: false, auth: { user: step.user, pass: step.password }, logger: false, disableAutoIdle: true });
+  const out: string[] = [];
+  const who = `[${step.client}]`;
+  try {
+    await client.connect();
+  } catch (e) {
+    throw new ReadingStepFailure(`${who} could not log in to IMAP on 127.0.0.1:${d.ports.imap} as ${step.user}: ${(e as Error).message}`);
+  }
+  try {
+    for (const a of step.actions) {
+      if ('create' in a) {
+        await client.mailboxCreate(fill(a.create));
+        out.push(`${who} CREATE ${fill(a.create)}: ok`);
+      } else if ('delete' in a) {
+        await client.mailboxDelete(fill(a.delete));
+        out.push(`${who} DELETE ${fill(a.delete)}: ok`);
+      } else if ('folders' in a) {
+        const names = (await client.list()).map((m) => m.path);
+        out.push(`${who} LIST: ${names.join(', ')}`);
+        const missing = a.folders.includes.filter((f) => !names.includes(fill(f)));
+        if (missing.length) throw new ReadingStepFailure(`${who} folders missing: ${missing.join(', ')}`, out);
+      } else if ('move' in a) {
+        const lock = await client.getMailboxLock(fill(a.move.from));
+        try {
+          const uids = (await client.search({ subject: fill(a.move.subject) }, { uid: true })) || [];
+          if (!uids.length) throw new ReadingStepFailure(`${who} no message with subject "${fill(a.move.subject)}" in ${a.move.from}`, out);
+          await client.messageMove(uids, fill(a.move.to), { uid: true });
+          out.push(`${who} SEARCH SUBJECT "${fill(a.move.subject)}" in ${fill(a.move.from)} -> UID ${uids.join(',')}; MOVE to ${fill(a.move.to)}: ok`);
+        } finally {
+          lock.release();
+        }
+      } else {
+        const s = a.search;
+        const folder = fill(s.folder);
+        const lock = await client.getMailboxLock(folder, { readOnly: true });
+        try {
+          const query = { ...(s.subject ? { subject: fill(s.subject) } : {}), ...(s.from ? { from: fill(s.from) } : {}), ...(s.body ? { body: fill(s.body) } : {}) };
+          const uids = (await client.search(query, { uid: true })) || [];
+          out.push(`${who} SEARCH ${JSON.stringify(query)} in ${folder} (on the server) -> ${uids.length} message(s)${uids.length ? `: UID ${uids.join(',')}` : ''}`);
+          if (uids.length !== s.count) throw new ReadingStepFailure(`${who} expected ${s.count} message(s)`, out);
+        } finally {
+          lock.release();
+        }
+      }
+    }
+  } finally {
+    await client.logout().catch(() => undefined);
+  }
+  return out;
+}
+
+/** Counts the messages in a user's mailbox file, as `grep -c '^From '` would. */
+export async function mailboxFile(target: LabTarget, step: Pick<'mailbox-file'>['mailbox-file'], values: Map<string, number>): Promise<string[]> {
+  const { path, text } = await target.admin<{ path: string; text: string }>(step.domain, `/mailbox/${step.user}`);
+  const count = (text.match(/(^|\n\n)From /g) ?? []).length;
+  const size = Buffer.byteLength(text, 'latin1');
+  const detail = [`${path}: ${size} bytes, ${count} message(s)`];
+  if (step.smaller !== undefined) {
+    const before = values.get(step.smaller);
+    if (before === undefined) throw new ReadingStepFailure(`no saved size "${step.smaller}" (use save: ${step.smaller} in an earlier mailbox-file step)`);
+    detail.push(`it was ${before} bytes`);
+    if (size >= before) throw new ReadingStepFailure('the mailbox file did not shrink', detail);
+  }
+  if (step.save) values.set(step.save, size);
+  if (count !== step.messages) throw new ReadingStepFailure(`expected ${step.messages} message(s) in the file`, detail);
+  return detail;
+}
