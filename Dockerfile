@@ -32,7 +32,9 @@ RUN printf '#!/bin/sh\nexec node /app/dist/services/client/src/main.js "$@"\n' >
     && printf '#!/bin/sh\nexec node /app/dist/services/mail-domain/src/main.js "$@"\n' >/usr/local/bin/mail-lab-domain \
     && printf '#!/bin/sh\nexec node /app/dist/services/dns/src/main.js "$@"\n' >/usr/local/bin/mail-lab-dns \
     && chmod 0755 /usr/local/bin/mail-lab-client /usr/local/bin/mail-lab-domain /usr/local/bin/mail-lab-dns \
-    && mkdir -p /var/mail-lab /etc/mail-lab
+    && mkdir -p /var/mail-lab /etc/mail-lab \
+    && (id -u mail-lab >/dev/null 2>&1 || useradd --system --home-dir /var/mail-lab --shell /bin/bash mail-lab) \
+    && chown mail-lab:mail-lab /var/mail-lab
 
 ENV MAIL_LAB_CONFIG=/etc/mail-lab/lab.yaml \
     MAIL_LAB_DATA=/var/mail-lab \

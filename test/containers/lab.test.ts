@@ -139,3 +139,15 @@ test('docker kill of the receiving server during DATA: nothing half-written is d
   // The mailbox file itself holds no fragment either.
   expect(await docker(['exec', 'mail-lab-dadali', 'cat', '/var/mail-lab/mail/siswa4'])).not.toContain('setengah pesan');
 }, 180_000);
+
+test('isolation: services run as the unprivileged mail-lab user, the lab network does not masquerade to the outside', async () => {
+  for (const c of ['mail-lab-dns', 'mail-lab-garudayaksa', 'mail-lab-dadali', 'mail-lab-client']) {
+    const users = (await docker(['exec', c, 'ps', '-eo', 'user=,comm='])).trim().split('\n');
+    expect(users.filter((l) => /\b(node|sleep)$/.test(l)).every((l) => l.startsWith('mail-lab '))).toBe(true);
+  }
+  const net = JSON.parse(await docker(['network', 'inspect', 'mail-lab_backbone'])) as { Options: Record<string, string>; IPAM: { Config: { Subnet: string }[] } }[];
+  expect(net[0].Options['com.docker.network.bridge.enable_ip_masquerade']).toBe('false');
+  expect(net[0].IPAM.Config[0].Subnet).toBe('172.29.25.0/24');
+  const ports = await docker(['port', 'mail-lab-dadali']);
+  expect(ports.trim().split('\n').every((l) => / -> 127\.0\.0\.1:\d+$/.test(l))).toBe(true);
+}, 60_000);
