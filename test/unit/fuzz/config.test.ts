@@ -186,7 +186,8 @@ describe('parseLabConfig', () => {
   test('arbitrary YAML-ish text: a config or a LabConfigError with problems inside the text', () => {
     fuzz(
       'parseLabConfig',
-      fc.property(fc.oneof(yamlish, fc.string({ unit: 'binary', maxLength: 80 })), (text) => {
+      () =>
+        fc.property(fc.oneof(yamlish, fc.string({ unit: 'binary', maxLength: 80 })), (text) => {
         const r = parseChecked(text);
         if (r.ok) roundTrips(r.config);
       }),
@@ -207,7 +208,8 @@ describe('parseLabConfig', () => {
   test('mutations of lab.yaml: a config or a LabConfigError with placed problems; what still parses round-trips', () => {
     fuzz(
       'parseLabConfig',
-      fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (mutations) => {
+      () =>
+        fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (mutations) => {
         const text = mutations.reduce(apply, LAB_LINES).join('\n');
         const r = parseChecked(text);
         if (r.ok) roundTrips(r.config);
@@ -227,7 +229,8 @@ describe('parseLabConfig', () => {
     const original = parseLabConfig(LAB_TEXT, 'fuzz.yaml').config;
     fuzz(
       'parseLabConfig',
-      fc.property(fc.array(neutral, { minLength: 1, maxLength: 6 }), (mutations) => {
+      () =>
+        fc.property(fc.array(neutral, { minLength: 1, maxLength: 6 }), (mutations) => {
         const r = parseChecked(mutations.reduce(apply, LAB_LINES).join('\n'));
         expect(r.ok && r.config).toEqual(original);
       }),
@@ -295,7 +298,8 @@ describe('parseLabConfig', () => {
     });
     fuzz(
       'parseLabConfig',
-      fc.property(scenario, (s) => {
+      () =>
+        fc.property(scenario, (s) => {
         const data = structuredClone(LAB_DATA) as Record<string, any>;
         data.dns.ttl = s.ttl;
         data.limits.maxHops = s.maxHops;

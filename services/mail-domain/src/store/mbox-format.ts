@@ -27,9 +27,15 @@ export function parseSeparatorDate(line: string): Date | null {
   return new Date(Date.UTC(Number(m[7]), month, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
 }
 
-/** The separator line (with its LF) for a message. */
+/**
+ * The separator line (with its LF) for a message, as a byte string (one
+ * character per octet, to be written as latin1): a non-ASCII sender
+ * (SMTPUTF8) is written as its UTF-8 octets, which never include a control
+ * octet, so no sender can end the line early or forge a `From ` line. A
+ * sender with spaces or control characters is written as MAILER-DAEMON.
+ */
 export function separatorLine(envelopeFrom: string | undefined, date: Date): string {
-  const sender = envelopeFrom && !/\s/.test(envelopeFrom) ? envelopeFrom : 'MAILER-DAEMON';
+  const sender = envelopeFrom && !/[\s\x00-\x1f\x7f]/.test(envelopeFrom) ? Buffer.from(envelopeFrom, 'utf8').toString('latin1') : 'MAILER-DAEMON';
   return `From ${sender} ${asctime(date)}\n`;
 }
 
@@ -60,7 +66,8 @@ export function wireSize(stored: Buffer): number {
       while (j < stored.length && stored[j] === 0x3e) j++;
       if (stored.toString('latin1', j, j + 5) === 'From ') quoted++;
     }
-    lineStart = c === 0x0a;
+    // The quoting regexes (`^` with the m flag) also start a line after a bare CR.
+    lineStart = c === 0x0a || c === 0x0d;
     if (c === 0x0a) lf++;
   }
   return stored.length + lf - quoted;
