@@ -8,7 +8,7 @@
  *   queue <domain> [--json]      the outbound queue, like mailq
  *   flush <domain> [id]          retry now
  *   show|hold|release|delete|expire <domain> <id>   one queued message
- *   scenario <name> | --all      run scenarios from lab-scenarios/scenarios/
+ *   scenario <name> | --all      run scenarios from lab-scenarios/scenarios/ (--lang en|id)
  *   validate [file]              check a lab definition (no Docker needed)
  *   hash-password [password]     make a passwordHash for the lab definition
  */
@@ -24,6 +24,7 @@ import { startLocalLab, stopLocalLab } from './local-lab';
 import { probeLab, waitForLab } from './readiness';
 import { collectTrace, formatTrace } from './trace';
 import { runScenarios, listScenarios } from './scenario/runner';
+import { chooseLang, isUnknownLanguageError, pick } from './scenario/messages';
 
 const out = (line = '') => process.stdout.write(line + '\n');
 
@@ -292,15 +293,22 @@ program
   .argument('[names...]', 'scenario names (see --list)')
   .option('--all', 'run every scenario')
   .option('--list', 'list the scenarios')
+  .option('--lang <lang>', 'language of the texts and messages: en or id (default: $MAIL_LAB_LANG, else id when $LANG starts with id, else en)')
   .description('run self-checking scenarios against the running lab')
-  .action(async (names: string[], opts: { all?: boolean; list?: boolean }) => {
+  .action(async (names: string[], opts: { all?: boolean; list?: boolean; lang?: string }) => {
+    let lang;
+    try {
+      lang = chooseLang(opts.lang, process.env);
+    } catch (e) {
+      throw isUnknownLanguageError(e) ? new UsageError(e.message) : e;
+    }
     if (opts.list) {
-      for (const s of listScenarios()) out(`${s.name.padEnd(24)} ${s.title}`);
+      for (const s of listScenarios()) out(`${s.name.padEnd(24)} ${pick(s.title, lang)}`);
       return;
     }
     if (!opts.all && !names.length) throw new UsageError('name a scenario (see `npx mail-lab scenario --list`) or use --all');
     const config = loadConfig();
-    const ok = await runScenarios(labTarget(config), opts.all ? listScenarios().map((s) => s.name) : names, out);
+    const ok = await runScenarios(labTarget(config), opts.all ? listScenarios().map((s) => s.name) : names, out, lang);
     if (!ok) process.exitCode = 1;
   });
 

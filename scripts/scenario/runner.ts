@@ -10,6 +10,7 @@ import { repoRoot } from '../lab-docker';
 import type { LabTarget } from '../lab-target';
 import { scenarioSchema, type Scenario } from './schema';
 import { describe, runStep, StepFailure, type StepContext } from './steps';
+import { messages, pick, type Lang } from './messages';
 
 export const scenarioDir = () => join(repoRoot(), 'lab-scenarios', 'scenarios');
 
@@ -32,11 +33,14 @@ export interface ScenarioOutcome {
   error?: string;
 }
 
-export async function runScenario(target: LabTarget, scenario: Scenario, out: (l: string) => void): Promise<ScenarioOutcome> {
+/** Runs one scenario, its texts and the runner's messages in `lang` (English by default). */
+export async function runScenario(target: LabTarget, scenario: Scenario, out: (l: string) => void, lang: Lang = 'en'): Promise<ScenarioOutcome> {
   const started = Date.now();
-  const ctx: StepContext = { target, run: Date.now().toString(36).slice(-5), ids: new Map(), values: new Map() };
-  out(`\n== ${scenario.name}: ${scenario.title}`);
-  for (const line of scenario.explain.trim().split('\n')) out(`   ${line}`);
+  const m = messages(lang);
+  const secs = (t0: number) => m.seconds((Date.now() - t0) / 1000);
+  const ctx: StepContext = { target, run: Date.now().toString(36).slice(-5), ids: new Map(), values: new Map(), lang };
+  out(`\n== ${scenario.name}: ${pick(scenario.title, lang)}`);
+  for (const line of pick(scenario.explain, lang).trim().split('\n')) out(`   ${line}`);
   const steps = scenario.steps;
   for (const [i, step] of steps.entries()) {
     const what = describe(ctx, step);
@@ -50,21 +54,26 @@ export async function runScenario(target: LabTarget, scenario: Scenario, out: (l
     try {
       const r = await runStep(ctx, step);
       for (const l of r.detail) out(`         ${l}`);
-      out(`         ${r.status === 'ok' ? 'ok' : 'skipped'} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+      out(`         ${r.status === 'ok' ? m.ok : m.skipped} (${secs(t0)})`);
     } catch (e) {
       const detail = e instanceof StepFailure ? e.detail : [];
       for (const l of detail) out(`         ${l}`);
-      out(`         FAILED: ${(e as Error).message}`);
-      out(`== ${scenario.name}: FAILED at step ${i + 1} (${what})`);
+      out(`         ${m.failed}: ${(e as Error).message}`);
+      out(m.failedAt(scenario.name, i + 1, what));
       return { name: scenario.name, ok: false, ms: Date.now() - started, failedStep: what, error: (e as Error).message };
     }
   }
-  out(`== ${scenario.name}: passed (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  out(m.passed(scenario.name, secs(started)));
   return { name: scenario.name, ok: true, ms: Date.now() - started };
 }
 
-/** Runs scenarios by name; returns true when all passed. */
-export async function runScenarios(target: LabTarget, names: string[], out: (l: string) => void): Promise<boolean> {
+/**
+ * Runs scenarios by name; returns true when all passed. The closing line is
+ * always the English `scenarios: N passed, M failed (...)` (CI parses it);
+ * in another language its translation comes right before it.
+ */
+export async function runScenarios(target: LabTarget, names: string[], out: (l: string) => void, lang: Lang = 'en'): Promise<boolean> {
+  const m = messages(lang);
   const outcomes: ScenarioOutcome[] = [];
   for (const name of names) {
     let scenario: Scenario;
@@ -72,13 +81,16 @@ export async function runScenarios(target: LabTarget, names: string[], out: (l: 
       scenario = loadScenario(join(scenarioDir(), `${name}.yaml`));
     } catch (e) {
       if (e instanceof LabConfigError) for (const p of e.problems) out(formatProblem(p));
-      else out(`no scenario "${name}" (see \`npx mail-lab scenario --list\`)`);
+      else out(m.noScenario(name));
       outcomes.push({ name, ok: false, ms: 0, error: 'could not load' });
       continue;
     }
-    outcomes.push(await runScenario(target, scenario, out));
+    outcomes.push(await runScenario(target, scenario, out, lang));
   }
   const passed = outcomes.filter((o) => o.ok).length;
-  out(`\nscenarios: ${passed} passed, ${outcomes.length - passed} failed (${target.mode === 'local' ? 'no-Docker' : 'Docker'} lab)`);
+  const failed = outcomes.length - passed;
+  out('');
+  if (lang !== 'en') out(m.summary(passed, failed, target.mode));
+  out(messages('en').summary(passed, failed, target.mode));
   return passed === outcomes.length;
 }

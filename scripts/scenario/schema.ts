@@ -4,14 +4,18 @@
  * check what a student would see. Text may use `{{run}}` (unique per run,
  * so repeated runs do not see each other's mail) and `{{id}}` / `{{id:name}}`
  * (the queue id of the last send, or of a send with `save: name`).
+ * `title`, `explain` and `say` are a plain string (English only) or
+ * `{ en: ..., id: ... }`; the runner shows the language chosen with --lang.
  */
 import { z } from 'zod';
 
 const domainPair = z.tuple([z.string(), z.string()]);
 const within = z.string().default('30s');
+/** A text shown to the class: a plain string (English only) or both languages, `{ en, id }`. */
+export const localizedText = z.union([z.string(), z.object({ en: z.string().min(1), id: z.string().min(1) }).strict()]);
 
 export const stepSchema = z.union([
-  z.object({ say: z.string() }).strict(),
+  z.object({ say: localizedText }).strict(),
   z.object({ break: domainPair }).strict(),
   z.object({ heal: domainPair }).strict(),
   z.object({ flush: z.string() }).strict(),
@@ -148,8 +152,8 @@ export const stepSchema = z.union([
 export const scenarioSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9-]+$/),
-    title: z.string(),
-    explain: z.string(),
+    title: localizedText,
+    explain: localizedText,
     steps: z.array(stepSchema).min(1),
   })
   .strict();

@@ -12,6 +12,7 @@ import type { QueueEntry, QueueListing } from '../../services/mail-domain/src/qu
 import type { LabTarget } from '../lab-target';
 import type { Step } from './schema';
 import { imapActions, mailboxFile, pop3Dialogue, ReadingStepFailure } from './reading-steps';
+import { describeStep, messages, pick, type Lang } from './messages';
 
 export interface StepContext {
   target: LabTarget;
@@ -19,6 +20,8 @@ export interface StepContext {
   ids: Map<string, string>;
   /** Numbers saved by steps (e.g. a mailbox file size) for later steps. */
   values: Map<string, number>;
+  /** The language of descriptions, notes and short details (messages.ts); English when absent. */
+  lang?: Lang;
 }
 
 export interface StepResult {
@@ -62,20 +65,10 @@ export function describe(ctx: StepContext, step: Step): string {
       return t;
     }
   };
-  if ('say' in step) return 'note';
-  if ('break' in step) return `break the link ${step.break[0]} <-> ${step.break[1]}`;
-  if ('heal' in step) return `heal the link ${step.heal[0]} <-> ${step.heal[1]}`;
-  if ('flush' in step) return `flush the queue of ${step.flush}`;
-  if ('send' in step) return `send ${step.send.from} -> ${step.send.to.join(', ')} "${f(step.send.subject)}" via ${step.send.via}`;
-  if ('expect-mailbox' in step) return `check the mailbox of ${step['expect-mailbox'].user}@${step['expect-mailbox'].domain}`;
-  if ('expect-queue' in step) return `check the queue of ${step['expect-queue'].domain}`;
-  if ('expect-delivery' in step) return `check how ${step['expect-delivery'].domain} delivered it`;
-  if ('dns' in step) return `ask the lab DNS: ${step.dns.type} ${step.dns.name}`;
-  if ('smtp' in step) return `SMTP by hand to ${step.smtp.domain} (${step.smtp.port})`;
-  if ('pop3' in step) return `POP3 by hand to ${step.pop3.domain}`;
-  if ('imap' in step) return `IMAP as ${step.imap.user} (${step.imap.client})`;
-  if ('mailbox-file' in step) return `look at the mailbox file of ${step['mailbox-file'].user}@${step['mailbox-file'].domain}`;
-  return `run in ${step.exec.container}: ${step.exec.command.join(' ')}`;
+  // The descriptions live in the message catalog (messages.ts), in both languages.
+  const known = describeStep(ctx.lang ?? 'en', step, f);
+  if (known !== undefined) return known;
+  return Object.keys(step)[0]; // a step kind the catalog does not describe yet
 }
 
 function unfoldHeaders(block: string): string[] {
@@ -86,16 +79,17 @@ export async function runStep(ctx: StepContext, step: Step): Promise<StepResult>
   const { target } = ctx;
   const config = target.config;
   const ok = (detail: string[] = []): StepResult => ({ status: 'ok', detail });
+  const said = messages(ctx.lang ?? 'en').detail;
 
-  if ('say' in step) return ok(fill(ctx, step.say).trim().split('\n'));
+  if ('say' in step) return ok(fill(ctx, pick(step.say, ctx.lang ?? 'en')).trim().split('\n'));
   if ('break' in step || 'heal' in step) {
     const [a, b] = 'break' in step ? step.break : step.heal;
     const r = 'break' in step ? await target.breakLink(a, b) : await target.healLink(a, b);
-    return ok([r.changed ? ('break' in step ? r.how : 'restored') : 'it already was']);
+    return ok([r.changed ? ('break' in step ? r.how : said.linkHealed) : said.linkUnchanged]);
   }
   if ('flush' in step) {
     const r = await target.admin<{ flushed: string[] }>(step.flush, '/queue/flush', 'POST');
-    return ok([r.flushed.length ? `retrying now: ${r.flushed.join(', ')}` : 'queue empty']);
+    return ok([r.flushed.length ? said.retrying(r.flushed.join(', ')) : said.queueEmpty]);
   }
   if ('send' in step) {
     const s = step.send;
@@ -118,7 +112,7 @@ export async function runStep(ctx: StepContext, step: Step): Promise<StepResult>
     } catch (e) {
       if (e instanceof StepFailure) throw e;
       const response = String((e as { response?: string }).response ?? (e as Error).message);
-      if (s['expect-error'] && response.startsWith(s['expect-error'])) return ok([`refused as expected: ${response}`]);
+      if (s['expect-error'] && response.startsWith(s['expect-error'])) return ok([said.refusedAsExpected(response)]);
       throw new StepFailure(`sending failed: ${response}`);
     } finally {
       transport.close();
@@ -238,7 +232,7 @@ export async function runStep(ctx: StepContext, step: Step): Promise<StepResult>
     throw e;
   }
   const x = step.exec;
-  if (!target.exec) return { status: 'skipped', detail: ['only in Docker mode (the no-Docker lab has no containers)'] };
+  if (!target.exec) return { status: 'skipped', detail: [said.dockerOnly] };
   const r = await target.exec(`mail-lab-${x.container}`, x.command.map((c) => fill(ctx, c)));
   const lines = r.output.trimEnd().split('\n');
   if (r.code !== 0) throw new StepFailure(`exited with ${r.code}`, lines);
