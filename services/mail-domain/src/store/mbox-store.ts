@@ -121,6 +121,8 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
     }
     const cached = folders.get(key);
     if (cached && sameStamp(cached.stamp, await stampOf(paths.mbox))) return cached;
+    // Changed behind our back: reconcile with what we know now (flags, UIDNEXT), not with a sidecar whose write is still pending.
+    if (cached) await saveSidecar(user, f);
     await recoverJournal(paths.mbox, paths.journal);
     const { state: loaded } = await loadFolder(paths.mbox, paths.state, newUidValidity);
     folders.set(key, loaded);
