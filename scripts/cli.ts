@@ -24,6 +24,7 @@ import { startLocalLab, stopLocalLab } from './local-lab';
 import { probeLab, waitForLab } from './readiness';
 import { collectTrace, formatTrace } from './trace';
 import { runScenarios, listScenarios } from './scenario/runner';
+import { faultStatusLines, registerFaultCommands } from './commands/faults';
 import { chooseLang, isUnknownLanguageError, pick } from './scenario/messages';
 
 const out = (line = '') => process.stdout.write(line + '\n');
@@ -152,6 +153,7 @@ program
     } catch (e) {
       out(`  links: unknown (${(e as Error).message})`);
     }
+    for (const l of await faultStatusLines(target)) out(`  ${l}`);
     for (const d of config.domains) {
       try {
         const q = await target.admin<QueueListing[]>(d.name, '/queue');
@@ -311,6 +313,8 @@ program
     const ok = await runScenarios(labTarget(config), opts.all ? listScenarios().map((s) => s.name) : names, out, lang);
     if (!ok) process.exitCode = 1;
   });
+
+registerFaultCommands(program, { loadConfig, out, UsageError });
 
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`mail-lab: ${e instanceof UsageError ? e.message : (e.stack ?? e.message)}\n`);

@@ -27,7 +27,7 @@ export async function startLocalLab(config: LabConfig, configFile: string, log: 
     return child.pid!;
   };
   const pids: Record<string, number> = {};
-  pids.dns = start('dns', 'services/dns/src/main.js', { MAIL_LAB_DNS_PORT: String(config.dns.hostPort), MAIL_LAB_DNS_HOST: '127.0.0.1' });
+  pids.dns = start('dns', 'services/dns/src/main.js', { MAIL_LAB_DNS_PORT: String(config.dns.hostPort), MAIL_LAB_DNS_HOST: '127.0.0.1', MAIL_LAB_DNS_ADMIN_PORT: String(config.dns.adminPort) });
   for (const d of config.domains) {
     pids[d.name] = start(d.name, 'services/mail-domain/src/main.js', { MAIL_LAB_DOMAIN: d.name, MAIL_LAB_DATA: join(dataRoot, d.name) });
   }

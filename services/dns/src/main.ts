@@ -7,12 +7,16 @@
  *   MAIL_LAB_DNS_PORT    UDP and TCP port         (default 53)
  *   MAIL_LAB_LOG_FORMAT  text | json              (default text)
  *   MAIL_LAB_DNS_HOST    address to bind          (default 0.0.0.0)
+ *   MAIL_LAB_DNS_ADMIN_PORT  HTTP admin API for the instructor's faults
+ *                        (admin.ts; not started when unset; 8053 in the container)
  *
  * Everything else lives in server.ts, which the lab CLI imports for `up --local`.
  */
 import { formatProblem, LabConfigError, loadLabConfig } from '../../core/src/config';
 import { createLogger } from '../../core/src/logger';
 import { startDnsServer } from './server';
+import { startDnsAdmin } from './admin';
+import { DnsFaults } from './faults';
 
 function fail(message: string): never {
   process.stderr.write(`dns: ${message}\n`);
@@ -28,6 +32,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   if (mode !== 'docker' && mode !== 'local') fail(`MAIL_LAB_MODE must be docker or local, not "${mode}"`);
   if (format !== 'text' && format !== 'json') fail(`MAIL_LAB_LOG_FORMAT must be text or json, not "${format}"`);
   if (!/^\d+$/.test(portText) || port > 65535) fail(`MAIL_LAB_DNS_PORT must be a port number, not "${portText}"`);
+  const adminText = env.MAIL_LAB_DNS_ADMIN_PORT || '';
+  if (adminText && (!/^\d+$/.test(adminText) || Number(adminText) > 65535)) fail(`MAIL_LAB_DNS_ADMIN_PORT must be a port number, not "${adminText}"`);
 
   let loaded;
   try {
@@ -41,12 +47,15 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   for (const w of loaded.warnings) logger.warn(formatProblem(w));
 
   const host = env.MAIL_LAB_DNS_HOST || '0.0.0.0';
-  const server = await startDnsServer({ config: loaded.config, mode, host, port, logger });
+  const faults = new DnsFaults(loaded.config.domains.map((d) => d.name));
+  const server = await startDnsServer({ config: loaded.config, mode, host, port, logger, faults });
   logger.info(`dns ready on port ${server.port}`, { mode, config: file });
+  const admin = adminText ? await startDnsAdmin({ faults, logger, host, port: Number(adminText) }) : undefined;
+  if (admin) logger.info(`dns admin API on port ${admin.port}`);
 
   const stop = (signal: string) => {
     logger.info(`${signal} received, stopping`);
-    server.close().then(
+    Promise.all([server.close(), admin?.close()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );

@@ -32,6 +32,7 @@ import type { Logger } from '../../core/src/logger';
 import { respond, type Outcome } from './respond';
 import { recordLine } from './present';
 import { buildZones, type LabMode } from './zones';
+import { DnsFaults } from './faults';
 
 export interface QueryLogEntry {
   /** ISO time the query was answered. */
@@ -65,6 +66,8 @@ export interface DnsServerOptions {
   logger: Logger;
   /** Called for every answered query (errors thrown here are logged, not fatal). */
   onQuery?: (entry: QueryLogEntry) => void;
+  /** The instructor's faults (dns-down, dns-servfail); a fresh, empty set by default. */
+  faults?: DnsFaults;
 }
 
 export interface StartedDnsServer {
@@ -72,6 +75,8 @@ export interface StartedDnsServer {
   close(): Promise<void>;
   /** The last 1000 queries, oldest first. */
   queries(): QueryLogEntry[];
+  /** The active faults; admin.ts changes them. */
+  faults: DnsFaults;
 }
 
 type Send = (response: DNS.Packet) => Promise<Buffer> | void;
@@ -135,6 +140,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<StartedDns
     for (const rs of zone.nodes.values()) for (const r of rs) logger.debug(recordLine(r));
   }
 
+  const faults = opts.faults ?? new DnsFaults(config.domains.map((d) => d.name));
   const ring: QueryLogEntry[] = [];
   let ringStart = 0;
   const remember = (entry: QueryLogEntry) => {
@@ -162,6 +168,12 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<StartedDns
         note: (e as Error).message,
       };
     }
+    // Faults: still logged (the class sees the question arrive), then dropped or SERVFAIL.
+    const fault = outcome.response ? faults.verdict(outcome.name) : null;
+    if (fault) {
+      const response = fault.action === 'servfail' ? DNS.Packet.createErrorResponseFromRequest(request, DNS.Packet.RCODE.SERVFAIL) : outcome.response;
+      outcome = { ...outcome, response, rcode: fault.action === 'servfail' ? 'SERVFAIL' : 'DROPPED', answers: [], note: fault.reason };
+    }
     if (!outcome.response) {
       logger.debug(`message from ${client} dropped: ${outcome.note}`, { transport });
       return;
@@ -180,10 +192,12 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<StartedDns
       answers: outcome.answers,
       line,
     };
-    try {
-      Promise.resolve(send(outcome.response)).catch((e: Error) => logger.warn(`cannot answer ${client}: ${e.message}`, { transport }));
-    } catch (e) {
-      logger.warn(`cannot answer ${client}: ${(e as Error).message}`, { transport });
+    if (fault?.action !== 'drop') {
+      try {
+        Promise.resolve(send(outcome.response)).catch((e: Error) => logger.warn(`cannot answer ${client}: ${e.message}`, { transport }));
+      } catch (e) {
+        logger.warn(`cannot answer ${client}: ${(e as Error).message}`, { transport });
+      }
     }
     logger.info(line, { transport, ...(outcome.note ? { note: outcome.note } : {}) });
     remember(entry);
@@ -221,6 +235,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<StartedDns
   let closing: Promise<void> | undefined;
   return {
     port,
+    faults,
     queries: () => [...ring.slice(ringStart), ...ring.slice(0, ringStart)],
     close() {
       closing ??= Promise.all([

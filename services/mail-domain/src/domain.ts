@@ -19,6 +19,8 @@ import type { LabResolver } from './queue/outbound';
 import { labResolver } from './resolver';
 import { createSmtpServer } from './smtp/server';
 import { createMailStore, type MboxMailStore } from './store/mbox-store';
+import { MailFaults } from './faults/state';
+import { faultRoutes } from './faults/routes';
 import { TraceJournal } from './trace/journal';
 import { recordingReads } from './trace/reads';
 
@@ -53,6 +55,8 @@ export interface StartedMailDomain {
   store: MboxMailStore;
   queue: OutboundQueue;
   ports: ListenPorts;
+  /** The instructor's faults (server-down, greylist, reject), also on the admin API. */
+  faults: MailFaults;
   close(): Promise<void>;
 }
 
@@ -91,6 +95,7 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
     trace,
   });
   await queue.init();
+  const faults = new MailFaults({ domain: d.name, logger: log.child('faults'), now: o.now });
   const smtpCommon = {
     domain: d.name,
     hostname: d.mailHost,
@@ -103,13 +108,14 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
     logger: log,
     now: o.now,
     trace,
+    faults,
   };
   const smtp = createSmtpServer({ ...smtpCommon, submission: false });
   const submission = createSmtpServer({ ...smtpCommon, submission: true });
   const limits = { maxLineLength: o.config.limits.maxLineLength, sessionIdle: o.config.limits.sessionIdle, imapMaxLiteral: o.config.limits.imapMaxLiteral };
   const pop3 = createPop3Server({ store: recordingReads(store, 'pop3', d.name, trace), accounts, hostname: d.mailHost, logger: log.child('pop3'), limits, authFailureDelayMs: o.authFailureDelayMs });
   const imap = createImapServer({ store: recordingReads(store, 'imap', d.name, trace), accounts, hostname: d.mailHost, logger: log.child('imap'), limits });
-  const admin = createAdminServer({ domain: d.name, hostname: d.mailHost, queue, store, logger: log, startedAt: new Date(), trace });
+  const admin = createAdminServer({ domain: d.name, hostname: d.mailHost, queue, store, logger: log, startedAt: new Date(), trace }, faultRoutes(faults, accounts));
 
   const ports: ListenPorts = {
     smtp: await listen(smtp.server, o.ports.smtp, o.host),
@@ -118,6 +124,11 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
     imap: await listen(imap, o.ports.imap, o.host),
     admin: await listen(admin, o.ports.admin, o.host),
   };
+  // server-down: port 25 stops listening (refused) and listens again on the same port; open sessions go on.
+  faults.attachListener({
+    stop: async () => void smtp.server.close(),
+    start: async () => void (await listen(smtp.server, ports.smtp, o.host)),
+  });
   log.info(`${d.name} ready`, { hostname: d.mailHost, ...ports });
   return {
     domain: d.name,
@@ -125,6 +136,7 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
     store,
     queue,
     ports,
+    faults,
     async close() {
       await Promise.all([
         new Promise<void>((r) => smtp.close(() => r())),

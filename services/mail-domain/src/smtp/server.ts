@@ -14,6 +14,7 @@ import { LabSMTPServer } from './lab-connection';
 import { countHops, headerSection, missingHeaders, receivedHeader, refuseReason } from './message';
 import { parseMailbox } from './commands';
 import { messageIdentity, type TraceJournal } from '../trace/journal';
+import type { MailFaults } from '../faults/state';
 
 export interface SmtpOptions {
   domain: string;
@@ -31,6 +32,8 @@ export interface SmtpOptions {
   now?: () => Date;
   /** Where accepted messages' sessions are recorded for `trace`. */
   trace?: TraceJournal;
+  /** The instructor's faults: greylist and reject answer at RCPT. */
+  faults?: MailFaults;
 }
 
 interface LabRecipient {
@@ -98,6 +101,8 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
         callback();
       },
       onRcptTo(address: SMTPServerAddress, session, callback) {
+        const fault = o.faults?.checkRcpt({ client: session.remoteAddress, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: address.address, submission: o.submission });
+        if (fault) return callback(smtpError(fault.code, fault.text));
         const list = recipients.get(session.envelope) ?? [];
         recipients.set(session.envelope, list);
         if (list.length >= o.limits.maxRecipients) {

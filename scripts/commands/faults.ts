@@ -1,0 +1,112 @@
+/**
+ * `npx mail-lab fault …`: the instructor's faults on the running lab
+ * (fault-control.ts does the work; scripts/cli.ts registers these commands).
+ *
+ *   fault dns-down                               the lab DNS stops answering (lookups time out)
+ *   fault dns-servfail <domain>                  SERVFAIL for names in one lab domain
+ *   fault server-down <domain>                   port 25 refuses connections; the rest keeps working
+ *   fault greylist <domain> [--delay 60s]        451 4.7.1 for the first attempt of each triplet
+ *   fault reject <address> [--code 552 --text "5.2.2 Mailbox full"]
+ *   fault slow-link <domain> <domain> [--rate 64kbit] [--delay 500ms] [--loss 10%]   (Docker only)
+ *   fault clear <kind> [args…] | fault clear all
+ *   fault list [--json]
+ *
+ * Applying a fault twice or clearing one that is not there says "already …"
+ * and exits 0; bad arguments say what is allowed and exit 2.
+ */
+import type { Command } from 'commander';
+import type { LabConfig } from '../../services/core/src/config';
+import { labTarget, type LabTarget } from '../lab-target';
+import { allFaultUsage, clearAllFaults, FAULT_KINDS, FaultArgumentError, faultLines, faultSpec, listFaults, setFault, type FaultOptions, type FaultResult } from './fault-control';
+
+export interface FaultCommandHelpers {
+  loadConfig: () => LabConfig;
+  out: (line?: string) => void;
+  /** The CLI's usage error: printed without a trace, exit status 2. */
+  UsageError: new (message: string) => Error;
+}
+
+/** The active faults as lines for `status` (never throws). */
+export async function faultStatusLines(target: LabTarget): Promise<string[]> {
+  try {
+    return faultLines(await listFaults(target));
+  } catch (e) {
+    return [`faults: unknown (${(e as Error).message})`];
+  }
+}
+
+export function registerFaultCommands(program: Command, h: FaultCommandHelpers): void {
+  const run = (fn: (target: LabTarget) => Promise<FaultResult | void>) => async () => {
+    const target = labTarget(h.loadConfig());
+    try {
+      const r = await fn(target);
+      if (r) for (const l of r.lines) h.out(l);
+    } catch (e) {
+      if (e instanceof FaultArgumentError) throw new h.UsageError(e.message);
+      if (e instanceof h.UsageError) throw e;
+      process.stderr.write(`mail-lab: ${(e as Error).message}\n`);
+      process.exitCode = 1;
+    }
+  };
+  const apply = (kind: string, args: string[], opts: FaultOptions = {}) => run((t) => setFault(t, faultSpec(t.config, kind, args, opts), true));
+
+  const fault = program
+    .command('fault')
+    .description(`apply one of the instructor's faults to the running lab (\`fault clear <kind> …\` removes it, \`fault list\` shows them): ${allFaultUsage()}`)
+    // Bad usage (missing argument, unknown option or fault) exits 2, like the other usage errors.
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+
+  fault.command('dns-down').description('the lab DNS stops answering: queries are logged and dropped, lookups time out, senders defer').action(() => apply('dns-down', [])());
+  fault
+    .command('dns-servfail')
+    .argument('<domain>', 'a lab domain')
+    .description('the lab DNS answers SERVFAIL for every name in one lab domain; senders defer, not bounce')
+    .action((domain: string) => apply('dns-servfail', [domain])());
+  fault
+    .command('server-down')
+    .argument('<domain>', 'a lab domain')
+    .description("the domain's SMTP port 25 stops listening (connection refused); 587, POP3, IMAP and its queue keep working")
+    .action((domain: string) => apply('server-down', [domain])());
+  fault
+    .command('greylist')
+    .argument('<domain>', 'a lab domain')
+    .option('--delay <duration>', 'how long a new (client IP, sender, recipient) triplet is refused with 451 (default 60s)')
+    .description('greylisting on port 25: the first attempt of each triplet gets "451 4.7.1 Greylisted, try again in N s"')
+    .action((domain: string, opts: FaultOptions) => apply('greylist', [domain], opts)());
+  fault
+    .command('reject')
+    .argument('<address>', 'a local address, e.g. jpri@dadali.com')
+    .option('--code <code>', 'the 5xx reply code, 500 to 559 (default 552)')
+    .option('--text <text>', 'the reply text (default "5.2.2 Mailbox full")')
+    .description('RCPT TO that address answers the given 5xx (mailbox full, user unknown …): the sender bounces at once')
+    .action((address: string, opts: FaultOptions) => apply('reject', [address], opts)());
+  fault
+    .command('slow-link')
+    .argument('<domain1>')
+    .argument('<domain2>')
+    .option('--rate <rate>', 'bandwidth, e.g. 64kbit (the default when no option is given)')
+    .option('--delay <duration>', 'added delay, e.g. 500ms (needs netem in the kernel)')
+    .option('--loss <percent>', 'packet loss, e.g. 10%')
+    .description('Docker lab only: a slow, lossy path between two mail containers (tc netem, or tbf + iptables without netem)')
+    .action((a: string, b: string, opts: FaultOptions) => apply('slow-link', [a, b], opts)());
+  fault
+    .command('clear')
+    .argument('<kind>', `${FAULT_KINDS.join(' | ')} | all`)
+    .argument('[args...]', 'the same arguments as when the fault was applied (without options)')
+    .description('remove a fault (`fault clear all` removes every one)')
+    .action((kind: string, args: string[]) =>
+      run((t) => (kind === 'all' && !args.length ? clearAllFaults(t) : setFault(t, faultSpec(t.config, kind, args, {}, true), false)))(),
+    );
+  fault
+    .command('list')
+    .option('--json', 'machine-readable')
+    .description('the active faults')
+    .action((opts: { json?: boolean }) =>
+      run(async (t) => {
+        const r = await listFaults(t);
+        if (opts.json) h.out(JSON.stringify(r, null, 2));
+        else for (const l of faultLines(r)) h.out(l);
+        if (r.unknown.length) process.exitCode = 1;
+      })(),
+    );
+}

@@ -1,0 +1,192 @@
+/**
+ * The instructor's faults on one mail domain, in memory and reversible
+ * without a restart (routes.ts puts them on the admin API, the lab CLI's
+ * `fault` command drives them):
+ *
+ * - `server-down`: port 25 stops listening (connection refused) while 587,
+ *   POP3, IMAP and the queue keep working; domain.ts closes and reopens the
+ *   listener through `SmtpListenerControl`.
+ * - `greylist [delay]`: the first RCPT from an unknown (client IP, sender,
+ *   recipient) triplet gets `451 4.7.1 Greylisted, try again in N s`; once the
+ *   delay has passed the triplet is accepted (and stays accepted). Port 25
+ *   only, as on a real MX: logged-in users on 587 are not greylisted.
+ * - `reject <address> [code] [text]`: RCPT to that local address gets the
+ *   given 5xx (mailbox full, user unknown …), so the sender bounces at once.
+ *
+ * smtp/server.ts calls `checkRcpt()` first thing in onRcptTo.
+ */
+import type { Logger } from '../../../core/src/logger';
+import { formatDuration } from '../../../core/src/duration';
+
+export type MailFaultKind = 'server-down' | 'greylist' | 'reject';
+
+export interface MailFaultInfo {
+  kind: MailFaultKind;
+  domain: string;
+  since: string;
+  /** greylist: delay in ms. */
+  delayMs?: number;
+  /** greylist: triplets seen / accepted so far. */
+  triplets?: number;
+  passed?: number;
+  /** reject: the address and the reply. */
+  address?: string;
+  code?: number;
+  text?: string;
+}
+
+/** Closes and reopens the port-25 listener (domain.ts owns it). */
+export interface SmtpListenerControl {
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+export interface RcptCheck {
+  /** The SMTP client's address as smtp-server reports it (may be `::ffff:`-prefixed). */
+  client: string;
+  /** MAIL FROM address, '' for the null sender. */
+  from: string;
+  to: string;
+  /** true on port 587 (submission). */
+  submission: boolean;
+}
+
+export interface RcptRefusal {
+  code: number;
+  text: string;
+}
+
+/** Defaults of `reject` (RFC 3463 5.2.2: mailbox full). */
+export const REJECT_DEFAULT = { code: 552, text: '5.2.2 Mailbox full' };
+/** Default greylisting delay. */
+export const GREYLIST_DEFAULT_MS = 60_000;
+
+interface Greylist {
+  since: Date;
+  delayMs: number;
+  /** triplet -> first seen (ms since epoch). */
+  firstSeen: Map<string, number>;
+  passed: Set<string>;
+}
+
+export class MailFaults {
+  private downSince: Date | null = null;
+  private greylist: Greylist | null = null;
+  private readonly rejects = new Map<string, RcptRefusal & { since: Date }>();
+  private readonly log: Logger;
+  private readonly now: () => Date;
+  private listener?: SmtpListenerControl;
+
+  constructor(private readonly o: { domain: string; logger: Logger; now?: () => Date; listener?: SmtpListenerControl }) {
+    this.log = o.logger;
+    this.now = o.now ?? (() => new Date());
+    this.listener = o.listener;
+  }
+
+  get domain(): string {
+    return this.o.domain;
+  }
+
+  /** domain.ts hands over the port-25 listener once it exists. */
+  attachListener(listener: SmtpListenerControl): void {
+    this.listener = listener;
+  }
+
+  /** Port 25 down (true) or up again (false). Returns false when it already was. */
+  async setServerDown(on: boolean): Promise<boolean> {
+    if ((this.downSince !== null) === on) return false;
+    if (!this.listener) throw new Error('no port-25 listener to control');
+    if (on) {
+      await this.listener.stop();
+      this.downSince = this.now();
+      this.log.info(`fault applied: server-down (port 25 of ${this.domain} no longer listens: connection refused; 587, POP3, IMAP and the queue keep working)`);
+    } else {
+      await this.listener.start();
+      this.downSince = null;
+      this.log.info(`fault cleared: server-down (port 25 of ${this.domain} listens again)`);
+    }
+    return true;
+  }
+
+  /** Starts greylisting (state fresh). Returns false when greylisting was already on with this delay. */
+  setGreylist(delayMs: number): boolean {
+    if (this.greylist && this.greylist.delayMs === delayMs) return false;
+    // A new delay keeps what was learnt; a fresh start learns from scratch.
+    this.greylist = { since: this.greylist?.since ?? this.now(), delayMs, firstSeen: this.greylist?.firstSeen ?? new Map(), passed: this.greylist?.passed ?? new Set() };
+    this.log.info(`fault applied: greylist on ${this.domain} (first attempt of each client/sender/recipient triplet gets 451; accepted after ${formatDuration(delayMs)})`);
+    return true;
+  }
+
+  /** Stops greylisting and forgets every triplet. Returns false when it was off. */
+  clearGreylist(): boolean {
+    if (!this.greylist) return false;
+    this.greylist = null;
+    this.log.info(`fault cleared: greylist on ${this.domain} (triplets forgotten)`);
+    return true;
+  }
+
+  /** Returns false when that address was already rejected with this reply. */
+  setReject(address: string, code: number, text: string): boolean {
+    const a = address.toLowerCase();
+    const prev = this.rejects.get(a);
+    if (prev && prev.code === code && prev.text === text) return false;
+    this.rejects.set(a, { code, text, since: prev?.since ?? this.now() });
+    this.log.info(`fault applied: reject ${a} (RCPT answers ${code} ${text})`);
+    return true;
+  }
+
+  /** Returns false when that address was not rejected. */
+  clearReject(address: string): boolean {
+    const changed = this.rejects.delete(address.toLowerCase());
+    if (changed) this.log.info(`fault cleared: reject ${address.toLowerCase()}`);
+    return changed;
+  }
+
+  /** The reply for this RCPT when a fault applies, else null. */
+  checkRcpt(c: RcptCheck): RcptRefusal | null {
+    const to = c.to.toLowerCase();
+    const rejected = this.rejects.get(to);
+    if (rejected) {
+      this.log.info(`RCPT TO:<${to}> refused by fault reject: ${rejected.code} ${rejected.text}`);
+      return { code: rejected.code, text: rejected.text };
+    }
+    const g = this.greylist;
+    if (!g || c.submission || !to.endsWith('@' + this.domain)) return null;
+    const client = c.client.replace(/^::ffff:/, '');
+    const key = `${client} ${c.from.toLowerCase() || '<>'} ${to}`;
+    if (g.passed.has(key)) return null;
+    const now = this.now().getTime();
+    const first = g.firstSeen.get(key);
+    if (first === undefined) g.firstSeen.set(key, now);
+    const waited = first === undefined ? 0 : now - first;
+    if (waited >= g.delayMs) {
+      g.passed.add(key);
+      this.log.info(`greylist: triplet (${client}, <${c.from}>, <${to}>) came back after ${formatDuration(waited)}: accepted`);
+      return null;
+    }
+    const left = Math.max(1, Math.ceil((g.delayMs - waited) / 1000));
+    this.log.info(`greylist: triplet (${client}, <${c.from}>, <${to}>) ${first === undefined ? 'is new' : `came back too early (after ${formatDuration(waited)})`}: 451`);
+    return { code: 451, text: `4.7.1 Greylisted, try again in ${left} s` };
+  }
+
+  list(): MailFaultInfo[] {
+    const out: MailFaultInfo[] = [];
+    const d = this.domain;
+    if (this.downSince) out.push({ kind: 'server-down', domain: d, since: this.downSince.toISOString() });
+    if (this.greylist) {
+      const g = this.greylist;
+      out.push({ kind: 'greylist', domain: d, since: g.since.toISOString(), delayMs: g.delayMs, triplets: g.firstSeen.size, passed: g.passed.size });
+    }
+    for (const [address, r] of this.rejects) out.push({ kind: 'reject', domain: d, since: r.since.toISOString(), address, code: r.code, text: r.text });
+    return out;
+  }
+
+  /** Clears every fault of this domain; returns how many there were. */
+  async clearAll(): Promise<number> {
+    const n = this.list().length;
+    await this.setServerDown(false);
+    this.clearGreylist();
+    for (const a of [...this.rejects.keys()]) this.clearReject(a);
+    return n;
+  }
+}
