@@ -86,6 +86,18 @@ const en = {
     retrying: (ids: string) => `retrying now: ${ids}`,
     refusedAsExpected: (reply: string) => `refused as expected: ${reply}`,
     dockerOnly: 'only in Docker mode (the no-Docker lab has no containers)',
+    answered: (server: string, hostPort: number, reply: string) => `${server} (host port ${hostPort}) answered: ${reply}`,
+    inMailbox: (n: number, subject: string, user: string) => `${n} message(s) with Subject "${subject}" in ${user}'s mailbox`,
+    mailboxCount: (expected: number, subject: string, address: string, found: number, within: string) =>
+      `expected ${expected} message(s) with Subject "${subject}" in ${address}, found ${found} within ${within}`,
+    queued: (id: string, attempts: number, lastError: string) => `${id} is queued: ${attempts} attempt(s), last error: ${lastError}`,
+    nextAttempt: (inSeconds: number | null, at?: string) => `next attempt ${inSeconds === null ? 'not scheduled' : `in ${inSeconds} s (${at})`}`,
+    leftQueue: (id: string, domain: string) => `${id} has left the queue of ${domain}`,
+    stillQueued: (id: string, domain: string) => `${id} is still in the queue of ${domain}`,
+    notQueued: (id: string, domain: string, pattern?: string) => `${id} is not waiting in the queue of ${domain}${pattern ? ` with an error matching /${pattern}/` : ''}`,
+    mxUsed: (mx: string) => `MX answer the sender used: ${mx}`,
+    deliveredVia: (host: string, detail: string) => `delivered via ${host}: ${detail}`,
+    noDelivery: (domain: string, id: string) => `${domain} has no record of delivering ${id} over SMTP`,
   },
 };
 
@@ -123,6 +135,18 @@ const id: Catalog = {
     retrying: (ids) => `dicoba kirim sekarang: ${ids}`,
     refusedAsExpected: (reply) => `ditolak, sesuai harapan: ${reply}`,
     dockerOnly: 'hanya di mode Docker (lab tanpa Docker tidak punya kontainer)',
+    answered: (server, hostPort, reply) => `${server} (port di host ${hostPort}) menjawab: ${reply}`,
+    inMailbox: (n, subject, user) => `${n} pesan dengan Subject "${subject}" di kotak surat ${user}`,
+    mailboxCount: (expected, subject, address, found, within) =>
+      `seharusnya ada ${expected} pesan dengan Subject "${subject}" di kotak surat ${address}, yang ditemukan ${found} dalam ${within}`,
+    queued: (id, attempts, lastError) => `${id} menunggu di antrean: sudah ${attempts} kali dicoba, kesalahan terakhir: ${lastError}`,
+    nextAttempt: (inSeconds, at) => `percobaan berikutnya ${inSeconds === null ? 'belum dijadwalkan' : `dalam ${inSeconds} detik (${at})`}`,
+    leftQueue: (id, domain) => `${id} sudah keluar dari antrean ${domain}`,
+    stillQueued: (id, domain) => `${id} masih ada di antrean ${domain}`,
+    notQueued: (id, domain, pattern) => `${id} tidak sedang menunggu di antrean ${domain}${pattern ? ` dengan kesalahan yang cocok dengan /${pattern}/` : ''}`,
+    mxUsed: (mx) => `jawaban MX yang dipakai pengirim: ${mx}`,
+    deliveredVia: (host, detail) => `diantarkan lewat ${host}: ${detail}`,
+    noDelivery: (domain, id) => `${domain} tidak punya catatan telah mengantarkan ${id} lewat SMTP`,
   },
 };
 

@@ -108,7 +108,7 @@ export async function runStep(ctx: StepContext, step: Step): Promise<StepResult>
       if (s['expect-error']) throw new StepFailure(`expected the server to refuse with ${s['expect-error']}, but it answered: ${info.response}`);
       const id = /queued as (\S+)/.exec(info.response)?.[1];
       if (id) ctx.ids.set(s.save, id);
-      return ok([`${server.mailHost}:${s.via === 'smtp' ? 25 : 587} (host port ${port}) answered: ${info.response}`]);
+      return ok([said.answered(`${server.mailHost}:${s.via === 'smtp' ? 25 : 587}`, port, info.response)]);
     } catch (e) {
       if (e instanceof StepFailure) throw e;
       const response = String((e as { response?: string }).response ?? (e as Error).message);
@@ -135,8 +135,8 @@ export async function runStep(ctx: StepContext, step: Step): Promise<StepResult>
       found = await matching();
     }
     found = found ?? (await matching());
-    if (found.length !== e.count) throw new StepFailure(`expected ${e.count} message(s) with Subject "${subject}" in ${e.user}@${e.domain}, found ${found.length} within ${e.within}`);
-    const detail = [`${found.length} message(s) with Subject "${subject}" in ${e.user}'s mailbox`];
+    if (found.length !== e.count) throw new StepFailure(said.mailboxCount(e.count, subject, `${e.user}@${e.domain}`, found.length, e.within));
+    const detail = [said.inMailbox(found.length, subject, e.user)];
     if (found.length && (e.received || e.headers)) {
       const headers = unfoldHeaders(found[0].headers);
       const received = headers.filter((h) => h.startsWith('Received:'));
@@ -162,10 +162,10 @@ export async function runStep(ctx: StepContext, step: Step): Promise<StepResult>
       if (e['last-error'] && !new RegExp(e['last-error']).test(entry.lastError ?? '')) return null;
       return entry;
     });
-    if (!listing) throw new StepFailure(e.state === 'gone' ? `${id} is still in the queue of ${e.domain}` : `${id} is not waiting in the queue of ${e.domain}${e['last-error'] ? ` with an error matching /${e['last-error']}/` : ''}`);
-    if (e.state === 'gone') return ok([`${id} has left the queue of ${e.domain}`]);
+    if (!listing) throw new StepFailure(e.state === 'gone' ? said.stillQueued(id, e.domain) : said.notQueued(id, e.domain, e['last-error']));
+    if (e.state === 'gone') return ok([said.leftQueue(id, e.domain)]);
     const next = listing.nextAttempt ? Math.round((Date.parse(listing.nextAttempt) - Date.now()) / 1000) : null;
-    return ok([`${id} is queued: ${listing.attempts} attempt(s), last error: ${listing.lastError ?? '-'}`, `next attempt ${next === null ? 'not scheduled' : `in ${next} s (${listing.nextAttempt})`}`]);
+    return ok([said.queued(id, listing.attempts, listing.lastError ?? '-'), said.nextAttempt(next, listing.nextAttempt)]);
   }
   if ('expect-delivery' in step) {
     const e = step['expect-delivery'];
@@ -174,9 +174,9 @@ export async function runStep(ctx: StepContext, step: Step): Promise<StepResult>
       const x = await target.admin<QueueEntry>(e.domain, `/queue/${id}`).catch(() => null);
       return x && x.history.some((h) => h.result === 'delivered' && h.mx) ? x : null;
     });
-    if (!entry) throw new StepFailure(`${e.domain} has no record of delivering ${id} over SMTP`);
+    if (!entry) throw new StepFailure(said.noDelivery(e.domain, id));
     const h = entry.history.find((x) => x.result === 'delivered' && x.mx)!;
-    const detail = [`MX answer the sender used: ${h.mx!.map((m) => `${m.priority} ${m.exchange}`).join(', ')}`, `delivered via ${h.host}: ${h.detail}`];
+    const detail = [said.mxUsed(h.mx!.map((m) => `${m.priority} ${m.exchange}`).join(', ')), said.deliveredVia(h.host ?? '?', h.detail)];
     if (e.mx && JSON.stringify(h.mx!.map((m) => m.exchange)) !== JSON.stringify(e.mx)) throw new StepFailure(`expected MX hosts ${e.mx.join(', ')}`, detail);
     if (e.host && !new RegExp(e.host).test(h.host ?? '')) throw new StepFailure(`expected the host to match /${e.host}/`, detail);
     return ok(detail);
