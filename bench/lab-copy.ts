@@ -1,0 +1,113 @@
+/**
+ * The benchmark's own no-Docker lab: a copy of lab-scenarios/lab.yaml with
+ * every host port moved by an offset (so it never meets anybody's
+ * `mail-lab up --local` or the Docker lab on the contract ports), data and
+ * logs in a directory of its own under /tmp, and the three services spawned
+ * exactly as scripts/local-lab.ts spawns them. Only the PIDs spawned here
+ * are ever signalled.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseDocument } from 'yaml';
+import { loadLabConfig, type LabConfig } from '../services/core/src/config';
+
+export interface LabCopy {
+  config: LabConfig;
+  file: string;
+  dir: string;
+}
+
+/** Writes the shifted lab definition to `<dir>/lab.yaml` and loads it. */
+export function writeLabCopy(source: string, dir: string, offset: number): LabCopy {
+  const doc = parseDocument(readFileSync(source, 'utf8'));
+  const shift = (path: (string | number)[]) => doc.setIn(path, Number(doc.getIn(path)) + offset);
+  shift(['dns', 'hostPort']);
+  const domains = (doc.get('domains') as { items: unknown[] }).items.length;
+  for (let i = 0; i < domains; i++) {
+    for (const p of ['smtp', 'submission', 'pop3', 'imap', 'admin']) shift(['domains', i, 'ports', p]);
+  }
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'lab.yaml');
+  writeFileSync(file, `# mail-lab bench: ${source} with every host port + ${offset}\n${doc.toString()}`);
+  return { config: loadLabConfig(file).config, file, dir };
+}
+
+/** Every host port of a lab definition (TCP; the DNS port is UDP and TCP). */
+export function labPorts(config: LabConfig): number[] {
+  return [config.dns.hostPort, ...config.domains.flatMap((d) => Object.values(d.ports))];
+}
+
+/** True when nothing listens on 127.0.0.1:port (TCP). */
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/** A free TCP port on 127.0.0.1 (chosen by the kernel). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface SpawnedLab {
+  /** PIDs by service: `dns`, then one per domain name. */
+  pids: Record<string, number>;
+  /** performance.now() just before the first spawn. */
+  spawnedAt: number;
+  logsDir: string;
+  stop(): Promise<void>;
+}
+
+/** Spawns dns and every mail domain from `distRoot` (the compiled tree), like `mail-lab up --local`; `nodeArgs` e.g. `--cpu-prof`. */
+export function spawnLab(copy: LabCopy, distRoot: string, nodeArgs: string[] = []): SpawnedLab {
+  const logsDir = join(copy.dir, 'logs');
+  mkdirSync(logsDir, { recursive: true });
+  const env = { ...process.env, MAIL_LAB_CONFIG: copy.file, MAIL_LAB_MODE: 'local' };
+  const children: Record<string, ChildProcess> = {};
+  const start = (name: string, script: string, extra: Record<string, string>) => {
+    const out = openSync(join(logsDir, `${name}.log`), 'a');
+    const child = spawn(process.execPath, [...nodeArgs, join(distRoot, script)], { env: { ...env, ...extra }, stdio: ['ignore', out, out] });
+    closeSync(out);
+    children[name] = child;
+  };
+  const spawnedAt = performance.now();
+  start('dns', 'services/dns/src/main.js', { MAIL_LAB_DNS_PORT: String(copy.config.dns.hostPort), MAIL_LAB_DNS_HOST: '127.0.0.1' });
+  for (const d of copy.config.domains) {
+    start(d.name, 'services/mail-domain/src/main.js', { MAIL_LAB_DOMAIN: d.name, MAIL_LAB_DATA: join(copy.dir, d.name) });
+  }
+  const pids = Object.fromEntries(Object.entries(children).map(([n, c]) => [n, c.pid ?? -1]));
+  return {
+    pids,
+    spawnedAt,
+    logsDir,
+    async stop() {
+      const live = Object.values(children).filter((c) => c.exitCode === null && c.signalCode === null);
+      await Promise.all(
+        live.map(
+          (c) =>
+            new Promise<void>((resolve) => {
+              const kill = setTimeout(() => c.kill('SIGKILL'), 8000);
+              c.once('exit', () => {
+                clearTimeout(kill);
+                resolve();
+              });
+              c.kill('SIGTERM');
+            }),
+        ),
+      );
+    },
+  };
+}
