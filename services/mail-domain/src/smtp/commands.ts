@@ -37,12 +37,15 @@ const HELP: Record<string, string> = {
   AUTH: 'AUTH PLAIN|LOGIN: log in (submission port 587)',
 };
 
+/** What the client typed, fit to echo in a reply line: control characters (a bare CR, NUL) become `?`. */
+const shown = (text: string) => text.replace(/[\x00-\x1f\x7f]/g, '?');
+
 export function help(argument: string, settings: CommandSettings): Reply {
   const verb = argument.trim().toUpperCase();
   const commands = ['HELO', 'EHLO', 'MAIL', 'RCPT', 'DATA', 'RSET', 'NOOP', 'QUIT', 'HELP', 'VRFY', 'EXPN', 'VERB', ...(settings.submission ? ['AUTH'] : [])];
   if (verb) {
     const text = HELP[verb];
-    return text && commands.includes(verb) ? { code: 214, lines: [`2.0.0 ${text}`] } : { code: 504, lines: [`5.5.1 HELP: unknown command "${argument.trim()}"`] };
+    return text && commands.includes(verb) ? { code: 214, lines: [`2.0.0 ${text}`] } : { code: 504, lines: [`5.5.1 HELP: unknown command "${shown(argument.trim())}"`] };
   }
   return {
     code: 214,
@@ -77,27 +80,27 @@ export function vrfy(argument: string, accounts: AccountDirectory, settings: Com
   if (!argument.trim()) return { code: 501, lines: ['5.5.4 Syntax: VRFY <user> or VRFY <user@domain>'] };
   if (!settings.vrfy) return { code: 252, lines: ['2.5.0 VRFY is disabled here; send the message and the server will try to deliver it'] };
   const box = parseMailbox(argument);
-  if (!box) return { code: 501, lines: [`5.1.3 "${argument.trim()}" is not a mailbox name`] };
+  if (!box) return { code: 501, lines: [`5.1.3 "${shown(argument.trim())}" is not a mailbox name`] };
   if (box.domain && box.domain !== settings.domain) {
-    return { code: 252, lines: [`2.1.5 ${box.domain} is not this domain; cannot verify, but mail will be relayed for authenticated users`] };
+    return { code: 252, lines: [`2.1.5 ${shown(box.domain)} is not this domain; cannot verify, but mail will be relayed for authenticated users`] };
   }
   const user = accounts.localUser(box.local);
   if (user) return { code: 250, lines: [`2.1.5 ${display(accounts, `${user}@${settings.domain}`)}`] };
-  if (accounts.expandAlias(box.local)) return { code: 252, lines: [`2.1.5 ${box.local}@${settings.domain} is a mailing list (alias); EXPN ${box.local} shows its members`] };
-  return { code: 550, lines: [`5.1.1 <${box.local}@${settings.domain}>: no such user here`] };
+  if (accounts.expandAlias(box.local)) return { code: 252, lines: [`2.1.5 ${shown(box.local)}@${settings.domain} is a mailing list (alias); EXPN ${shown(box.local)} shows its members`] };
+  return { code: 550, lines: [`5.1.1 <${shown(box.local)}@${settings.domain}>: no such user here`] };
 }
 
 export function expn(argument: string, accounts: AccountDirectory, settings: CommandSettings): Reply {
   if (!argument.trim()) return { code: 501, lines: ['5.5.4 Syntax: EXPN <list>'] };
   if (!settings.expn) return { code: 252, lines: ['2.5.0 EXPN is disabled here'] };
   const box = parseMailbox(argument);
-  if (!box || (box.domain && box.domain !== settings.domain)) return { code: 550, lines: [`5.1.1 ${argument.trim()}: not a mailing list of ${settings.domain}`] };
+  if (!box || (box.domain && box.domain !== settings.domain)) return { code: 550, lines: [`5.1.1 ${shown(argument.trim())}: not a mailing list of ${settings.domain}`] };
   const members = accounts.expandAlias(box.local);
   if (!members) {
     const user = accounts.localUser(box.local);
     return user
       ? { code: 550, lines: [`5.1.1 ${user} is a user, not a mailing list; use VRFY ${user}`] }
-      : { code: 550, lines: [`5.1.1 ${box.local}: no such mailing list here`] };
+      : { code: 550, lines: [`5.1.1 ${shown(box.local)}: no such mailing list here`] };
   }
   // RFC 5321 4.1.1.7: one member per line of a multi-line 250 reply.
   return { code: 250, lines: members.map((m) => `2.1.5 ${display(accounts, m)}`) };

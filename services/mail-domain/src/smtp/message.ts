@@ -22,10 +22,13 @@ export interface TraceInfo {
 
 export const rfc5322Date = (d: Date) => d.toUTCString().replace('GMT', '+0000');
 
+/** A peer-supplied value fit for a header line: a CR, LF, NUL or other control character becomes `?`. */
+const headerSafe = (text: string) => text.replace(/[\x00-\x1f\x7f]/g, '?');
+
 export function receivedHeader(t: TraceInfo): string {
-  const from = `from ${t.helo || 'unknown'} (${t.ptr ?? 'unknown'} [${t.ip}])`;
-  const by = `by ${t.hostname} (mail-lab) with ${t.protocol} id ${t.id}`;
-  const forPart = t.recipient ? `\r\n\tfor <${t.recipient}>` : '';
+  const from = `from ${headerSafe(t.helo) || 'unknown'} (${t.ptr === null ? 'unknown' : headerSafe(t.ptr)} [${headerSafe(t.ip)}])`;
+  const by = `by ${headerSafe(t.hostname)} (mail-lab) with ${headerSafe(t.protocol)} id ${headerSafe(t.id)}`;
+  const forPart = t.recipient ? `\r\n\tfor <${headerSafe(t.recipient)}>` : '';
   return `Received: ${from}\r\n\t${by}${forPart}; ${rfc5322Date(t.date)}\r\n`;
 }
 
