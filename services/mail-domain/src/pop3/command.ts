@@ -41,7 +41,7 @@ const done = (command: Command): ParseResult => ({ ok: true, command });
 
 /** Parses a message number (>= 1) or a line count (>= 0). */
 function parseNumber(text: string, what: string, min: number): number | string {
-  if (!/^\d+$/.test(text)) return `${what} must be a number, not "${text}"`;
+  if (!/^\d+$/.test(text)) return `${what} must be a number, not "${printable(text)}"`;
   const value = Number(text);
   if (value > MAX_NUMBER) return `${what} ${text} is too large`;
   if (value < min) return min === 1 ? `${what} must be 1 or more (messages are numbered from 1)` : `${what} must be ${min} or more`;
@@ -58,7 +58,8 @@ function arity(keyword: string, args: string[], min: number, max: number, usage:
 export function parseCommand(line: string): ParseResult {
   if (line.trim() === '') return fail('empty command');
   const space = line.indexOf(' ');
-  const keyword = (space < 0 ? line : line.slice(0, space)).toUpperCase();
+  // Keywords are ASCII (RFC 1939): upper-case a-z only, so `paß` or `paſs` is not taken for PASS.
+  const keyword = (space < 0 ? line : line.slice(0, space)).replace(/[a-z]+/g, (c) => c.toUpperCase());
   const rest = space < 0 ? '' : line.slice(space + 1);
   const args = rest.split(' ').filter((a) => a !== '');
   if (keyword !== 'PASS' && args.some((a) => a.length > MAX_ARGUMENT)) return fail(`argument too long (at most ${MAX_ARGUMENT} characters)`);
@@ -119,9 +120,25 @@ export function parseCommand(line: string): ParseResult {
       return done({ name: 'TOP', msg, lines });
     }
     default:
-      return fail(`unknown command "${printable(keyword)}"`);
+      return fail(`unknown command "${printable(secretFree(keyword))}"`);
   }
 }
+
+/**
+ * A PASS or APOP keyword with the wrong separator (`PASS<TAB>secret`,
+ * `PASS<NUL>secret`, `paß secret`) is unknown, and its echo stops after the
+ * keyword, so the secret does not reach the reply (or the transcript).
+ */
+function secretFree(keyword: string): string {
+  const lead = leadingSpace(keyword);
+  const word = leadingLetters(keyword.slice(lead.length));
+  return isSecretKeyword(word) && keyword.length > lead.length + word.length ? lead + word + '...' : keyword;
+}
+
+const leadingSpace = (text: string) => /^[\s\x00-\x1f\x7f-\x9f]*/.exec(text)?.[0] ?? '';
+const leadingLetters = (text: string) => /^\p{L}*/u.exec(text)?.[0] ?? '';
+/** Unicode upper-casing on purpose: whatever reads as PASS or APOP is treated as one. */
+const isSecretKeyword = (word: string) => ['PASS', 'APOP'].includes(word.toUpperCase());
 
 /** Keeps error texts on one printable line, whatever the client sent. */
 function printable(text: string): string {
@@ -131,9 +148,10 @@ function printable(text: string): string {
 
 /** The line as it may appear in a transcript: `PASS ****`, `APOP mbrain ****`. */
 export function maskForLog(line: string): string {
-  const m = /^(\s*)(pass|apop)(\s|$)/i.exec(line);
-  if (!m) return line;
-  if (m[2].toUpperCase() === 'PASS') return `${m[1]}${m[2]} ****`;
-  const login = line.slice(m[0].length).trim().split(/\s+/)[0] ?? '';
-  return `${m[1]}${m[2]}${login ? ' ' + login : ''} ****`;
+  const lead = leadingSpace(line);
+  const word = leadingLetters(line.slice(lead.length));
+  if (!isSecretKeyword(word)) return line;
+  if (word.toUpperCase() === 'PASS') return `${lead}${word} ****`;
+  const login = line.slice(lead.length + word.length).split(/[\s\x00-\x1f\x7f-\x9f]+/).find((t) => t !== '') ?? '';
+  return `${lead}${word}${login ? ' ' + login : ''} ****`;
 }
