@@ -28,6 +28,8 @@ export interface LabOptions {
   maxLineLength?: number;
   imapMaxLiteral?: number;
   sessionIdle?: number;
+  /** Failed-login delay base; short by default so tests with a wrong password stay fast. */
+  authFailureDelayMs?: number;
 }
 
 export async function startLab(options: LabOptions = {}): Promise<Lab> {
@@ -54,6 +56,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       imapMaxLiteral: options.imapMaxLiteral ?? 1024 * 1024,
       sessionIdle: options.sessionIdle ?? 60_000,
     },
+    authFailureDelayMs: options.authFailureDelayMs ?? 10,
   });
   const sockets = new Set<net.Socket>();
   server.on('connection', (s) => {

@@ -79,7 +79,8 @@ function mailboxOf(tokens: Token[]): ImapAddress | null {
     spec = spec.slice(colon + 1);
   }
   const addr = spec.filter((t) => t.kind !== 'comment').map((t) => (t.kind === 'quoted' && /[\s"\\]/.test(t.text) ? `"${t.text}"` : t.text)).join('');
-  if (!addr && !name) return null;
+  // A comment alone (`group: (foo) ;`) is not an address; `Name <>` still is one.
+  if (!addr && (open < 0 || !name)) return null;
   const at = addr.lastIndexOf('@');
   return {
     name,

@@ -1,8 +1,11 @@
 /**
  * Authentication: LOGIN (RFC 3501 section 6.2.3) and AUTHENTICATE PLAIN
  * (RFC 3501 section 6.2.2, RFC 4616) with or without the SASL-IR initial
- * response (RFC 4959). Credentials never reach the transcript.
+ * response (RFC 4959). Credentials never reach the transcript. A failed
+ * login is answered after the shared throttle's delay; the third one closes
+ * the connection.
  */
+import { MAX_AUTH_FAILURES } from '../auth-throttle';
 import type { Command, CommandOf } from './commands';
 import { bad, no, ok, type Result } from './result';
 import type { Session } from './session';
@@ -12,10 +15,21 @@ type Cmd<N extends Command['name']> = CommandOf<N>;
 
 async function authenticated(s: Session, login: string, password: string, how: string): Promise<Result> {
   const user = await s.ctx.accounts.verify(login, password);
+  const address = s.socket.remoteAddress ?? 'unknown';
   if (!user || !s.ctx.store.hasUser(user)) {
-    s.log.info('login failed', { login, how });
+    // Like POP3: the answer waits (1 s, 2 s, 4 s, ... per session and client address); the third failure ends the session.
+    s.authFailures += 1;
+    const delay = s.ctx.throttle.fail(address, s.authFailures);
+    s.log.warn('login failed', { login, how, failures: s.authFailures, delayMs: delay });
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    if (s.authFailures >= MAX_AUTH_FAILURES) {
+      s.writeText('* BYE Too many authentication failures');
+      s.state = 'logout';
+      return no('Invalid credentials; too many failures, closing the connection', 'AUTHENTICATIONFAILED');
+    }
     return no('Invalid credentials', 'AUTHENTICATIONFAILED');
   }
+  s.ctx.throttle.succeed(address);
   s.user = user;
   s.state = 'authenticated';
   s.log.info('login', { user, how });

@@ -62,7 +62,11 @@ export async function fetch(s: Session, _tag: string, cmd: Cmd<'FETCH'>): Promis
     for (const att of atts) items.push(...item(att, info, message, entity, view.recent.has(uid)));
     const reportsFlags = atts.some((a) => a.kind === 'FLAGS');
     if (flagsChanged.has(uid) && !reportsFlags) items.push(raw('FLAGS'), formatFlags(info.flags, view.recent.has(uid)));
-    if (flagsChanged.has(uid) || reportsFlags) view.noteFlags(info);
+    if (flagsChanged.has(uid) || reportsFlags) {
+      // RFC 3501 7.2.6: a keyword another session set is announced in FLAGS before a FETCH shows it.
+      for (const line of view.announceKeywords(info.flags)) s.untagged(line);
+      view.noteFlags(info);
+    }
     s.untagged([seqs.get(uid)!, raw('FETCH'), items]);
   }
   return ok(`${cmd.uid ? 'UID ' : ''}FETCH completed`);

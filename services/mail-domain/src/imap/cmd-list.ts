@@ -57,10 +57,25 @@ export async function list(s: Session, _tag: string, cmd: Cmd<'LIST' | 'LSUB'>):
   }
   const matches = patternMatcher(cmd.reference + cmd.pattern);
   const candidates = cmd.name === 'LSUB' ? subscribed : names;
-  for (const name of candidates) {
-    if (!matches(name)) continue;
+  // RFC 3501 6.3.9: with `%`, LSUB answers an unsubscribed parent of a subscribed name as \Noselect.
+  const parentsOnly = new Set<string>();
+  if (cmd.name === 'LSUB') {
+    const isSubscribed = new Set(subscribed);
+    for (const name of subscribed) {
+      if (matches(name)) continue;
+      const parts = name.split('/');
+      for (let i = parts.length - 1; i >= 1; i--) {
+        const parent = parts.slice(0, i).join('/');
+        if (isSubscribed.has(parent) || !matches(parent)) continue;
+        parentsOnly.add(parent);
+        break;
+      }
+    }
+  }
+  for (const name of [...candidates, ...parentsOnly]) {
+    if (!parentsOnly.has(name) && !matches(name)) continue;
     const attributes: string[] = [];
-    if (!exists.has(name)) attributes.push('\\Noselect');
+    if (!exists.has(name) || parentsOnly.has(name)) attributes.push('\\Noselect');
     if (cmd.name === 'LIST') {
       attributes.push(names.some((n) => n.startsWith(name + '/')) ? '\\HasChildren' : '\\HasNoChildren');
       if (SPECIAL_USE[name]) attributes.push(SPECIAL_USE[name]);

@@ -111,9 +111,18 @@ export function toCrlf(message: Buffer): Buffer {
 
 export async function append(s: Session, _tag: string, cmd: Cmd<'APPEND'>): Promise<Result> {
   const user = s.user!;
-  const flags = cmd.flags.filter((f) => f.toLowerCase() !== '\\recent');
-  const unknown = flags.find((f) => f.startsWith('\\') && !SYSTEM_FLAGS.some((sf) => sf.toLowerCase() === f.toLowerCase()));
-  if (unknown) return no(`Unknown system flag ${unknown}`);
+  // System flags are case-insensitive (RFC 3501 section 2.3.2): store them in their canonical case, as STORE does.
+  const flags: string[] = [];
+  for (const flag of cmd.flags) {
+    if (flag.toLowerCase() === '\\recent') continue;
+    if (!flag.startsWith('\\')) {
+      flags.push(flag);
+      continue;
+    }
+    const system = SYSTEM_FLAGS.find((f) => f.toLowerCase() === flag.toLowerCase());
+    if (!system) return no(`Unknown system flag ${flag}`);
+    flags.push(system);
+  }
   if (cmd.message.length === 0) return no('Empty message');
   let info;
   let uidValidity;

@@ -38,7 +38,8 @@ export async function store(s: Session, _tag: string, cmd: Cmd<'STORE'>): Promis
   }
   const existing = new Set(view.uids);
   const updated = await s.ctx.store.setFlags(view.user, view.folder, uids.filter((u) => existing.has(u)), cmd.op, flags);
-  for (const line of view.announceKeywords(flags)) s.untagged(line);
+  // RFC 3501 7.2.6: new keywords, ours or set by another session on these messages, before the FETCH responses.
+  for (const line of view.announceKeywords([...flags, ...updated.flatMap((info) => info.flags)])) s.untagged(line);
   const seqs = view.seqMap();
   updated.sort((a, b) => seqs.get(a.uid)! - seqs.get(b.uid)!);
   for (const info of updated) {

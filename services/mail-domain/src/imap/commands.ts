@@ -58,7 +58,13 @@ export type CommandName = Command['name'];
 /** A parsed command line: the tag and the command, or the reason it could not be parsed. */
 export type Parsed =
   | { ok: true; tag: string; command: Command }
-  | { ok: false; tag: string | null; message: string };
+  | {
+      ok: false;
+      tag: string | null;
+      message: string;
+      /** The command was understood but an argument is refused: NO with this code (after the state check), not BAD. */
+      refusal?: { name: CommandName; code: string };
+    };
 
 /** The variant(s) of `Command` with the given name(s); works where one variant covers several names. */
 export type CommandOf<N extends CommandName> = Command & { name: N };

@@ -1,7 +1,8 @@
 /**
  * The IMAP4rev1 server (RFC 3501) with LITERAL+, SASL-IR, AUTH=PLAIN, IDLE,
  * UIDPLUS, MOVE, NAMESPACE, SPECIAL-USE, CHILDREN, ID, ENABLE and UNSELECT,
- * on top of the domain's `MailStore`. `createImapServer` returns a
+ * on top of the domain's `MailStore`. Failed logins are slowed down by the
+ * shared `AuthThrottle` (../auth-throttle.ts), as in POP3. `createImapServer` returns a
  * `net.Server`; the caller listens (port 143 in the container).
  *
  * Module map: reader (framing, literals, limits) -> parser (+ cursor,
@@ -12,6 +13,7 @@
 import net from 'node:net';
 import type { Logger } from '../../../core/src/logger';
 import type { AccountDirectory } from '../accounts';
+import { AuthThrottle, DEFAULT_AUTH_FAILURE_DELAY_MS } from '../auth-throttle';
 import type { MailStore } from '../store/types';
 import type { Limits } from './result';
 import { Session } from './session';
@@ -25,10 +27,13 @@ export interface ImapServerOptions {
   logger: Logger;
   /** From the lab config: `limits.maxLineLength`, `limits.imapMaxLiteral`, `limits.sessionIdle` (ms). */
   limits: Limits;
+  /** Base delay before a failed LOGIN/AUTHENTICATE is answered (doubles per failure, like POP3). @default 1000 */
+  authFailureDelayMs?: number;
 }
 
 export function createImapServer(opts: ImapServerOptions): net.Server {
-  const ctx = { ...opts, limits: { ...opts.limits }, recent: new RecentTracker() };
+  const throttle = new AuthThrottle({ baseDelayMs: opts.authFailureDelayMs ?? DEFAULT_AUTH_FAILURE_DELAY_MS });
+  const ctx = { ...opts, limits: { ...opts.limits }, recent: new RecentTracker(), throttle };
   let next = 0;
   const open = new Set<Session>();
   const server = net.createServer((socket) => {

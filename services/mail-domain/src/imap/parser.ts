@@ -4,7 +4,7 @@
  * Mailbox names are decoded from modified UTF-7 here and `INBOX` is matched
  * case-insensitively (RFC 3501 section 5.1).
  */
-import type { Command, Parsed } from './commands';
+import type { Command, CommandName, Parsed } from './commands';
 import { Cursor, ParseError } from './cursor';
 import { parseFetchAtts } from './fetch-parse';
 import type { Frame } from './reader';
@@ -31,12 +31,24 @@ export function parseCommand(frame: Pick<Frame, 'texts' | 'literals'>): Parsed {
       if (!UID_COMMANDS.has(name)) throw new ParseError(`UID ${name} is not a command`);
       uid = true;
     }
-    const command = parseArguments(c, name, uid);
+    let command: Command;
+    try {
+      command = parseArguments(c, name, uid);
+    } catch (error) {
+      if (error instanceof MailboxNameError) error.command = name as CommandName;
+      throw error;
+    }
     c.expectEnd();
     return { ok: true, tag, command };
   } catch (error) {
+    if (error instanceof MailboxNameError) return { ok: false, tag, message: error.message, refusal: { name: error.command, code: 'CANNOT' } };
     return { ok: false, tag, message: error instanceof Error ? error.message : String(error) };
   }
+}
+
+/** A well-formed astring that is not valid modified UTF-7: the command is understood, the name refused (NO, not BAD). */
+class MailboxNameError extends ParseError {
+  command: CommandName = 'SELECT';
 }
 
 /** A mailbox argument, decoded (RFC 3501 section 5.1.3); `inbox` in any case is INBOX. */
@@ -54,7 +66,7 @@ function decode(name: string): string {
   try {
     return decodeMailboxName(name);
   } catch (error) {
-    throw new ParseError(`Invalid mailbox name: ${(error as Error).message}`);
+    throw new MailboxNameError(`Invalid mailbox name: ${(error as Error).message}`);
   }
 }
 
@@ -111,11 +123,12 @@ function parseArguments(c: Cursor, name: string, uid: boolean): Command {
     case 'LSUB': {
       c.sp();
       // Lenient: Python's imaplib sends an empty reference unquoted (`LIST  pattern`).
-      const reference = c.peek() === ' ' ? '' : decode(c.astring());
+      // Patterns that are not valid modified UTF-7 are kept as they are: they match nothing, LIST still succeeds.
+      const reference = c.peek() === ' ' ? '' : decodeMailboxName(c.astring(), true);
       c.sp();
       const quotedOrLiteral = c.peek() === '"' || c.peek() === '{';
       const pattern = quotedOrLiteral ? c.string() : c.takeWhile(/[^(){ \x00-\x1f\x7f"\\]/, 'a mailbox pattern');
-      return { name, reference, pattern: decode(pattern) };
+      return { name, reference, pattern: decodeMailboxName(pattern, true) };
     }
     case 'STATUS': {
       c.sp();

@@ -4,6 +4,7 @@
  * and RFC 3501's TRYCREATE for APPEND/COPY into a missing mailbox.
  */
 import type { AccountDirectory } from '../accounts';
+import type { AuthThrottle } from '../auth-throttle';
 import type { Logger } from '../../../core/src/logger';
 import type { MailStore } from '../store/types';
 import { isStoreError } from '../store/types';
@@ -27,7 +28,7 @@ export interface Limits {
   sessionIdle: number;
 }
 
-/** What every session shares: the store, the accounts, limits and the \Recent tracker. */
+/** What every session shares: the store, the accounts, limits, the \Recent tracker and the failed-login throttle. */
 export interface ServerContext {
   readonly store: MailStore;
   readonly accounts: AccountDirectory;
@@ -35,6 +36,7 @@ export interface ServerContext {
   readonly logger: Logger;
   readonly limits: Limits;
   readonly recent: RecentTracker;
+  readonly throttle: AuthThrottle;
 }
 
 /** Turns a thrown error into a tagged NO; `missingCode` is TRYCREATE for APPEND/COPY/MOVE targets. */

@@ -2,8 +2,9 @@
  * SEARCH evaluation (RFC 3501 section 6.4.4) against one message: flags,
  * sizes, dates by day (INTERNALDATE for BEFORE/ON/SINCE, the Date: header
  * for SENT*), case-insensitive substring matches on decoded headers and
- * bodies. The message is parsed only when a key needs its content.
+ * bodies (address fields also as parsed addresses). The message is parsed only when a key needs its content.
  */
+import { parseAddressList } from './address';
 import type { SearchKey } from './commands';
 import { bodyText, decodeWords, headerText } from './decode';
 import type { MimeEntity } from './mime';
@@ -41,6 +42,19 @@ export function needsContent(key: SearchKey): boolean {
     default:
       return false;
   }
+}
+
+/** Header fields holding address lists: SEARCH also matches them as parsed addresses. */
+const ADDRESS_FIELDS = new Set(['FROM', 'TO', 'CC', 'BCC', 'SENDER', 'REPLY-TO']);
+
+/**
+ * An address list as `name mailbox@host, ...` without comments, routes and
+ * quoting, so that `FROM user@host` finds `<user (c)@ (c) host>` too.
+ */
+export function addressText(value: string): string {
+  return parseAddressList(value)
+    .map((a) => [a.name === null ? '' : decodeWords(a.name), a.host ? `${a.mailbox ?? ''}@${a.host}` : (a.mailbox ?? '')].filter(Boolean).join(' '))
+    .join(', ');
 }
 
 const contains = (haystack: string, needle: string) => haystack.toLowerCase().includes(needle.toLowerCase());
@@ -88,7 +102,8 @@ export function matches(key: SearchKey, m: SearchTarget): boolean {
     case 'HEADER': {
       const fields = m.entity().fields.filter((f) => f.name.toUpperCase() === key.field);
       if (key.value === '') return fields.length > 0;
-      return fields.some((f) => contains(decodeWords(f.value), key.value));
+      const address = ADDRESS_FIELDS.has(key.field);
+      return fields.some((f) => contains(decodeWords(f.value), key.value) || (address && contains(addressText(f.value), key.value)));
     }
     case 'BODY':
       return contains(bodyText(m.entity()), key.value);

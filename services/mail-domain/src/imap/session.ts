@@ -11,7 +11,7 @@ import type { Command } from './commands';
 import { HANDLERS } from './dispatch';
 import { parseCommand } from './parser';
 import { CommandReader, type Frame, type ReaderItem } from './reader';
-import { bad, failure, type Result, type ServerContext } from './result';
+import { bad, failure, no, type Result, type ServerContext } from './result';
 import { ALLOWED, CAPABILITIES, refusal, type State } from './states';
 import type { MailboxView } from './view';
 import { encodeLine, quote, raw, toTranscript, toWire, type ImapValue } from './wire';
@@ -19,6 +19,8 @@ import { encodeLine, quote, raw, toTranscript, toWire, type ImapValue } from './
 export class Session {
   state: State = 'not-authenticated';
   user: string | null = null;
+  /** Failed LOGIN/AUTHENTICATE attempts in this session. */
+  authFailures = 0;
   view: MailboxView | null = null;
   idling = false;
   readonly log: Logger;
@@ -117,7 +119,8 @@ export class Session {
       const parsed = parseCommand(item);
       this.log.info(`C: ${transcriptOf(item, parsed.ok ? parsed.command : null)}`);
       if (!parsed.ok) {
-        this.tagged(parsed.tag ?? '*', bad(parsed.message));
+        const refused = parsed.refusal && ALLOWED[this.state].has(parsed.refusal.name) && parsed.tag !== null;
+        this.tagged(parsed.tag ?? '*', refused ? no(parsed.message, parsed.refusal!.code) : bad(parsed.message));
         continue;
       }
       await this.execute(parsed.tag, parsed.command);

@@ -25,8 +25,11 @@ export function encodeMailboxName(name: string): string {
   return out;
 }
 
-/** Decodes a modified UTF-7 name; throws on malformed shifts so the command gets a BAD. */
-export function decodeMailboxName(encoded: string): string {
+/**
+ * Decodes a modified UTF-7 name; throws on malformed shifts (the command
+ * gets a NO). `lenient` (LIST patterns) keeps a malformed shift as it is.
+ */
+export function decodeMailboxName(encoded: string, lenient = false): string {
   let out = '';
   for (let i = 0; i < encoded.length; i++) {
     const ch = encoded[i];
@@ -35,14 +38,17 @@ export function decodeMailboxName(encoded: string): string {
       continue;
     }
     const end = encoded.indexOf('-', i + 1);
-    if (end < 0) throw new Error('unterminated modified UTF-7 shift');
-    const b64 = encoded.slice(i + 1, end);
+    const b64 = end < 0 ? '' : encoded.slice(i + 1, end);
+    if (end < 0 || (b64 !== '' && !/^[A-Za-z0-9+,]+$/.test(b64))) {
+      if (!lenient) throw new Error(end < 0 ? 'unterminated modified UTF-7 shift' : 'bad modified UTF-7');
+      out += ch;
+      continue;
+    }
     i = end;
     if (b64 === '') {
       out += '&';
       continue;
     }
-    if (!/^[A-Za-z0-9+,]+$/.test(b64)) throw new Error('bad modified UTF-7');
     const bytes = Buffer.from(b64.replace(/,/g, '/'), 'base64');
     for (let j = 0; j + 1 < bytes.length; j += 2) out += String.fromCharCode(bytes.readUInt16BE(j));
   }

@@ -7,7 +7,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isStoreError } from '../store/types';
-import { MAX_AUTH_FAILURES } from './auth-throttle';
+import { MAX_AUTH_FAILURES } from '../auth-throttle';
 import type { Command } from './command';
 import { POP3_FOLDER, once, type Pop3Env, type Pop3State } from './context';
 import { Maildrop } from './maildrop';

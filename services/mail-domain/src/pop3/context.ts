@@ -7,7 +7,7 @@
 import type { AccountDirectory } from '../accounts';
 import type { Logger } from '../../../core/src/logger';
 import type { MailStore } from '../store/types';
-import type { AuthThrottle } from './auth-throttle';
+import type { AuthThrottle } from '../auth-throttle';
 import type { Maildrop } from './maildrop';
 import type { State } from './state';
 

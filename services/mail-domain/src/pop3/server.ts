@@ -13,7 +13,7 @@ import { formatDuration } from '../../../core/src/duration';
 import type { Logger } from '../../../core/src/logger';
 import type { AccountDirectory } from '../accounts';
 import type { MailStore } from '../store/types';
-import { AuthThrottle, DEFAULT_AUTH_FAILURE_DELAY_MS } from './auth-throttle';
+import { AuthThrottle, DEFAULT_AUTH_FAILURE_DELAY_MS } from '../auth-throttle';
 import { maskForLog } from './command';
 import type { Pop3Env } from './context';
 import { LineReader, type LineEvent } from './line-reader';
