@@ -101,9 +101,25 @@ const labSchema = z
         maxLineLength: z.number().int().min(512).default(4096),
         imapMaxLiteral: z.number().int().min(1024).default(20 * 1024 * 1024),
         sessionIdle: duration.default(600_000),
+        /** Simultaneous SMTP connections from one address (a class behind one NAT shares it). */
+        maxConnectionsPerClient: z.number().int().min(1).default(100),
+        /** Commands a client may send on 587 before it logs in. */
+        maxUnauthenticatedCommands: z.number().int().min(1).default(20),
+        /** Messages a domain's queue holds before SMTP answers 452 (try later). */
+        maxQueueSize: z.number().int().min(1).default(10_000),
       })
       .strict()
-      .default({ maxMessageSize: 10 * 1024 * 1024, maxRecipients: 100, maxHops: 30, maxLineLength: 4096, imapMaxLiteral: 20 * 1024 * 1024, sessionIdle: 600_000 }),
+      .default({
+        maxMessageSize: 10 * 1024 * 1024,
+        maxRecipients: 100,
+        maxHops: 30,
+        maxLineLength: 4096,
+        imapMaxLiteral: 20 * 1024 * 1024,
+        sessionIdle: 600_000,
+        maxConnectionsPerClient: 100,
+        maxUnauthenticatedCommands: 20,
+        maxQueueSize: 10_000,
+      }),
     smtp: z
       .object({
         /** Answer VRFY (252 when false). */

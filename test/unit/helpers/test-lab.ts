@@ -43,6 +43,8 @@ export interface TestLabOptions {
   limits?: Record<string, number | string>;
   /** Print the servers' log lines (debugging). */
   verbose?: boolean;
+  /** Where the domains keep their data (default: a new temp directory). */
+  dataDir?: string;
 }
 
 export async function startTestLab(options: TestLabOptions = {}): Promise<TestLab> {
@@ -62,7 +64,7 @@ export async function startTestLab(options: TestLabOptions = {}): Promise<TestLa
   void config;
   const lines: string[] = [];
   const logger = createLogger({ level: 'debug', write: (l) => (options.verbose ? console.log(l) : lines.push(l)) });
-  const dataDir = mkdtempSync(join(tmpdir(), 'mail-lab-test-'));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'mail-lab-test-'));
   const dns = await startDnsServer({ config: lab, mode: 'local', host: '127.0.0.1', port: 0, logger: logger.child('dns') });
   lab.dns = { ...lab.dns, hostPort: dns.port };
   const domains: Record<string, StartedMailDomain> = {};
@@ -98,7 +100,7 @@ export async function startTestLab(options: TestLabOptions = {}): Promise<TestLa
     async close() {
       for (const d of Object.values(domains)) await d.close();
       await dns.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

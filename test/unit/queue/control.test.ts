@@ -67,3 +67,16 @@ test('delete removes a message silently; expire returns it to the sender now', a
   expect(lab.lines.some((l) => l.includes(`deleted ${gone} from the queue`) && l.includes('by=admin'))).toBe(true);
   await expect(adminRequest(g(), `/queue/${gone}/hold`, 'POST')).rejects.toThrow(`no message ${gone} in the queue`);
 });
+
+test('a burst larger than the delivery slots: every message delivered exactly once, the queue drains', async () => {
+  const q = lab.domains['dadali.com'].queue;
+  const ids = await Promise.all(
+    Array.from({ length: 120 }, (_, i) =>
+      q.enqueue({ from: 'jpri@dadali.com', recipients: [{ address: 'siswa3@dadali.com', local: true }], message: Buffer.from(`Subject: burst ${i}\r\n\r\nx\r\n`) }),
+    ),
+  );
+  expect(new Set(ids).size).toBe(120);
+  await eventually('queue drained', () => q.list().length === 0, 30_000);
+  const subjects = (await inbox('dadali.com', 'siswa3')).map((m) => /Subject: (burst \d+)/.exec(m)?.[1]).filter(Boolean);
+  expect(subjects.sort()).toEqual(Array.from({ length: 120 }, (_, i) => `burst ${i}`).sort());
+});

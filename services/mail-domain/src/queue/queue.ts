@@ -55,6 +55,8 @@ export class OutboundQueue extends EventEmitter {
   /** Recently finished messages, for `trace` and the scenarios (bounded). */
   private readonly done = new Map<string, QueueEntry>();
   private readonly running = new Set<string>();
+  /** Messages due for an attempt while every delivery slot was busy (insertion order = FIFO). */
+  private readonly waiting = new Set<string>();
   private readonly blocked = new Map<string, string>();
   private readonly spool: Spool;
   private readonly now: () => Date;
@@ -246,7 +248,8 @@ export class OutboundQueue extends EventEmitter {
     if (this.timer) clearTimeout(this.timer);
     let next = Infinity;
     for (const e of this.entries.values()) {
-      if (e.held) continue;
+      // Held, running or waiting for a slot: their turn comes from release, the end of a delivery, or pump().
+      if (e.held || this.running.has(e.id) || this.waiting.has(e.id)) continue;
       const arrival = Date.parse(e.arrival);
       for (const r of e.recipients) if (r.status === 'pending' && r.nextAttempt) next = Math.min(next, Date.parse(r.nextAttempt));
       if (e.recipients.some((r) => r.status === 'pending')) {
@@ -278,9 +281,11 @@ export class OutboundQueue extends EventEmitter {
     const entry = this.entries.get(id);
     if (!entry || entry.held || this.running.has(id) || this.closed) return;
     if (this.running.size >= (this.o.concurrency ?? 8)) {
-      setTimeout(() => void this.attempt(id), 50).unref?.();
+      // Wait for a free slot, once: pump() starts it when a delivery ends.
+      this.waiting.add(id);
       return;
     }
+    this.waiting.delete(id);
     this.running.add(id);
     try {
       await this.deliver(entry);
@@ -288,7 +293,17 @@ export class OutboundQueue extends EventEmitter {
       this.o.logger.error(`delivery of ${id} failed unexpectedly`, { error: (e as Error).message });
     } finally {
       this.running.delete(id);
+      this.pump();
       this.schedule();
+    }
+  }
+
+  /** Starts waiting deliveries, oldest first, while there are free slots. */
+  private pump(): void {
+    for (const id of this.waiting) {
+      if (this.running.size >= (this.o.concurrency ?? 8)) return;
+      this.waiting.delete(id);
+      void this.attempt(id);
     }
   }
 

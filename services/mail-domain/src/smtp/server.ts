@@ -23,7 +23,9 @@ export interface SmtpOptions {
   queue: OutboundQueue;
   /** true: the submission service (587), AUTH required. */
   submission: boolean;
-  limits: { maxMessageSize: number; maxRecipients: number; maxHops: number };
+  limits: { maxMessageSize: number; maxRecipients: number; maxHops: number; maxConnectionsPerClient: number; maxUnauthenticatedCommands: number; maxQueueSize: number };
+  /** Connections per client address, shared by the domain's SMTP services. */
+  connections?: Map<string, number>;
   vrfy: boolean;
   expn: boolean;
   /** PTR lookups through the lab DNS. */
@@ -46,6 +48,7 @@ const smtpError = (code: number, text: string) => Object.assign(new Error(text),
 export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
   const now = o.now ?? (() => new Date());
   const recipients = new WeakMap<SMTPServerSession['envelope'], LabRecipient[]>();
+  const connections = o.connections ?? new Map<string, number>();
   const log = o.logger.child(o.submission ? 'submission' : 'smtp');
   // Each session's wire transcript (smtp-server logs `C:`/`S:` lines with the
   // session id as cid; AUTH arguments are already masked), kept until the
@@ -83,6 +86,19 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
       logger: bunyanAdapter(sessionLog) as never,
       onClose(session) {
         transcripts.delete(session.id);
+        const left = (connections.get(session.remoteAddress) ?? 1) - 1;
+        if (left > 0) connections.set(session.remoteAddress, left);
+        else connections.delete(session.remoteAddress);
+      },
+      maxAllowedUnauthenticatedCommands: o.limits.maxUnauthenticatedCommands,
+      onConnect(session, callback) {
+        const ip = session.remoteAddress;
+        const count = (connections.get(ip) ?? 0) + 1;
+        connections.set(ip, count);
+        if (count > o.limits.maxConnectionsPerClient) {
+          return callback(smtpError(421, `4.7.0 Too many connections from ${ip} (at most ${o.limits.maxConnectionsPerClient}); try again later`));
+        }
+        callback();
       },
       onAuth(auth: SMTPServerAuthentication, _session, callback) {
         o.accounts.verify(auth.username ?? '', auth.password ?? '').then(
@@ -92,6 +108,9 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
       },
       onMailFrom(address: SMTPServerAddress, session, callback) {
         recipients.set(session.envelope, []);
+        if (o.queue.list().length >= o.limits.maxQueueSize) {
+          return callback(smtpError(452, `4.3.1 The queue of ${o.domain} is full (${o.limits.maxQueueSize} messages); try again later`));
+        }
         if (o.submission && address.address) {
           const box = parseMailbox(address.address);
           if (!box || box.domain !== o.domain) {
