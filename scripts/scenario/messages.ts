@@ -78,6 +78,8 @@ const en = {
     imap: (user: string, client: string) => `IMAP as ${user} (${client})`,
     mailboxFile: (address: string) => `look at the mailbox file of ${address}`,
     exec: (container: string, command: string) => `run in ${container}: ${command}`,
+    fault: (what: string) => `apply the fault ${what}`,
+    clearFault: (what: string) => `clear the fault ${what}`,
   },
   detail: {
     linkUnchanged: 'it already was',
@@ -127,6 +129,8 @@ const id: Catalog = {
     imap: (user, client) => `IMAP sebagai ${user} (${client})`,
     mailboxFile: (address) => `lihat file kotak surat ${address}`,
     exec: (container, command) => `jalankan di ${container}: ${command}`,
+    fault: (what) => `pasang gangguan ${what}`,
+    clearFault: (what) => `hapus gangguan ${what}`,
   },
   detail: {
     linkUnchanged: 'memang sudah begitu',
@@ -175,6 +179,8 @@ export function describeStep(lang: Lang, step: Step, f: (text: string) => string
   if ('imap' in step) return s.imap(step.imap.user, step.imap.client);
   if ('mailbox-file' in step) return s.mailboxFile(`${step['mailbox-file'].user}@${step['mailbox-file'].domain}`);
   if ('exec' in step) return s.exec(step.exec.container, step.exec.command.join(' '));
+  if ('fault' in step) return s.fault([step.fault.kind, ...step.fault.args].join(' '));
+  if ('clear-fault' in step) return s.clearFault([step['clear-fault'].kind, ...step['clear-fault'].args].join(' '));
   return undefined;
 }
 

@@ -13,6 +13,7 @@ import type { LabTarget } from '../lab-target';
 import type { Step } from './schema';
 import { imapActions, mailboxFile, pop3Dialogue, ReadingStepFailure } from './reading-steps';
 import { describeStep, messages, pick, type Lang } from './messages';
+import { runFaultStep } from './fault-steps';
 
 export interface StepContext {
   target: LabTarget;
@@ -231,6 +232,7 @@ export async function runStep(ctx: StepContext, step: Step): Promise<StepResult>
     if (e instanceof ReadingStepFailure) throw new StepFailure(e.message, e.detail);
     throw e;
   }
+  if ('fault' in step || 'clear-fault' in step) return runFaultStep(target, step);
   const x = step.exec;
   if (!target.exec) return { status: 'skipped', detail: [said.dockerOnly] };
   const r = await target.exec(`mail-lab-${x.container}`, x.command.map((c) => fill(ctx, c)));
