@@ -75,7 +75,7 @@ export interface SpawnedLab {
 export function spawnLab(copy: LabCopy, distRoot: string, nodeArgs: string[] = []): SpawnedLab {
   const logsDir = join(copy.dir, 'logs');
   mkdirSync(logsDir, { recursive: true });
-  const env = { ...process.env, MAIL_LAB_CONFIG: copy.file, MAIL_LAB_MODE: 'local' };
+  const env = { ...process.env, MAIL_LAB_CONFIG: copy.file, MAIL_LAB_MODE: 'local', MALLOC_ARENA_MAX: '2' };
   const children: Record<string, ChildProcess> = {};
   const start = (name: string, script: string, extra: Record<string, string>) => {
     const out = openSync(join(logsDir, `${name}.log`), 'a');
