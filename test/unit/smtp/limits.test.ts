@@ -19,10 +19,13 @@ test('connections per client: the one over the limit gets 421 4.7.0, and a slot 
     c.close();
     await a.send('QUIT');
     a.close();
-    await new Promise((r) => setTimeout(r, 200));
-    const d = await Wire.connect(dadali(lab).ports.smtp);
-    expect(await d.reply()).toMatch(/^220 /);
-    d.close();
+    // The slot frees when the server has seen the session end (asynchronously).
+    await eventually('a free slot after QUIT', async () => {
+      const d = await Wire.connect(dadali(lab).ports.smtp);
+      const greeting = await d.reply();
+      d.close();
+      return /^220 /.test(greeting);
+    });
     b.close();
   } finally {
     await lab.close();
