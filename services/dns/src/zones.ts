@@ -100,6 +100,16 @@ function ownerName(name: string, origin: string): string {
   return `${n}.${origin}`;
 }
 
+/**
+ * Whether a name can go on the wire as it is (RFC 1035 §2.3.4): labels of 1
+ * to 63 octets, one octet per character, at most 255 octets encoded. Record
+ * names in the lab definition are free text; anything else would make dns2
+ * fail to encode every answer that holds the record.
+ */
+export function isWireName(name: string): boolean {
+  return name.length <= 253 && /^[\x00-\xff]+$/.test(name) && name.split('.').every((l) => l.length >= 1 && l.length <= 63);
+}
+
 /** Splits text into <character-string>s of at most 255 octets (RFC 1035 §3.3.14), never inside a character. */
 export function splitTxt(value: string): string[] {
   const parts: string[] = [];
@@ -176,12 +186,20 @@ export function buildZones(config: LabConfig, mode: LabMode, options: BuildZones
       if (!r.name.endsWith('.') && r.name !== '@' && r.name.toLowerCase().endsWith(d.name)) {
         warnings.push(`${where}: relative names get the zone appended (${owner}); write "${r.name}." for an absolute name`);
       }
+      if (!isWireName(owner)) {
+        warnings.push(`${where}: ${JSON.stringify(owner)} is not a DNS name (labels of 1 to 63 characters, 253 in all); ignored`);
+        return;
+      }
       let data: RecordData;
       if (r.type === 'A') data = { type: 'A', address: at(r.value) };
       else if (r.type === 'TXT') data = { type: 'TXT', text: splitTxt(r.value) };
       // The schema forbids a trailing dot on values, so a value with a dot is
       // absolute; a single label is taken relative to the zone.
       else data = { type: 'CNAME', target: r.value.includes('.') ? normalizeName(r.value) : `${r.value}.${d.name}` };
+      if (data.type === 'CNAME' && !isWireName(data.target)) {
+        warnings.push(`${where}: the target ${data.target} is too long for DNS; ignored`);
+        return;
+      }
       if (!add(owner, data)) warnings.push(`${where}: ${owner} is outside every lab zone; ignored`);
     });
   }
@@ -198,7 +216,7 @@ export function buildZones(config: LabConfig, mode: LabMode, options: BuildZones
   }
   // Extra A records in a backbone subnet get a PTR too, unless the address already has one.
   for (const d of config.domains) {
-    for (const r of d.records) if (r.type === 'A') ptrs.push([r.value, ownerName(r.name, d.name)]);
+    for (const r of d.records) if (r.type === 'A' && isWireName(ownerName(r.name, d.name))) ptrs.push([r.value, ownerName(r.name, d.name)]);
   }
   const named = new Set<string>();
   for (const [address, host] of ptrs) {
