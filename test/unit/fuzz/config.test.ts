@@ -192,7 +192,7 @@ describe('parseLabConfig', () => {
         if (r.ok) roundTrips(r.config);
       }),
       {
-        numRuns: fuzzRuns(1500),
+        numRuns: fuzzRuns(1000),
         examples: [
           // An alias bomb: yaml's toJS throws ReferenceError (resource exhaustion guard); was not a LabConfigError.
           ['a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n'],
@@ -215,7 +215,7 @@ describe('parseLabConfig', () => {
         if (r.ok) roundTrips(r.config);
       }),
       {
-        numRuns: fuzzRuns(400),
+        numRuns: fuzzRuns(250, 1 / 4),
         examples: [
           // yaml's LineCounter missed the line break inside a broken multi-line scalar, so later
           // problems were placed on line 64 at column 45 of a 29-character line (fixed in config.ts).
@@ -234,7 +234,7 @@ describe('parseLabConfig', () => {
         const r = parseChecked(mutations.reduce(apply, LAB_LINES).join('\n'));
         expect(r.ok && r.config).toEqual(original);
       }),
-      { numRuns: fuzzRuns(150) },
+      { numRuns: fuzzRuns(100, 1 / 8) },
     );
   });
 
@@ -338,7 +338,7 @@ describe('parseLabConfig', () => {
         expect(dc.mx).toEqual(s.mxPrefs.map((p) => ({ host: 'mail.dadali.com', preference: p })));
         roundTrips(c);
       }),
-      { numRuns: fuzzRuns(100) },
+      { numRuns: fuzzRuns(60, 1 / 16) },
     );
   });
 });

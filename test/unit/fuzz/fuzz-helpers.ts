@@ -3,8 +3,9 @@
  * how many cases a property runs, and the one log line per parser that CI
  * shows (`fuzz <parser>: N cases in T s`).
  *
- * `MAIL_LAB_FUZZ_RUNS=N` runs every pure-function property N times; the
- * properties that work on files (the mailbox store) run `N * weight` times.
+ * `MAIL_LAB_FUZZ_RUNS=N` runs every cheap property N times; properties that
+ * cost more per case (the mailbox store on disk, whole lab definitions, DNS
+ * zones, MIME trees) run `N * weight` times, their weight given at the call.
  * Without it, each property runs its own default, chosen so that the whole
  * folder finishes in well under 30 s on 2 cores. `MAIL_LAB_FUZZ_SEED=S`
  * replays a run (fast-check prints the seed and path of any failure).
