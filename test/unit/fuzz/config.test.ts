@@ -14,9 +14,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import YAML from 'yaml';
 import { LabConfigError, parseLabConfig, type ConfigProblem, type LabConfig } from '../../../services/core/src/config';
+import { formatDuration, parseDuration } from '../../../services/core/src/duration';
 import { fuzz, fuzzRuns, tokenText } from './fuzz-helpers';
 
 const LAB_TEXT = readFileSync(join(__dirname, '../../../lab-scenarios/lab.yaml'), 'utf8');
@@ -339,6 +341,42 @@ describe('parseLabConfig', () => {
         roundTrips(c);
       }),
       { numRuns: fuzzRuns(60, 1 / 16) },
+    );
+  });
+});
+
+describe('parseDuration', () => {
+  test('a duration is a whole number of milliseconds that any date of this century can be moved by', () => {
+    fuzz(
+      'parseDuration',
+      () =>
+        fc.property(fc.oneof(tokenText(['1', '0', '5', '.', '.5', 'ms', 's', 'm', 'h', 'd', ' ', '9'.repeat(20), '9'.repeat(400), 'x', '-', 'e3'], 8), fc.string({ maxLength: 12 })), (text) => {
+          const ms = parseDuration(text);
+          if (ms === null) return;
+          assert.ok(Number.isSafeInteger(ms) && ms >= 0, `${JSON.stringify(text)} -> ${ms}`);
+          // The queue schedules `now + retryInterval` and prints it as an ISO date.
+          new Date(Date.UTC(2099, 11, 31) + ms).toISOString();
+        }),
+      {
+        numRuns: fuzzRuns(3000),
+        examples: [
+          // 400 digits made Infinity and 99999999d a date past year 275760: `new Date(now + d).toISOString()`
+          // threw RangeError in the queue (fixed in duration.ts: at most 100 years).
+          ['9'.repeat(400) + 's'],
+          ['99999999d'],
+        ],
+      },
+    );
+  });
+  test('formatDuration reads back with parseDuration (to the second above one second)', () => {
+    fuzz(
+      'parseDuration',
+      () =>
+        fc.property(fc.integer({ min: 0, max: 100 * 365 * 86_400_000 }), (ms) => {
+          const back = parseDuration(formatDuration(ms));
+          assert.equal(back, ms < 1000 ? Math.round(ms) : Math.round(ms / 1000) * 1000);
+        }),
+      { numRuns: fuzzRuns(2000) },
     );
   });
 });
