@@ -11,6 +11,26 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { QueueEntry } from './types';
 
+/**
+ * Whether parsed JSON is an entry the queue wrote for this file name. Other
+ * JSON (`null`, `[]`, a hand-made file) is skipped like unreadable JSON,
+ * rather than failing the queue's start on its first field.
+ */
+function isQueueEntry(x: unknown, id: string): x is QueueEntry {
+  const e = x as Partial<QueueEntry> | null;
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    e.id === id &&
+    typeof e.from === 'string' &&
+    typeof e.arrival === 'string' &&
+    typeof e.size === 'number' &&
+    Array.isArray(e.history) &&
+    Array.isArray(e.recipients) &&
+    e.recipients.every((r) => typeof r === 'object' && r !== null && typeof r.address === 'string' && typeof r.local === 'boolean' && ['pending', 'delivered', 'bounced'].includes(r.status) && typeof r.attempts === 'number')
+  );
+}
+
 export class Spool {
   constructor(readonly dir: string) {}
 
@@ -25,7 +45,8 @@ export class Spool {
       }
       if (!f.endsWith('.json')) continue;
       try {
-        entries.push(JSON.parse(await fs.readFile(join(this.dir, f), 'utf8')) as QueueEntry);
+        const entry: unknown = JSON.parse(await fs.readFile(join(this.dir, f), 'utf8'));
+        if (isQueueEntry(entry, f.slice(0, -5))) entries.push(entry);
       } catch {
         // A torn JSON file cannot exist (rename is atomic); skip anything foreign.
       }
