@@ -11,7 +11,7 @@
  * - UIDVALIDITY changes only when a hand edit breaks the order.
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -231,6 +231,63 @@ test('the store agrees with a model of folders, UIDs, flags and contents through
         ]],
         // A sender that is not ASCII: its UTF-8 octets in the separator line (U+010A used to become an LF there).
         [[{ op: 'append', folder: 1, message: Buffer.from('x\r\n'), flags: [], from: 'a\u010a\u010aFrom b' }, { op: 'restart' }]],
+      ],
+    },
+  );
+}, 120_000);
+
+const IMAP_UID_MAX = 0xffffffff;
+
+test('a damaged IMAP sidecar (hand-edited, foreign JSON) is reconciled or rebuilt, never fatal', async () => {
+  const num = fc.oneof(fc.integer({ min: -2, max: 12 }), fc.constantFrom(0.5, 1e308, 2 ** 32, Number.MAX_SAFE_INTEGER), fc.constant(null), fc.constant('3'));
+  const record = fc.oneof(
+    fc.record({ uid: num, key: fc.oneof(fc.constant('KEY'), fc.string({ maxLength: 4 }), fc.constant(null)), flags: fc.oneof(fc.subarray(FLAGS), fc.constant('\\Seen'), fc.constant([1, null]), fc.constant(null)), date: fc.oneof(fc.constant(1e15), fc.constant(9e15), fc.constant('x'), fc.constant(null), fc.integer()) }, { requiredKeys: [] }),
+    fc.constantFrom(null, 1, 'x', [], {}),
+  );
+  const sidecar = fc.oneof(
+    fc.record({ uidValidity: num, uidNext: num, messages: fc.oneof(fc.array(record, { maxLength: 4 }), fc.constant(null), fc.constant({})) }, { requiredKeys: [] }).map((x) => JSON.stringify(x)),
+    fc.constantFrom('null', '[]', '', '{', '"x"'),
+  );
+  await fuzzAsync(
+    'mbox-store',
+    () =>
+      fc.asyncProperty(fc.array(trickyMessage, { minLength: 1, maxLength: 3 }), sidecar, fc.boolean(), async (messages, text, useRealKeys) => {
+        const dir = mkdtempSync(join(tmpdir(), 'mail-lab-fuzz-sidecar-'));
+        try {
+          const first = createMailStore({ dataDir: dir, users: [USER], sidecarDelayMs: 1e9 });
+          await first.init();
+          for (const m of messages) await first.append(USER, 'INBOX', m);
+          await first.flush();
+          const stateDir = join(dir, 'state', USER);
+          const file = join(stateDir, readdirSync(stateDir).find((f) => f.startsWith('INBOX'))!);
+          // With the real keys, damaged records point at real messages.
+          const real = JSON.parse(readFileSync(file, 'utf8')) as { messages: Array<{ key: string }> };
+          writeFileSync(file, useRealKeys ? text.replace(/"KEY"/g, () => JSON.stringify(real.messages[0].key)) : text);
+          const second = createMailStore({ dataDir: dir, users: [USER], sidecarDelayMs: 1e9 });
+          const snap = await second.snapshot(USER, 'INBOX');
+          assert.ok(Number.isInteger(snap.uidValidity) && snap.uidValidity >= 1 && snap.uidValidity <= IMAP_UID_MAX, `UIDVALIDITY ${snap.uidValidity}`);
+          assert.equal(snap.messages.length, messages.length);
+          let last = 0;
+          for (const m of snap.messages) {
+            assert.ok(Number.isInteger(m.uid) && m.uid > last && m.uid <= IMAP_UID_MAX, `UID ${m.uid} after ${last}`);
+            last = m.uid;
+            assert.ok(m.flags.every((f) => typeof f === 'string'), `flags ${JSON.stringify(m.flags)}`);
+            assert.ok(Number.isFinite(m.internalDate.getTime()), 'a valid INTERNALDATE');
+            assert.equal((await second.read(USER, 'INBOX', m.uid))?.toString('latin1'), expectedWire(messages[snap.messages.indexOf(m)]).toString('latin1'));
+          }
+          assert.ok(Number.isInteger(snap.uidNext) && snap.uidNext > last && snap.uidNext <= IMAP_UID_MAX + 1, `UIDNEXT ${snap.uidNext}`);
+          await second.flush();
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }),
+    {
+      numRuns: fuzzRuns(40, 1 / 25),
+      examples: [
+        [[Buffer.from('a\r\n')], '{"uidValidity":5,"uidNext":2,"messages":[null]}', false],
+        [[Buffer.from('a\r\n')], '{"uidValidity":5,"uidNext":2,"messages":[{"uid":1,"key":"KEY","flags":"\\\\Seen","date":1}]}', true],
+        [[Buffer.from('a\r\n')], '{"uidValidity":5,"uidNext":2,"messages":[{"uid":1,"key":"KEY","flags":[],"date":"x"}]}', true],
+        [[Buffer.from('a\r\n')], '{"uidValidity":0.5,"uidNext":1e308,"messages":[]}', false],
       ],
     },
   );

@@ -83,10 +83,34 @@ export async function recoverJournal(mboxPath: string, journalPath: string): Pro
   return true;
 }
 
+/** A UID, UIDVALIDITY or UIDNEXT as IMAP allows it (RFC 3501 2.3.1.1: 32-bit, non-zero). */
+const imapNumber = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 0xffffffff;
+
+function soundRecord(r: unknown): r is SidecarRecord {
+  const rec = r as Partial<SidecarRecord> | null;
+  return (
+    typeof rec === 'object' &&
+    rec !== null &&
+    imapNumber(rec.uid) &&
+    typeof rec.key === 'string' &&
+    Array.isArray(rec.flags) &&
+    rec.flags.every((f) => typeof f === 'string') &&
+    typeof rec.date === 'number' &&
+    Number.isFinite(new Date(rec.date).getTime())
+  );
+}
+
+/**
+ * The sidecar, if it is sound. A hand-edited or foreign one: with a broken
+ * header it is rebuilt from the mbox (new UIDVALIDITY); broken records are
+ * dropped, and their messages get new UIDs.
+ */
 async function readSidecar(path: string): Promise<Sidecar | null> {
   try {
-    const data = JSON.parse(await fs.readFile(path, 'utf8')) as Sidecar;
-    if (typeof data.uidValidity === 'number' && typeof data.uidNext === 'number' && Array.isArray(data.messages)) return data;
+    const data = JSON.parse(await fs.readFile(path, 'utf8')) as Partial<Sidecar> | null;
+    if (typeof data === 'object' && data !== null && imapNumber(data.uidValidity) && imapNumber(data.uidNext) && Array.isArray(data.messages)) {
+      return { uidValidity: data.uidValidity, uidNext: data.uidNext, messages: data.messages.filter(soundRecord) };
+    }
   } catch {
     // Missing or unreadable: rebuilt from the mbox.
   }
