@@ -58,7 +58,7 @@ describe('POP3 command parser', () => {
         fc.property(line, (text) => {
           const r = parseCommand(text);
           if (r.ok) {
-            assert.ok(KEYWORDS.includes(r.command.name));
+            assert.match(r.command.name, /^[A-Z]{3,4}$/);
             // Keywords are ASCII: the line starts with the command name in some case.
             assert.equal(text.slice(0, r.command.name.length).toUpperCase(), r.command.name);
           } else {
