@@ -41,7 +41,9 @@ export function createAccountDirectory(domain: DomainConfig): AccountDirectory {
     localUser,
     displayName: (user) => byUser.get(user)?.name,
     expandAlias: (localPart) => {
-      const targets = domain.aliases[localPart.toLowerCase()];
+      // Own keys only: `constructor` or `__proto__` is nobody's alias.
+      const name = localPart.toLowerCase();
+      const targets = Object.hasOwn(domain.aliases, name) ? domain.aliases[name] : undefined;
       return targets ? targets.map((t) => (t.includes('@') ? t : `${t}@${domain.name}`)) : null;
     },
     verify: async (login, password) => {
