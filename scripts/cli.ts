@@ -178,7 +178,7 @@ for (const action of ['break', 'heal'] as const) {
       const target = labTarget(config);
       const r = action === 'break' ? await target.breakLink(da, db) : await target.healLink(da, db);
       if (!r.changed) out(`the link ${da} <-> ${db} was already ${action === 'break' ? 'broken' : 'healthy'}; nothing changed`);
-      else out(`link ${da} <-> ${db} ${action === 'break' ? 'BROKEN' : 'healed'} (${r.how})`);
+      else out(action === 'break' ? `link ${da} <-> ${db} BROKEN (${r.how})` : `link ${da} <-> ${db} healed`);
       if (action === 'heal' && r.changed) out(`queued mail goes out at the next retry; \`npx mail-lab flush ${da}\` sends it now`);
     });
 }
@@ -317,6 +317,11 @@ program
 registerFaultCommands(program, { loadConfig, out, UsageError });
 
 program.parseAsync(process.argv).catch((e: Error) => {
+  if (e instanceof LabConfigError) {
+    // A broken lab definition or scenario file: every problem with its place, no stack trace.
+    for (const p of e.problems) process.stderr.write(formatProblem(p) + '\n');
+    process.exit(2);
+  }
   process.stderr.write(`mail-lab: ${e instanceof UsageError ? e.message : (e.stack ?? e.message)}\n`);
   process.exit(e instanceof UsageError ? 2 : 1);
 });
