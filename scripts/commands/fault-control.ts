@@ -252,6 +252,11 @@ export async function setFault(target: LabTarget, spec: FaultSpec, on: boolean):
       }
       const r = await applySlowLink(exec, config, a, b, spec.params);
       const state = r.states.find((s) => s.state)?.state;
+      if (r.changed && r.states.every((s) => !s.state?.methods.length)) {
+        // Only a delay was asked for, and this kernel cannot make one: undo, say so.
+        await clearSlowLink(exec, config, a, b);
+        throw new FaultArgumentError(`${state?.missing.join('; ') ?? 'nothing could be applied'}; nothing was applied (--rate and --loss work without netem)`);
+      }
       const lines = [r.changed ? `fault slow-link ${pair(a.name, b.name)} applied (${state ? slowLinkSummary(state) : ''}) inside both mail containers, only to traffic between them` : `the link ${pair(a.name, b.name)} was already slowed like this; nothing changed`];
       for (const s of r.states) if (s.state) for (const m of s.state.methods) lines.push(`  ${s.container}: ${m}`);
       for (const miss of state?.missing ?? []) lines.push(`  ${miss}`);

@@ -108,10 +108,9 @@ export class MailFaults {
     return true;
   }
 
-  /** Starts greylisting (state fresh). Returns false when greylisting was already on with this delay. */
+  /** Starts greylisting, or changes its delay (keeping the triplets seen). Returns false when it was already on with this delay. */
   setGreylist(delayMs: number): boolean {
     if (this.greylist && this.greylist.delayMs === delayMs) return false;
-    // A new delay keeps what was learnt; a fresh start learns from scratch.
     this.greylist = { since: this.greylist?.since ?? this.now(), delayMs, firstSeen: this.greylist?.firstSeen ?? new Map(), passed: this.greylist?.passed ?? new Set() };
     this.log.info(`fault applied: greylist on ${this.domain} (first attempt of each client/sender/recipient triplet gets 451; accepted after ${formatDuration(delayMs)})`);
     return true;

@@ -1,0 +1,123 @@
+/**
+ * The instructor's faults on the real compose lab, through the CLI a
+ * teacher types: dns-servfail (the lab DNS container's admin API) and
+ * slow-link (tc and iptables inside both mail containers, reporting which
+ * method this kernel allowed). Self-contained like lab.test.ts: `mail-lab up`
+ * in beforeAll, `down --volumes` in afterAll (jest runs container files in band).
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import nodemailer from 'nodemailer';
+
+const run = promisify(execFile);
+const root = join(__dirname, '../..');
+const cli = (args: string[], timeout = 600_000) =>
+  run(process.execPath, [join(root, 'bin/mail-lab.js'), ...args], { cwd: root, timeout, maxBuffer: 20 * 1024 * 1024 }).then(
+    (r) => ({ code: 0, out: r.stdout + r.stderr }),
+    (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? 1, out: (e.stdout ?? '') + (e.stderr ?? '') }),
+  );
+const docker = (args: string[]) => run('docker', args, { timeout: 120_000 }).then((r) => r.stdout + r.stderr);
+const rootExec = (container: string, cmd: string[]) => docker(['exec', '-u', 'root', container, ...cmd]);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function admin<T>(port: number, path: string): Promise<T> {
+  const { request } = await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString()) as T));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function eventually<T>(what: string, check: () => Promise<T | null | undefined | false>, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await check().catch(() => null);
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await sleep(250);
+  }
+}
+
+async function submit(from: string, to: string, subject: string): Promise<string> {
+  const t = nodemailer.createTransport({ host: '127.0.0.1', port: 10587, secure: false, ignoreTLS: true, auth: { user: from, pass: 'rahasia123' } });
+  try {
+    const info = await t.sendMail({ from, to, subject, text: 'Halo dari tes gangguan.\n' });
+    return /queued as (\S+)/.exec(info.response)![1];
+  } finally {
+    t.close();
+  }
+}
+
+type Msg = { headers: string };
+const delivered = async (user: string, subject: string) => (await admin<Msg[]>(20080, `/mailbox/${user}/messages`)).some((m) => m.headers.includes(`Subject: ${subject}\r\n`));
+
+beforeAll(async () => {
+  const up = await cli(['up', '--offline']);
+  if (up.code !== 0) throw new Error(`mail-lab up failed:\n${up.out}`);
+}, 900_000);
+
+afterAll(async () => {
+  await cli(['fault', 'clear', 'all']);
+  await cli(['down', '--volumes']);
+}, 120_000);
+
+test('dns-servfail: status shows it, dig in the client gets SERVFAIL, the queue defers (no bounce), clear + flush delivers', async () => {
+  const on = await cli(['fault', 'dns-servfail', 'dadali.com']);
+  expect(on).toMatchObject({ code: 0, out: expect.stringContaining('fault dns-servfail dadali.com applied') });
+  expect(await cli(['fault', 'dns-servfail', 'dadali.com'])).toEqual({ code: 0, out: 'the lab DNS already answers SERVFAIL for dadali.com; nothing changed\n' });
+  expect((await cli(['status'])).out).toMatch(/^ {2}fault dns-servfail dadali\.com: SERVFAIL for every name in dadali\.com \(since/m);
+
+  expect(await docker(['exec', 'mail-lab-client', 'dig', '+tries=1', 'MX', 'dadali.com'])).toContain('status: SERVFAIL');
+  expect((await docker(['exec', 'mail-lab-client', 'dig', '+short', 'MX', 'garudayaksa.com'])).trim()).toBe('10 mail.garudayaksa.com.');
+
+  const subject = `Zona rusak ${Date.now()}`;
+  const id = await submit('mbrain@garudayaksa.com', 'jpri@dadali.com', subject);
+  const entry = await eventually('deferred with SERVFAIL', async () => (await admin<{ id: string; attempts: number; lastError?: string }[]>(10080, '/queue')).find((e) => e.id === id && e.attempts >= 1));
+  expect(entry.lastError).toMatch(/ESERVFAIL/);
+  // The DNS kept logging the questions it refused to answer.
+  expect(await docker(['logs', 'mail-lab-dns'])).toMatch(/query MX dadali\.com from 172\.29\.25\.10 -> SERVFAIL .*fault dns-servfail dadali\.com/);
+
+  expect((await cli(['fault', 'clear', 'dns-servfail', 'dadali.com'])).code).toBe(0);
+  expect(await cli(['fault', 'clear', 'dns-servfail', 'dadali.com'])).toEqual({ code: 0, out: expect.stringContaining('already answers normally for dadali.com') });
+  expect((await cli(['flush', 'garudayaksa.com'])).code).toBe(0);
+  await eventually('delivered after clear + flush', () => delivered('jpri', subject));
+  expect((await cli(['fault', 'list'])).out).toBe('faults: none\n');
+}, 180_000);
+
+test('slow-link: says which method this kernel allowed, shapes only the path between the mail containers, mail still flows; clear removes it', async () => {
+  const r = await cli(['fault', 'slow-link', 'garudayaksa.com', 'dadali.com', '--rate', '64kbit', '--delay', '500ms', '--loss', '10%']);
+  expect(r.code).toBe(0);
+  expect(r.out).toMatch(/^fault slow-link garudayaksa\.com <-> dadali\.com applied \(rate 64kbit, delay 500ms, loss 10%\)/);
+  const qdiscs = await rootExec('mail-lab-garudayaksa', ['tc', 'qdisc', 'show', 'dev', 'eth0']);
+  expect(qdiscs).toMatch(/qdisc htb 1: root/);
+  if (/netem/.test(qdiscs)) {
+    expect(r.out).toMatch(/mail-lab-garudayaksa: tc netem \(rate 64kbit, delay 500ms, loss 10%\)/);
+  } else {
+    // This lab's kernel: no sch_netem. Rate by tbf, loss by iptables, delay said to be missing.
+    expect(qdiscs).toMatch(/qdisc tbf \w+: parent 1:\w+ rate 64Kbit/);
+    expect(r.out).toMatch(/mail-lab-garudayaksa: rate: tc tbf 64kbit on eth0 for 172\.29\.25\.20 \(this kernel has no netem/);
+    expect(r.out).toMatch(/mail-lab-dadali: loss: iptables statistic DROP, probability 0\.1, to 172\.29\.25\.10/);
+    expect(r.out).toMatch(/delay 500ms NOT applied: delay needs tc netem/);
+    expect(await rootExec('mail-lab-dadali', ['iptables', '-w', '-S', 'OUTPUT'])).toMatch(/-d 172\.29\.25\.10\/32 -m statistic --mode random --probability 0\.1\d* .*mail-lab-slow-garudayaksa\.com.* -j DROP/);
+  }
+  expect(await cli(['fault', 'slow-link', 'garudayaksa.com', 'dadali.com', '--rate', '64kbit', '--delay', '500ms', '--loss', '10%'])).toMatchObject({ code: 0, out: expect.stringMatching(/^the link garudayaksa\.com <-> dadali\.com was already slowed like this; nothing changed/) });
+  expect((await cli(['status'])).out).toMatch(/^ {2}fault slow-link garudayaksa\.com <-> dadali\.com: rate 64kbit, delay 500ms, loss 10% \(/m);
+
+  // Mail still flows over the slow path, and its bytes went through the shaped class.
+  const subject = `Jalur lambat ${Date.now()}`;
+  await submit('mbrain@garudayaksa.com', 'jpri@dadali.com', subject);
+  await eventually('delivered over the slow link', () => delivered('jpri', subject), 90_000);
+  const sent = /Sent (\d+) bytes/.exec(await rootExec('mail-lab-garudayaksa', ['tc', '-s', 'class', 'show', 'dev', 'eth0']));
+  expect(Number(sent?.[1])).toBeGreaterThan(0);
+
+  expect((await cli(['fault', 'clear', 'slow-link', 'garudayaksa.com', 'dadali.com'])).out).toMatch(/cleared: tc shaping and loss rules removed in both mail containers/);
+  expect(await cli(['fault', 'clear', 'slow-link', 'dadali.com', 'garudayaksa.com'])).toEqual({ code: 0, out: 'the link dadali.com <-> garudayaksa.com was not slowed (no slow-link fault); nothing changed\n' });
+  expect(await rootExec('mail-lab-garudayaksa', ['tc', 'qdisc', 'show', 'dev', 'eth0'])).not.toMatch(/htb|tbf|netem/);
+  expect(await rootExec('mail-lab-dadali', ['iptables', '-w', '-S', 'OUTPUT'])).not.toContain('mail-lab-slow-');
+}, 240_000);
