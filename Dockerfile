@@ -32,9 +32,11 @@ RUN printf '#!/bin/sh\nexec node /app/dist/services/client/src/main.js "$@"\n' >
     && printf '#!/bin/sh\nexec node /app/dist/services/mail-domain/src/main.js "$@"\n' >/usr/local/bin/mail-lab-domain \
     && printf '#!/bin/sh\nexec node /app/dist/services/dns/src/main.js "$@"\n' >/usr/local/bin/mail-lab-dns \
     && chmod 0755 /usr/local/bin/mail-lab-client /usr/local/bin/mail-lab-domain /usr/local/bin/mail-lab-dns \
-    && mkdir -p /var/mail-lab /etc/mail-lab \
+    && mkdir -p /var/mail-lab /etc/mail-lab /var/mail-lab-ca \
     && (id -u mail-lab >/dev/null 2>&1 || useradd --system --home-dir /var/mail-lab --shell /bin/bash mail-lab) \
-    && chown mail-lab:mail-lab /var/mail-lab
+    && chown mail-lab:mail-lab /var/mail-lab /var/mail-lab-ca
+# (/var/mail-lab-ca belongs to mail-lab so that the `lab-ca` volume, filled
+# from the image on first use, is writable by the mail servers.)
 
 # MALLOC_ARENA_MAX: glibc keeps one malloc arena per libuv thread; two cut resident memory under load.
 ENV MALLOC_ARENA_MAX=2 \

@@ -27,7 +27,7 @@ export function writeLabCopy(source: string, dir: string, offset: number): LabCo
   shift(['dns', 'hostPort']);
   const domains = (doc.get('domains') as { items: unknown[] }).items.length;
   for (let i = 0; i < domains; i++) {
-    for (const p of ['smtp', 'submission', 'pop3', 'imap', 'admin']) shift(['domains', i, 'ports', p]);
+    for (const p of ['smtp', 'submission', 'pop3', 'imap', 'admin', 'smtps', 'imaps', 'pop3s']) if (doc.hasIn(['domains', i, 'ports', p])) shift(['domains', i, 'ports', p]);
   }
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'lab.yaml');
@@ -37,7 +37,7 @@ export function writeLabCopy(source: string, dir: string, offset: number): LabCo
 
 /** Every host port of a lab definition (TCP; the DNS port is UDP and TCP). */
 export function labPorts(config: LabConfig): number[] {
-  return [config.dns.hostPort, ...config.domains.flatMap((d) => Object.values(d.ports))];
+  return [config.dns.hostPort, ...config.domains.flatMap((d) => Object.values(d.ports).filter((p): p is number => p !== undefined))];
 }
 
 /** True when nothing listens on 127.0.0.1:port (TCP). */

@@ -1,8 +1,8 @@
 /**
  * The no-Docker lab (`mail-lab up --local`): the lab DNS and each mail
  * domain as plain Node processes on 127.0.0.1, on the same host ports as
- * the Docker lab (DNS on the lab's hostPort, 10053 by default). Data and
- * logs go to `.lab-data/` in the repository; the PIDs to
+ * the Docker lab (DNS on the lab's hostPort, 10053 by default). Data, the
+ * lab CA (`.lab-data/ca/`) and logs go to `.lab-data/` in the repository; the PIDs to
  * `.lab-data/local.json`, so `down` ends exactly the processes `up` started.
  */
 import { spawn } from 'node:child_process';
@@ -30,7 +30,7 @@ export async function startLocalLab(config: LabConfig, configFile: string, log: 
   const pids: Record<string, number> = {};
   pids.dns = start('dns', 'services/dns/src/main.js', { MAIL_LAB_DNS_PORT: String(config.dns.hostPort), MAIL_LAB_DNS_HOST: '127.0.0.1', MAIL_LAB_DNS_ADMIN_PORT: String(config.dns.adminPort) });
   for (const d of config.domains) {
-    pids[d.name] = start(d.name, 'services/mail-domain/src/main.js', { MAIL_LAB_DOMAIN: d.name, MAIL_LAB_DATA: join(dataRoot, d.name) });
+    pids[d.name] = start(d.name, 'services/mail-domain/src/main.js', { MAIL_LAB_DOMAIN: d.name, MAIL_LAB_DATA: join(dataRoot, d.name), MAIL_LAB_CA: join(dataRoot, 'ca') });
   }
   const state: LocalState = { pids, startedAt: new Date().toISOString(), config: resolve(configFile) };
   writeFileSync(localStateFile(), JSON.stringify(state, null, 2));

@@ -94,7 +94,8 @@ export async function pop3Dialogue(config: LabConfig, step: Pick<'pop3'>['pop3']
 /** An IMAP client (imapflow) doing what a mail program does; every action is shown. */
 export async function imapActions(config: LabConfig, step: Pick<'imap'>['imap'], fill: (t: string) => string): Promise<string[]> {
   const d = requireDomain(config, step.domain);
-  const client = new ImapFlow({ host: '127.0.0.1', port: d.ports.imap, secure: false, auth: { user: step.user, pass: step.password }, logger: false, disableAutoIdle: true });
+  // Plain IMAP on 143 as the lesson shows it (imapflow would switch to STARTTLS, and it does not trust the lab CA).
+  const client = new ImapFlow({ host: '127.0.0.1', port: d.ports.imap, secure: false, doSTARTTLS: false, auth: { user: step.user, pass: step.password }, logger: false, disableAutoIdle: true });
   const out: string[] = [];
   const who = `[${step.client}]`;
   try {

@@ -66,7 +66,19 @@ const recordSchema = z.discriminatedUnion('type', [
 ]);
 
 const portsSchema = z
-  .object({ smtp: port, submission: port, pop3: port, imap: port, admin: port })
+  .object({
+    smtp: port,
+    submission: port,
+    pop3: port,
+    imap: port,
+    admin: port,
+    /** Submission over implicit TLS (465, RFC 8314); without it `up --local` does not listen for it. */
+    smtps: port.optional(),
+    /** IMAP over implicit TLS (993). */
+    imaps: port.optional(),
+    /** POP3 over implicit TLS (995). */
+    pop3s: port.optional(),
+  })
   .strict();
 
 const domainSchema = z
@@ -120,6 +132,17 @@ const labSchema = z
         maxUnauthenticatedCommands: 20,
         maxQueueSize: 10_000,
       }),
+    tls: z
+      .object({
+        /**
+         * Refuse logins before TLS: AUTH on 587 (530 5.7.0), POP3 USER/PASS/APOP,
+         * IMAP LOGIN/AUTHENTICATE (LOGINDISABLED). Off by default: the first
+         * exercises are typed over telnet. @default false
+         */
+        requireTls: z.boolean().default(false),
+      })
+      .strict()
+      .default({ requireTls: false }),
     smtp: z
       .object({
         /** Answer VRFY (252 when false). */
@@ -273,6 +296,7 @@ export function parseLabConfig(text: string, file = 'lab.yaml'): { config: LabCo
     if (prev) add(['domains', i, 'address'], `${d.address} is already used by ${prev}`);
     seenAddresses.set(d.address, `domains[${i}]`);
     for (const [key, value] of Object.entries(d.ports)) {
+      if (value === undefined) continue;
       const other = seenPorts.get(value);
       if (other) add(['domains', i, 'ports', key], `port ${value} is already used by ${other}`);
       seenPorts.set(value, `domains[${i}].ports.${key}`);

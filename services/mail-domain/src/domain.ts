@@ -4,6 +4,11 @@
  * every protocol sees the same mailboxes. main.ts starts it in a container;
  * the lab CLI starts it as a plain Node process for `up --local`; tests
  * start it in-process on free ports.
+ *
+ * With `caDir` the server gets a certificate from the lab CA there (made on
+ * first start, shared by the domains): STARTTLS on SMTP and submission,
+ * STLS on POP3, STARTTLS on IMAP, the implicit-TLS ports 465/993/995 when
+ * `ports` names them, and outbound SMTP over STARTTLS verified by the CA.
  */
 import type { Server } from 'node:net';
 import { join } from 'node:path';
@@ -23,6 +28,8 @@ import { MailFaults } from './faults/state';
 import { faultRoutes } from './faults/routes';
 import { TraceJournal } from './trace/journal';
 import { recordingReads } from './trace/reads';
+import { ensureHostCertificate } from './tls/pki';
+import { serverTls } from './tls/server-tls';
 
 export interface ListenPorts {
   smtp: number;
@@ -30,6 +37,10 @@ export interface ListenPorts {
   pop3: number;
   imap: number;
   admin: number;
+  /** Implicit TLS (only with `caDir`): submission 465, IMAPS 993, POP3S 995. */
+  smtps?: number;
+  imaps?: number;
+  pop3s?: number;
 }
 
 export interface MailDomainOptions {
@@ -47,6 +58,8 @@ export interface MailDomainOptions {
   now?: () => Date;
   /** POP3 wrong-password delay base (tests shorten it). */
   authFailureDelayMs?: number;
+  /** The lab CA directory (shared by the domains); without it the servers offer no TLS. */
+  caDir?: string;
 }
 
 export interface StartedMailDomain {
@@ -80,6 +93,9 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
   const store = createMailStore({ dataDir: o.dataDir, users: accounts.users(), maxMessageSize: o.config.limits.maxMessageSize + 64 * 1024, now: o.now });
   await store.init();
   const trace = new TraceJournal(o.dataDir);
+  const tls = o.caDir
+    ? serverTls(await ensureHostCertificate({ dir: o.caDir, host: d.mailHost, altNames: [d.address], logger: log.child('tls'), now: o.now }), o.config.tls?.requireTls ?? false)
+    : undefined;
   const resolver = o.resolver ?? labResolver(o.dnsServer);
   const portFor = (exchange: string) => (o.mode === 'local' ? (findDomain(o.config, exchange)?.ports.smtp ?? 25) : 25);
   const queue = new OutboundQueue({
@@ -93,6 +109,7 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
     logger: log.child('queue'),
     now: o.now,
     trace,
+    tls: tls ? { ca: tls.ca } : undefined,
   });
   await queue.init();
   const faults = new MailFaults({ domain: d.name, logger: log.child('faults'), now: o.now });
@@ -109,12 +126,18 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
     now: o.now,
     trace,
     faults,
+    tls,
   };
   const smtp = createSmtpServer({ ...smtpCommon, submission: false });
   const submission = createSmtpServer({ ...smtpCommon, submission: true });
+  const smtps = tls && o.ports.smtps !== undefined ? createSmtpServer({ ...smtpCommon, submission: true, implicitTls: true }) : null;
   const limits = { maxLineLength: o.config.limits.maxLineLength, sessionIdle: o.config.limits.sessionIdle, imapMaxLiteral: o.config.limits.imapMaxLiteral };
-  const pop3 = createPop3Server({ store: recordingReads(store, 'pop3', d.name, trace), accounts, hostname: d.mailHost, logger: log.child('pop3'), limits, authFailureDelayMs: o.authFailureDelayMs });
-  const imap = createImapServer({ store: recordingReads(store, 'imap', d.name, trace), accounts, hostname: d.mailHost, logger: log.child('imap'), limits });
+  const pop3Options = { store: recordingReads(store, 'pop3', d.name, trace), accounts, hostname: d.mailHost, logger: log.child('pop3'), limits, authFailureDelayMs: o.authFailureDelayMs, tls };
+  const pop3 = createPop3Server(pop3Options);
+  const pop3s = tls && o.ports.pop3s !== undefined ? createPop3Server({ ...pop3Options, implicitTls: true }) : null;
+  const imapOptions = { store: recordingReads(store, 'imap', d.name, trace), accounts, hostname: d.mailHost, logger: log.child('imap'), limits, tls };
+  const imap = createImapServer(imapOptions);
+  const imaps = tls && o.ports.imaps !== undefined ? createImapServer({ ...imapOptions, implicitTls: true }) : null;
   const admin = createAdminServer({ domain: d.name, hostname: d.mailHost, queue, store, logger: log, startedAt: new Date(), trace }, faultRoutes(faults, accounts));
 
   const ports: ListenPorts = {
@@ -124,6 +147,9 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
     imap: await listen(imap, o.ports.imap, o.host),
     admin: await listen(admin, o.ports.admin, o.host),
   };
+  if (smtps) ports.smtps = await listen(smtps.server, o.ports.smtps!, o.host);
+  if (imaps) ports.imaps = await listen(imaps, o.ports.imaps!, o.host);
+  if (pop3s) ports.pop3s = await listen(pop3s, o.ports.pop3s!, o.host);
   // server-down: port 25 stops listening (refused) and listens again on the same port; open sessions go on.
   faults.attachListener({
     stop: async () => void smtp.server.close(),
@@ -144,6 +170,8 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
         closeServer(pop3),
         closeServer(imap),
         closeServer(admin),
+        ...(smtps ? [new Promise<void>((r) => smtps.close(() => r()))] : []),
+        ...[imaps, pop3s].filter((s) => s !== null).map((s) => closeServer(s)),
       ]);
       await queue.close();
       await store.flush();

@@ -5,11 +5,15 @@
  *   MAIL_LAB_DOMAIN   which domain this process serves
  *   MAIL_LAB_MODE     docker (default) or local
  *   MAIL_LAB_DATA     data directory (default /var/mail-lab)
+ *   MAIL_LAB_CA       the lab CA directory, shared by the domains (default
+ *                     /var/mail-lab-ca in Docker, `<data>/../ca` locally);
+ *                     `off`: no TLS at all
  *   MAIL_LAB_LOG_FORMAT / MAIL_LAB_LOG_LEVEL
  * In Docker it listens on the standard ports (25, 587, 110, 143, admin
- * 8080) and asks the lab DNS on the backbone; locally it listens on
+ * 8080, and with TLS 465, 993, 995) and asks the lab DNS on the backbone; locally it listens on
  * 127.0.0.1 on the domain's host ports and asks the lab DNS on 127.0.0.1.
  */
+import { dirname, join, resolve } from 'node:path';
 import { configFromEnv, loggerFromEnv, onShutdown } from '../../core/src/main-helpers';
 import { requireDomain } from '../../core/src/config';
 import { startMailDomain } from './domain';
@@ -24,13 +28,17 @@ async function main(): Promise<void> {
   const config = configFromEnv(log);
   const mode = process.env.MAIL_LAB_MODE === 'local' ? 'local' : 'docker';
   const domain = requireDomain(config, domainName);
+  const dataDir = process.env.MAIL_LAB_DATA ?? '/var/mail-lab';
+  const caEnv = process.env.MAIL_LAB_CA;
+  const caDir = caEnv === 'off' ? undefined : caEnv || (mode === 'docker' ? '/var/mail-lab-ca' : join(dirname(resolve(dataDir)), 'ca'));
   const started = await startMailDomain({
     config,
     domain: domain.name,
     mode,
-    dataDir: process.env.MAIL_LAB_DATA ?? '/var/mail-lab',
+    dataDir,
     host: mode === 'local' ? '127.0.0.1' : '0.0.0.0',
-    ports: mode === 'local' ? domain.ports : { smtp: 25, submission: 587, pop3: 110, imap: 143, admin: 8080 },
+    ports: mode === 'local' ? domain.ports : { smtp: 25, submission: 587, pop3: 110, imap: 143, admin: 8080, smtps: 465, imaps: 993, pop3s: 995 },
+    caDir,
     dnsServer: mode === 'local' ? `127.0.0.1:${config.dns.hostPort}` : config.dns.address,
     logger: log,
   });

@@ -45,6 +45,8 @@ export interface TestLabOptions {
   verbose?: boolean;
   /** Where the domains keep their data (default: a new temp directory). */
   dataDir?: string;
+  /** TLS from a lab CA in `<dataDir>/ca` (STARTTLS/STLS, implicit-TLS ports); `{ requireTls: true }` also refuses plain logins. */
+  tls?: boolean | { requireTls?: boolean };
 }
 
 export async function startTestLab(options: TestLabOptions = {}): Promise<TestLab> {
@@ -58,8 +60,10 @@ export async function startTestLab(options: TestLabOptions = {}): Promise<TestLa
     LAB_YAML,
   );
   const lab: LabConfig = { ...c2, limits: { ...c2.limits, ...(options.limits as object) } };
+  if (options.tls) lab.tls = { requireTls: typeof options.tls === 'object' && !!options.tls.requireTls };
   for (const d of lab.domains) {
     d.ports = { smtp: await freePort(), submission: await freePort(), pop3: await freePort(), imap: await freePort(), admin: await freePort() };
+    if (options.tls) Object.assign(d.ports, { smtps: await freePort(), imaps: await freePort(), pop3s: await freePort() });
   }
   void config;
   const lines: string[] = [];
@@ -81,6 +85,7 @@ export async function startTestLab(options: TestLabOptions = {}): Promise<TestLa
       resolver: labResolver(`127.0.0.1:${dns.port}`, 500),
       logger: logger.child('mail', { domain: name }),
       authFailureDelayMs: 10,
+      caDir: options.tls ? join(dataDir, 'ca') : undefined,
     });
     return domains[name];
   };

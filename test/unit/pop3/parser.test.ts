@@ -29,6 +29,7 @@ describe('parseCommand', () => {
     ['uidl 4', { name: 'UIDL', msg: 4 }],
     ['QUIT', { name: 'QUIT' }],
     ['CAPA', { name: 'CAPA' }],
+    ['stls', { name: 'STLS' }],
     ['STAT ', { name: 'STAT' }],
   ])('%j', (line, command) => {
     expect(parseCommand(line)).toEqual({ ok: true, command });
@@ -37,7 +38,8 @@ describe('parseCommand', () => {
   test.each([
     ['', 'empty command'],
     ['   ', 'empty command'],
-    ['STLS', 'unknown command "STLS"'],
+    ['XTND', 'unknown command "XTND"'],
+    ['STLS now', 'STLS takes no arguments'],
     ['\u0000\u0001bad', 'unknown command "??BAD"'],
     ['LIST 1 2', 'too many arguments: LIST [msg]'],
     ['RETR', 'RETR needs 1 argument: RETR msg'],

@@ -1,13 +1,12 @@
 /**
  * Commands valid in several states: CAPABILITY, NOOP, LOGOUT (RFC 3501
  * section 6.1), ID (RFC 2971), ENABLE (RFC 5161), NAMESPACE (RFC 2342),
- * STARTTLS (refused: the lab is plaintext on purpose), CHECK (6.4.1) and
- * IDLE (RFC 2177).
+ * STARTTLS (6.2.1: OK, then the session does the handshake; NO when the
+ * server has no certificate), CHECK (6.4.1) and IDLE (RFC 2177).
  */
 import type { Command, CommandOf } from './commands';
 import { bad, no, ok, type Result } from './result';
 import type { Session } from './session';
-import { CAPABILITIES } from './states';
 import { raw } from './wire';
 
 type Cmd<N extends Command['name']> = CommandOf<N>;
@@ -17,7 +16,7 @@ const IDLE_TIMEOUT = 30 * 60_000;
 const IDLE_POLL = 5_000;
 
 export async function capability(s: Session): Promise<Result> {
-  s.untagged([raw('CAPABILITY'), ...CAPABILITIES.map(raw)]);
+  s.untagged([raw('CAPABILITY'), ...s.capabilities().map(raw)]);
   return ok('CAPABILITY completed');
 }
 
@@ -50,8 +49,11 @@ export async function namespace(s: Session): Promise<Result> {
   return ok('NAMESPACE completed');
 }
 
-export async function starttls(): Promise<Result> {
-  return no('TLS is not available in this lab (plaintext on purpose, so the class can read the wire)');
+export async function starttls(s: Session): Promise<Result> {
+  if (!s.ctx.tls) return no('TLS is not available on this server (it has no certificate)');
+  if (s.tls) return bad('TLS is already active');
+  s.pendingTls = true;
+  return ok('Begin TLS negotiation now');
 }
 
 /** RFC 2177: `+ idling`, updates as they happen, until the client sends DONE. */

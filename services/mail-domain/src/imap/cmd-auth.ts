@@ -3,13 +3,14 @@
  * (RFC 3501 section 6.2.2, RFC 4616) with or without the SASL-IR initial
  * response (RFC 4959). Credentials never reach the transcript. A failed
  * login is answered after the shared throttle's delay; the third one closes
- * the connection.
+ * the connection. When the lab requires TLS, both are refused before
+ * STARTTLS with [PRIVACYREQUIRED] (RFC 5530), and CAPABILITY says
+ * LOGINDISABLED.
  */
 import { MAX_AUTH_FAILURES } from '../auth-throttle';
 import type { Command, CommandOf } from './commands';
 import { bad, no, ok, type Result } from './result';
 import type { Session } from './session';
-import { CAPABILITIES } from './states';
 
 type Cmd<N extends Command['name']> = CommandOf<N>;
 
@@ -33,14 +34,22 @@ async function authenticated(s: Session, login: string, password: string, how: s
   s.user = user;
   s.state = 'authenticated';
   s.log.info('login', { user, how });
-  return ok(`${how} completed, welcome ${user}`, `CAPABILITY ${CAPABILITIES.join(' ')}`);
+  return ok(`${how} completed, welcome ${user}`, `CAPABILITY ${s.capabilities().join(' ')}`);
+}
+
+/** requireTls and not TLS yet: the refusal, else null. */
+function needsTls(s: Session, what: string): Result | null {
+  if (!s.ctx.tls?.requireTls || s.tls) return null;
+  return no(`${what} over an unencrypted connection is not allowed here: use STARTTLS first`, 'PRIVACYREQUIRED');
 }
 
 export async function login(s: Session, _tag: string, cmd: Cmd<'LOGIN'>): Promise<Result> {
-  return authenticated(s, cmd.user, cmd.password, 'LOGIN');
+  return needsTls(s, 'LOGIN') ?? authenticated(s, cmd.user, cmd.password, 'LOGIN');
 }
 
 export async function authenticate(s: Session, _tag: string, cmd: Cmd<'AUTHENTICATE'>): Promise<Result> {
+  const refused = needsTls(s, 'AUTHENTICATE');
+  if (refused) return refused;
   if (cmd.mechanism !== 'PLAIN') return no(`Unsupported mechanism ${cmd.mechanism} (AUTH=PLAIN only)`, 'CANNOT');
   let response = cmd.initial;
   if (response === null) {

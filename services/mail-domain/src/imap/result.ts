@@ -9,6 +9,7 @@ import type { Logger } from '../../../core/src/logger';
 import type { MailStore } from '../store/types';
 import { isStoreError } from '../store/types';
 import type { RecentTracker } from './view';
+import type { ServerTls } from '../tls/server-tls';
 
 export interface Result {
   readonly status: 'OK' | 'NO' | 'BAD';
@@ -37,6 +38,8 @@ export interface ServerContext {
   readonly limits: Limits;
   readonly recent: RecentTracker;
   readonly throttle: AuthThrottle;
+  /** Key and certificate: STARTTLS is offered; `requireTls` refuses logins before it. */
+  readonly tls?: ServerTls;
 }
 
 /** Turns a thrown error into a tagged NO; `missingCode` is TRYCREATE for APPEND/COPY/MOVE targets. */

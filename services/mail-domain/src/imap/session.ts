@@ -4,15 +4,19 @@
  * dispatched to a handler, tagged result), untagged updates from the store
  * at the points RFC 3501 section 7.4.1 allows, the idle timer, and the wire
  * transcript (`C:` / `S:` lines, credentials masked, literals summarised).
+ * After a tagged OK to STARTTLS the session drops what the client sent
+ * behind it in plain text and continues over TLS (RFC 3501 6.2.1).
  */
 import type net from 'node:net';
+import { TLSSocket } from 'node:tls';
+import { describeTlsSocket, upgradeServerSocket } from '../tls/server-tls';
 import type { Logger } from '../../../core/src/logger';
 import type { Command } from './commands';
 import { HANDLERS } from './dispatch';
 import { parseCommand } from './parser';
 import { CommandReader, type Frame, type ReaderItem } from './reader';
 import { bad, failure, no, type Result, type ServerContext } from './result';
-import { ALLOWED, CAPABILITIES, refusal, type State } from './states';
+import { ALLOWED, capabilitiesFor, refusal, type State } from './states';
 import type { MailboxView } from './view';
 import { encodeLine, quote, raw, toTranscript, toWire, type ImapValue } from './wire';
 
@@ -23,8 +27,12 @@ export class Session {
   authFailures = 0;
   view: MailboxView | null = null;
   idling = false;
+  /** The session is TLS (implicit TLS port, or after STARTTLS). */
+  tls: boolean;
+  /** STARTTLS was answered OK: the handshake starts before the next command is read. */
+  pendingTls = false;
   readonly log: Logger;
-  private readonly reader: CommandReader;
+  private reader: CommandReader;
   private readonly queue: ReaderItem[] = [];
   private readonly waiters: Array<(item: ReaderItem | null) => void> = [];
   private closed = false;
@@ -33,35 +41,50 @@ export class Session {
 
   constructor(
     readonly ctx: ServerContext,
-    readonly socket: net.Socket,
+    /** The TLS socket after STARTTLS. */
+    public socket: net.Socket,
     id: number,
   ) {
     this.log = ctx.logger.child('imap', { session: id, remote: socket.remoteAddress });
-    this.reader = new CommandReader({
-      maxLineLength: ctx.limits.maxLineLength,
-      maxLiteral: ctx.limits.imapMaxLiteral,
-      continuation: () => this.writeText('+ Ready for literal data'),
-      emit: (item) => this.enqueue(item),
-    });
+    this.tls = socket instanceof TLSSocket;
+    this.reader = this.newReader();
     this.unsubscribe = ctx.store.onChange((event) => {
       const view = this.view;
       if (!view || event.user !== view.user || event.folder !== view.folder) return;
       view.dirty = true;
       if (this.idling) void this.flushUpdates(true);
     });
-    socket.on('data', (data: Buffer) => this.reader.push(data));
+    socket.on('data', this.onData);
     socket.on('close', () => this.shutdown());
     socket.on('error', (error) => this.log.debug('socket error', { error }));
-    socket.on('timeout', () => {
-      this.writeText('* BYE Autologout; idle for too long');
-      this.close();
-    });
+    socket.on('timeout', this.onTimeout);
     this.setIdleTimeout(ctx.limits.sessionIdle);
   }
 
+  private readonly onData = (data: Buffer) => this.reader.push(data);
+  private readonly onTimeout = () => {
+    this.writeText('* BYE Autologout; idle for too long');
+    this.close();
+  };
+
+  private newReader(): CommandReader {
+    return new CommandReader({
+      maxLineLength: this.ctx.limits.maxLineLength,
+      maxLiteral: this.ctx.limits.imapMaxLiteral,
+      continuation: () => this.writeText('+ Ready for literal data'),
+      emit: (item) => this.enqueue(item),
+    });
+  }
+
+  /** CAPABILITY of this session, which depends on TLS (STARTTLS, LOGINDISABLED). */
+  capabilities(): string[] {
+    const tls = this.ctx.tls;
+    return capabilitiesFor({ starttls: !!tls && !this.tls && this.state === 'not-authenticated', loginDisabled: !!tls?.requireTls && !this.tls });
+  }
+
   start(): void {
-    this.log.info('connection opened');
-    this.writeText(`* OK [CAPABILITY ${CAPABILITIES.join(' ')}] ${this.ctx.hostname} IMAP4rev1 mail-lab ready`);
+    this.log.info(this.socket instanceof TLSSocket ? `connection opened (TLS: ${describeTlsSocket(this.socket)})` : 'connection opened');
+    this.writeText(`* OK [CAPABILITY ${this.capabilities().join(' ')}] ${this.ctx.hostname} IMAP4rev1 mail-lab ready`);
     void this.run().catch((error) => {
       this.log.error('session failed', { error: error instanceof Error ? error.stack : String(error) });
       this.close();
@@ -125,6 +148,37 @@ export class Session {
       }
       await this.execute(parsed.tag, parsed.command);
       if (this.state === 'logout' || this.closed) return this.close();
+      if (this.pendingTls) await this.startTls();
+    }
+  }
+
+  /**
+   * The handshake after `OK Begin TLS negotiation now`. Commands the client
+   * pipelined behind STARTTLS arrived in plain text: dropped, with any partial
+   * line, so nobody can inject commands into the TLS session (RFC 3207 section 6
+   * describes the attack). The session goes on over the TLS socket.
+   */
+  private async startTls(): Promise<void> {
+    this.pendingTls = false;
+    const plain = this.socket;
+    plain.off('data', this.onData);
+    plain.off('timeout', this.onTimeout);
+    if (this.queue.length) this.log.info(`dropped ${this.queue.length} command(s) sent in plain text after STARTTLS`);
+    this.queue.length = 0;
+    this.reader = this.newReader();
+    plain.resume();
+    try {
+      const secure = await upgradeServerSocket(plain, this.ctx.tls!);
+      this.socket = secure;
+      this.tls = true;
+      secure.on('data', this.onData);
+      secure.on('timeout', this.onTimeout);
+      secure.on('error', (error) => this.log.debug('socket error', { error }));
+      this.setIdleTimeout(this.ctx.limits.sessionIdle);
+      this.log.info(`TLS started: ${describeTlsSocket(secure)}`);
+    } catch (error) {
+      this.log.info('TLS handshake failed', { error: (error as Error).message });
+      this.close();
     }
   }
 

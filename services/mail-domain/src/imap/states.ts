@@ -43,6 +43,17 @@ export function refusal(state: State, name: CommandName): string {
   return `${name} is not allowed in state ${state}`;
 }
 
+/**
+ * The CAPABILITY list of one session: STARTTLS while it can be used (RFC
+ * 3501 6.2.1), and LOGINDISABLED without AUTH=PLAIN while logins are
+ * refused because the session is not TLS yet (RFC 3501 6.2.3, 7.2.1).
+ */
+export function capabilitiesFor(tls: { starttls: boolean; loginDisabled: boolean }): string[] {
+  const list = tls.loginDisabled ? CAPABILITIES.filter((c) => c !== 'AUTH=PLAIN') : [...CAPABILITIES];
+  list.splice(1, 0, ...(tls.starttls ? ['STARTTLS'] : []), ...(tls.loginDisabled ? ['LOGINDISABLED'] : []));
+  return list;
+}
+
 export const CAPABILITIES = [
   'IMAP4rev1',
   'LITERAL+',

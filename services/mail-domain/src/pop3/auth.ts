@@ -4,6 +4,7 @@
  * (`[IN-USE]` when another session holds it), snapshots INBOX and moves the
  * session to TRANSACTION. A failed login is answered `-ERR [AUTH]` after the
  * throttle's delay; after MAX_AUTH_FAILURES the connection is closed.
+ * When the lab requires TLS, all three are refused before STLS.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isStoreError } from '../store/types';
@@ -16,6 +17,10 @@ import { closing, err, ok, type Reply } from './reply';
 type AuthCommand = Extract<Command, { name: 'USER' | 'PASS' | 'APOP' | 'QUIT' }>;
 
 export async function handleAuth(cmd: AuthCommand, s: Pop3State, env: Pop3Env): Promise<Reply> {
+  if (cmd.name !== 'QUIT' && env.requireTls && !s.tls) {
+    s.pendingLogin = null;
+    return err(`${cmd.name} refused: logging in over an unencrypted connection is not allowed here; use STLS first`, 'AUTH');
+  }
   switch (cmd.name) {
     case 'USER':
       // Same answer for every name, so USER does not reveal which accounts exist.

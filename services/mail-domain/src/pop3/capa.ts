@@ -1,6 +1,8 @@
 /**
  * CAPA (RFC 2449): what this server really supports, in both states.
- * Not listed, because not implemented: SASL (the AUTH command), STLS,
+ * STLS (RFC 2595) is listed while it can be used: the server has a
+ * certificate and the session is not TLS yet.
+ * Not listed, because not implemented: SASL (the AUTH command),
  * LOGIN-DELAY (no enforced wait between logins). `EXPIRE NEVER` holds
  * because the server never deletes mail on its own; only DELE+QUIT (or an
  * IMAP client) removes messages.
@@ -18,6 +20,6 @@ export const CAPABILITIES: readonly string[] = [
   'IMPLEMENTATION mail-lab',
 ];
 
-export function handleCapa(): Reply {
-  return { kind: 'lines', text: 'capability list follows', lines: CAPABILITIES };
+export function handleCapa(stls = false): Reply {
+  return { kind: 'lines', text: 'capability list follows', lines: stls ? [...CAPABILITIES, 'STLS'] : CAPABILITIES };
 }

@@ -1,7 +1,7 @@
 /**
  * POP3 command parser: one command line (without CRLF) -> a `Command`
  * union member, with its arguments checked (RFC 1939 section 3 and 9,
- * RFC 2449 CAPA). Keywords are case-insensitive; arguments are separated by
+ * RFC 2449 CAPA, RFC 2595 STLS). Keywords are case-insensitive; arguments are separated by
  * spaces. Anything malformed comes back as a `ParseFailure` whose text the
  * session sends after `-ERR`; the session then carries on.
  *
@@ -21,7 +21,8 @@ export type Command =
   | { readonly name: 'RSET' }
   | { readonly name: 'UIDL'; readonly msg?: number }
   | { readonly name: 'QUIT' }
-  | { readonly name: 'CAPA' };
+  | { readonly name: 'CAPA' }
+  | { readonly name: 'STLS' };
 
 export type CommandName = Command['name'];
 
@@ -97,6 +98,7 @@ export function parseCommand(line: string): ParseResult {
     case 'RSET':
     case 'QUIT':
     case 'CAPA':
+    case 'STLS':
       return noArgs({ name: keyword });
     case 'LIST':
     case 'UIDL': {

@@ -27,6 +27,10 @@ export interface Pop3Env {
   /** The APOP timestamp `<...@hostname>` sent in the greeting; null when APOP is not offered. */
   readonly apopTimestamp: string | null;
   readonly sleep: (ms: number) => Promise<void>;
+  /** STLS is offered (the server has a certificate and the session is not TLS from the start). */
+  readonly tlsOffered?: boolean;
+  /** USER, PASS and APOP are refused until the session is TLS. */
+  readonly requireTls?: boolean;
 }
 
 export interface Pop3State {
@@ -41,10 +45,12 @@ export interface Pop3State {
   releaseLock: (() => void) | null;
   /** The connection is gone: nothing more will be sent. */
   closed: boolean;
+  /** The session is TLS (after STLS, or on the implicit TLS port). */
+  tls: boolean;
 }
 
 export function initialState(): Pop3State {
-  return { state: 'AUTHORIZATION', pendingLogin: null, authFailures: 0, maildrop: null, releaseLock: null, closed: false };
+  return { state: 'AUTHORIZATION', pendingLogin: null, authFailures: 0, maildrop: null, releaseLock: null, closed: false, tls: false };
 }
 
 /** Wraps a release function so calling it twice is harmless. */

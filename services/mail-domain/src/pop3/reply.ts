@@ -19,6 +19,8 @@ export type Reply = (
 ) & {
   /** Close the connection after sending this reply. */
   readonly close?: boolean;
+  /** Start the TLS handshake after sending this reply (STLS, RFC 2595). */
+  readonly starttls?: boolean;
 };
 
 export const ok = (text: string): Reply => ({ kind: 'status', ok: true, text });

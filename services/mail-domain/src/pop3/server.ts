@@ -7,8 +7,14 @@
  * wire transcript: `C:` / `S:` lines, PASS and APOP secrets masked, message
  * bodies replaced by their size. `server.close()` also ends open sessions
  * (without UPDATE), so a shutdown does not wait for clients to leave.
+ *
+ * TLS (with `tls`): STLS (RFC 2595) turns the connection into TLS after
+ * its +OK; whatever the client pipelined behind STLS in plain text is
+ * dropped, not run inside the TLS session. With `implicitTls` the server is
+ * POP3S (995): TLS from the first byte.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { formatDuration } from '../../../core/src/duration';
 import type { Logger } from '../../../core/src/logger';
 import type { AccountDirectory } from '../accounts';
@@ -19,6 +25,7 @@ import type { Pop3Env } from './context';
 import { LineReader, type LineEvent } from './line-reader';
 import { encode, err, type Reply } from './reply';
 import { apopTimestamp, Pop3Session } from './session';
+import { describeTlsSocket, upgradeServerSocket, type ServerTls } from '../tls/server-tls';
 
 export interface Pop3ServerOptions {
   store: MailStore;
@@ -40,6 +47,10 @@ export interface Pop3ServerOptions {
    * APOP. @default true when at least one account has a plain password
    */
   apop?: boolean;
+  /** Key, certificate and requireTls: STLS is offered. */
+  tls?: ServerTls;
+  /** TLS from the first byte (POP3S, port 995); needs `tls`. */
+  implicitTls?: boolean;
 }
 
 /** Queued command lines above which we stop reading the socket until the queue drains. */
@@ -50,11 +61,15 @@ export function createPop3Server(opts: Pop3ServerOptions): net.Server {
   const offerApop = opts.apop ?? opts.accounts.users().some((u) => opts.accounts.apopSecret(u) !== null);
   let sessions = 0;
   const open = new Set<() => void>();
-  const server = net.createServer((socket) => {
+  const onConnection = (socket: net.Socket) => {
     const shutdown = serve(socket, ++sessions, opts, throttle, offerApop);
     open.add(shutdown);
     socket.on('close', () => open.delete(shutdown));
-  });
+  };
+  const server: net.Server =
+    opts.implicitTls && opts.tls ? tls.createServer({ key: opts.tls.key, cert: opts.tls.cert, minVersion: 'TLSv1.2' }, onConnection) : net.createServer(onConnection);
+  // A failed implicit-TLS handshake is the client's problem, not the server's.
+  server.on('tlsClientError', (e: Error) => opts.logger.child('pop3').debug('TLS handshake failed', { error: e.message }));
   // net.Server.close() only stops accepting; end the sessions too so it can finish.
   const close = server.close.bind(server);
   server.close = ((callback?: (err?: Error) => void) => {
@@ -79,9 +94,15 @@ function serve(socket: net.Socket, id: number, opts: Pop3ServerOptions, throttle
     holder: `pop3 session ${id} from ${client}`,
     apopTimestamp: offerApop ? apopTimestamp(opts.hostname) : null,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    tlsOffered: !!opts.tls && !opts.implicitTls,
+    requireTls: !!opts.tls?.requireTls,
   };
   const session = new Pop3Session(env);
-  const reader = new LineReader(opts.limits.maxLineLength);
+  session.state.tls = socket instanceof tls.TLSSocket;
+  let reader = new LineReader(opts.limits.maxLineLength);
+  /** The socket commands come from and replies go to: the TLS socket after STLS. */
+  let conn: net.Socket = socket;
+  let upgrading = false;
   const queue: LineEvent[] = [];
   let busy = false;
   let ending = false;
@@ -90,16 +111,17 @@ function serve(socket: net.Socket, id: number, opts: Pop3ServerOptions, throttle
   const send = async (reply: Reply): Promise<void> => {
     const { bytes, log } = encode(reply);
     for (const line of log) logger.info(`S: ${line}`);
-    if (socket.destroyed || socket.writableEnded) return;
-    if (!socket.write(bytes)) {
+    const out = conn;
+    if (out.destroyed || out.writableEnded) return;
+    if (!out.write(bytes)) {
       await new Promise<void>((resolve) => {
         const done = () => {
-          socket.off('drain', done);
-          socket.off('close', done);
+          out.off('drain', done);
+          out.off('close', done);
           resolve();
         };
-        socket.on('drain', done);
-        socket.on('close', done);
+        out.on('drain', done);
+        out.on('close', done);
       });
     }
   };
@@ -107,9 +129,10 @@ function serve(socket: net.Socket, id: number, opts: Pop3ServerOptions, throttle
   const finish = () => {
     ending = true;
     queue.length = 0;
-    socket.end();
+    const out = conn;
+    out.end();
     // A client that never closes its side does not keep the socket forever.
-    setTimeout(() => socket.destroy(), 5000).unref();
+    setTimeout(() => out.destroy(), 5000).unref();
   };
 
   const pump = async (): Promise<void> => {
@@ -122,33 +145,68 @@ function serve(socket: net.Socket, id: number, opts: Pop3ServerOptions, throttle
         const reply = await session.handle(event);
         if (session.state.closed) return;
         await send(reply);
+        if (reply.starttls) {
+          await startTls();
+          return;
+        }
         if (reply.close) finish();
         else if (stopping) return stop();
-        if (socket.isPaused() && queue.length < QUEUE_HIGH / 2) socket.resume();
+        if (conn.isPaused() && queue.length < QUEUE_HIGH / 2) conn.resume();
       }
     } catch (e) {
       logger.error('connection failed', { error: e });
-      socket.destroy();
+      conn.destroy();
     } finally {
       busy = false;
     }
   };
 
-  logger.info('connection opened');
-  socket.setTimeout(opts.limits.sessionIdle);
-  socket.on('data', (chunk: Buffer) => {
-    if (ending) return;
+  const onData = (chunk: Buffer) => {
+    if (ending || upgrading) return;
     for (const event of reader.push(chunk)) queue.push(event);
-    if (queue.length >= QUEUE_HIGH) socket.pause();
+    if (queue.length >= QUEUE_HIGH) conn.pause();
     void pump();
-  });
-  socket.on('timeout', () => {
+  };
+  const onTimeout = () => {
     if (ending) return;
     session.disconnect('idle timeout');
     void send(err(`idle for more than ${formatDuration(opts.limits.sessionIdle)}, closing the connection (nothing deleted)`)).then(finish);
     ending = true;
-  });
-  socket.on('error', (e) => logger.debug('socket error', { error: e }));
+  };
+  const onError = (e: Error) => logger.debug('socket error', { error: e });
+  const listen = (s: net.Socket) => {
+    s.setTimeout(opts.limits.sessionIdle);
+    s.on('data', onData);
+    s.on('timeout', onTimeout);
+    s.on('error', onError);
+  };
+
+  // STLS answered +OK: plain-text input after it is dropped (RFC 2595 / RFC 3207 section 6
+  // injection), the handshake runs, and the session goes on over TLS with a fresh reader.
+  const startTls = async () => {
+    upgrading = true;
+    queue.length = 0;
+    reader = new LineReader(opts.limits.maxLineLength);
+    socket.off('data', onData);
+    socket.off('timeout', onTimeout);
+    socket.setTimeout(0);
+    try {
+      const secure = await upgradeServerSocket(socket, opts.tls!);
+      conn = secure;
+      session.state.tls = true;
+      session.state.pendingLogin = null;
+      logger.info(`TLS started: ${describeTlsSocket(secure)}`);
+      listen(secure);
+      upgrading = false;
+      if (stopping) stop();
+    } catch (e) {
+      logger.info('TLS handshake failed', { error: (e as Error).message });
+      ending = true;
+    }
+  };
+
+  logger.info(socket instanceof tls.TLSSocket ? `connection opened (TLS: ${describeTlsSocket(socket)})` : 'connection opened');
+  listen(socket);
   socket.on('close', () => {
     session.disconnect('connection closed');
     logger.info('connection closed');
@@ -164,6 +222,6 @@ function serve(socket: net.Socket, id: number, opts: Pop3ServerOptions, throttle
   };
   return () => {
     stopping = true;
-    if (!busy) stop();
+    if (!busy && !upgrading) stop();
   };
 }

@@ -38,7 +38,11 @@ export class Pop3Session {
     try {
       switch (cmd.name) {
         case 'CAPA':
-          return handleCapa();
+          return handleCapa(this.env.tlsOffered && !this.state.tls);
+        case 'STLS':
+          if (!this.env.tlsOffered) return err('STLS is not available on this server');
+          if (this.state.tls) return err('this session is already TLS');
+          return { ...ok('Begin TLS negotiation'), starttls: true };
         case 'USER':
         case 'PASS':
         case 'APOP':

@@ -8,7 +8,8 @@ import type { CommandName } from './command';
 export type State = 'AUTHORIZATION' | 'TRANSACTION' | 'UPDATE';
 
 const TABLE: Record<State, ReadonlySet<CommandName>> = {
-  AUTHORIZATION: new Set<CommandName>(['USER', 'PASS', 'APOP', 'QUIT', 'CAPA']),
+  // STLS only here (RFC 2595 section 4).
+  AUTHORIZATION: new Set<CommandName>(['USER', 'PASS', 'APOP', 'QUIT', 'CAPA', 'STLS']),
   TRANSACTION: new Set<CommandName>(['STAT', 'LIST', 'RETR', 'DELE', 'TOP', 'NOOP', 'RSET', 'UIDL', 'QUIT', 'CAPA']),
   // UPDATE is entered by QUIT and left by closing the connection: nothing more is read.
   UPDATE: new Set<CommandName>(),

@@ -6,8 +6,15 @@
  * domain's own A record when it has no MX (implicit MX), and give up at
  * once on a null MX (RFC 7505) or a domain that does not exist. Each
  * recipient ends delivered, deferred (try again later) or bounced (5xx).
+ *
+ * With the lab CA (`tls`), STARTTLS is used whenever the receiving server
+ * offers it (opportunistic TLS), and its certificate must verify against
+ * the lab CA for the MX host name; a server that does not offer STARTTLS
+ * gets the message in plain text. The transcript says which it was.
  */
+import type { TLSSocket } from 'node:tls';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { describeTlsSocket } from '../tls/server-tls';
 import { bunyanAdapter, teeLogger, type Logger } from '../../../core/src/logger';
 import { statusFromReply } from './dsn';
 
@@ -25,6 +32,8 @@ export interface RemoteDeliveryResult {
   host?: string;
   /** The SMTP conversation(s) with the hosts tried, `C:` / `S:` lines. */
   transcript: string[];
+  /** How the session with `host` was protected, e.g. `TLSv1.3 TLS_AES_256_GCM_SHA384`, or `none`. */
+  tls?: string;
 }
 
 export interface RemoteDeliveryOptions {
@@ -39,6 +48,8 @@ export interface RemoteDeliveryOptions {
   connectTimeout: number;
   commandTimeout: number;
   logger: Logger;
+  /** The lab CA (PEM): STARTTLS when offered, the peer verified against it. Without it: plain text only. */
+  tls?: { ca: string };
 }
 
 class TemporaryError extends Error {}
@@ -117,7 +128,7 @@ async function attemptRemote(o: RemoteDeliveryOptions, transcript: string[]): Pr
         connectionTimeout: o.connectTimeout,
         greetingTimeout: o.commandTimeout,
         socketTimeout: o.commandTimeout,
-        ignoreTLS: true,
+        ...(o.tls ? { ignoreTLS: false, opportunisticTLS: true, tls: { ca: [o.tls.ca], servername: exchange, minVersion: 'TLSv1.2' } } : { ignoreTLS: true }),
         allowInternalNetworkInterfaces: true,
         debug: true,
         logger: bunyanAdapter(teeLogger(log.child('smtp-out', { host }), (line) => transcript.length < 400 && transcript.push(line))),
@@ -127,6 +138,12 @@ async function attemptRemote(o: RemoteDeliveryOptions, transcript: string[]): Pr
           conn.once('error', reject);
           conn.connect(() => resolve());
         });
+        const tls = conn.secure ? describeTlsSocket((conn as unknown as { _socket: TLSSocket })._socket) : 'none';
+        transcript.push(
+          conn.secure
+            ? `TLS: ${tls}; the certificate of ${exchange} verified against the lab CA`
+            : `TLS: none (${o.tls ? `${exchange} did not offer STARTTLS` : 'this server has no lab CA'}): the message goes in plain text`,
+        );
         const info = await send(conn, { from: o.from, to: o.recipients }, o.message).catch((e: SmtpError) => {
           // Every recipient refused: report each with its own reply.
           if (e.rejectedErrors && e.rejectedErrors.length === o.recipients.length) return { accepted: [], rejected: o.recipients, rejectedErrors: e.rejectedErrors, response: '' };
@@ -141,14 +158,14 @@ async function attemptRemote(o: RemoteDeliveryOptions, transcript: string[]): Pr
           const permanent = (r.responseCode ?? 450) >= 500;
           return { address, result: permanent ? 'bounced' : 'deferred', detail: `${host} said: ${reply}`, status: statusFromReply(reply, permanent ? 5 : 4), remoteMta: exchange };
         });
-        return { outcomes, mx, host };
+        return { outcomes, mx, host, tls };
       } catch (e) {
         conn.close();
         const err = e as SmtpError;
         const reply = err.response ? String(err.response).trim() : '';
         if (reply && (err.responseCode ?? 0) >= 500) {
           // A 5xx to MAIL FROM or DATA is the destination's final word for every recipient.
-          return { outcomes: all('bounced', `${host} said: ${reply}`, statusFromReply(reply, 5)).map((x) => ({ ...x, remoteMta: exchange })), mx, host };
+          return { outcomes: all('bounced', `${host} said: ${reply}`, statusFromReply(reply, 5)).map((x) => ({ ...x, remoteMta: exchange })), mx, host, tls: conn.secure ? describeTlsSocket((conn as unknown as { _socket: TLSSocket })._socket) : 'none' };
         }
         lastError = reply ? `${host} said: ${reply}` : `${host}: ${describeConnectionError(err)}`;
         log.warn(`delivery to ${host} failed, trying the next host if any`, { error: lastError });

@@ -41,6 +41,8 @@ export interface QueueOptions {
   concurrency?: number;
   /** Where finished messages are recorded for `trace`. */
   trace?: TraceJournal;
+  /** The lab CA: outbound SMTP uses STARTTLS when offered and verifies the peer against it. */
+  tls?: { ca: string };
 }
 
 export interface EnqueueRequest {
@@ -344,11 +346,12 @@ export class OutboundQueue extends EventEmitter {
           connectTimeout: this.o.timing.connectTimeout,
           commandTimeout: this.o.timing.commandTimeout,
           logger: this.o.logger.child('outbound', { id: entry.id }),
+          tls: this.o.tls,
         });
         outcomes.push(...result.outcomes);
         for (const kind of ['delivered', 'deferred', 'bounced'] as const) {
           const these = result.outcomes.filter((x) => x.result === kind);
-          if (these.length) records.push({ time: now.toISOString(), recipients: these.map((x) => x.address), result: kind, mx: result.mx, host: result.host, detail: these[0].detail, transcript: result.transcript });
+          if (these.length) records.push({ time: now.toISOString(), recipients: these.map((x) => x.address), result: kind, mx: result.mx, host: result.host, tls: result.tls, detail: these[0].detail, transcript: result.transcript });
         }
       }
       entry.history.push(...records);

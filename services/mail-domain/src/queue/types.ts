@@ -26,6 +26,8 @@ export interface AttemptRecord {
   mx?: { exchange: string; priority: number }[];
   /** The host it talked to, with address and port. */
   host?: string;
+  /** TLS of that SMTP session, e.g. `TLSv1.3 TLS_AES_256_GCM_SHA384`, or `none` (plain text). */
+  tls?: string;
   detail: string;
   /** DNS answers and the SMTP conversation of a remote attempt. */
   transcript?: string[];

@@ -19,6 +19,8 @@ export interface CommandSettings {
   vrfy: boolean;
   expn: boolean;
   submission: boolean;
+  /** STARTTLS is offered (the server has a certificate). */
+  starttls?: boolean;
 }
 
 const HELP: Record<string, string> = {
@@ -35,6 +37,7 @@ const HELP: Record<string, string> = {
   EXPN: 'EXPN <list>: who is on this mailing list (alias)?',
   VERB: 'VERB: Sendmail verbose mode; not implemented (502)',
   AUTH: 'AUTH PLAIN|LOGIN: log in (submission port 587)',
+  STARTTLS: 'STARTTLS: switch this connection to TLS (RFC 3207), then EHLO again',
 };
 
 /** What the client typed, fit to echo in a reply line: control characters (a bare CR, NUL) become `?`. */
@@ -42,7 +45,7 @@ const shown = (text: string) => text.replace(/[\x00-\x1f\x7f]/g, '?');
 
 export function help(argument: string, settings: CommandSettings): Reply {
   const verb = argument.trim().toUpperCase();
-  const commands = ['HELO', 'EHLO', 'MAIL', 'RCPT', 'DATA', 'RSET', 'NOOP', 'QUIT', 'HELP', 'VRFY', 'EXPN', 'VERB', ...(settings.submission ? ['AUTH'] : [])];
+  const commands = ['HELO', 'EHLO', 'MAIL', 'RCPT', 'DATA', 'RSET', 'NOOP', 'QUIT', 'HELP', 'VRFY', 'EXPN', 'VERB', ...(settings.submission ? ['AUTH'] : []), ...(settings.starttls ? ['STARTTLS'] : [])];
   if (verb) {
     const text = HELP[verb];
     return text && commands.includes(verb) ? { code: 214, lines: [`2.0.0 ${text}`] } : { code: 504, lines: [`5.5.1 HELP: unknown command "${shown(argument.trim())}"`] };

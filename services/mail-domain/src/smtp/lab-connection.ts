@@ -17,6 +17,10 @@
  * `send` is also widened: a reply text that starts with its own RFC 3463
  * code (`5.7.1 ...`) keeps it, where smtp-server would add a generic one
  * derived from the reply number (554 -> 5.6.0).
+ *
+ * `handler_AUTH` refuses AUTH before STARTTLS when the lab requires TLS,
+ * with the usual `530 5.7.0 Must issue a STARTTLS command first` (smtp-server
+ * would answer a non-standard 538).
  */
 import type { Socket } from 'node:net';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
@@ -26,14 +30,30 @@ import { expn, help, verb, vrfy, type CommandSettings, type Reply } from './comm
 
 const OWN_CODE = /^[245]\.\d{1,3}\.\d{1,3} /;
 
+/** What our connection class needs besides smtp-server's options. */
+export interface LabExtras {
+  accounts: AccountDirectory;
+  settings: CommandSettings;
+  /** Refuse AUTH until the session is TLS. */
+  requireTls?: boolean;
+}
+
 export class LabSMTPConnection extends SMTPConnection {
   constructor(
     server: LabSMTPServer,
     socket: Socket,
     options: ConstructorParameters<typeof SMTPConnection>[2],
-    private readonly lab: { accounts: AccountDirectory; settings: CommandSettings },
+    private readonly lab: LabExtras,
   ) {
     super(server, socket, options);
+  }
+
+  override handler_AUTH(command: Buffer, callback: () => void): void {
+    if (this.lab.requireTls && !this.secure) {
+      this.send(530, '5.7.0 Must issue a STARTTLS command first', false);
+      return callback();
+    }
+    super.handler_AUTH(command, callback);
   }
 
   override send(code: number, data?: string | string[] | null, context?: string | false): void {
@@ -71,7 +91,7 @@ export class LabSMTPConnection extends SMTPConnection {
 export class LabSMTPServer extends SMTPServer {
   constructor(
     options: SMTPServerOptions,
-    private readonly lab: { accounts: AccountDirectory; settings: CommandSettings },
+    private readonly lab: LabExtras,
   ) {
     super(options);
   }

@@ -4,6 +4,9 @@
  * domain's own users to send anywhere. Application logic lives in the
  * hooks: the relay policy at RCPT, the checks and trace header at DATA, and
  * then the queue, which answers 250 only once the message is on disk.
+ * With a certificate (`tls`) both offer STARTTLS (RFC 3207); with
+ * `implicitTls` the server is submission on 465 (TLS from the first byte,
+ * RFC 8314). A TLS session shows as ESMTPS / ESMTPSA in Received (RFC 3848).
  */
 import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { Logger } from '../../../core/src/logger';
@@ -15,6 +18,7 @@ import { countHops, headerSection, missingHeaders, receivedHeader, refuseReason 
 import { parseMailbox } from './commands';
 import { messageIdentity, type TraceJournal } from '../trace/journal';
 import type { MailFaults } from '../faults/state';
+import type { ServerTls } from '../tls/server-tls';
 
 export interface SmtpOptions {
   domain: string;
@@ -36,6 +40,10 @@ export interface SmtpOptions {
   trace?: TraceJournal;
   /** The instructor's faults: greylist and reject answer at RCPT. */
   faults?: MailFaults;
+  /** Key and certificate: STARTTLS is offered (and required before AUTH when `requireTls`). */
+  tls?: ServerTls;
+  /** TLS from the first byte (submission on 465); needs `tls`. */
+  implicitTls?: boolean;
 }
 
 interface LabRecipient {
@@ -73,8 +81,8 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
       rejectOversized: true,
       hideENHANCEDSTATUSCODES: false,
       hideDSN: true,
-      hideSTARTTLS: true,
-      disabledCommands: o.submission ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+      ...(o.tls ? { key: o.tls.key, cert: o.tls.cert, minVersion: 'TLSv1.2' as const, secure: !!o.implicitTls, hideSTARTTLS: false } : { hideSTARTTLS: true }),
+      disabledCommands: [...(o.tls ? [] : ['STARTTLS']), ...(o.submission ? [] : ['AUTH'])],
       authMethods: ['PLAIN', 'LOGIN'],
       authOptional: !o.submission,
       allowInsecureAuth: true,
@@ -170,7 +178,7 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
             ptr: session.clientHostname && !session.clientHostname.startsWith('[') ? session.clientHostname : null,
             ip: session.remoteAddress.replace(/^::ffff:/, ''),
             hostname: o.hostname,
-            protocol: session.user ? 'ESMTPA' : session.openingCommand === 'EHLO' ? 'ESMTP' : 'SMTP',
+            protocol: transmissionType(session),
             id,
             recipient: list.length === 1 ? list[0].address : undefined,
             date,
@@ -186,7 +194,7 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
                   domain: o.domain,
                   queueId: id,
                   ...messageIdentity(full),
-                  port: o.submission ? 587 : 25,
+                  port: o.implicitTls ? 465 : o.submission ? 587 : 25,
                   peer: `${session.clientHostname} ${session.remoteAddress}`,
                   helo: session.hostNameAppearsAs,
                   user: session.user ? String(session.user) : undefined,
@@ -204,11 +212,19 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
     },
     {
       accounts: o.accounts,
-      settings: { domain: o.domain, hostname: o.hostname, vrfy: o.vrfy, expn: o.expn, submission: o.submission },
+      settings: { domain: o.domain, hostname: o.hostname, vrfy: o.vrfy, expn: o.expn, submission: o.submission, starttls: !!o.tls && !o.implicitTls },
+      requireTls: o.tls?.requireTls,
     },
   );
   server.on('error', (err: Error) => log.warn(`SMTP error: ${err.message}`));
   return server;
+}
+
+/** RFC 3848 `with` keyword: SMTP, ESMTP, ESMTPS (TLS), ESMTPA (AUTH), ESMTPSA (both). */
+function transmissionType(session: SMTPServerSession): string {
+  if (session.user) return session.secure ? 'ESMTPSA' : 'ESMTPA';
+  if (session.openingCommand !== 'EHLO') return 'SMTP';
+  return session.secure ? 'ESMTPS' : 'ESMTP';
 }
 
 function dedupe(list: LabRecipient[]): LabRecipient[] {
