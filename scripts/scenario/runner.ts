@@ -60,6 +60,7 @@ export async function runScenario(target: LabTarget, scenario: Scenario, out: (l
       for (const l of detail) out(`         ${l}`);
       out(`         ${m.failed}: ${(e as Error).message}`);
       out(m.failedAt(scenario.name, i + 1, what));
+      await undoLeftovers(ctx, steps.slice(0, i + 1), out);
       return { name: scenario.name, ok: false, ms: Date.now() - started, failedStep: what, error: (e as Error).message };
     }
   }
@@ -72,6 +73,26 @@ export async function runScenario(target: LabTarget, scenario: Scenario, out: (l
  * always the English `scenarios: N passed, M failed (...)` (CI parses it);
  * in another language its translation comes right before it.
  */
+/**
+ * A scenario that fails half-way must not leave the lab broken for the
+ * next one: heal the links it broke and clear the faults it applied.
+ */
+async function undoLeftovers(ctx: StepContext, done: Scenario['steps'], out: (l: string) => void): Promise<void> {
+  const undo: Scenario['steps'] = [];
+  for (const step of done) {
+    if ('break' in step) undo.push({ heal: step.break });
+    if ('fault' in step) undo.push({ 'clear-fault': { kind: step.fault.kind, args: step.fault.args } } as Scenario['steps'][number]);
+  }
+  for (const step of undo.reverse()) {
+    try {
+      await runStep(ctx, step);
+      out(`         (undone: ${describe(ctx, step)})`);
+    } catch (e) {
+      out(`         (could not undo ${describe(ctx, step)}: ${(e as Error).message})`);
+    }
+  }
+}
+
 export async function runScenarios(target: LabTarget, names: string[], out: (l: string) => void, lang: Lang = 'en'): Promise<boolean> {
   const m = messages(lang);
   const outcomes: ScenarioOutcome[] = [];
