@@ -87,7 +87,7 @@ function send(conn: SMTPConnection, envelope: { from: string; to: string[] }, me
   return new Promise((resolve, reject) => conn.send(envelope, message, (err, info) => (err ? reject(err) : resolve(info))));
 }
 
-type SmtpError = Error & { responseCode?: number; response?: string; recipient?: string; rejectedErrors?: SmtpError[]; code?: string };
+type SmtpError = Error & { responseCode?: number; response?: string; recipient?: string; rejectedErrors?: SmtpError[]; code?: string; originalCode?: string };
 
 export async function deliverRemote(o: RemoteDeliveryOptions): Promise<RemoteDeliveryResult> {
   const transcript: string[] = [];
@@ -167,7 +167,7 @@ async function attemptRemote(o: RemoteDeliveryOptions, transcript: string[]): Pr
           // A 5xx to MAIL FROM or DATA is the destination's final word for every recipient.
           return { outcomes: all('bounced', `${host} said: ${reply}`, statusFromReply(reply, 5)).map((x) => ({ ...x, remoteMta: exchange })), mx, host, tls: conn.secure ? describeTlsSocket((conn as unknown as { _socket: TLSSocket })._socket) : 'none' };
         }
-        lastError = reply ? `${host} said: ${reply}` : `${host}: ${describeConnectionError(err)}`;
+        lastError = reply ? `${host} said: ${reply}` : `${host}: ${describeConnectionError(err, exchange)}`;
         log.warn(`delivery to ${host} failed, trying the next host if any`, { error: lastError });
       }
     }
@@ -175,7 +175,14 @@ async function attemptRemote(o: RemoteDeliveryOptions, transcript: string[]): Pr
   return { outcomes: all('deferred', lastError, '4.4.1'), mx };
 }
 
-function describeConnectionError(err: SmtpError): string {
+/** TLS errors from Node (certificate checks) and nodemailer (STARTTLS). */
+const TLS_ERROR = /^(ETLS|ERR_TLS_|ERR_SSL_|UNABLE_TO_|CERT_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH)/;
+
+function describeConnectionError(err: SmtpError, exchange: string): string {
+  // nodemailer reports a failed certificate check as ESOCKET, keeping Node's code as originalCode.
+  if (TLS_ERROR.test(err.code ?? '') || TLS_ERROR.test(err.originalCode ?? '')) {
+    return `TLS failed: ${err.message} (the certificate of ${exchange} must be signed by the lab CA and name ${exchange}); nothing was sent`;
+  }
   switch (err.code) {
     case 'ETIMEDOUT':
       return 'connection timed out (is the link between the domains broken?)';
