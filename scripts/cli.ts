@@ -11,6 +11,7 @@
  *   scenario <name> | --all      run scenarios from lab-scenarios/scenarios/ (--lang en|id)
  *   validate [file]              check a lab definition (no Docker needed)
  *   hash-password [password]     make a passwordHash for the lab definition
+ *   ca [--out file]              the lab CA certificate (PEM) to trust for TLS
  */
 import { Command, Option } from 'commander';
 import { join, relative } from 'node:path';
@@ -25,6 +26,7 @@ import { probeLab, waitForLab } from './readiness';
 import { collectTrace, formatTrace } from './trace';
 import { runScenarios, listScenarios } from './scenario/runner';
 import { faultStatusLines, registerFaultCommands } from './commands/faults';
+import { registerCaCommand } from './commands/ca';
 import { chooseLang, isUnknownLanguageError, pick } from './scenario/messages';
 
 const out = (line = '') => process.stdout.write(line + '\n');
@@ -237,7 +239,7 @@ program
     out('  history:');
     for (const h of e.history) {
       out(`    ${h.time}  ${h.result.padEnd(9)} ${h.recipients.join(',')}  ${h.detail}`);
-      if (h.mx) out(`      MX: ${h.mx.map((m) => `${m.priority} ${m.exchange}`).join(', ')}${h.host ? `; talked to ${h.host}` : ''}`);
+      if (h.mx) out(`      MX: ${h.mx.map((m) => `${m.priority} ${m.exchange}`).join(', ')}${h.host ? `; talked to ${h.host}` : ''}${h.tls ? `, TLS: ${h.tls}` : ''}`);
     }
     if (!e.history.length) out('    (no attempt yet)');
   });
@@ -315,6 +317,7 @@ program
   });
 
 registerFaultCommands(program, { loadConfig, out, UsageError });
+registerCaCommand(program, { loadConfig, out, UsageError });
 
 program.parseAsync(process.argv).catch((e: Error) => {
   if (e instanceof LabConfigError) {

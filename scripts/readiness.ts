@@ -1,9 +1,12 @@
 /**
  * "Does every service answer?" for `up` and `status`: the lab DNS answers an
  * MX query, and each domain's SMTP, submission, POP3 and IMAP ports greet
- * and its admin API says healthy. Every probe goes to 127.0.0.1 only.
+ * (the implicit-TLS ports after a TLS handshake; the certificate is not
+ * checked here, this only asks "does it answer") and its admin API says
+ * healthy. Every probe goes to 127.0.0.1 only.
  */
 import { Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { Resolver } from 'node:dns/promises';
 import type { LabConfig } from '../services/core/src/config';
 import { adminRequest } from './lab-target';
@@ -15,9 +18,9 @@ export interface Probe {
   detail: string;
 }
 
-function greeting(port: number, timeoutMs: number): Promise<string> {
+function greeting(port: number, timeoutMs: number, secure = false): Promise<string> {
   return new Promise((resolve, reject) => {
-    const s = new Socket();
+    const s = secure ? tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false }) : new Socket();
     let data = '';
     const timer = setTimeout(() => {
       s.destroy();
@@ -36,7 +39,7 @@ function greeting(port: number, timeoutMs: number): Promise<string> {
       clearTimeout(timer);
       reject(e);
     });
-    s.connect(port, '127.0.0.1');
+    if (!secure) s.connect(port, '127.0.0.1');
   });
 }
 
@@ -55,15 +58,19 @@ export async function probeLab(config: LabConfig, timeoutMs = 2000): Promise<Pro
   };
   probes.push(dns());
   for (const d of config.domains) {
-    const banners: [string, number, RegExp][] = [
+    const banners: [string, number | undefined, RegExp, boolean?][] = [
       ['smtp', d.ports.smtp, /^220 /],
       ['submission', d.ports.submission, /^220 /],
       ['pop3', d.ports.pop3, /^\+OK/],
       ['imap', d.ports.imap, /^\* (OK|PREAUTH)/],
+      ['smtps', d.ports.smtps, /^220 /, true],
+      ['pop3s', d.ports.pop3s, /^\+OK/, true],
+      ['imaps', d.ports.imaps, /^\* (OK|PREAUTH)/, true],
     ];
-    for (const [service, port, ok] of banners) {
+    for (const [service, port, ok, secure] of banners) {
+      if (port === undefined) continue;
       probes.push(
-        greeting(port, timeoutMs).then(
+        greeting(port, timeoutMs, secure).then(
           (line) => ({ service: `${d.name} ${service}`, target: `127.0.0.1:${port}`, ok: ok.test(line), detail: line }),
           (e: Error) => ({ service: `${d.name} ${service}`, target: `127.0.0.1:${port}`, ok: false, detail: (e as NodeJS.ErrnoException).code ?? e.message }),
         ),

@@ -36,7 +36,7 @@ export function formatTrace(id: string, items: TraceItem[], transcripts = true):
       out.push(`${clock(item.time)} ${where} queue ${e.id}${item.live ? ' (still in the queue)' : ''}: from ${e.from || '<>'} to ${e.recipients.map((r) => `${r.address} [${r.status}]`).join(', ')}`);
       for (const h of e.history) {
         out.push(`${clock(h.time)} ${where}   attempt: ${h.result} ${h.recipients.join(',')}: ${h.detail}`);
-        if (h.mx) out.push(`${' '.repeat(30)}DNS: MX answer ${h.mx.map((m) => `${m.priority} ${m.exchange}`).join(', ')}${h.host ? `; connected to ${h.host}` : ''}`);
+        if (h.mx) out.push(`${' '.repeat(30)}DNS: MX answer ${h.mx.map((m) => `${m.priority} ${m.exchange}`).join(', ')}${h.host ? `; connected to ${h.host}` : ''}${h.tls ? `, TLS: ${h.tls}` : ''}`);
         if (transcripts && h.transcript) out.push(...h.transcript.map((l) => `    ${l}`));
       }
     } else {

@@ -151,3 +151,31 @@ test('isolation: services run as the unprivileged mail-lab user, the lab network
   const ports = await docker(['port', 'mail-lab-dadali']);
   expect(ports.trim().split('\n').every((l) => / -> 127\.0\.0\.1:\d+$/.test(l))).toBe(true);
 }, 60_000);
+
+test('TLS: one lab CA in the lab-ca volume, exported by `mail-lab ca`; the implicit-TLS ports and STARTTLS inside the lab verify against it', async () => {
+  const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'mail-lab-ca-'));
+  try {
+    const caFile = join(dir, 'lab-ca.crt');
+    const ca = await cli(['ca', '--out', caFile]);
+    expect(ca.code).toBe(0);
+    expect(ca.out).toMatch(/Thunderbird: .*Import/);
+    const pem = readFileSync(caFile, 'utf8');
+    expect(pem).toMatch(/^-----BEGIN CERTIFICATE-----\n/);
+    // Both domains and the client see the same CA.
+    for (const c of ['mail-lab-garudayaksa', 'mail-lab-dadali', 'mail-lab-client']) expect(await docker(['exec', c, 'cat', '/var/mail-lab-ca/ca.crt'])).toBe(pem);
+    const sClient = (args: string[]) =>
+      run('sh', ['-c', `openssl s_client ${args.join(' ')} -CAfile '${caFile}' -verify_return_error </dev/null 2>&1 || true`], { timeout: 30_000 }).then((r) => r.stdout);
+    for (const [port, host] of [[10465, 'mail.garudayaksa.com'], [10993, 'mail.garudayaksa.com'], [20995, 'mail.dadali.com']] as const) {
+      const out = await sClient(['-connect', `127.0.0.1:${port}`, '-verify_hostname', host]);
+      expect(out).toContain('Verify return code: 0 (ok)');
+    }
+    expect(await sClient(['-starttls', 'imap', '-connect', '127.0.0.1:20143', '-verify_hostname', 'mail.dadali.com'])).toContain('Verify return code: 0 (ok)');
+    // Inside the lab: the client container, by name, with the CA from the volume.
+    const inside = await docker(['exec', 'mail-lab-client', 'sh', '-c', 'openssl s_client -starttls smtp -connect mail.dadali.com:25 -CAfile /var/mail-lab-ca/ca.crt -verify_hostname mail.dadali.com </dev/null 2>&1 || true']);
+    expect(inside).toContain('Verify return code: 0 (ok)');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 120_000);

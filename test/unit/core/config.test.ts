@@ -23,10 +23,11 @@ test('the shipped lab definition follows the contract: domains, ports, accounts,
   const { config, warnings } = parseLabConfig(text, LAB);
   expect(warnings).toEqual([]);
   expect(config.domains.map((d) => [d.name, d.mailHost, d.ports])).toEqual([
-    ['garudayaksa.com', 'mail.garudayaksa.com', { smtp: 10025, submission: 10587, pop3: 10110, imap: 10143, admin: 10080 }],
-    ['dadali.com', 'mail.dadali.com', { smtp: 20025, submission: 20587, pop3: 20110, imap: 20143, admin: 20080 }],
+    ['garudayaksa.com', 'mail.garudayaksa.com', { smtp: 10025, submission: 10587, pop3: 10110, imap: 10143, admin: 10080, smtps: 10465, imaps: 10993, pop3s: 10995 }],
+    ['dadali.com', 'mail.dadali.com', { smtp: 20025, submission: 20587, pop3: 20110, imap: 20143, admin: 20080, smtps: 20465, imaps: 20993, pop3s: 20995 }],
   ]);
   expect(config.dns.hostPort).toBe(10053);
+  expect(config.tls).toEqual({ requireTls: false });
   for (const d of config.domains) {
     expect(d.accounts.map((a) => a.user)).toEqual(expect.arrayContaining(['postmaster', 'siswa1', 'siswa2', 'siswa3', 'siswa4', 'siswa5']));
     expect(d.accounts.every((a) => a.passwordHash && !a.password)).toBe(true);
