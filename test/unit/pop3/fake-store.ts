@@ -42,6 +42,9 @@ export class FakeStore implements MailStore {
   async read(user: string, _folder: string, uid: number) {
     return this.messages.get(user)!.find((m) => m.info.uid === uid)?.body ?? null;
   }
+  async readMany(user: string, folder: string, uids: readonly number[]) {
+    return Promise.all(uids.map((uid) => this.read(user, folder, uid)));
+  }
   async expunge(user: string, _folder: string, uids: readonly number[]) {
     if (this.failExpunge) throw new StoreError('NO_SPACE', 'no space left on the mail disk');
     const gone = this.messages.get(user)!.filter((m) => uids.includes(m.info.uid)).map((m) => m.info.uid);

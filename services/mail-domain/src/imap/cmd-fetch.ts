@@ -3,6 +3,9 @@
  * sizes, ENVELOPE, BODY/BODYSTRUCTURE from a real MIME parse, BODY[section]
  * with partial ranges. Fetching a body without PEEK sets \Seen (unless the
  * mailbox is read-only) and the new FLAGS are reported with the data.
+ * Header-only requests (the usual mailbox listing) come from the server's
+ * header cache; anything else reads each message (a retrieval the trace
+ * journal records).
  */
 import type { Command, CommandOf, FetchAtt } from './commands';
 import { sectionLabel } from './fetch-parse';
@@ -12,12 +15,18 @@ import { sectionData } from './sections';
 import type { Session } from './session';
 import { bodyStructure, envelope } from './structure';
 import { formatFlags } from './view';
-import { formatInternalDate, raw, type ImapValue } from './wire';
+import { formatInternalDate, raw, type ImapValue, type Raw } from './wire';
 import type { MessageInfo } from '../store/types';
 
 type Cmd<N extends Command['name']> = CommandOf<N>;
 
 const METADATA_ONLY = new Set(['FLAGS', 'INTERNALDATE', 'RFC822.SIZE', 'UID']);
+
+/** Items answered from the top-level header alone (served by the shared header cache). */
+function headerOnly(att: FetchAtt): boolean {
+  if (METADATA_ONLY.has(att.kind) || att.kind === 'ENVELOPE' || att.kind === 'RFC822.HEADER') return true;
+  return att.kind === 'section' && att.path.length === 0 && (att.part === 'HEADER' || att.part === 'HEADER.FIELDS' || att.part === 'HEADER.FIELDS.NOT');
+}
 
 function setsSeen(att: FetchAtt): boolean {
   return (att.kind === 'section' && !att.peek) || att.kind === 'RFC822' || att.kind === 'RFC822.TEXT';
@@ -47,21 +56,28 @@ export async function fetch(s: Session, _tag: string, cmd: Cmd<'FETCH'>): Promis
     }
   }
   const needsContent = atts.some((a) => !METADATA_ONLY.has(a.kind));
+  // Header items only (a client listing the mailbox): from the header cache, no message read.
+  const headers = needsContent && atts.every(headerOnly) ? await s.ctx.headers.headers(store, view.user, view.folder, snap.uidValidity, uids.filter((u) => infos.has(u))) : null;
   const seqs = view.seqMap();
+  const reportsFlags = atts.some((a) => a.kind === 'FLAGS');
   for (const uid of uids) {
     const info = infos.get(uid);
     if (!info) continue; // expunged by another session; its EXPUNGE is still pending
     let message: Buffer | null = null;
     let entity: MimeEntity | null = null;
-    if (needsContent) {
+    if (headers) {
+      entity = headers.get(uid) ?? null;
+      if (!entity) continue;
+      message = entity.header;
+    } else if (needsContent) {
       message = await store.read(view.user, view.folder, uid);
       if (!message) continue;
       entity = parseEntity(message);
     }
     const items: ImapValue[] = [];
-    for (const att of atts) items.push(...item(att, info, message, entity, view.recent.has(uid)));
-    const reportsFlags = atts.some((a) => a.kind === 'FLAGS');
-    if (flagsChanged.has(uid) && !reportsFlags) items.push(raw('FLAGS'), formatFlags(info.flags, view.recent.has(uid)));
+    const recent = view.recent.has(uid);
+    for (const att of atts) items.push(...item(att, info, message, entity, recent));
+    if (flagsChanged.has(uid) && !reportsFlags) items.push(raw('FLAGS'), formatFlags(info.flags, recent));
     if (flagsChanged.has(uid) || reportsFlags) {
       // RFC 3501 7.2.6: a keyword another session set is announced in FLAGS before a FETCH shows it.
       for (const line of view.announceKeywords(info.flags)) s.untagged(line);
@@ -70,6 +86,14 @@ export async function fetch(s: Session, _tag: string, cmd: Cmd<'FETCH'>): Promis
     s.untagged([seqs.get(uid)!, raw('FETCH'), items]);
   }
   return ok(`${cmd.uid ? 'UID ' : ''}FETCH completed`);
+}
+
+/** Section labels, built once per parsed command rather than once per message. */
+const labels = new WeakMap<FetchAtt, Raw>();
+function labelOf(att: Extract<FetchAtt, { kind: 'section' }>): Raw {
+  let label = labels.get(att);
+  if (!label) labels.set(att, (label = raw(sectionLabel(att))));
+  return label;
 }
 
 function item(att: FetchAtt, info: MessageInfo, message: Buffer | null, entity: MimeEntity | null, recent: boolean): ImapValue[] {
@@ -95,6 +119,6 @@ function item(att: FetchAtt, info: MessageInfo, message: Buffer | null, entity: 
     case 'RFC822.TEXT':
       return [raw('RFC822.TEXT'), entity!.body];
     case 'section':
-      return [raw(sectionLabel(att)), sectionData(entity!, message!, att)];
+      return [labelOf(att), sectionData(entity!, message!, att)];
   }
 }

@@ -2,12 +2,13 @@
  * SEARCH and UID SEARCH (RFC 3501 sections 6.4.4, 6.4.8): CHARSET UTF-8 or
  * US-ASCII (others get NO [BADCHARSET]), every key evaluated by `search.ts`
  * against the session's view; message content is read only when a key
- * needs it.
+ * needs it: header keys from the server's header cache, BODY and TEXT from
+ * the messages, read in batches.
  */
 import type { Command, CommandOf } from './commands';
 import { parseEntity, type MimeEntity } from './mime';
 import { no, ok, type Result } from './result';
-import { matches, needsContent } from './search';
+import { matches, needsBody, needsContent } from './search';
 import type { Session } from './session';
 import { raw } from './wire';
 import type { MessageInfo } from '../store/types';
@@ -24,15 +25,26 @@ export async function search(s: Session, _tag: string, cmd: Cmd<'SEARCH'>): Prom
   const snap = await s.ctx.store.snapshot(view.user, view.folder);
   const infos = new Map<number, MessageInfo>(snap.messages.map((m) => [m.uid, m]));
   const content = needsContent(cmd.key);
+  const body = content && needsBody(cmd.key);
   const maxUid = view.uids.length > 0 ? view.uids[view.uids.length - 1] : 0;
+  const live = view.uids.filter((uid) => infos.has(uid));
+  // Header keys are answered from the header cache; BODY and TEXT read the messages in batches.
+  const headers = content && !body ? await s.ctx.headers.headers(s.ctx.store, view.user, view.folder, snap.uidValidity, live) : null;
+  let batch = new Map<number, Buffer | null>();
+  let position = -1; // index of uid in `live`
   const found: number[] = [];
   for (let i = 0; i < view.uids.length; i++) {
     const uid = view.uids[i];
     const info = infos.get(uid);
     if (!info) continue;
+    position++;
     let entity: MimeEntity | null = null;
-    if (content) {
-      const message = await s.ctx.store.read(view.user, view.folder, uid);
+    if (headers) {
+      entity = headers.get(uid) ?? null;
+      if (!entity) continue;
+    } else if (body) {
+      if (!batch.has(uid)) batch = await readBatch(s, live, position, infos);
+      const message = batch.get(uid);
       if (!message) continue;
       entity = parseEntity(message);
     }
@@ -51,4 +63,21 @@ export async function search(s: Session, _tag: string, cmd: Cmd<'SEARCH'>): Prom
   }
   s.untagged([raw('SEARCH'), ...found]);
   return ok(`${cmd.uid ? 'UID ' : ''}SEARCH completed`);
+}
+
+/** Messages read per batch for BODY/TEXT searches: a count and a size bound keep memory small. */
+const BATCH_MESSAGES = 256;
+const BATCH_OCTETS = 8 * 1024 * 1024;
+
+/** The batch of messages from `live[start]` on, read in one pass. */
+async function readBatch(s: Session, live: readonly number[], start: number, infos: ReadonlyMap<number, MessageInfo>): Promise<Map<number, Buffer | null>> {
+  const view = s.view!;
+  const uids: number[] = [];
+  let octets = 0;
+  for (let i = start; i < live.length && uids.length < BATCH_MESSAGES && (uids.length === 0 || octets < BATCH_OCTETS); i++) {
+    uids.push(live[i]);
+    octets += infos.get(live[i])?.size ?? 0;
+  }
+  const messages = await s.ctx.store.readMany(view.user, view.folder, uids, 'whole');
+  return new Map(uids.map((uid, i) => [uid, messages[i]]));
 }

@@ -19,6 +19,7 @@ import type { AccountDirectory } from '../accounts';
 import { AuthThrottle, DEFAULT_AUTH_FAILURE_DELAY_MS } from '../auth-throttle';
 import type { MailStore } from '../store/types';
 import type { Limits } from './result';
+import { HeaderCache } from './header-cache';
 import { Session } from './session';
 import { RecentTracker } from './view';
 import type { ServerTls } from '../tls/server-tls';
@@ -41,7 +42,7 @@ export interface ImapServerOptions {
 
 export function createImapServer(opts: ImapServerOptions): net.Server {
   const throttle = new AuthThrottle({ baseDelayMs: opts.authFailureDelayMs ?? DEFAULT_AUTH_FAILURE_DELAY_MS });
-  const ctx = { ...opts, limits: { ...opts.limits }, recent: new RecentTracker(), throttle };
+  const ctx = { ...opts, limits: { ...opts.limits }, recent: new RecentTracker(), throttle, headers: new HeaderCache() };
   let next = 0;
   const open = new Set<Session>();
   const onConnection = (socket: net.Socket) => {

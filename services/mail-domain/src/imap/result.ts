@@ -8,6 +8,7 @@ import type { AuthThrottle } from '../auth-throttle';
 import type { Logger } from '../../../core/src/logger';
 import type { MailStore } from '../store/types';
 import { isStoreError } from '../store/types';
+import type { HeaderCache } from './header-cache';
 import type { RecentTracker } from './view';
 import type { ServerTls } from '../tls/server-tls';
 
@@ -29,7 +30,7 @@ export interface Limits {
   sessionIdle: number;
 }
 
-/** What every session shares: the store, the accounts, limits, the \Recent tracker and the failed-login throttle. */
+/** What every session shares: the store, the accounts, limits, the \Recent tracker, the failed-login throttle and the header cache. */
 export interface ServerContext {
   readonly store: MailStore;
   readonly accounts: AccountDirectory;
@@ -38,6 +39,7 @@ export interface ServerContext {
   readonly limits: Limits;
   readonly recent: RecentTracker;
   readonly throttle: AuthThrottle;
+  readonly headers: HeaderCache;
   /** Key and certificate: STARTTLS is offered; `requireTls` refuses logins before it. */
   readonly tls?: ServerTls;
 }

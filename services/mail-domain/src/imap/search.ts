@@ -7,7 +7,7 @@
 import { parseAddressList } from './address';
 import type { SearchKey } from './commands';
 import { bodyText, decodeWords, headerText } from './decode';
-import type { MimeEntity } from './mime';
+import type { HeaderField, MimeEntity } from './mime';
 import { inSequenceSet } from './sequence';
 import { monthIndex } from './wire';
 
@@ -23,6 +23,23 @@ export interface SearchTarget {
   readonly maxUid: number;
   /** The parsed message; called only when a key needs content. */
   entity(): MimeEntity;
+}
+
+/** Does the key look at the body (BODY, TEXT), beyond the header? */
+export function needsBody(key: SearchKey): boolean {
+  switch (key.key) {
+    case 'BODY':
+    case 'TEXT':
+      return true;
+    case 'NOT':
+      return needsBody(key.inner);
+    case 'OR':
+      return needsBody(key.a) || needsBody(key.b);
+    case 'AND':
+      return key.keys.some(needsBody);
+    default:
+      return false;
+  }
 }
 
 export function needsContent(key: SearchKey): boolean {
@@ -55,6 +72,22 @@ export function addressText(value: string): string {
   return parseAddressList(value)
     .map((a) => [a.name === null ? '' : decodeWords(a.name), a.host ? `${a.mailbox ?? ''}@${a.host}` : (a.mailbox ?? '')].filter(Boolean).join(' '))
     .join(', ');
+}
+
+/**
+ * What a header search looks in, lower-cased: the decoded value and, for
+ * address fields, the parsed addresses too. Remembered per field: cached
+ * headers (header-cache.ts) are searched again and again.
+ */
+const haystacks = new WeakMap<HeaderField, string>();
+function haystack(f: HeaderField, address: boolean): string {
+  let text = haystacks.get(f);
+  if (text === undefined) {
+    text = decodeWords(f.value).toLowerCase();
+    if (address) text += '\u0000' + addressText(f.value).toLowerCase();
+    haystacks.set(f, text);
+  }
+  return text;
 }
 
 const contains = (haystack: string, needle: string) => haystack.toLowerCase().includes(needle.toLowerCase());
@@ -102,8 +135,8 @@ export function matches(key: SearchKey, m: SearchTarget): boolean {
     case 'HEADER': {
       const fields = m.entity().fields.filter((f) => f.name.toUpperCase() === key.field);
       if (key.value === '') return fields.length > 0;
-      const address = ADDRESS_FIELDS.has(key.field);
-      return fields.some((f) => contains(decodeWords(f.value), key.value) || (address && contains(addressText(f.value), key.value)));
+      const needle = key.value.toLowerCase();
+      return fields.some((f) => haystack(f, ADDRESS_FIELDS.has(key.field)).includes(needle));
     }
     case 'BODY':
       return contains(bodyText(m.entity()), key.value);

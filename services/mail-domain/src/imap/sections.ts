@@ -28,23 +28,37 @@ export function resolvePart(root: MimeEntity, path: readonly number[]): MimeEnti
   return current;
 }
 
-/** Header lines (with their folded continuations) whose names are, or are not, in `names`. */
+/**
+ * Header lines (with their folded continuations) whose names are, or are
+ * not, in `names`, then the empty line. Works on the octets (a mailbox
+ * listing runs this for every message): lines are found with indexOf and
+ * copied once.
+ */
 export function filterHeader(header: Buffer, names: readonly string[], exclude: boolean): Buffer {
   const wanted = new Set(names.map((n) => n.toLowerCase()));
-  const lines = header.toString('latin1').split(/(?<=\n)/);
+  const parts: Buffer[] = [];
   let keep = false;
-  let out = '';
-  for (const line of lines) {
-    if (line === '\r\n' || line === '\n') break;
-    if (!/^[ \t]/.test(line)) {
-      const colon = line.indexOf(':');
-      const name = colon > 0 ? line.slice(0, colon).trim().toLowerCase() : '';
+  for (let start = 0; start < header.length; ) {
+    const lf = header.indexOf(0x0a, start);
+    const end = lf < 0 ? header.length : lf + 1;
+    const first = header[start];
+    if (first === 0x0a || (first === 0x0d && header[start + 1] === 0x0a)) break; // the empty line
+    if (first !== 0x20 && first !== 0x09) {
+      const colon = header.indexOf(0x3a, start);
+      const name = colon > start && colon < end ? header.toString('latin1', start, colon).trim().toLowerCase() : '';
       keep = name !== '' && wanted.has(name) !== exclude;
     }
-    if (keep) out += line.endsWith('\n') ? line : line + '\r\n';
+    if (keep) {
+      parts.push(header.subarray(start, end));
+      if (lf < 0) parts.push(CRLF);
+    }
+    start = end;
   }
-  return Buffer.from(out + '\r\n', 'latin1');
+  parts.push(CRLF);
+  return Buffer.concat(parts);
 }
+
+const CRLF = Buffer.from('\r\n');
 
 export function sectionData(root: MimeEntity, raw: Buffer, att: SectionAtt): Buffer {
   const data = fullSection(root, raw, att);
@@ -52,8 +66,10 @@ export function sectionData(root: MimeEntity, raw: Buffer, att: SectionAtt): Buf
   return data.subarray(Math.min(att.partial.start, data.length), Math.min(att.partial.start + att.partial.length, data.length));
 }
 
+const EMPTY = Buffer.alloc(0);
+
 function fullSection(root: MimeEntity, raw: Buffer, att: SectionAtt): Buffer {
-  const empty = Buffer.alloc(0);
+  const empty = EMPTY;
   if (att.path.length === 0 && att.part === '') return raw;
   const entity = resolvePart(root, att.path);
   if (!entity) return empty;
@@ -64,5 +80,26 @@ function fullSection(root: MimeEntity, raw: Buffer, att: SectionAtt): Buffer {
   if (!message) return empty;
   if (att.part === 'TEXT') return message.body;
   if (att.part === 'HEADER') return message.header;
-  return filterHeader(message.header, att.fields, att.part === 'HEADER.FIELDS.NOT');
+  return filteredHeader(message.header, att.fields, att.part === 'HEADER.FIELDS.NOT');
+}
+
+/**
+ * filterHeader, remembered per header: a client lists its mailbox with the
+ * same few fields every time, and cached headers (header-cache.ts) live
+ * long. At most a few field lists are kept per header.
+ */
+const filtered = new WeakMap<Buffer, Map<string, Buffer>>();
+const keys = new WeakMap<readonly string[], string>();
+function filteredHeader(header: Buffer, names: readonly string[], exclude: boolean): Buffer {
+  let key = keys.get(names);
+  if (key === undefined) keys.set(names, (key = names.join(' ')));
+  if (exclude) key = '-' + key;
+  let memo = filtered.get(header);
+  const hit = memo?.get(key);
+  if (hit) return hit;
+  const result = filterHeader(header, names, exclude);
+  if (!memo) filtered.set(header, (memo = new Map()));
+  if (memo.size >= 4) memo.clear();
+  memo.set(key, result);
+  return result;
 }

@@ -3,7 +3,9 @@
  * loop (frames from the reader, parsed, checked against the state table,
  * dispatched to a handler, tagged result), untagged updates from the store
  * at the points RFC 3501 section 7.4.1 allows, the idle timer, and the wire
- * transcript (`C:` / `S:` lines, credentials masked, literals summarised).
+ * transcript (`C:` / `S:` lines, credentials masked, literals summarised,
+ * the untagged lines of one command beyond the first 50 summed up in one
+ * line). Long answers are written in large batches (cork/uncork).
  * After a tagged OK to STARTTLS the session drops what the client sent
  * behind it in plain text and continues over TLS (RFC 3501 6.2.1).
  */
@@ -19,6 +21,13 @@ import { bad, failure, no, type Result, type ServerContext } from './result';
 import { ALLOWED, capabilitiesFor, refusal, type State } from './states';
 import type { MailboxView } from './view';
 import { encodeLine, quote, raw, toTranscript, toWire, type ImapValue } from './wire';
+
+/** Commands whose output is batched into large writes (none of them waits for client input). */
+const BATCHED: ReadonlySet<Command['name']> = new Set(['FETCH', 'STORE', 'SEARCH', 'LIST', 'LSUB', 'EXPUNGE', 'SELECT', 'EXAMINE', 'COPY', 'MOVE', 'NOOP', 'CHECK']);
+/** Octets written while corked before the batch is flushed. */
+const CORK_OCTETS = 256 * 1024;
+/** Untagged responses per command that the transcript shows in full. */
+export const TRANSCRIPT_UNTAGGED = 50;
 
 export class Session {
   state: State = 'not-authenticated';
@@ -187,6 +196,11 @@ export class Session {
       this.tagged(tag, bad(refusal(this.state, command.name)));
       return;
     }
+    // Commands that answer with many lines and never wait for the client: their lines go out in few large writes.
+    const batched = BATCHED.has(command.name);
+    if (batched) this.cork();
+    this.untaggedSent = 0;
+    this.untaggedHidden = { lines: 0, octets: 0 };
     let result: Result;
     try {
       const handler = HANDLERS[command.name] as (s: Session, tag: string, c: Command) => Promise<Result>;
@@ -194,11 +208,37 @@ export class Session {
     } catch (error) {
       result = failure(error, this.log);
     }
-    if (this.closed) return;
-    // RFC 3501 7.4.1: no EXPUNGE while answering FETCH, STORE or SEARCH (UID forms excepted).
-    const quiet = (command.name === 'FETCH' || command.name === 'STORE' || command.name === 'SEARCH') && !command.uid;
-    await this.flushUpdates(!quiet);
-    this.tagged(tag, result);
+    try {
+      if (this.closed) return;
+      // RFC 3501 7.4.1: no EXPUNGE while answering FETCH, STORE or SEARCH (UID forms excepted).
+      const quiet = (command.name === 'FETCH' || command.name === 'STORE' || command.name === 'SEARCH') && !command.uid;
+      await this.flushUpdates(!quiet);
+      if (this.untaggedHidden.lines > 0) {
+        this.log.info(`S: ... ${this.untaggedHidden.lines} more untagged responses (${this.untaggedHidden.octets} octets) not shown`);
+      }
+      this.tagged(tag, result);
+    } finally {
+      if (batched) this.uncork();
+    }
+  }
+
+  private corked = false;
+  private corkedOctets = 0;
+  /** Untagged responses of the current command written to the transcript, and those left out of it. */
+  private untaggedSent = 0;
+  private untaggedHidden = { lines: 0, octets: 0 };
+
+  private cork(): void {
+    if (this.corked || this.closed) return;
+    this.socket.cork();
+    this.corked = true;
+    this.corkedOctets = 0;
+  }
+
+  private uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket.uncork();
   }
 
   // ---- untagged updates ----
@@ -234,8 +274,21 @@ export class Session {
 
   writeValues(values: ImapValue[]): void {
     const chunks = encodeLine(values);
-    this.log.info(`S: ${toTranscript(chunks)}`);
-    if (!this.closed) this.socket.write(toWire(chunks));
+    const wire = toWire(chunks);
+    // The transcript shows the first responses of a command; a long listing is summed up in one line.
+    if (this.untaggedSent++ < TRANSCRIPT_UNTAGGED) this.log.info(`S: ${toTranscript(chunks)}`);
+    else {
+      this.untaggedHidden.lines++;
+      this.untaggedHidden.octets += wire.length;
+    }
+    if (this.closed) return;
+    this.socket.write(wire);
+    if (this.corked && (this.corkedOctets += wire.length) >= CORK_OCTETS) {
+      // Let the client start reading a long answer before it is complete.
+      this.socket.uncork();
+      this.socket.cork();
+      this.corkedOctets = 0;
+    }
   }
 
   writeText(line: string): void {

@@ -40,52 +40,69 @@ export function quote(value: string): string {
   return '"' + value.replace(/[\\"]/g, (c) => '\\' + c) + '"';
 }
 
-function encode(value: ImapValue, out: Chunk[]): void {
-  if (value === null) out.push({ text: 'NIL' });
-  else if (value instanceof Raw) out.push({ text: value.text });
-  else if (value instanceof Concat) value.items.forEach((item) => encode(item, out));
-  else if (typeof value === 'number') out.push({ text: String(value) });
-  else if (typeof value === 'string') {
-    if (isQuotable(value)) out.push({ text: quote(value) });
-    else pushLiteral(Buffer.from(value, 'utf8'), out);
-  } else if (Buffer.isBuffer(value)) pushLiteral(value, out);
-  else {
-    out.push({ text: '(' });
-    value.forEach((item, i) => {
-      if (i > 0) out.push({ text: ' ' });
-      encode(item, out);
-    });
-    out.push({ text: ')' });
+/** Collects a line: text runs are joined into one string until a literal ends them. */
+class LineBuilder {
+  readonly out: Chunk[] = [];
+  text = '';
+
+  literal(data: Buffer): void {
+    this.out.push({ text: `${this.text}{${data.length}}\r\n` }, { literal: data });
+    this.text = '';
+  }
+
+  finish(): Chunk[] {
+    if (this.text !== '' || this.out.length === 0) this.out.push({ text: this.text });
+    return this.out;
   }
 }
 
-function pushLiteral(data: Buffer, out: Chunk[]): void {
-  out.push({ text: `{${data.length}}\r\n` });
-  out.push({ literal: data });
+function encode(value: ImapValue, b: LineBuilder): void {
+  if (value === null) b.text += 'NIL';
+  else if (value instanceof Raw) b.text += value.text;
+  else if (value instanceof Concat) value.items.forEach((item) => encode(item, b));
+  else if (typeof value === 'number') b.text += String(value);
+  else if (typeof value === 'string') {
+    if (isQuotable(value)) b.text += quote(value);
+    else b.literal(Buffer.from(value, 'utf8'));
+  } else if (Buffer.isBuffer(value)) b.literal(value);
+  else {
+    b.text += '(';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) b.text += ' ';
+      encode(value[i], b);
+    }
+    b.text += ')';
+  }
 }
 
 /** Encodes values separated by single spaces (one response line, without CRLF). */
 export function encodeLine(values: readonly ImapValue[]): Chunk[] {
-  const out: Chunk[] = [];
-  values.forEach((v, i) => {
-    if (i > 0) out.push({ text: ' ' });
-    encode(v, out);
-  });
-  return out;
+  const b = new LineBuilder();
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) b.text += ' ';
+    encode(values[i], b);
+  }
+  return b.finish();
 }
+
+const CRLF = Buffer.from('\r\n');
 
 /** The bytes to write: chunks plus the terminating CRLF. */
 export function toWire(chunks: readonly Chunk[]): Buffer {
+  const last = chunks.length - 1;
   const parts: Buffer[] = [];
   let text = '';
-  for (const c of chunks) {
+  for (let i = 0; i <= last; i++) {
+    const c = chunks[i];
     if ('text' in c) text += c.text;
     else {
-      parts.push(Buffer.from(text, 'utf8'), c.literal);
+      if (text) parts.push(Buffer.from(text, 'utf8'));
+      parts.push(c.literal);
       text = '';
     }
   }
-  parts.push(Buffer.from(text + '\r\n', 'utf8'));
+  if (parts.length === 0) return Buffer.from(text + '\r\n', 'utf8');
+  parts.push(text ? Buffer.from(text + '\r\n', 'utf8') : CRLF);
   return Buffer.concat(parts);
 }
 

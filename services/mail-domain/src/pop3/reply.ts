@@ -38,14 +38,38 @@ function statusLine(reply: Reply): string {
  * becomes CRLF), lines starting with `.` get one more, the last line gets its
  * CRLF if it lacked one, and `.` CRLF terminates. Binary-safe (latin1).
  */
-export function dotStuff(content: Buffer): Buffer {
-  const text = content.toString('latin1');
-  const lines = text.split(/\r?\n/);
-  if (lines.length && lines[lines.length - 1] === '') lines.pop();
-  let out = '';
-  for (const line of lines) out += (line.startsWith('.') ? '.' + line : line) + '\r\n';
-  return Buffer.from(out + '.\r\n', 'latin1');
+export function dotStuff(content: Buffer, prefix?: Buffer): Buffer {
+  // On the octets, line by line with indexOf (every RETR runs this): a line is copied as it is,
+  // with one more `.` in front when it starts with one, and ends in CRLF. `prefix` (the status
+  // line) goes in front, so a reply is built with one copy of the message.
+  const parts: Buffer[] = prefix ? [prefix] : [];
+  let start = 0;
+  let copyFrom = 0; // the pending run of lines that need no change
+  const flush = (to: number) => {
+    if (to > copyFrom) parts.push(content.subarray(copyFrom, to));
+  };
+  while (start < content.length) {
+    const lf = content.indexOf(0x0a, start);
+    const end = lf < 0 ? content.length : lf; // end of the line's text
+    const textEnd = lf > start && content[lf - 1] === 0x0d ? lf - 1 : end;
+    const stuff = content[start] === 0x2e;
+    const crlf = lf >= 0 && textEnd === lf - 1;
+    if (stuff || !crlf) {
+      flush(start);
+      if (stuff) parts.push(DOT);
+      parts.push(content.subarray(start, textEnd), CRLF);
+      copyFrom = lf < 0 ? content.length : lf + 1;
+    }
+    start = lf < 0 ? content.length : lf + 1;
+  }
+  flush(content.length);
+  parts.push(TERMINATOR);
+  return Buffer.concat(parts);
 }
+
+const DOT = Buffer.from('.');
+const CRLF = Buffer.from('\r\n');
+const TERMINATOR = Buffer.from('.\r\n');
 
 /** Wire bytes of a reply and its transcript lines (status and short lines; message content only as a size). */
 export function encode(reply: Reply): { bytes: Buffer; log: string[] } {
@@ -56,6 +80,6 @@ export function encode(reply: Reply): { bytes: Buffer; log: string[] } {
     const body = dotStuff(Buffer.from(reply.lines.join('\r\n'), 'utf8'));
     return { bytes: Buffer.concat([head, body]), log: [first, ...body.toString('utf8').split('\r\n').slice(0, -1)] };
   }
-  const body = dotStuff(reply.body);
-  return { bytes: Buffer.concat([head, body]), log: [first, `[message body, ${body.length} octets]`] };
+  const bytes = dotStuff(reply.body, head);
+  return { bytes, log: [first, `[message body, ${bytes.length - head.length} octets]`] };
 }

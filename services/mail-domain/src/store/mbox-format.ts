@@ -51,7 +51,24 @@ export function toMboxBody(wire: Buffer): Buffer {
 
 /** mbox body (as stored, without separator and trailing blank line) -> wire form (CRLF). */
 export function fromMboxBody(stored: Buffer): Buffer {
-  return Buffer.from(stored.toString('latin1').replace(QUOTE_OUT, '$1').replace(/\n/g, '\r\n'), 'latin1');
+  // Quoted `>From ` lines are rare: only then the text path; otherwise LF -> CRLF on the octets (this runs for every read).
+  if (stored.indexOf('>From ', 0, 'latin1') >= 0) {
+    return Buffer.from(stored.toString('latin1').replace(QUOTE_OUT, '$1').replace(/\n/g, '\r\n'), 'latin1');
+  }
+  let lines = 0;
+  for (let i = stored.indexOf(0x0a); i >= 0; i = stored.indexOf(0x0a, i + 1)) lines++;
+  if (lines === 0) return Buffer.from(stored);
+  const out = Buffer.allocUnsafe(stored.length + lines);
+  let o = 0;
+  let p = 0;
+  for (let i = stored.indexOf(0x0a); i >= 0; i = stored.indexOf(0x0a, p)) {
+    o += stored.copy(out, o, p, i);
+    out[o++] = 0x0d;
+    out[o++] = 0x0a;
+    p = i + 1;
+  }
+  stored.copy(out, o, p);
+  return out;
 }
 
 /** Size in octets of the wire form of a stored body, without building it. */

@@ -87,6 +87,14 @@ export interface MailStore {
   snapshot(user: string, folder: string): Promise<FolderSnapshot>;
   /** The message in wire form (CRLF). Throws NO_SUCH_FOLDER; returns null if the UID is gone. */
   read(user: string, folder: string, uid: number): Promise<Buffer | null>;
+  /**
+   * Several messages of one folder in one pass (IMAP FETCH and SEARCH over
+   * many messages): one result per UID, in the order given, null for a UID
+   * that is gone. `part: 'header'` returns only the header section, up to
+   * and including its empty line. Not a retrieval by the user: the trace
+   * journal records `read` only.
+   */
+  readMany(user: string, folder: string, uids: readonly number[], part?: 'whole' | 'header'): Promise<(Buffer | null)[]>;
   /** Appends at the bottom of the mbox file, fsynced before it resolves. */
   append(user: string, folder: string, message: Buffer, options?: AppendOptions): Promise<MessageInfo>;
   /** Changes flags; returns the updated infos of the UIDs that still exist. */

@@ -1,0 +1,95 @@
+/**
+ * Parsed message headers shared by all IMAP sessions of a server, so that a
+ * client listing a mailbox (FETCH of a few header fields for every message,
+ * ENVELOPE) or searching SUBJECT / FROM does not re-read and re-parse the
+ * mbox file each time: what Dovecot keeps in its cache file, kept here in
+ * memory. A message's content never changes under its UID within one
+ * UIDVALIDITY (a changed message gets a new UID), so entries never go stale;
+ * beyond a memory budget the least recently used ones are dropped.
+ */
+import type { MailStore } from '../store/types';
+import { headerValue, parseHeaderFields, parseParams, type MimeEntity } from './mime';
+
+/** Default memory budget, in estimated octets. */
+export const HEADER_CACHE_BUDGET = 32 * 1024 * 1024;
+/** Messages asked from the store per readMany. */
+const BATCH = 512;
+
+/** A message entity with only its header: enough for ENVELOPE, HEADER, HEADER.FIELDS and header searches. */
+export function headerEntity(header: Buffer): MimeEntity {
+  const fields = parseHeaderFields(header);
+  return { header, body: Buffer.alloc(0), fields, contentType: parseParams(headerValue(fields, 'content-type'), 'text/plain'), children: [], message: null };
+}
+
+interface Cached {
+  entity: MimeEntity;
+  cost: number;
+  used: number;
+}
+
+export class HeaderCache {
+  /** Per `user NUL folder NUL uidValidity`, per UID. */
+  private readonly folders = new Map<string, Map<number, Cached>>();
+  private used = 0;
+  private tick = 0;
+
+  constructor(private readonly budget = HEADER_CACHE_BUDGET) {}
+
+  /** Estimated octets held. */
+  get size(): number {
+    return this.used;
+  }
+
+  /** Header entities of `uids` (missing from the result: messages that are gone). */
+  async headers(store: MailStore, user: string, folder: string, uidValidity: number, uids: readonly number[]): Promise<Map<number, MimeEntity>> {
+    const key = `${user}\u0000${folder}\u0000${uidValidity}`;
+    const out = new Map<number, MimeEntity>();
+    const missing: number[] = [];
+    const tick = ++this.tick;
+    const cached = this.folders.get(key);
+    for (const uid of uids) {
+      const hit = cached?.get(uid);
+      if (hit) {
+        hit.used = tick;
+        out.set(uid, hit.entity);
+      } else missing.push(uid);
+    }
+    for (let i = 0; i < missing.length; i += BATCH) {
+      const batch = missing.slice(i, i + BATCH);
+      const headers = await store.readMany(user, folder, batch, 'header');
+      batch.forEach((uid, j) => {
+        const header = headers[j];
+        if (!header) return;
+        const entity = headerEntity(header);
+        out.set(uid, entity);
+        this.add(key, uid, entity, tick);
+      });
+    }
+    return out;
+  }
+
+  private add(key: string, uid: number, entity: MimeEntity, tick: number): void {
+    // The header octets, its fields as strings (counted generously) and object overhead.
+    const cost = entity.header.length * 3 + entity.fields.length * 64 + 256;
+    let folder = this.folders.get(key);
+    if (cost > this.budget || folder?.has(uid)) return;
+    if (!folder) this.folders.set(key, (folder = new Map()));
+    folder.set(uid, { entity, cost, used: tick });
+    this.used += cost;
+    if (this.used > this.budget) this.evict();
+  }
+
+  /** Drops the least recently used entries down to 3/4 of the budget (rare: sorting is fine). */
+  private evict(): void {
+    const all: Array<[string, number, Cached]> = [];
+    for (const [key, folder] of this.folders) for (const [uid, c] of folder) all.push([key, uid, c]);
+    all.sort((a, b) => a[2].used - b[2].used);
+    for (const [key, uid, c] of all) {
+      if (this.used <= (this.budget * 3) / 4) break;
+      const folder = this.folders.get(key)!;
+      folder.delete(uid);
+      if (folder.size === 0) this.folders.delete(key);
+      this.used -= c.cost;
+    }
+  }
+}
