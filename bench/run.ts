@@ -17,6 +17,7 @@ import { fileSource } from './mailbox-watch';
 import { PeakSampler, treeRssKiB } from './memory';
 import { ensurePostfix, POSTFIX_DOMAIN, startPostfix, type StartedPostfix } from './postfix';
 import { formatReport, type BenchResults } from './report';
+import { formatMailboxReport, runMailboxBench } from './mailbox';
 import { SmtpClient } from './smtp-client';
 import { startDockerTarget, startLocalTarget, type LabUnderTest } from './targets';
 import { freePort } from './lab-copy';
@@ -182,7 +183,10 @@ async function main(): Promise<number> {
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
   process.stdout.write('\n' + formatReport(results) + '\n\nresults: bench/results/latest.json\n');
-  return results.errors.length ? 1 : 0;
+  const mailbox = await runMailboxBench({ log }); // reading a big mailbox, ours vs Dovecot (bench/mailbox)
+  writeFileSync(join(outDir, 'mailbox.json'), JSON.stringify(mailbox, null, 2) + '\n');
+  process.stdout.write('\n' + formatMailboxReport(mailbox) + '\n\nresults: bench/results/mailbox.json\n');
+  return results.errors.length || mailbox.errors.length ? 1 : 0;
 }
 
 main().then(
