@@ -126,6 +126,7 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
     now: o.now,
     trace,
     faults,
+    connections: new Map<string, number>(),
     tls,
   };
   const smtp = createSmtpServer({ ...smtpCommon, submission: false });
@@ -135,7 +136,7 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
   const pop3Options = { store: recordingReads(store, 'pop3', d.name, trace), accounts, hostname: d.mailHost, logger: log.child('pop3'), limits, authFailureDelayMs: o.authFailureDelayMs, tls };
   const pop3 = createPop3Server(pop3Options);
   const pop3s = tls && o.ports.pop3s !== undefined ? createPop3Server({ ...pop3Options, implicitTls: true }) : null;
-  const imapOptions = { store: recordingReads(store, 'imap', d.name, trace), accounts, hostname: d.mailHost, logger: log.child('imap'), limits, tls };
+  const imapOptions = { store: recordingReads(store, 'imap', d.name, trace), accounts, hostname: d.mailHost, logger: log.child('imap'), limits, tls, authFailureDelayMs: o.authFailureDelayMs };
   const imap = createImapServer(imapOptions);
   const imaps = tls && o.ports.imaps !== undefined ? createImapServer({ ...imapOptions, implicitTls: true }) : null;
   const admin = createAdminServer({ domain: d.name, hostname: d.mailHost, queue, store, logger: log, startedAt: new Date(), trace }, faultRoutes(faults, accounts));

@@ -128,7 +128,9 @@ describe('POP3 command parser', () => {
           const r = parseCommand(text);
           if (!r.ok) return;
           const masked = maskForLog(text);
-          if (r.command.name === 'PASS') assert.ok(!masked.includes(r.command.password), JSON.stringify(masked));
+          // A password of spaces only can't be told apart from the separator in "PASS ****".
+          if (r.command.name === 'PASS' && r.command.password.trim()) assert.ok(!masked.includes(r.command.password), JSON.stringify(masked));
+          if (r.command.name === 'PASS') assert.match(masked, /^\S+ \*\*\*\*$/, JSON.stringify(masked));
           if (r.command.name === 'APOP') assert.ok(!masked.toLowerCase().includes(r.command.digest), JSON.stringify(masked));
           if (r.command.name !== 'PASS' && r.command.name !== 'APOP') assert.equal(masked, text);
         }),
