@@ -6,6 +6,8 @@ module.exports = {
     {
       displayName: 'unit',
       testEnvironment: 'node',
+      // Tests wait for real deliveries and timers; a loaded CI machine needs room.
+      testTimeout: 30_000,
       roots: ['<rootDir>/test/unit'],
       testMatch: ['**/*.test.ts'],
       transform: { '^.+\\.ts$': tsJest },
