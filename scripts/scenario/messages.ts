@@ -80,6 +80,7 @@ const en = {
     exec: (container: string, command: string) => `run in ${container}: ${command}`,
     fault: (what: string) => `apply the fault ${what}`,
     clearFault: (what: string) => `clear the fault ${what}`,
+    expire: (d: string, id: string) => `return ${id} to its sender now (npx mail-lab expire ${d} ${id})`,
   },
   detail: {
     linkUnchanged: 'it already was',
@@ -100,6 +101,7 @@ const en = {
     mxUsed: (mx: string) => `MX answer the sender used: ${mx}`,
     deliveredVia: (host: string, detail: string) => `delivered via ${host}: ${detail}`,
     noDelivery: (domain: string, id: string) => `${domain} has no record of delivering ${id} over SMTP`,
+    expired: (id: string, domain: string) => `${domain} gave up on ${id}: it returns the message to the sender now`,
   },
 };
 
@@ -131,6 +133,7 @@ const id: Catalog = {
     exec: (container, command) => `jalankan di ${container}: ${command}`,
     fault: (what) => `pasang gangguan ${what}`,
     clearFault: (what) => `hapus gangguan ${what}`,
+    expire: (d, id) => `kembalikan ${id} kepada pengirimnya sekarang (npx mail-lab expire ${d} ${id})`,
   },
   detail: {
     linkUnchanged: 'memang sudah begitu',
@@ -151,6 +154,7 @@ const id: Catalog = {
     mxUsed: (mx) => `jawaban MX yang dipakai pengirim: ${mx}`,
     deliveredVia: (host, detail) => `diantarkan lewat ${host}: ${detail}`,
     noDelivery: (domain, id) => `${domain} tidak punya catatan telah mengantarkan ${id} lewat SMTP`,
+    expired: (id, domain) => `${domain} menyerah mengirim ${id}: pesan dikembalikan kepada pengirimnya sekarang`,
   },
 };
 
@@ -181,6 +185,7 @@ export function describeStep(lang: Lang, step: Step, f: (text: string) => string
   if ('exec' in step) return s.exec(step.exec.container, step.exec.command.join(' '));
   if ('fault' in step) return s.fault([step.fault.kind, ...step.fault.args].join(' '));
   if ('clear-fault' in step) return s.clearFault([step['clear-fault'].kind, ...step['clear-fault'].args].join(' '));
+  if ('expire' in step) return s.expire(step.expire.domain, f(step.expire.id));
   return undefined;
 }
 

@@ -139,6 +139,8 @@ export const stepSchema = z.union([
       'mailbox-file': z.object({ domain: z.string(), user: z.string(), messages: z.number().int().min(0), save: z.string().optional(), smaller: z.string().optional() }).strict(),
     })
     .strict(),
+  /** Return a queued message to its sender now, as an administrator would (`npx mail-lab expire`, postsuper -e). */
+  z.object({ expire: z.object({ domain: z.string(), id: z.string().default('{{id}}') }).strict() }).strict(),
   z.object({ fault: z.object({ kind: faultKind, args: z.array(z.string()).default([]), ...faultOptions }).strict() }).strict(),
   z.object({ 'clear-fault': z.object({ kind: z.union([faultKind, z.literal('all')]), args: z.array(z.string()).default([]) }).strict() }).strict(),
   z

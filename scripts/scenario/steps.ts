@@ -232,6 +232,11 @@ export async function runStep(ctx: StepContext, step: Step): Promise<StepResult>
     if (e instanceof ReadingStepFailure) throw new StepFailure(e.message, e.detail);
     throw e;
   }
+  if ('expire' in step) {
+    const id = fill(ctx, step.expire.id);
+    await target.admin(step.expire.domain, `/queue/${id}/expire`, 'POST');
+    return ok([said.expired(id, step.expire.domain)]);
+  }
   if ('fault' in step || 'clear-fault' in step) return runFaultStep(target, step);
   const x = step.exec;
   if (!target.exec) return { status: 'skipped', detail: [said.dockerOnly] };
