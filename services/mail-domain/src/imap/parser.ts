@@ -11,7 +11,7 @@ import type { Frame } from './reader';
 import { parseSearchKeys } from './search-parse';
 import { parseSequenceSet } from './sequence';
 import { decodeMailboxName } from './utf7';
-import { monthIndex } from './wire';
+import { monthIndex, utcTime } from './wire';
 
 const NO_ARGS = new Set(['CAPABILITY', 'NOOP', 'LOGOUT', 'STARTTLS', 'NAMESPACE', 'IDLE', 'CHECK', 'CLOSE', 'UNSELECT']);
 const MAILBOX_ONLY = new Set(['SELECT', 'EXAMINE', 'CREATE', 'DELETE', 'SUBSCRIBE', 'UNSUBSCRIBE']);
@@ -85,7 +85,7 @@ function dateTime(c: Cursor): Date {
   const month = m ? monthIndex(m[2]) : -1;
   if (!m || month < 0) throw new ParseError(`Invalid date-time ${JSON.stringify(text)}`);
   const offset = (m[7] === '-' ? -1 : 1) * (Number(m[8]) * 60 + Number(m[9]));
-  const utc = Date.UTC(Number(m[3]), month, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]));
+  const utc = utcTime(Number(m[3]), month, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]));
   return new Date(utc - offset * 60_000);
 }
 

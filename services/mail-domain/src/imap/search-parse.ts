@@ -6,7 +6,7 @@
 import type { SearchKey } from './commands';
 import { Cursor, ParseError } from './cursor';
 import { parseSequenceSet } from './sequence';
-import { monthIndex } from './wire';
+import { monthIndex, utcTime } from './wire';
 
 const FLAG_KEYS: Record<string, [string, boolean]> = {
   ANSWERED: ['\\Answered', true],
@@ -47,7 +47,7 @@ export function parseSearchDate(c: Cursor): number {
   const m = /^(\d{1,2})-([A-Za-z]{3})-(\d{4})$/.exec(text);
   const month = m ? monthIndex(m[2]) : -1;
   if (!m || month < 0) throw new ParseError(`Invalid date ${JSON.stringify(text)} (expected d-Mon-yyyy)`);
-  return Math.floor(Date.UTC(Number(m[3]), month, Number(m[1])) / 86_400_000);
+  return Math.floor(utcTime(Number(m[3]), month, Number(m[1])) / 86_400_000);
 }
 
 function parseSearchKey(c: Cursor): SearchKey {

@@ -119,6 +119,16 @@ export function toTranscript(chunks: readonly Chunk[]): string {
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 export const monthIndex = (name: string): number => MONTHS.findIndex((m) => m.toLowerCase() === name.toLowerCase());
 
+/**
+ * Milliseconds since the epoch of a UTC date and time with a four-digit year
+ * as written: `Date.UTC` would read the years 0 to 99 as 1900 to 1999.
+ */
+export function utcTime(year: number, month: number, day: number, hours = 0, minutes = 0, seconds = 0): number {
+  const d = new Date(Date.UTC(2000, 0, 1, hours, minutes, seconds));
+  d.setUTCFullYear(year, month, day);
+  return d.getTime();
+}
+
 /** RFC 3501 date-time: `"dd-Mon-yyyy hh:mm:ss +zzzz"` (we report UTC). */
 export function formatInternalDate(date: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
