@@ -105,9 +105,17 @@ program
     const config = loadConfig(file);
     const started = Date.now();
     if (opts.local) {
+      // Something else on the contract ports (the Docker lab, another copy) would answer the
+      // readiness probes in our place while our processes fail to bind: refuse, and say which.
+      const taken = (await probeLab(config, 500)).filter((p) => p.ok);
+      if (taken.length) {
+        throw new UsageError(`these lab ports already answer, so a lab is already running (\`npx mail-lab status\`; stop it with \`npx mail-lab down\`): ${taken.map((p) => `${p.service} ${p.target}`).join(', ')}`);
+      }
       out('starting the lab without Docker (plain Node processes on 127.0.0.1)');
       await startLocalLab(config, file, out);
     } else {
+      const local = runningLocalLab();
+      if (local) throw new UsageError(`a no-Docker lab is running on the lab ports (PIDs ${Object.values(local.pids).join(', ')}); stop it first with \`npx mail-lab down\``);
       if (!(await dockerReachable())) {
         throw new UsageError('no Docker engine answers. Start one (as root: `bash scripts/docker-engine.sh`), or run the lab without Docker: `npx mail-lab up --local`');
       }

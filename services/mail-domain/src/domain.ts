@@ -141,16 +141,31 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
   const imaps = tls && o.ports.imaps !== undefined ? createImapServer({ ...imapOptions, implicitTls: true }) : null;
   const admin = createAdminServer({ domain: d.name, hostname: d.mailHost, queue, store, logger: log, startedAt: new Date(), trace }, faultRoutes(faults, accounts));
 
-  const ports: ListenPorts = {
-    smtp: await listen(smtp.server, o.ports.smtp, o.host),
-    submission: await listen(submission.server, o.ports.submission, o.host),
-    pop3: await listen(pop3, o.ports.pop3, o.host),
-    imap: await listen(imap, o.ports.imap, o.host),
-    admin: await listen(admin, o.ports.admin, o.host),
+  // A port that is taken fails the start: close what already listens, so nothing is left half-up.
+  const opened: { close(cb: () => void): unknown }[] = [];
+  const open = async (server: Server, port: number) => {
+    const bound = await listen(server, port, o.host);
+    opened.push(server);
+    return bound;
   };
-  if (smtps) ports.smtps = await listen(smtps.server, o.ports.smtps!, o.host);
-  if (imaps) ports.imaps = await listen(imaps, o.ports.imaps!, o.host);
-  if (pop3s) ports.pop3s = await listen(pop3s, o.ports.pop3s!, o.host);
+  let ports: ListenPorts;
+  try {
+    ports = {
+      smtp: await open(smtp.server, o.ports.smtp),
+      submission: await open(submission.server, o.ports.submission),
+      pop3: await open(pop3, o.ports.pop3),
+      imap: await open(imap, o.ports.imap),
+      admin: await open(admin, o.ports.admin),
+    };
+    if (smtps) ports.smtps = await open(smtps.server, o.ports.smtps!);
+    if (imaps) ports.imaps = await open(imaps, o.ports.imaps!);
+    if (pop3s) ports.pop3s = await open(pop3s, o.ports.pop3s!);
+  } catch (e) {
+    await Promise.all(opened.map(closeServer));
+    await queue.close();
+    await store.flush();
+    throw e;
+  }
   // server-down: port 25 stops listening (refused) and listens again on the same port; open sessions go on.
   faults.attachListener({
     stop: async () => void smtp.server.close(),

@@ -61,10 +61,11 @@ export async function startTestLab(options: TestLabOptions = {}): Promise<TestLa
   );
   const lab: LabConfig = { ...c2, limits: { ...c2.limits, ...(options.limits as object) } };
   if (options.tls) lab.tls = { requireTls: typeof options.tls === 'object' && !!options.tls.requireTls };
-  for (const d of lab.domains) {
+  const pickPorts = async (d: LabConfig['domains'][number]) => {
     d.ports = { smtp: await freePort(), submission: await freePort(), pop3: await freePort(), imap: await freePort(), admin: await freePort() };
     if (options.tls) Object.assign(d.ports, { smtps: await freePort(), imaps: await freePort(), pop3s: await freePort() });
-  }
+  };
+  for (const d of lab.domains) await pickPorts(d);
   void config;
   const lines: string[] = [];
   const logger = createLogger({ level: 'debug', write: (l) => (options.verbose ? console.log(l) : lines.push(l)) });
@@ -72,9 +73,20 @@ export async function startTestLab(options: TestLabOptions = {}): Promise<TestLa
   const dns = await startDnsServer({ config: lab, mode: 'local', host: '127.0.0.1', port: 0, logger: logger.child('dns') });
   lab.dns = { ...lab.dns, hostPort: dns.port };
   const domains: Record<string, StartedMailDomain> = {};
-  const startDomain = async (name: string) => {
+  const startDomain = async (name: string, attempt = 1): Promise<StartedMailDomain> => {
     const d = lab.domains.find((x) => x.name === name)!;
-    domains[name] = await startMailDomain({
+    try {
+      domains[name] = await startDomainOnce(name, d);
+    } catch (e) {
+      // A "free" port can be taken by a parallel test worker before we listen: pick others.
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw e;
+      await pickPorts(d);
+      return startDomain(name, attempt + 1);
+    }
+    return domains[name];
+  };
+  const startDomainOnce = (name: string, d: LabConfig['domains'][number]) =>
+    startMailDomain({
       config: lab,
       domain: name,
       mode: 'local',
@@ -87,8 +99,6 @@ export async function startTestLab(options: TestLabOptions = {}): Promise<TestLa
       authFailureDelayMs: 10,
       caDir: options.tls ? join(dataDir, 'ca') : undefined,
     });
-    return domains[name];
-  };
   for (const d of lab.domains) await startDomain(d.name);
   return {
     config: lab,
