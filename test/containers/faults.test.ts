@@ -5,54 +5,7 @@
  * method this kernel allowed). Self-contained like lab.test.ts: `mail-lab up`
  * in beforeAll, `down --volumes` in afterAll (jest runs container files in band).
  */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import nodemailer from 'nodemailer';
-
-const run = promisify(execFile);
-const root = join(__dirname, '../..');
-const cli = (args: string[], timeout = 600_000) =>
-  run(process.execPath, [join(root, 'bin/mail-lab.js'), ...args], { cwd: root, timeout, maxBuffer: 20 * 1024 * 1024 }).then(
-    (r) => ({ code: 0, out: r.stdout + r.stderr }),
-    (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? 1, out: (e.stdout ?? '') + (e.stderr ?? '') }),
-  );
-const docker = (args: string[]) => run('docker', args, { timeout: 120_000 }).then((r) => r.stdout + r.stderr);
-const rootExec = (container: string, cmd: string[]) => docker(['exec', '-u', 'root', container, ...cmd]);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function admin<T>(port: number, path: string): Promise<T> {
-  const { request } = await import('node:http');
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString()) as T));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-async function eventually<T>(what: string, check: () => Promise<T | null | undefined | false>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check().catch(() => null);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await sleep(250);
-  }
-}
-
-async function submit(from: string, to: string, subject: string): Promise<string> {
-  const t = nodemailer.createTransport({ host: '127.0.0.1', port: 10587, secure: false, ignoreTLS: true, auth: { user: from, pass: 'rahasia123' } });
-  try {
-    const info = await t.sendMail({ from, to, subject, text: 'Halo dari tes gangguan.\n' });
-    return /queued as (\S+)/.exec(info.response)![1];
-  } finally {
-    t.close();
-  }
-}
+import { admin, cli, docker, eventually, rootExec, submit } from './helpers';
 
 type Msg = { headers: string };
 const delivered = async (user: string, subject: string) => (await admin<Msg[]>(20080, `/mailbox/${user}/messages`)).some((m) => m.headers.includes(`Subject: ${subject}\r\n`));
@@ -77,7 +30,7 @@ test('dns-servfail: status shows it, dig in the client gets SERVFAIL, the queue 
   expect((await docker(['exec', 'mail-lab-client', 'dig', '+short', 'MX', 'garudayaksa.com'])).trim()).toBe('10 mail.garudayaksa.com.');
 
   const subject = `Zona rusak ${Date.now()}`;
-  const id = await submit('mbrain@garudayaksa.com', 'jpri@dadali.com', subject);
+  const id = await submit('mbrain@garudayaksa.com', 'jpri@dadali.com', subject, 'Halo dari tes gangguan.\n');
   const entry = await eventually('deferred with SERVFAIL', async () => (await admin<{ id: string; attempts: number; lastError?: string }[]>(10080, '/queue')).find((e) => e.id === id && e.attempts >= 1));
   expect(entry.lastError).toMatch(/ESERVFAIL/);
   // The DNS kept logging the questions it refused to answer.
@@ -111,7 +64,7 @@ test('slow-link: says which method this kernel allowed, shapes only the path bet
 
   // Mail still flows over the slow path, and its bytes went through the shaped class.
   const subject = `Jalur lambat ${Date.now()}`;
-  await submit('mbrain@garudayaksa.com', 'jpri@dadali.com', subject);
+  await submit('mbrain@garudayaksa.com', 'jpri@dadali.com', subject, 'Halo dari tes gangguan.\n');
   await eventually('delivered over the slow link', () => delivered('jpri', subject), 90_000);
   const sent = /Sent (\d+) bytes/.exec(await rootExec('mail-lab-garudayaksa', ['tc', '-s', 'class', 'show', 'dev', 'eth0']));
   expect(Number(sent?.[1])).toBeGreaterThan(0);

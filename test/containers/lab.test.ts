@@ -4,57 +4,16 @@
  * beforeAll (`mail-lab up`), takes it down with its volumes at the end.
  */
 import { execFile } from 'node:child_process';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import nodemailer from 'nodemailer';
-import { Socket } from 'node:net';
+import { admin, cli, docker, eventually, sleep, submit } from './helpers';
 
 const run = promisify(execFile);
-const root = join(__dirname, '../..');
-const cli = (args: string[], timeout = 600_000) =>
-  run(process.execPath, [join(root, 'bin/mail-lab.js'), ...args], { cwd: root, timeout, maxBuffer: 20 * 1024 * 1024 }).then(
-    (r) => ({ code: 0, out: r.stdout + r.stderr }),
-    (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? 1, out: (e.stdout ?? '') + (e.stderr ?? '') }),
-  );
-const docker = (args: string[]) => run('docker', args, { timeout: 120_000 }).then((r) => r.stdout);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function admin<T>(port: number, path: string, method = 'GET'): Promise<T> {
-  const { request } = await import('node:http');
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString()) as T));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-async function eventually<T>(what: string, check: () => Promise<T | null | undefined | false>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check().catch(() => null);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await sleep(250);
-  }
-}
 
 type Msg = { uid: number; headers: string };
 const subjects = async (port: number, user: string, subject: string) =>
   (await admin<Msg[]>(port, `/mailbox/${user}/messages`)).filter((m) => m.headers.includes(`\r\nSubject: ${subject}\r\n`) || m.headers.startsWith(`Subject: ${subject}\r\n`)).length;
-
-async function submit(from: string, to: string, subject: string): Promise<string> {
-  const t = nodemailer.createTransport({ host: '127.0.0.1', port: 10587, secure: false, ignoreTLS: true, auth: { user: from, pass: 'rahasia123' } });
-  try {
-    const info = await t.sendMail({ from, to, subject, text: 'Halo dari tes kontainer.\n' });
-    return /queued as (\S+)/.exec(info.response)![1];
-  } finally {
-    t.close();
-  }
-}
 
 beforeAll(async () => {
   const up = await cli(['up', '--offline']);
