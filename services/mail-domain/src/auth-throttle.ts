@@ -1,11 +1,12 @@
 /**
- * Slows down password guessing, shared by POP3 (USER/PASS, APOP) and IMAP
- * (LOGIN, AUTHENTICATE). Each failed login is answered only after a
- * delay that doubles with every failure (base, 2x, 4x, capped at 4x base:
- * 1s, 2s, 4s, 4s with the default base), counted both within the session
- * and per client address across sessions, so reconnecting does not reset
- * it. An address's count is forgotten after a successful login or after
- * `forgetAfterMs` without failures. The session closes the connection after
+ * Slows down password guessing, shared by POP3 (USER/PASS, APOP), IMAP
+ * (LOGIN, AUTHENTICATE) and SMTP AUTH. Each failed login is answered only
+ * after a delay that doubles with every failure (base, 2x, 4x, capped at 4x
+ * base: 1s, 2s, 4s, 4s with the default base), counted within the session,
+ * per client address and per account across sessions, so neither
+ * reconnecting nor guessing one account from many addresses resets it. A
+ * count is forgotten after a successful login (for that address and
+ * account) or after `forgetAfterMs` without failures. The session closes the connection after
  * `MAX_AUTH_FAILURES` failures.
  */
 
@@ -27,6 +28,7 @@ export interface AuthThrottleOptions {
 
 export class AuthThrottle {
   private readonly byAddress = new Map<string, { failures: number; last: number }>();
+  private readonly byAccount = new Map<string, { failures: number; last: number }>();
   private readonly base: number;
   private readonly cap: number;
   private readonly forgetAfter: number;
@@ -39,25 +41,31 @@ export class AuthThrottle {
     this.now = options.now ?? Date.now;
   }
 
-  /** Records a failure; returns how long to wait before answering it. */
-  fail(address: string, sessionFailures: number): number {
+  /** Records a failure (of `account`, the login as typed, when known); returns how long to wait before answering it. */
+  fail(address: string, sessionFailures: number, account?: string): number {
     const now = this.now();
     this.prune(now);
-    const entry = this.byAddress.get(address) ?? { failures: 0, last: now };
-    entry.failures += 1;
-    entry.last = now;
-    this.byAddress.set(address, entry);
-    const count = Math.max(sessionFailures, entry.failures);
-    return Math.min(this.base * 2 ** Math.min(count - 1, 30), this.cap);
+    const count = (map: Map<string, { failures: number; last: number }>, key: string) => {
+      const entry = map.get(key) ?? { failures: 0, last: now };
+      entry.failures += 1;
+      entry.last = now;
+      map.set(key, entry);
+      return entry.failures;
+    };
+    const byAddress = count(this.byAddress, address);
+    const byAccount = account ? count(this.byAccount, account.trim().toLowerCase()) : 0;
+    const n = Math.max(sessionFailures, byAddress, byAccount);
+    return Math.min(this.base * 2 ** Math.min(n - 1, 30), this.cap);
   }
 
-  succeed(address: string): void {
+  succeed(address: string, account?: string): void {
     this.byAddress.delete(address);
+    if (account) this.byAccount.delete(account.trim().toLowerCase());
   }
 
   private prune(now: number): void {
-    for (const [address, entry] of this.byAddress) {
-      if (now - entry.last > this.forgetAfter) this.byAddress.delete(address);
+    for (const map of [this.byAddress, this.byAccount]) {
+      for (const [key, entry] of map) if (now - entry.last > this.forgetAfter) map.delete(key);
     }
   }
 }

@@ -17,6 +17,7 @@ import { findDomain, requireDomain } from '../../core/src/config';
 import type { Logger } from '../../core/src/logger';
 import { createAccountDirectory } from './accounts';
 import { createAdminServer } from './admin/server';
+import { AuthThrottle, DEFAULT_AUTH_FAILURE_DELAY_MS } from './auth-throttle';
 import { createImapServer } from './imap';
 import { createPop3Server } from './pop3';
 import { OutboundQueue } from './queue/queue';
@@ -127,6 +128,7 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
     trace,
     faults,
     connections: new Map<string, number>(),
+    throttle: new AuthThrottle({ baseDelayMs: o.authFailureDelayMs ?? DEFAULT_AUTH_FAILURE_DELAY_MS }),
     tls,
   };
   const smtp = createSmtpServer({ ...smtpCommon, submission: false });

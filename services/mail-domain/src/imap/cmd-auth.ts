@@ -18,9 +18,9 @@ async function authenticated(s: Session, login: string, password: string, how: s
   const user = await s.ctx.accounts.verify(login, password);
   const address = s.socket.remoteAddress ?? 'unknown';
   if (!user || !s.ctx.store.hasUser(user)) {
-    // Like POP3: the answer waits (1 s, 2 s, 4 s, ... per session and client address); the third failure ends the session.
+    // Like POP3: the answer waits (1 s, 2 s, 4 s, ... per session, client address and account); the third failure ends the session.
     s.authFailures += 1;
-    const delay = s.ctx.throttle.fail(address, s.authFailures);
+    const delay = s.ctx.throttle.fail(address, s.authFailures, s.ctx.accounts.localUser(login) ?? login);
     s.log.warn('login failed', { login, how, failures: s.authFailures, delayMs: delay });
     await new Promise((resolve) => setTimeout(resolve, delay));
     if (s.authFailures >= MAX_AUTH_FAILURES) {
@@ -30,7 +30,7 @@ async function authenticated(s: Session, login: string, password: string, how: s
     }
     return no('Invalid credentials', 'AUTHENTICATIONFAILED');
   }
-  s.ctx.throttle.succeed(address);
+  s.ctx.throttle.succeed(address, user);
   s.user = user;
   s.state = 'authenticated';
   s.log.info('login', { user, how });

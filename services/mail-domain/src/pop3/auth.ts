@@ -31,7 +31,7 @@ export async function handleAuth(cmd: AuthCommand, s: Pop3State, env: Pop3Env): 
       if (login === null) return err('give USER before PASS');
       s.pendingLogin = null; // RFC 1939: after a failed PASS the client starts again with USER.
       const user = await env.accounts.verify(login, cmd.password);
-      return user ? openMaildrop(user, s, env) : failLogin(s, env, 'authentication failed: wrong user name or password');
+      return user ? openMaildrop(user, s, env) : failLogin(s, env, 'authentication failed: wrong user name or password', login);
     }
     case 'APOP':
       return apop(cmd.login, cmd.digest, s, env);
@@ -44,20 +44,20 @@ async function apop(login: string, digest: string, s: Pop3State, env: Pop3Env): 
   s.pendingLogin = null;
   if (env.apopTimestamp === null) return err('APOP is not offered by this server (use USER and PASS)', 'AUTH');
   const user = env.accounts.localUser(login);
-  if (user === null) return failLogin(s, env, 'authentication failed: wrong user name or digest');
+  if (user === null) return failLogin(s, env, 'authentication failed: wrong user name or digest', login);
   const secret = env.accounts.apopSecret(user);
   if (secret === null) return err('APOP is not available for this account', 'AUTH');
   const expected = Buffer.from(createHash('md5').update(env.apopTimestamp + secret, 'utf8').digest('hex'), 'latin1');
   const given = Buffer.from(digest, 'latin1');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    return failLogin(s, env, 'authentication failed: wrong user name or digest');
+    return failLogin(s, env, 'authentication failed: wrong user name or digest', login);
   }
   return openMaildrop(user, s, env);
 }
 
-async function failLogin(s: Pop3State, env: Pop3Env, text: string): Promise<Reply> {
+async function failLogin(s: Pop3State, env: Pop3Env, text: string, login: string): Promise<Reply> {
   s.authFailures += 1;
-  const delay = env.throttle.fail(env.clientAddress, s.authFailures);
+  const delay = env.throttle.fail(env.clientAddress, s.authFailures, env.accounts.localUser(login) ?? login);
   env.logger.warn('login failed', { failures: s.authFailures, delayMs: delay });
   await env.sleep(delay);
   if (s.authFailures >= MAX_AUTH_FAILURES) {
@@ -75,7 +75,7 @@ async function openMaildrop(user: string, s: Pop3State, env: Pop3Env): Promise<R
     if (isStoreError(e, 'LOCKED')) return err('maildrop already locked', 'IN-USE');
     throw e;
   }
-  env.throttle.succeed(env.clientAddress);
+  env.throttle.succeed(env.clientAddress, user);
   let messages;
   try {
     messages = (await env.store.snapshot(user, POP3_FOLDER)).messages;

@@ -16,6 +16,7 @@ import type { OutboundQueue } from '../queue/queue';
 import { LabSMTPServer } from './lab-connection';
 import { countHops, headerSection, missingHeaders, receivedHeader, refuseReason } from './message';
 import { parseMailbox } from './commands';
+import { AuthThrottle } from '../auth-throttle';
 import { messageIdentity, type TraceJournal } from '../trace/journal';
 import type { MailFaults } from '../faults/state';
 import type { ServerTls } from '../tls/server-tls';
@@ -30,6 +31,8 @@ export interface SmtpOptions {
   limits: { maxMessageSize: number; maxRecipients: number; maxHops: number; maxConnectionsPerClient: number; maxUnauthenticatedCommands: number; maxQueueSize: number };
   /** Connections per client address, shared by the domain's SMTP services. */
   connections?: Map<string, number>;
+  /** Failed-login delays, shared with the domain's other services. */
+  throttle?: AuthThrottle;
   vrfy: boolean;
   expn: boolean;
   /** PTR lookups through the lab DNS. */
@@ -57,6 +60,8 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
   const now = o.now ?? (() => new Date());
   const recipients = new WeakMap<SMTPServerSession['envelope'], LabRecipient[]>();
   const connections = o.connections ?? new Map<string, number>();
+  const throttle = o.throttle ?? new AuthThrottle();
+  const authFailures = new Map<string, number>();
   const log = o.logger.child(o.submission ? 'submission' : 'smtp');
   // Each session's wire transcript (smtp-server logs `C:`/`S:` lines with the
   // session id as cid; AUTH arguments are already masked), kept until the
@@ -94,6 +99,7 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
       logger: bunyanAdapter(sessionLog) as never,
       onClose(session) {
         transcripts.delete(session.id);
+        authFailures.delete(session.id);
         const left = (connections.get(session.remoteAddress) ?? 1) - 1;
         if (left > 0) connections.set(session.remoteAddress, left);
         else connections.delete(session.remoteAddress);
@@ -108,9 +114,20 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
         }
         callback();
       },
-      onAuth(auth: SMTPServerAuthentication, _session, callback) {
-        o.accounts.verify(auth.username ?? '', auth.password ?? '').then(
-          (user) => (user ? callback(null, { user }) : callback(smtpError(535, '5.7.8 Authentication failed: wrong user name or password'))),
+      onAuth(auth: SMTPServerAuthentication, session, callback) {
+        const login = auth.username ?? '';
+        o.accounts.verify(login, auth.password ?? '').then(
+          (user) => {
+            if (user) {
+              throttle.succeed(session.remoteAddress, user);
+              return callback(null, { user });
+            }
+            // Like POP3 and IMAP: each wrong password is answered later than the last (per session, address and account).
+            const failures = (authFailures.get(session.id) ?? 0) + 1;
+            authFailures.set(session.id, failures);
+            const delay = throttle.fail(session.remoteAddress, failures, o.accounts.localUser(login) ?? login);
+            setTimeout(() => callback(smtpError(535, '5.7.8 Authentication failed: wrong user name or password')), delay);
+          },
           (err: Error) => callback(err),
         );
       },
