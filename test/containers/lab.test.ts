@@ -138,3 +138,12 @@ test('TLS: one lab CA in the lab-ca volume, exported by `mail-lab ca`; the impli
     rmSync(dir, { recursive: true, force: true });
   }
 }, 120_000);
+
+test('no open relay from inside the lab either: the client and the other domain's server are refused (swaks)', async () => {
+  for (const from of ['mail-lab-client', 'mail-lab-garudayaksa']) {
+    const out = await docker(['exec', from, 'sh', '-c', 'swaks --server mail.dadali.com --from siswa1@garudayaksa.com --to siswa2@garudayaksa.com --quit-after RCPT 2>&1 || true']);
+    expect(out).toMatch(/<\*\* +554 5\.7\.1 .*Relay access denied/);
+  }
+  const ok = await docker(['exec', 'mail-lab-client', 'sh', '-c', 'swaks --server mail.dadali.com --from siswa1@garudayaksa.com --to jpri@dadali.com --quit-after RCPT 2>&1 || true']);
+  expect(ok).toMatch(/<- +250 2\.1\.5 Accepted/);
+}, 60_000);
