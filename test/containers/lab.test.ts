@@ -139,7 +139,7 @@ test('TLS: one lab CA in the lab-ca volume, exported by `mail-lab ca`; the impli
   }
 }, 120_000);
 
-test('no open relay from inside the lab either: the client and the other domain's server are refused (swaks)', async () => {
+test("no open relay from inside the lab either: the client and the other domain's server are refused (swaks)", async () => {
   for (const from of ['mail-lab-client', 'mail-lab-garudayaksa']) {
     const out = await docker(['exec', from, 'sh', '-c', 'swaks --server mail.dadali.com --from siswa1@garudayaksa.com --to siswa2@garudayaksa.com --quit-after RCPT 2>&1 || true']);
     expect(out).toMatch(/<\*\* +554 5\.7\.1 .*Relay access denied/);
