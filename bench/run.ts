@@ -18,6 +18,7 @@ import { PeakSampler, treeRssKiB } from './memory';
 import { ensurePostfix, POSTFIX_DOMAIN, startPostfix, type StartedPostfix } from './postfix';
 import { formatReport, type BenchResults } from './report';
 import { formatMailboxReport, runMailboxBench } from './mailbox';
+import { formatToolkitReport, runToolkitBench } from './toolkit';
 import { SmtpClient } from './smtp-client';
 import { startDockerTarget, startLocalTarget, type LabUnderTest } from './targets';
 import { freePort } from './lab-copy';
@@ -186,7 +187,10 @@ async function main(): Promise<number> {
   const mailbox = await runMailboxBench({ log }); // reading a big mailbox, ours vs Dovecot (bench/mailbox)
   writeFileSync(join(outDir, 'mailbox.json'), JSON.stringify(mailbox, null, 2) + '\n');
   process.stdout.write('\n' + formatMailboxReport(mailbox) + '\n\nresults: bench/results/mailbox.json\n');
-  return results.errors.length || mailbox.errors.length ? 1 : 0;
+  const toolkit = await runToolkitBench({ log }); // heal → queued mail delivered, trace on 10,000 messages (bench/toolkit)
+  writeFileSync(join(outDir, 'toolkit.json'), JSON.stringify(toolkit, null, 2) + '\n');
+  process.stdout.write('\n' + formatToolkitReport(toolkit) + '\n\nresults: bench/results/toolkit.json\n');
+  return results.errors.length || mailbox.errors.length || toolkit.errors.length ? 1 : 0;
 }
 
 main().then(
