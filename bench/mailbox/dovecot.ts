@@ -11,6 +11,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, openSync, closeSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { childStopper } from './stop-child';
 
 const DOVECOT = '/usr/sbin/dovecot';
 const NOBODY = 65534;
@@ -116,8 +117,6 @@ export async function prepareDovecot(o: DovecotOptions): Promise<{ inbox: string
       const out = openSync(join(o.dir, 'dovecot.stdout'), 'a');
       const child: ChildProcess = spawn(DOVECOT, ['-F', '-c', conf], { stdio: ['ignore', out, out] });
       closeSync(out);
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      let stopped = false;
       return {
         version,
         imapPort: o.imapPort,
@@ -125,15 +124,7 @@ export async function prepareDovecot(o: DovecotOptions): Promise<{ inbox: string
         pid: child.pid ?? -1,
         inbox,
         logFile: join(o.dir, 'dovecot.log'),
-        async stop() {
-          if (stopped) return;
-          stopped = true;
-          if (child.exitCode !== null || child.signalCode !== null) return;
-          const kill = setTimeout(() => child.kill('SIGKILL'), 8000);
-          child.kill('SIGTERM');
-          await exited;
-          clearTimeout(kill);
-        },
+        stop: childStopper(child),
       };
     },
   };

@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { childStopper } from './stop-child';
 import { parseDocument } from 'yaml';
 
 export interface StartedOurs {
@@ -52,21 +53,11 @@ export function startOurs(o: OursOptions): StartedOurs {
   const env = { ...process.env, MAIL_LAB_CONFIG: file, MAIL_LAB_MODE: 'local', MAIL_LAB_DOMAIN: o.domain, MAIL_LAB_DATA: oursDataDir(o.dir) };
   const child = spawn(process.execPath, [...(o.nodeArgs ?? []), join(o.distRoot, 'services/mail-domain/src/main.js')], { env, stdio: ['ignore', out, out] });
   closeSync(out);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let stopped = false;
   return {
     imapPort: o.ports.imap,
     pop3Port: o.ports.pop3,
     pid: child.pid ?? -1,
     logFile,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const kill = setTimeout(() => child.kill('SIGKILL'), 8000);
-      child.kill('SIGTERM');
-      await exited;
-      clearTimeout(kill);
-    },
+    stop: childStopper(child),
   };
 }

@@ -129,7 +129,7 @@ export async function runStep(ctx: StepContext, step: Step): Promise<StepResult>
     };
     let found = await poll(ms(e.within), async () => {
       const m = await matching();
-      return m.length >= e.count && (e.count > 0 || true) ? m : null;
+      return m.length >= e.count ? m : null;
     });
     if (e.count > 0 && found) {
       await sleep(1000); // a duplicate would arrive right behind the first copy
