@@ -149,9 +149,19 @@ const labSchema = z
         vrfy: z.boolean().default(true),
         /** Answer EXPN (252 when false). */
         expn: z.boolean().default(true),
+        /**
+         * MAIL FROM on port 25 naming a sender of the server's own domain
+         * (a forged local sender: anyone can type `MAIL FROM:<budi@garudayaksa.com>`).
+         * `accept`: taken like any sender (the telnet exercises do this).
+         * `require-auth`: refused with `550 5.7.1 ... must log in`; the domain's
+         * users send on submission (587/465) after AUTH. The null sender
+         * (bounces) and other domains' senders are accepted either way.
+         * @default accept
+         */
+        localSenders: z.enum(['accept', 'require-auth']).default('accept'),
       })
       .strict()
-      .default({ vrfy: true, expn: true }),
+      .default({ vrfy: true, expn: true, localSenders: 'accept' }),
     dns: z
       .object({
         address: ipv4,

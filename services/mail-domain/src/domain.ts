@@ -125,6 +125,7 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
     reverse: (ip: string) => resolver.reverse(ip.replace(/^::ffff:/, '')),
     logger: log,
     now: o.now,
+    localSenders: o.config.smtp.localSenders,
     trace,
     faults,
     connections: new Map<string, number>(),

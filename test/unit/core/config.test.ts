@@ -58,7 +58,7 @@ test('every cross-check problem is reported at once, each with its line', () => 
   const found = problems(broken);
   expect(found).toEqual(
     expect.arrayContaining([
-      `lab.yaml:${lineOf('profile: classroom')}:10: error: profile: names profile "cepat", but profiles has only: classroom, real`,
+      `lab.yaml:${lineOf('profile: classroom')}:10: error: profile: names profile "cepat", but profiles has only: ${Object.keys(parseLabConfig(text, LAB).config.profiles).join(', ')}`,
       expect.stringMatching(new RegExp(`^lab\\.yaml:${lineOf('address: 172.29.25.20')}:\\d+: error: domains\\[1\\]\\.address: 172\\.29\\.25\\.10 is already used by domains\\[0\\]$`)),
       expect.stringMatching(/^lab\.yaml:\d+:\d+: error: domains\[1\]\.ports\.smtp: port 10025 is already used by domains\[0\]\.ports\.smtp$/),
       expect.stringMatching(/^lab\.yaml:\d+:\d+: error: domains\[1\]\.aliases\.staff\[1\]: "siswa9" is not an account of dadali\.com$/),
@@ -73,6 +73,15 @@ test('schema errors name the place and say what is allowed', () => {
   expect(problems('version: 1\nprofiles: [\n')).toEqual([expect.stringMatching(/^lab\.yaml:\d+:\d+: error: /)]);
   expect(problems(text.replace('version: 1', 'version: 1\nversion: 2'))[0]).toMatch(/^lab\.yaml:5:1: error: Map keys must be unique/);
   expect(problems(text.replace('    mailHost: mail.dadali.com', '    mailHost: mail.dadali.com\n    colour: blue'))[0]).toMatch(/domains\[1\]: unrecognized key: "colour"/);
+});
+
+test('smtp.localSenders: accept unless the lab says require-auth (the commented example in lab.yaml), and nothing else', () => {
+  expect(parseLabConfig(text, LAB).config.smtp.localSenders).toBe('accept');
+  const example = /^ {2}# localSenders: accept .*$/m;
+  expect(text).toMatch(example);
+  expect(parseLabConfig(text.replace(example, '  localSenders: require-auth'), LAB).config.smtp.localSenders).toBe('require-auth');
+  expect(parseLabConfig(text.replace(/^smtp:\n( {2}.*\n)+/m, ''), LAB).config.smtp).toEqual({ vrfy: true, expn: true, localSenders: 'accept' });
+  expect(problems(text.replace(example, '  localSenders: refuse'))).toEqual([expect.stringMatching(/^lab\.yaml:\d+:\d+: error: smtp\.localSenders: .*"accept"\|"require-auth"/)]);
 });
 
 test('a plain password is accepted with a warning', () => {
@@ -107,7 +116,8 @@ describe('mail-lab validate (no Docker)', () => {
     writeFileSync(file, text.replace('profile: classroom', 'profile: cepat').replace('smtp: 20025', 'smtp: 10025'));
     const r = spawnSync(process.execPath, [cli, 'validate', file], { encoding: 'utf8' });
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain(`${file}:9:10: error: profile: names profile "cepat"`);
+    const profileLine = text.split('\n').findIndex((l) => l.startsWith('profile: classroom')) + 1;
+    expect(r.stderr).toContain(`${file}:${profileLine}:10: error: profile: names profile "cepat"`);
     expect(r.stderr).toMatch(/ports\.smtp: port 10025 is already used/);
     expect(r.stderr).toMatch(/2 problem\(s\); nothing was started/);
   });

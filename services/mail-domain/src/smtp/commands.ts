@@ -73,6 +73,26 @@ export function parseMailbox(argument: string): { local: string; domain: string 
   return at < 0 ? { local: address.toLowerCase(), domain: null } : { local: address.slice(0, at).toLowerCase(), domain: address.slice(at + 1).toLowerCase() };
 }
 
+/** `smtp.localSenders` of lab.yaml: what port 25 does with MAIL FROM a sender of its own domain. */
+export type LocalSenderPolicy = 'accept' | 'require-auth';
+
+/**
+ * The anti-forgery check at MAIL FROM on port 25. A sender of the server's
+ * own domain can only be genuine when that user logged in, which on port 25
+ * never happens: the domain's own users submit on 587 (RFC 6409), so with
+ * `require-auth` such a MAIL FROM is refused (550 5.7.1, RFC 3463 "delivery
+ * not authorized"). The null sender `<>` of bounces (RFC 5321 4.5.5) and
+ * other domains' senders pass; the submission ports have their own check
+ * (a logged-in user sends only as their own domain). Returns the refusal,
+ * or null to go on.
+ */
+export function localSenderRefusal(sender: string, settings: { domain: string; submission: boolean; localSenders?: LocalSenderPolicy }, authenticated: boolean): Reply | null {
+  if (settings.submission || authenticated || (settings.localSenders ?? 'accept') === 'accept' || !sender) return null;
+  const box = parseMailbox(sender);
+  if (!box || box.domain !== settings.domain.toLowerCase()) return null;
+  return { code: 550, lines: [`5.7.1 <${shown(sender)}>: senders of ${settings.domain} must log in (submission on port 587)`] };
+}
+
 const display = (accounts: AccountDirectory, address: string) => {
   const user = accounts.localUser(address);
   const name = user ? accounts.displayName(user) : undefined;

@@ -15,7 +15,7 @@ import type { AccountDirectory } from '../accounts';
 import type { OutboundQueue } from '../queue/queue';
 import { LabSMTPServer } from './lab-connection';
 import { countHops, headerSection, missingHeaders, receivedHeader, refuseReason } from './message';
-import { parseMailbox } from './commands';
+import { localSenderRefusal, parseMailbox, type LocalSenderPolicy } from './commands';
 import { AuthThrottle } from '../auth-throttle';
 import { messageIdentity, type TraceJournal } from '../trace/journal';
 import type { MailFaults } from '../faults/state';
@@ -35,6 +35,8 @@ export interface SmtpOptions {
   throttle?: AuthThrottle;
   vrfy: boolean;
   expn: boolean;
+  /** Port 25: MAIL FROM a sender of this domain without login (lab.yaml `smtp.localSenders`). @default 'accept' */
+  localSenders?: LocalSenderPolicy;
   /** PTR lookups through the lab DNS. */
   reverse: (ip: string) => Promise<string[]>;
   logger: Logger;
@@ -136,6 +138,8 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
         if (o.queue.list().length >= o.limits.maxQueueSize) {
           return callback(smtpError(452, `4.3.1 The queue of ${o.domain} is full (${o.limits.maxQueueSize} messages); try again later`));
         }
+        const forged = localSenderRefusal(address.address, { domain: o.domain, submission: o.submission, localSenders: o.localSenders }, !!session.user);
+        if (forged) return callback(smtpError(forged.code, forged.lines[0]));
         if (o.submission && address.address) {
           const box = parseMailbox(address.address);
           if (!box || box.domain !== o.domain) {
