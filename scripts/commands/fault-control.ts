@@ -8,6 +8,7 @@
  *   server-down / greylist <domain>    the domain's admin API
  *   reject <address>                   the address's domain's admin API
  *   slow-link <domain> <domain>        tc / iptables in both mail containers (Docker only; slow-link.ts)
+ *   isolate <domain>                   iptables in its container, or the servers' queues (isolate.ts)
  *
  * Applying a fault that is on, or clearing one that is off, is not an error:
  * the result has `changed: false` and a message saying "already …".
@@ -17,9 +18,10 @@ import type { DomainConfig, LabConfig } from '../../services/core/src/config';
 import { findDomain } from '../../services/core/src/config';
 import { formatDuration, parseDuration } from '../../services/core/src/duration';
 import type { LabTarget } from '../lab-target';
+import { listIsolated, setIsolation } from './isolate';
 import { applySlowLink, clearAllSlowLinks, clearSlowLink, listSlowLinks, slowLinkSummary, type SlowLinkParams } from './slow-link';
 
-export const FAULT_KINDS = ['dns-down', 'dns-servfail', 'server-down', 'greylist', 'reject', 'slow-link'] as const;
+export const FAULT_KINDS = ['dns-down', 'dns-servfail', 'server-down', 'greylist', 'reject', 'slow-link', 'isolate'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export type FaultSpec =
@@ -28,7 +30,8 @@ export type FaultSpec =
   | { kind: 'server-down'; domain: string }
   | { kind: 'greylist'; domain: string; delayMs?: number }
   | { kind: 'reject'; address: string; code?: number; text?: string }
-  | { kind: 'slow-link'; a: string; b: string; params: SlowLinkParams };
+  | { kind: 'slow-link'; a: string; b: string; params: SlowLinkParams }
+  | { kind: 'isolate'; domain: string };
 
 /** Options as the CLI and scenario files give them (strings, or numbers from YAML). */
 export interface FaultOptions {
@@ -54,6 +57,7 @@ const USAGE: Record<FaultKind, string> = {
   greylist: 'greylist <domain> [--delay 60s]',
   reject: 'reject <address> [--code 552] [--text "5.2.2 Mailbox full"]',
   'slow-link': 'slow-link <domain> <domain> [--rate 64kbit] [--delay 500ms] [--loss 10%]',
+  isolate: 'isolate <domain>',
 };
 const OPTIONS: Record<FaultKind, (keyof FaultOptions)[]> = {
   'dns-down': [],
@@ -62,6 +66,7 @@ const OPTIONS: Record<FaultKind, (keyof FaultOptions)[]> = {
   greylist: ['delay'],
   reject: ['code', 'text'],
   'slow-link': ['rate', 'delay', 'loss'],
+  isolate: [],
 };
 
 export const faultUsage = (kind: FaultKind) => USAGE[kind];
@@ -77,7 +82,7 @@ function labDomain(config: LabConfig, name: string | undefined, kind: FaultKind)
 export function faultSpec(config: LabConfig, kind: string, args: string[], opts: FaultOptions = {}, clearing = false): FaultSpec {
   if (!(FAULT_KINDS as readonly string[]).includes(kind)) throw new FaultArgumentError(`unknown fault "${kind}"; the faults are: ${allFaultUsage()}`);
   const k = kind as FaultKind;
-  const wantArgs = { 'dns-down': 0, 'dns-servfail': 1, 'server-down': 1, greylist: 1, reject: 1, 'slow-link': 2 }[k];
+  const wantArgs = { 'dns-down': 0, 'dns-servfail': 1, 'server-down': 1, greylist: 1, reject: 1, 'slow-link': 2, isolate: 1 }[k];
   if (args.length !== wantArgs) throw new FaultArgumentError(`${k} takes ${wantArgs || 'no'} argument${wantArgs === 1 ? '' : 's'}: ${clearing ? 'clear ' + USAGE[k].replace(/ \[.*$/, '') : USAGE[k]}`);
   const given = (Object.keys(opts) as (keyof FaultOptions)[]).filter((o) => opts[o] !== undefined);
   const wrong = given.filter((o) => clearing || !OPTIONS[k].includes(o));
@@ -87,6 +92,7 @@ export function faultSpec(config: LabConfig, kind: string, args: string[], opts:
       return { kind: k };
     case 'dns-servfail':
     case 'server-down':
+    case 'isolate':
       return { kind: k, domain: labDomain(config, args[0], k).name };
     case 'greylist': {
       const domain = labDomain(config, args[0], k).name;
@@ -243,6 +249,22 @@ export async function setFault(target: LabTarget, spec: FaultSpec, on: boolean):
         lines: [`fault reject ${spec.address} applied: RCPT TO:<${spec.address}> answers "${r.code} ${r.text}"`, 'a sending server bounces at once: its sender gets a delivery status notification', clearHint(`reject ${spec.address}`)],
       };
     }
+    case 'isolate': {
+      const d = config.domains.find((x) => x.name === spec.domain)!;
+      const r = await setIsolation(target, d, on);
+      if (!r.changed) return { changed: false, lines: [on ? `${spec.domain} was already cut off from the backbone (fault isolate); nothing changed` : `${spec.domain} was not cut off (no isolate fault); nothing changed`] };
+      return {
+        changed: true,
+        lines: on
+          ? [
+              `fault isolate ${spec.domain} applied: ${spec.domain} is cut off from the lab backbone (no DNS, no other domain, no client container)`,
+              `its outgoing mail waits in its queue (attempts time out), mail to it waits in the other domains' queues; nothing bounces before the return time`,
+              `how: ${r.how}`,
+              clearHint(`isolate ${spec.domain}`),
+            ]
+          : [`fault isolate ${spec.domain} cleared: ${spec.domain} is back on the backbone`, 'queued mail goes out at the next retry; `npx mail-lab flush <domain>` sends it now'],
+      };
+    }
     case 'slow-link': {
       const exec = needDocker(target);
       const [a, b] = [config.domains.find((d) => d.name === spec.a)!, config.domains.find((d) => d.name === spec.b)!];
@@ -274,7 +296,7 @@ export interface ActiveFault {
   since?: string;
 }
 
-type MailFaultInfo = { kind: 'server-down' | 'greylist' | 'reject'; domain: string; since: string; delayMs?: number; triplets?: number; passed?: number; address?: string; code?: number; text?: string };
+type MailFaultInfo = { kind: 'server-down' | 'greylist' | 'reject' | 'isolate'; domain: string; since: string; delayMs?: number; triplets?: number; passed?: number; address?: string; code?: number; text?: string };
 
 /** The active faults, and what could not be asked (unreachable parts). */
 export async function listFaults(target: LabTarget): Promise<{ faults: ActiveFault[]; unknown: string[] }> {
@@ -298,6 +320,7 @@ export async function listFaults(target: LabTarget): Promise<{ faults: ActiveFau
       const r = await mailAdmin<{ faults: MailFaultInfo[] }>(config, d.name, '/faults');
       for (const f of r.faults) {
         if (f.kind === 'server-down') faults.push({ kind: f.kind, target: d.name, detail: 'port 25 not listening (connection refused)', since: f.since });
+        else if (f.kind === 'isolate') faults.push({ kind: f.kind, target: d.name, detail: 'cut off from the backbone (no-Docker lab: every remote delivery times out, the other servers do not reach it)', since: f.since });
         else if (f.kind === 'greylist') faults.push({ kind: f.kind, target: d.name, detail: `delay ${formatDuration(f.delayMs ?? 0)}, ${f.triplets ?? 0} triplet(s) seen, ${f.passed ?? 0} accepted`, since: f.since });
         else faults.push({ kind: f.kind, target: f.address!, detail: `RCPT answers ${f.code} ${f.text}`, since: f.since });
       }
@@ -306,6 +329,11 @@ export async function listFaults(target: LabTarget): Promise<{ faults: ActiveFau
     }
   }
   if (target.exec) {
+    try {
+      for (const name of await listIsolated(target.exec, config)) faults.push({ kind: 'isolate', target: name, detail: 'cut off from the backbone (iptables DROP in its container; its published ports still work)' });
+    } catch (e) {
+      unknown.push(`isolation (${(e as Error).message.split(':')[0]})`);
+    }
     try {
       for (const l of await listSlowLinks(target.exec, config)) {
         const how = [...l.state.methods.map((m) => m.replace(/ on \S+ for [\d.]+/, '').replace(/ \(this kernel.*\)$/, '')), ...l.state.missing.map((m) => m.replace(/:.*$/, ''))].join('; ');
@@ -332,6 +360,8 @@ export async function clearAllFaults(target: LabTarget): Promise<FaultResult> {
   const lines: string[] = [];
   let n = 0;
   n += (await dnsAdmin<{ cleared: number }>(config, '/faults/clear', 'POST')).cleared;
+  // Isolation first, through setIsolation: in the no-Docker lab it also heals the links it broke (and only those).
+  for (const d of config.domains) if ((await setIsolation(target, d, false)).changed) n++;
   for (const d of config.domains) n += (await mailAdmin<{ cleared: number }>(config, d.name, '/faults/clear', 'POST')).cleared;
   if (target.exec) n += await clearAllSlowLinks(target.exec, config);
   lines.push(n ? `cleared ${n} fault(s); the lab is back to normal` : 'no fault was active; nothing changed');

@@ -8,6 +8,7 @@
  *   fault greylist <domain> [--delay 60s]        451 4.7.1 for the first attempt of each triplet
  *   fault reject <address> [--code 552 --text "5.2.2 Mailbox full"]
  *   fault slow-link <domain> <domain> [--rate 64kbit] [--delay 500ms] [--loss 10%]   (Docker only)
+ *   fault isolate <domain>                       the domain is cut off from the lab backbone entirely
  *   fault clear <kind> [args…] | fault clear all
  *   fault list [--json]
  *
@@ -89,6 +90,11 @@ export function registerFaultCommands(program: Command, h: FaultCommandHelpers):
     .option('--loss <percent>', 'packet loss, e.g. 10%')
     .description('Docker lab only: a slow, lossy path between two mail containers (tc netem, or tbf + iptables without netem)')
     .action((a: string, b: string, opts: FaultOptions) => apply('slow-link', [a, b], opts)());
+  fault
+    .command('isolate')
+    .argument('<domain>', 'a lab domain')
+    .description('cut one domain off from the lab backbone entirely (no DNS, no other domain, no client container); its mail waits in the queues, its published ports still answer on this machine')
+    .action((domain: string) => apply('isolate', [domain])());
   fault
     .command('clear')
     .argument('<kind>', `${FAULT_KINDS.join(' | ')} | all`)

@@ -174,6 +174,13 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
     stop: async () => void smtp.server.close(),
     start: async () => void (await listen(smtp.server, ports.smtp, o.host)),
   });
+  // isolate (no-Docker lab): every remote domain unreachable, as if the backbone were gone.
+  faults.attachIsolation({
+    cut: () => queue.block('*', 'cut off from the lab backbone by the instructor'),
+    restore: () => queue.unblock('*'),
+    blockPeer: (peer) => queue.block(`isolated:${peer}`, `${peer} is cut off from the lab backbone by the instructor`),
+    unblockPeer: (peer) => queue.unblock(`isolated:${peer}`),
+  });
   log.info(`${d.name} ready`, { hostname: d.mailHost, ...ports });
   return {
     domain: d.name,

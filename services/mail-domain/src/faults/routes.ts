@@ -10,6 +10,8 @@
  *   POST /faults/greylist/clear                     stop, forget the triplets
  *   POST /faults/reject?address=A&code=552&text=T   RCPT to A answers `code text`
  *   POST /faults/reject/clear?address=A             accept A again
+ *   POST /faults/isolate[/clear]                    (no-Docker lab) the queue treats every remote domain as unreachable
+ *   POST /faults/isolated-peer/D[/clear]            (no-Docker lab) the queue treats lab domain D as unreachable (D is isolated)
  *   POST /faults/clear                              clear every fault of this domain
  */
 import { parseDuration } from '../../../core/src/duration';
@@ -91,6 +93,8 @@ export function faultRoutes(faults: MailFaults, accounts: AccountDirectory): Adm
         return { kind: 'reject', domain, address, active: false, changed: faults.clearReject(address) };
       },
     ],
+    ['POST', /^\/faults\/isolate(\/clear)?$/, (m) => ({ kind: 'isolate', domain, active: !m[1], changed: faults.setIsolated(!m[1]) })],
+    ['POST', /^\/faults\/isolated-peer\/([a-z0-9.-]+)(\/clear)?$/, (m) => ({ kind: 'isolated-peer', domain, peer: m[1], active: !m[2], changed: faults.setPeerIsolated(m[1], !m[2]) })],
     ['POST', /^\/faults\/clear$/, async () => ({ domain, cleared: await faults.clearAll() })],
   ];
 }

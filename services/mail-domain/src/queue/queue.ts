@@ -226,7 +226,11 @@ export class OutboundQueue extends EventEmitter {
     if (this.done.size > 500) this.done.delete(this.done.keys().next().value as string);
   }
 
-  /** No-Docker mode: the link to a domain is cut, so connections to it time out. */
+  /**
+   * No-Docker mode: the link to a domain is cut, so connections to it time out.
+   * Fault isolate (faults/state.ts) uses two more keys: `*` (this domain is
+   * cut off: every remote domain) and `isolated:<domain>` (that one is).
+   */
   block(domain: string, reason: string): void {
     this.blocked.set(domain.toLowerCase(), reason);
   }
@@ -236,7 +240,7 @@ export class OutboundQueue extends EventEmitter {
   }
 
   blockedDomains(): string[] {
-    return [...this.blocked.keys()];
+    return [...this.blocked.keys()].filter((d) => d !== '*' && !d.startsWith('isolated:'));
   }
 
   async close(): Promise<void> {
@@ -328,7 +332,7 @@ export class OutboundQueue extends EventEmitter {
         byDomain.set(d, [...(byDomain.get(d) ?? []), r]);
       }
       for (const [domain, rcpts] of byDomain) {
-        const reason = this.blocked.get(domain);
+        const reason = this.blocked.get(domain) ?? this.blocked.get('*') ?? this.blocked.get(`isolated:${domain}`);
         if (reason) {
           const detail = `connection to ${domain} timed out (${reason})`;
           rcpts.forEach((r) => outcomes.push({ address: r.address, result: 'deferred', detail, status: '4.4.1' }));
