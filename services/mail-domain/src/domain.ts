@@ -57,7 +57,7 @@ export interface MailDomainOptions {
   logger: Logger;
   resolver?: LabResolver;
   now?: () => Date;
-  /** POP3 wrong-password delay base (tests shorten it). */
+  /** Failed-login delay base of the throttle shared by SMTP AUTH, POP3 and IMAP (tests shorten it). */
   authFailureDelayMs?: number;
   /** The lab CA directory (shared by the domains); without it the servers offer no TLS. */
   caDir?: string;
@@ -114,6 +114,9 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
   });
   await queue.init();
   const faults = new MailFaults({ domain: d.name, logger: log.child('faults'), now: o.now });
+  // One failed-login throttle for SMTP AUTH, POP3 and IMAP (and their TLS ports): a guesser who
+  // switches protocol meets the same per-address and per-account delay.
+  const throttle = new AuthThrottle({ baseDelayMs: o.authFailureDelayMs ?? DEFAULT_AUTH_FAILURE_DELAY_MS });
   const smtpCommon = {
     domain: d.name,
     hostname: d.mailHost,
@@ -129,17 +132,17 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
     trace,
     faults,
     connections: new Map<string, number>(),
-    throttle: new AuthThrottle({ baseDelayMs: o.authFailureDelayMs ?? DEFAULT_AUTH_FAILURE_DELAY_MS }),
+    throttle,
     tls,
   };
   const smtp = createSmtpServer({ ...smtpCommon, submission: false });
   const submission = createSmtpServer({ ...smtpCommon, submission: true });
   const smtps = tls && o.ports.smtps !== undefined ? createSmtpServer({ ...smtpCommon, submission: true, implicitTls: true }) : null;
   const limits = { maxLineLength: o.config.limits.maxLineLength, sessionIdle: o.config.limits.sessionIdle, imapMaxLiteral: o.config.limits.imapMaxLiteral };
-  const pop3Options = { store: recordingReads(store, 'pop3', d.name, trace), accounts, hostname: d.mailHost, logger: log.child('pop3'), limits, authFailureDelayMs: o.authFailureDelayMs, tls };
+  const pop3Options = { store: recordingReads(store, 'pop3', d.name, trace), accounts, hostname: d.mailHost, logger: log.child('pop3'), limits, authFailureDelayMs: o.authFailureDelayMs, throttle, tls };
   const pop3 = createPop3Server(pop3Options);
   const pop3s = tls && o.ports.pop3s !== undefined ? createPop3Server({ ...pop3Options, implicitTls: true }) : null;
-  const imapOptions = { store: recordingReads(store, 'imap', d.name, trace), accounts, hostname: d.mailHost, logger: log.child('imap'), limits, tls, authFailureDelayMs: o.authFailureDelayMs };
+  const imapOptions = { store: recordingReads(store, 'imap', d.name, trace), accounts, hostname: d.mailHost, logger: log.child('imap'), limits, tls, authFailureDelayMs: o.authFailureDelayMs, throttle };
   const imap = createImapServer(imapOptions);
   const imaps = tls && o.ports.imaps !== undefined ? createImapServer({ ...imapOptions, implicitTls: true }) : null;
   const admin = createAdminServer({ domain: d.name, hostname: d.mailHost, queue, store, logger: log, startedAt: new Date(), trace }, faultRoutes(faults, accounts));

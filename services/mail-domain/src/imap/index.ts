@@ -34,6 +34,8 @@ export interface ImapServerOptions {
   limits: Limits;
   /** Base delay before a failed LOGIN/AUTHENTICATE is answered (doubles per failure, like POP3). @default 1000 */
   authFailureDelayMs?: number;
+  /** The failed-login throttle, shared with the domain's POP3 and SMTP AUTH (a new one per server without it). */
+  throttle?: AuthThrottle;
   /** Key, certificate and requireTls: STARTTLS is offered. */
   tls?: ServerTls;
   /** TLS from the first byte (IMAPS, port 993); needs `tls`. */
@@ -41,7 +43,7 @@ export interface ImapServerOptions {
 }
 
 export function createImapServer(opts: ImapServerOptions): net.Server {
-  const throttle = new AuthThrottle({ baseDelayMs: opts.authFailureDelayMs ?? DEFAULT_AUTH_FAILURE_DELAY_MS });
+  const throttle = opts.throttle ?? new AuthThrottle({ baseDelayMs: opts.authFailureDelayMs ?? DEFAULT_AUTH_FAILURE_DELAY_MS });
   const ctx = { ...opts, limits: { ...opts.limits }, recent: new RecentTracker(), throttle, headers: new HeaderCache() };
   let next = 0;
   const open = new Set<Session>();

@@ -58,7 +58,7 @@ async function apop(login: string, digest: string, s: Pop3State, env: Pop3Env): 
 async function failLogin(s: Pop3State, env: Pop3Env, text: string, login: string): Promise<Reply> {
   s.authFailures += 1;
   const delay = env.throttle.fail(env.clientAddress, s.authFailures, env.accounts.localUser(login) ?? login);
-  env.logger.warn('login failed', { failures: s.authFailures, delayMs: delay });
+  env.logger.warn('login failed', { login, failures: s.authFailures, delayMs: delay });
   await env.sleep(delay);
   if (s.authFailures >= MAX_AUTH_FAILURES) {
     return closing(err(`${text}; too many failures, closing the connection`, 'AUTH'));

@@ -41,6 +41,8 @@ export interface Pop3ServerOptions {
   };
   /** Delay before the first `-ERR [AUTH]`; it doubles per failure, capped at 4x. @default 1000 */
   authFailureDelayMs?: number;
+  /** The failed-login throttle, shared with the domain's IMAP and SMTP AUTH (a new one per server without it). */
+  throttle?: AuthThrottle;
   /**
    * Put an APOP timestamp in the greeting. Clients such as curl use APOP
    * whenever they see one, and only accounts with a plain password can do
@@ -57,7 +59,7 @@ export interface Pop3ServerOptions {
 const QUEUE_HIGH = 64;
 
 export function createPop3Server(opts: Pop3ServerOptions): net.Server {
-  const throttle = new AuthThrottle({ baseDelayMs: opts.authFailureDelayMs ?? DEFAULT_AUTH_FAILURE_DELAY_MS });
+  const throttle = opts.throttle ?? new AuthThrottle({ baseDelayMs: opts.authFailureDelayMs ?? DEFAULT_AUTH_FAILURE_DELAY_MS });
   const offerApop = opts.apop ?? opts.accounts.users().some((u) => opts.accounts.apopSecret(u) !== null);
   let sessions = 0;
   const open = new Set<() => void>();

@@ -128,6 +128,7 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
             const failures = (authFailures.get(session.id) ?? 0) + 1;
             authFailures.set(session.id, failures);
             const delay = throttle.fail(session.remoteAddress, failures, o.accounts.localUser(login) ?? login);
+            log.warn('login failed', { login, client: session.remoteAddress, failures, delayMs: delay });
             setTimeout(() => callback(smtpError(535, '5.7.8 Authentication failed: wrong user name or password')), delay);
           },
           (err: Error) => callback(err),
