@@ -25,7 +25,7 @@ import { sectionData } from '../../../services/mail-domain/src/imap/sections';
 import { formatSequence, inSequenceSet, maxExplicit, parseSequenceSet, type SeqNumber } from '../../../services/mail-domain/src/imap/sequence';
 import { bodyStructure, envelope } from '../../../services/mail-domain/src/imap/structure';
 import { decodeMailboxName, encodeMailboxName } from '../../../services/mail-domain/src/imap/utf7';
-import { encodeLine, raw, toWire } from '../../../services/mail-domain/src/imap/wire';
+import { encodeLine, formatInternalDate, raw, toWire } from '../../../services/mail-domain/src/imap/wire';
 import { fuzz, fuzzRuns, interestingBytes, tokenText } from './fuzz-helpers';
 
 /** A frame as the reader makes it: `texts[i]` ends with the `{n}` marker of `literals[i]`. */
@@ -146,6 +146,53 @@ describe('IMAP dates', () => {
     d.setUTCFullYear(50);
     expect(appendDate(d, 0)).toBe(d.getTime());
     expect(searchDay(d)).toBe(Math.floor(d.getTime() / 86_400_000));
+  });
+  const parsed = (line: string, literals: Buffer[] = []) => parseCommand(frame([line, ...literals.map(() => '')], literals));
+  test('INTERNALDATE as the server writes it (four-digit year, years 0 to 9999) is read back by APPEND as the same instant', () => {
+    fuzz(
+      'imap parseCommand',
+      () =>
+        fc.property(fc.date({ min: new Date('0000-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }), (d) => {
+          const written = formatInternalDate(d);
+          assert.match(written, /^\d{2}-[A-Z][a-z]{2}-\d{4} \d{2}:\d{2}:\d{2} \+0000$/);
+          const r = parsed(`t APPEND INBOX "${written}" {1}`, [Buffer.from('x')]);
+          assert.ok(r.ok && r.command.name === 'APPEND', JSON.stringify(r));
+          assert.equal(r.command.date?.getTime(), second(d));
+        }),
+      { numRuns: fuzzRuns(1000) },
+    );
+  });
+  test('a year not of four digits (RFC 3501 date-year = 4DIGIT) or a day the month lacks is refused, saying which', () => {
+    fuzz(
+      'imap parseCommand',
+      () =>
+        fc.property(
+          fc.oneof(fc.stringMatching(/^\d{1,3}$/), fc.stringMatching(/^\d{5,7}$/)),
+          fc.integer({ min: 1, max: 28 }),
+          fc.constantFrom(...MONTHS),
+          fc.boolean(),
+          (year, day, month, search) => {
+            const date = `${day}-${month}-${year}`;
+            const r = search ? parsed(`t SEARCH SINCE ${date}`) : parsed(`t APPEND INBOX "${date} 10:00:00 +0700" {1}`, [Buffer.from('x')]);
+            assert.ok(!r.ok, `${date} was accepted`);
+            assert.match(r.message, new RegExp(`^Invalid date(-time)? "${date}.*": the year must have four digits \\(RFC 3501: date-year = 4DIGIT\\), not "${year}"$`));
+          },
+        ),
+      { numRuns: fuzzRuns(300) },
+    );
+    fuzz(
+      'imap parseCommand',
+      () =>
+        fc.property(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 11 }), fc.integer({ min: 29, max: 99 }), (year, month, day) => {
+          const at = (m: number, d: number) => new Date(Date.UTC(2000, 0, 1)).setUTCFullYear(year, m, d);
+          const daysInMonth = new Date(at(month + 1, 0)).getUTCDate();
+          const yyyy = String(year).padStart(4, '0');
+          const r = parsed(`t SEARCH ON ${day}-${MONTHS[month]}-${yyyy}`);
+          if (day <= daysInMonth) assert.ok(r.ok && r.command.name === 'SEARCH' && r.command.key.key === 'DATE' && r.command.key.day === Math.floor(at(month, day) / 86_400_000), JSON.stringify(r));
+          else assert.ok(!r.ok && r.message === `Invalid date "${day}-${MONTHS[month]}-${yyyy}": ${MONTHS[month]} ${yyyy} has no day ${day}`, JSON.stringify(r));
+        }),
+      { numRuns: fuzzRuns(300) },
+    );
   });
 });
 

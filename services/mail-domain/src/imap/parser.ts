@@ -11,7 +11,7 @@ import type { Frame } from './reader';
 import { parseSearchKeys } from './search-parse';
 import { parseSequenceSet } from './sequence';
 import { decodeMailboxName } from './utf7';
-import { monthIndex, utcTime } from './wire';
+import { badDay, monthIndex, utcTime } from './wire';
 
 const NO_ARGS = new Set(['CAPABILITY', 'NOOP', 'LOGOUT', 'STARTTLS', 'NAMESPACE', 'IDLE', 'CHECK', 'CLOSE', 'UNSELECT']);
 const MAILBOX_ONLY = new Set(['SELECT', 'EXAMINE', 'CREATE', 'DELETE', 'SUBSCRIBE', 'UNSUBSCRIBE']);
@@ -81,9 +81,14 @@ function flag(c: Cursor): string {
 /** date-time: `"dd-Mon-yyyy hh:mm:ss +zzzz"` (RFC 3501 section 9). */
 function dateTime(c: Cursor): Date {
   const text = c.quoted();
-  const m = /^ ?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$/.exec(text);
+  const m = /^ ?(\d{1,2})-([A-Za-z]{3})-(\d+) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$/.exec(text);
   const month = m ? monthIndex(m[2]) : -1;
-  if (!m || month < 0) throw new ParseError(`Invalid date-time ${JSON.stringify(text)}`);
+  const invalid = (why: string) => new ParseError(`Invalid date-time ${JSON.stringify(text)}: ${why}`);
+  if (!m || month < 0) throw invalid('expected "dd-Mon-yyyy hh:mm:ss +zzzz", e.g. "07-Feb-2026 13:05:00 +0700"');
+  const day = badDay(m[1], month, m[3]);
+  if (day) throw invalid(day);
+  if (Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6]) > 60) throw invalid(`no such time ${m[4]}:${m[5]}:${m[6]}`);
+  if (Number(m[9]) > 59) throw invalid(`no such zone ${m[7]}${m[8]}${m[9]}`);
   const offset = (m[7] === '-' ? -1 : 1) * (Number(m[8]) * 60 + Number(m[9]));
   const utc = utcTime(Number(m[3]), month, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]));
   return new Date(utc - offset * 60_000);

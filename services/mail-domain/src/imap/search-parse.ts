@@ -6,7 +6,7 @@
 import type { SearchKey } from './commands';
 import { Cursor, ParseError } from './cursor';
 import { parseSequenceSet } from './sequence';
-import { monthIndex, utcTime } from './wire';
+import { badDay, monthIndex, utcTime } from './wire';
 
 const FLAG_KEYS: Record<string, [string, boolean]> = {
   ANSWERED: ['\\Answered', true],
@@ -44,9 +44,11 @@ export function parseSearchKeys(c: Cursor): SearchKey {
 export function parseSearchDate(c: Cursor): number {
   const quotedForm = c.peek() === '"';
   const text = quotedForm ? c.quoted() : c.atom();
-  const m = /^(\d{1,2})-([A-Za-z]{3})-(\d{4})$/.exec(text);
+  const m = /^(\d{1,2})-([A-Za-z]{3})-(\d+)$/.exec(text);
   const month = m ? monthIndex(m[2]) : -1;
-  if (!m || month < 0) throw new ParseError(`Invalid date ${JSON.stringify(text)} (expected d-Mon-yyyy)`);
+  if (!m || month < 0) throw new ParseError(`Invalid date ${JSON.stringify(text)}: expected d-Mon-yyyy, e.g. 7-Feb-2026`);
+  const day = badDay(m[1], month, m[3]);
+  if (day) throw new ParseError(`Invalid date ${JSON.stringify(text)}: ${day}`);
   return Math.floor(utcTime(Number(m[3]), month, Number(m[1])) / 86_400_000);
 }
 

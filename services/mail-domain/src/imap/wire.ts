@@ -129,11 +129,26 @@ export function utcTime(year: number, month: number, day: number, hours = 0, min
   return d.getTime();
 }
 
+/**
+ * Why a day of a date or date-time a client sent cannot be read, or null.
+ * RFC 3501 section 9: date-year = 4DIGIT (`50` is no year: it would have to
+ * be guessed as 1950 or 2050; `0050` is the year 50) and date-day 1 or 2
+ * digits; the day must exist in that month (no 31-Feb, which Date would
+ * silently turn into 3-Mar).
+ */
+export function badDay(dayText: string, month: number, yearText: string): string | null {
+  if (!/^\d{4}$/.test(yearText)) return `the year must have four digits (RFC 3501: date-year = 4DIGIT), not "${yearText}"`;
+  const day = Number(dayText);
+  const last = new Date(utcTime(Number(yearText), month + 1, 0)).getUTCDate();
+  if (day < 1 || day > last) return `${MONTHS[month]} ${yearText} has no day ${dayText}`;
+  return null;
+}
+
 /** RFC 3501 date-time: `"dd-Mon-yyyy hh:mm:ss +zzzz"` (we report UTC). */
 export function formatInternalDate(date: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return (
-    `${p(date.getUTCDate())}-${MONTHS[date.getUTCMonth()]}-${date.getUTCFullYear()} ` +
+    `${p(date.getUTCDate())}-${MONTHS[date.getUTCMonth()]}-${String(date.getUTCFullYear()).padStart(4, '0')} ` +
     `${p(date.getUTCHours())}:${p(date.getUTCMinutes())}:${p(date.getUTCSeconds())} +0000`
   );
 }
