@@ -6,6 +6,7 @@
  *   status                       which services answer, which links are broken, queue sizes
  *   break <domain> <domain>      cut the path between two domains (heal restores it)
  *   queue <domain> [--json]      the outbound queue, like mailq
+ *   queue-profile <domain> [profile]   show or switch a domain's queue timings (no restart)
  *   flush <domain> [id]          retry now
  *   show|hold|release|delete|expire <domain> <id>   one queued message
  *   scenario <name> | --all      run scenarios from lab-scenarios/scenarios/ (--lang en|id)
@@ -19,6 +20,7 @@ import { loadLabConfig, LabConfigError, formatProblem, requireDomain, type LabCo
 import { formatDuration } from '../services/core/src/duration';
 import { hashPassword } from '../services/core/src/password';
 import type { QueueEntry, QueueListing } from '../services/mail-domain/src/queue/types';
+import type { QueueProfileInfo } from '../services/mail-domain/src/queue/queue';
 import { buildImages, composeDown, composeUp, dockerReachable, repoRoot } from './lab-docker';
 import { labTarget, runningLocalLab } from './lab-target';
 import { startLocalLab, stopLocalLab } from './local-lab';
@@ -63,6 +65,14 @@ function table(rows: string[][]): string[] {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((c, i) => (c ?? '').padEnd(widths[i])).join('  ').trimEnd());
 }
+
+/** `retry every 10s, warn after 30s, return after 1m30s`. */
+function timings(p: QueueProfileInfo): string {
+  return `retry every ${formatDuration(p.retryInterval)}, warn after ${formatDuration(p.warnAfter)}, return after ${formatDuration(p.returnAfter)}`;
+}
+
+/** `queue profile demo: retry every 10s, warn after 30s, return after 1m30s`. */
+const profileLine = (p: QueueProfileInfo) => `queue profile ${p.name}: ${timings(p)}`;
 
 const program = new Command();
 program.name('mail-lab').description('A containerized e-mail laboratory: DNS, two mail domains and a client.').showHelpAfterError();
@@ -167,7 +177,8 @@ program
     for (const d of config.domains) {
       try {
         const q = await target.admin<QueueListing[]>(d.name, '/queue');
-        out(`  queue ${d.name}: ${q.length} message(s)`);
+        const p = await target.admin<QueueProfileInfo>(d.name, '/queue/profile').catch(() => null);
+        out(`  queue ${d.name}: ${q.length} message(s)${p ? `, ${profileLine(p)}` : ''}`);
       } catch {
         out(`  queue ${d.name}: unreachable`);
       }
@@ -201,11 +212,14 @@ program
   .action(async (domain: string, opts: { json?: boolean }) => {
     const config = loadConfig();
     const d = domainArg(config, domain);
-    const q = await labTarget(config).admin<QueueListing[]>(d, '/queue');
+    const target = labTarget(config);
+    const q = await target.admin<QueueListing[]>(d, '/queue');
     if (opts.json) {
       out(JSON.stringify(q, null, 2));
       return;
     }
+    const p = await target.admin<QueueProfileInfo>(d, '/queue/profile').catch(() => null);
+    if (p) out(`${profileLine(p)}`);
     if (!q.length) {
       out(`mail queue of ${d} is empty`);
       return;
@@ -226,6 +240,46 @@ program
     }
     for (const line of table(rows)) out(line);
     out(`-- ${q.length} message(s) in the queue of ${d}`);
+  });
+
+program
+  .command('queue-profile')
+  .argument('<domain>')
+  .argument('[profile]', 'a profile of the lab definition (profiles: in lab.yaml); omit it to see the one in force')
+  .option('--json', 'machine-readable')
+  .description("show or switch a domain's queue timings at run time: retry interval, delay warning, return (no restart)")
+  // Bad usage (missing domain, extra argument, unknown option) exits 2, like the other usage errors.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
+  .action(async (domain: string, profile: string | undefined, opts: { json?: boolean }) => {
+    const config = loadConfig();
+    const d = domainArg(config, domain);
+    const names = Object.keys(config.profiles);
+    if (profile !== undefined && !Object.hasOwn(config.profiles, profile)) throw new UsageError(`unknown queue profile "${profile}"; lab.yaml has: ${names.join(', ')}`);
+    const target = labTarget(config);
+    if (profile === undefined) {
+      const p = await target.admin<QueueProfileInfo>(d, '/queue/profile');
+      if (opts.json) {
+        out(JSON.stringify(p, null, 2));
+        return;
+      }
+      out(`${d}: ${profileLine(p)}`);
+      out(`  profiles: ${p.available.join(', ')} (switch: npx mail-lab queue-profile ${d} <profile>)`);
+      return;
+    }
+    let r: { previous: string; profile: QueueProfileInfo; changed: boolean; rescheduled: number };
+    try {
+      r = await target.admin(d, `/queue/profile/${encodeURIComponent(profile)}`, 'POST');
+    } catch (e) {
+      // The server knows the profiles of the lab.yaml it started with, which may differ from this one.
+      if ((e as Error).message.startsWith('unknown queue profile')) throw new UsageError(`${d}: ${(e as Error).message}`);
+      throw e;
+    }
+    if (opts.json) {
+      out(JSON.stringify(r, null, 2));
+      return;
+    }
+    out(r.changed ? `${d}: queue profile ${r.previous} -> ${r.profile.name}: ${timings(r.profile)}` : `${d} already uses queue profile ${r.profile.name}; nothing changed`);
+    if (r.changed) out(`  messages already queued keep their arrival time: warning and return are counted from it; next attempts moved: ${r.rescheduled} message(s)`);
   });
 
 program

@@ -7,6 +7,8 @@
  *   GET  /queue                    the queue, mailq-style
  *   GET  /queue/:id                one message with its attempt history (also recently finished ones)
  *   POST /queue/flush[?id=ID]      retry now
+ *   GET  /queue/profile            the queue profile in force: name, timings, the profiles there are
+ *   POST /queue/profile/:name      switch to another profile of the lab definition, no restart (400 if unknown)
  *   GET  /links                    domains this server cannot reach (no-Docker mode)
  *   POST /links/:domain/break      cut the outbound path to a domain (no-Docker mode)
  *   POST /links/:domain/heal       restore it
@@ -17,7 +19,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { promises as fs } from 'node:fs';
 import type { Logger } from '../../../core/src/logger';
-import type { OutboundQueue } from '../queue/queue';
+import { UnknownProfileError, type OutboundQueue } from '../queue/queue';
 import type { MboxMailStore } from '../store/mbox-store';
 import { headerBlock } from '../queue/dsn';
 import type { TraceJournal } from '../trace/journal';
@@ -47,6 +49,26 @@ export function createAdminServer(o: AdminOptions, extraRoutes: AdminRoute[] = [
     ...extraRoutes,
     ['GET', /^\/health$/, () => ({ ok: true, domain: o.domain, hostname: o.hostname, uptimeMs: Date.now() - o.startedAt.getTime() })],
     ['GET', /^\/queue$/, () => o.queue.list()],
+    // Before /queue/:id, which would take "profile" for a queue id.
+    ['GET', /^\/queue\/profile$/, () => o.queue.profile()],
+    [
+      'POST',
+      /^\/queue\/profile\/([^/]+)$/,
+      async (m) => {
+        let name: string;
+        try {
+          name = decodeURIComponent(m[1]);
+        } catch {
+          throw new HttpError(400, `"${m[1]}" is not a valid profile name in a URL`);
+        }
+        try {
+          return await o.queue.setProfile(name);
+        } catch (e) {
+          if (e instanceof UnknownProfileError) throw new HttpError(400, e.message);
+          throw e;
+        }
+      },
+    ],
     [
       'GET',
       /^\/queue\/([A-Za-z0-9]+)$/,

@@ -14,7 +14,7 @@
  * and scenarios wait for what happens instead of sleeping.
  */
 import { EventEmitter } from 'node:events';
-import type { LabProfile } from '../../../core/src/config';
+import { profileSetOf, type LabProfile } from '../../../core/src/config';
 import { formatDuration } from '../../../core/src/duration';
 import type { Logger } from '../../../core/src/logger';
 import type { MailStore } from '../store/types';
@@ -43,6 +43,27 @@ export interface QueueOptions {
   trace?: TraceJournal;
   /** The lab CA: outbound SMTP uses STARTTLS when offered and verifies the peer against it. */
   tls?: { ca: string };
+  /** Name of `timing` in `profiles`; found through `profileSetOf(timing)` when absent. */
+  profile?: string;
+  /** Every profile of the lab, for `setProfile`; found through `profileSetOf(timing)` when absent. */
+  profiles?: Record<string, LabProfile>;
+}
+
+/** The queue's current timings, as `GET /queue/profile` shows them. */
+export interface QueueProfileInfo {
+  name: string;
+  retryInterval: number;
+  warnAfter: number;
+  returnAfter: number;
+  /** Every profile this server knows (from the lab definition it started with). */
+  available: string[];
+}
+
+/** `setProfile` with a name the lab definition does not have. */
+export class UnknownProfileError extends Error {
+  constructor(readonly profile: string, readonly available: string[]) {
+    super(`unknown queue profile "${profile}"; the lab has: ${available.join(', ')}`);
+  }
 }
 
 export interface EnqueueRequest {
@@ -64,11 +85,77 @@ export class OutboundQueue extends EventEmitter {
   private readonly now: () => Date;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** The lab's queue profiles, and the name of the one in force (`setProfile`). */
+  private readonly profiles: Record<string, LabProfile>;
+  private profileName: string;
 
   constructor(private readonly o: QueueOptions) {
     super();
     this.spool = new Spool(o.spoolDir);
     this.now = o.now ?? (() => new Date());
+    const set = profileSetOf(o.timing);
+    this.profiles = o.profiles ?? set?.profiles ?? {};
+    this.profileName = o.profile ?? set?.name ?? (Object.entries(this.profiles).find(([, p]) => p === o.timing)?.[0] || 'custom');
+  }
+
+  /** The timings in force now (the lab definition's profile, or the one `setProfile` chose). */
+  profile(): QueueProfileInfo {
+    const t = this.o.timing;
+    return { name: this.profileName, retryInterval: t.retryInterval, warnAfter: t.warnAfter, returnAfter: t.returnAfter, available: Object.keys(this.profiles) };
+  }
+
+  /**
+   * Switches to another profile of the lab definition, without a restart
+   * (`npx mail-lab queue-profile`; not kept across a restart, which reads
+   * lab.yaml again). Messages already queued take the new timings at once:
+   *
+   * - warning and return count from each message's arrival, as the lifetime
+   *   always does (RFC 5321 4.5.4.1: the give-up time is measured from when
+   *   the message was queued). A message queued 3 minutes ago under
+   *   `classroom` is therefore past `demo`'s 90 s lifetime and is returned at
+   *   once; one queued 20 s ago gets its warning 10 s later. That is the
+   *   point of the switch: the class sees the warning now, not in 2 minutes.
+   * - the next attempt counts from the recipient's last attempt (as Postfix
+   *   does), so it moves to last attempt + new retryInterval: earlier when the
+   *   new interval is shorter, later when it is longer, and due at once when
+   *   that time has passed. A recipient not tried yet, or flushed (due now),
+   *   keeps its time.
+   */
+  async setProfile(name: string): Promise<{ previous: string; profile: QueueProfileInfo; changed: boolean; rescheduled: number }> {
+    if (!Object.hasOwn(this.profiles, name)) throw new UnknownProfileError(name, Object.keys(this.profiles));
+    const previous = this.profileName;
+    const next = this.profiles[name];
+    // The options object is this queue's own (domain.ts builds it); every timing read goes through it.
+    this.o.timing = next;
+    this.profileName = name;
+    const now = this.now().getTime();
+    let rescheduled = 0;
+    for (const e of this.entries.values()) {
+      let changed = false;
+      for (const r of e.recipients) {
+        if (r.status !== 'pending' || !r.nextAttempt || Date.parse(r.nextAttempt) <= now) continue;
+        const last = [...e.history].reverse().find((h) => h.recipients.includes(r.address));
+        if (!last) continue;
+        const at = new Date(Date.parse(last.time) + next.retryInterval).toISOString();
+        if (at !== r.nextAttempt) {
+          r.nextAttempt = at;
+          changed = true;
+        }
+      }
+      if (changed) {
+        rescheduled++;
+        // A running delivery writes the entry itself when it ends.
+        if (!this.running.has(e.id)) await this.spool.update(e);
+      }
+    }
+    this.o.logger.info(`queue profile ${previous} -> ${name}: retry every ${formatDuration(next.retryInterval)}, warn after ${formatDuration(next.warnAfter)}, return after ${formatDuration(next.returnAfter)}`, {
+      by: 'admin',
+      queued: this.entries.size,
+      rescheduled,
+    });
+    this.emit('profile', name, previous);
+    this.schedule();
+    return { previous, profile: this.profile(), changed: previous !== name, rescheduled };
   }
 
   /** Loads the spool after a restart; messages still owed are delivered again. */
