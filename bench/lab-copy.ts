@@ -21,10 +21,12 @@ export interface LabCopy {
 }
 
 /** Writes the shifted lab definition to `<dir>/lab.yaml` and loads it. */
-export function writeLabCopy(source: string, dir: string, offset: number): LabCopy {
+export function writeLabCopy(source: string, dir: string, offset: number, limits: Record<string, number> = {}): LabCopy {
   const doc = parseDocument(readFileSync(source, 'utf8'));
   const shift = (path: (string | number)[]) => doc.setIn(path, Number(doc.getIn(path)) + offset);
   shift(['dns', 'hostPort']);
+  // A bench setting (e.g. the concurrency bench's connections per client), never lab.yaml itself.
+  for (const [name, value] of Object.entries(limits)) doc.setIn(['limits', name], value);
   const domains = (doc.get('domains') as { items: unknown[] }).items.length;
   for (let i = 0; i < domains; i++) {
     for (const p of ['smtp', 'submission', 'pop3', 'imap', 'admin', 'smtps', 'imaps', 'pop3s']) if (doc.hasIn(['domains', i, 'ports', p])) shift(['domains', i, 'ports', p]);
@@ -71,8 +73,14 @@ export interface SpawnedLab {
   stop(): Promise<void>;
 }
 
-/** Spawns dns and every mail domain from `distRoot` (the compiled tree), like `mail-lab up --local`; `nodeArgs` e.g. `--cpu-prof`. */
+/** Extra node flags for the spawned services from MAIL_LAB_BENCH_NODE_FLAGS (e.g. `--max-semi-space-size=2`), to measure V8 settings. */
+export function benchNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.MAIL_LAB_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter((f) => f !== '');
+}
+
+/** Spawns dns and every mail domain from `distRoot` (the compiled tree), like `mail-lab up --local`; `nodeArgs` e.g. `--cpu-prof`, after those of MAIL_LAB_BENCH_NODE_FLAGS. */
 export function spawnLab(copy: LabCopy, distRoot: string, nodeArgs: string[] = []): SpawnedLab {
+  nodeArgs = [...benchNodeFlags(), ...nodeArgs];
   const logsDir = join(copy.dir, 'logs');
   mkdirSync(logsDir, { recursive: true });
   const env = { ...process.env, MAIL_LAB_CONFIG: copy.file, MAIL_LAB_MODE: 'local', MALLOC_ARENA_MAX: '2' };

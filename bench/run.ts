@@ -19,6 +19,7 @@ import { ensurePostfix, POSTFIX_DOMAIN, startPostfix, type StartedPostfix } from
 import { formatReport, type BenchResults } from './report';
 import { formatMailboxReport, runMailboxBench } from './mailbox';
 import { formatToolkitReport, runToolkitBench } from './toolkit';
+import { formatConcurrencyReport, runConcurrencyBench } from './concurrency';
 import { SmtpClient } from './smtp-client';
 import { startDockerTarget, startLocalTarget, type LabUnderTest } from './targets';
 import { freePort } from './lab-copy';
@@ -36,6 +37,9 @@ const { values: args } = parseArgs({
     size: { type: 'string', default: '2048' },
     'port-offset': { type: 'string', default: '1000' },
     profile: { type: 'string' },
+    'no-concurrency': { type: 'boolean', default: false },
+    'concurrency-clients': { type: 'string', default: '50' },
+    'concurrency-messages': { type: 'string', default: '200' },
   },
 });
 
@@ -190,7 +194,15 @@ async function main(): Promise<number> {
   const toolkit = await runToolkitBench({ log }); // heal → queued mail delivered, trace on 10,000 messages (bench/toolkit)
   writeFileSync(join(outDir, 'toolkit.json'), JSON.stringify(toolkit, null, 2) + '\n');
   process.stdout.write('\n' + formatToolkitReport(toolkit) + '\n\nresults: bench/results/toolkit.json\n');
-  return results.errors.length || mailbox.errors.length || toolkit.errors.length ? 1 : 0;
+  let concurrencyOk = true;
+  if (!args['no-concurrency']) {
+    // messages under concurrent load, both domains, POP3/IMAP readers active: lost/duplicated counts and peak RSS (bench/concurrency)
+    const concurrency = await runConcurrencyBench({ clients: num('concurrency-clients', 1, 200), perClient: num('concurrency-messages', 1, 10_000), log, distRoot: join(__dirname, '..') });
+    writeFileSync(join(outDir, 'concurrency.json'), JSON.stringify(concurrency, null, 2) + '\n');
+    process.stdout.write('\n' + formatConcurrencyReport(concurrency) + '\n\nresults: bench/results/concurrency.json\n');
+    concurrencyOk = concurrency.ok;
+  }
+  return results.errors.length || mailbox.errors.length || toolkit.errors.length || !concurrencyOk ? 1 : 0;
 }
 
 main().then(
