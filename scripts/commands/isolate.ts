@@ -5,11 +5,14 @@
  * published ports, so they can watch its queue fill up.
  *
  * Docker lab: iptables inside that domain's container (run as root through
- * `docker exec`, the container has NET_ADMIN) drops every packet to and from
- * the backbone subnet except the bridge gateway, which is where the
- * published-port traffic from the host comes from (docker-proxy, or the
- * host's NAT). Dropped, not rejected: like a pulled cable, connections time
- * out and DNS lookups go unanswered, so the queue defers, never bounces.
+ * `docker exec`, the container has NET_ADMIN) drops every packet arriving
+ * from the backbone subnet except from the bridge gateway, which is where
+ * the published-port traffic from the host comes from (docker-proxy, or the
+ * host's NAT). Incoming only: what it sends still leaves but no answer comes
+ * back, so, as with a pulled cable, its connections and DNS lookups time out
+ * and connections to it time out too (dropping its outgoing packets would
+ * give it an instant "operation not permitted" instead). The queues defer,
+ * never bounce.
  *
  * No-Docker lab: there is no network between the domains, so the domain's
  * own queue treats every remote domain as unreachable (admin API
@@ -23,6 +26,7 @@ import { adminRequest, containerOf, type LabTarget } from '../lab-target';
 type Exec = NonNullable<LabTarget['exec']>;
 
 const COMMENT = 'mail-lab-isolate';
+const CHAIN_IN = 'MAIL-LAB-ISOLATE-IN';
 
 /** The backbone as the container sees it: its subnet and the bridge gateway. */
 export function parseRoutes(routes: string): { subnet: string; gateway: string } | null {
@@ -32,13 +36,16 @@ export function parseRoutes(routes: string): { subnet: string; gateway: string }
   return gateway && subnet ? { subnet, gateway } : null;
 }
 
+/** The chain's contents: the gateway (published ports) passes, the rest of the backbone is dropped. */
 export function isolationRules(net: { subnet: string; gateway: string }): string[][] {
-  const c = ['-m', 'comment', '--comment', COMMENT, '-j', 'DROP'];
   return [
-    ['INPUT', '-s', net.subnet, '!', '-s', net.gateway, ...c],
-    ['OUTPUT', '-d', net.subnet, '!', '-d', net.gateway, ...c],
+    ['-A', CHAIN_IN, '-s', net.gateway, '-j', 'RETURN'],
+    ['-A', CHAIN_IN, '-s', net.subnet, '-j', 'DROP'],
   ];
 }
+
+/** The jump from INPUT (iptables takes one -s per rule, hence a chain of its own). */
+const JUMPS = [['INPUT', '-m', 'comment', '--comment', COMMENT, '-j', CHAIN_IN]];
 
 async function backbone(exec: Exec, container: string): Promise<{ subnet: string; gateway: string }> {
   const r = await exec(container, ['ip', '-4', 'route', 'show']);
@@ -47,7 +54,7 @@ async function backbone(exec: Exec, container: string): Promise<{ subnet: string
   return net;
 }
 
-/** Is the container's isolation on (its rules present)? */
+/** Is the container's isolation on (its jumps present)? */
 async function isIsolated(exec: Exec, container: string): Promise<boolean> {
   const r = await exec(container, ['iptables', '-w', '-S']);
   if (r.code !== 0) throw new Error(`iptables in ${container} failed: ${r.output.trim()}`);
@@ -57,14 +64,22 @@ async function isIsolated(exec: Exec, container: string): Promise<boolean> {
 async function dockerIsolation(exec: Exec, d: DomainConfig, on: boolean): Promise<{ changed: boolean; how: string }> {
   const container = containerOf(d.name);
   if ((await isIsolated(exec, container)) === on) return { changed: false, how: '' };
-  const net = await backbone(exec, container);
-  for (const rule of isolationRules(net)) {
-    const present = (await exec(container, ['iptables', '-w', '-C', ...rule])).code === 0;
-    if (present === on) continue;
-    const r = await exec(container, ['iptables', '-w', on ? '-I' : '-D', ...rule]);
-    if (r.code !== 0) throw new Error(`iptables in ${container} failed: ${r.output.trim()}`);
+  const ipt = async (args: string[], mayFail = false) => {
+    const r = await exec(container, ['iptables', '-w', ...args]);
+    if (r.code !== 0 && !mayFail) throw new Error(`iptables ${args.join(' ')} in ${container} failed: ${r.output.trim()}`);
+  };
+  if (!on) {
+    for (const j of JUMPS) await ipt(['-D', ...j], true);
+    await ipt(['-F', CHAIN_IN], true);
+    await ipt(['-X', CHAIN_IN], true);
+    return { changed: true, how: `iptables in ${container}` };
   }
-  return { changed: true, how: `iptables in ${container}: DROP to and from ${net.subnet} except the gateway ${net.gateway} (the host's published ports)` };
+  const net = await backbone(exec, container);
+  await ipt(['-N', CHAIN_IN], true); // may be left over from a half-done attempt: flushed next
+  await ipt(['-F', CHAIN_IN]);
+  for (const rule of isolationRules(net)) await ipt(rule);
+  for (const j of JUMPS) await ipt(['-I', ...j]);
+  return { changed: true, how: `iptables in ${container}: DROP of everything arriving from ${net.subnet} except from the gateway ${net.gateway} (the host's published ports)` };
 }
 
 async function localIsolation(config: LabConfig, d: DomainConfig, on: boolean): Promise<{ changed: boolean; how: string }> {
