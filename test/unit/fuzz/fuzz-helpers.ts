@@ -1,7 +1,18 @@
 /**
  * Shared pieces of the property-based tests (fast-check) under test/unit/fuzz:
- * how many cases a property runs, and the one log line per parser that CI
- * shows (`fuzz <parser>: N cases in T s`).
+ * how many cases a property runs, and one summary of the cases run per
+ * parser, printed once when every file of this folder has run (as in CI's
+ * `npm run test:all`):
+ *
+ *     fuzz: cases run per parser (8 files, MAIL_LAB_FUZZ_RUNS unset)
+ *       imap parseCommand          6600 cases   2.28 s
+ *       ...
+ *       total                     41000 cases  12.10 s
+ *
+ * Each file adds its counts to a file of the jest run in the temp directory;
+ * the file that completes the folder prints the summary. A run of some of the
+ * files prints nothing; `MAIL_LAB_FUZZ_REPORT=<path>` writes the counts so far
+ * (JSON) after each file, whether or not the folder is complete.
  *
  * `MAIL_LAB_FUZZ_RUNS=N` runs every cheap property N times; properties that
  * cost more per case (the mailbox store on disk, whole lab definitions, DNS
@@ -10,6 +21,9 @@
  * folder finishes in well under 30 s on 2 cores. `MAIL_LAB_FUZZ_SEED=S`
  * replays a run (fast-check prints the seed and path of any failure).
  */
+import { appendFileSync, closeSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import fc from 'fast-check';
 
 const envRuns = Number.parseInt(process.env.MAIL_LAB_FUZZ_RUNS ?? '', 10);
@@ -63,8 +77,99 @@ export async function fuzzAsync<Ts>(parser: string, property: Lazy<fc.IAsyncProp
   if (details.failed) fail(details as fc.RunDetails<unknown>);
 }
 
+/**
+ * The jest run's file of counts. Jest runs test files in worker processes
+ * (children, with an IPC channel, of the jest process) or, for a single
+ * file, in the jest process itself: either way the jest process identifies
+ * the run.
+ */
+const runFile = join(tmpdir(), `mail-lab-fuzz-${process.send ? process.ppid : process.pid}.jsonl`);
+/** A record older than this is from an earlier run whose process id was reused. */
+const STALE_MS = 6 * 3_600_000;
+
+interface FileRecord {
+  file: string;
+  at: number;
+  tallies: Record<string, Tally>;
+}
+
+function readRecords(): FileRecord[] | null {
+  let text: string;
+  try {
+    text = readFileSync(runFile, 'utf8');
+  } catch {
+    return null;
+  }
+  const records: FileRecord[] = [];
+  for (const line of text.split('\n')) {
+    try {
+      const r = JSON.parse(line) as FileRecord;
+      if (Date.now() - r.at < STALE_MS) records.push(r);
+    } catch {
+      // an empty or torn line
+    }
+  }
+  return records;
+}
+
+/** Cases and time per parser, summed over the files' records. */
+function merge(records: FileRecord[]): Map<string, Tally> {
+  const sum = new Map<string, Tally>();
+  for (const r of records) {
+    for (const [parser, t] of Object.entries(r.tallies)) {
+      const s = sum.get(parser) ?? { cases: 0, ms: 0 };
+      sum.set(parser, { cases: s.cases + t.cases, ms: s.ms + t.ms });
+    }
+  }
+  return new Map([...sum].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function summary(parsers: Map<string, Tally>, files: number): string {
+  const width = Math.max(5, ...[...parsers.keys()].map((p) => p.length));
+  const line = (name: string, t: Tally) => `  ${name.padEnd(width)} ${String(t.cases).padStart(8)} cases ${(t.ms / 1000).toFixed(2).padStart(7)} s`;
+  const total = [...parsers.values()].reduce((a, t) => ({ cases: a.cases + t.cases, ms: a.ms + t.ms }), { cases: 0, ms: 0 });
+  const runs = process.env.MAIL_LAB_FUZZ_RUNS ? `MAIL_LAB_FUZZ_RUNS=${process.env.MAIL_LAB_FUZZ_RUNS}` : 'MAIL_LAB_FUZZ_RUNS unset';
+  return [`fuzz: cases run per parser (${files} files, ${runs})`, ...[...parsers].map(([p, t]) => line(p, t)), line('total', total)].join('\n') + '\n';
+}
+
+/** Removes the files of earlier runs that ran only some of the files (their jest process is gone). */
+function sweep(): void {
+  for (const name of readdirSync(tmpdir())) {
+    const m = /^mail-lab-fuzz-(\d+)\.jsonl$/.exec(name);
+    if (!m || join(tmpdir(), name) === runFile) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(tmpdir(), name), { force: true });
+    }
+  }
+}
+
 afterAll(() => {
-  for (const [parser, t] of tallies) console.log(`fuzz ${parser}: ${t.cases} cases in ${(t.ms / 1000).toFixed(2)} s`);
+  sweep();
+  const file = basename(expect.getState().testPath ?? 'unknown');
+  appendFileSync(runFile, JSON.stringify({ file, at: Date.now(), tallies: Object.fromEntries(tallies) }) + '\n');
+  const records = readRecords() ?? [];
+  const done = new Set(records.map((r) => r.file));
+  const expected = readdirSync(__dirname).filter((f) => f.endsWith('.test.ts'));
+  const complete = expected.every((f) => done.has(f));
+  const report = process.env.MAIL_LAB_FUZZ_REPORT;
+  if (report) {
+    const parsers = Object.fromEntries(merge(records));
+    writeFileSync(report, JSON.stringify({ runs: process.env.MAIL_LAB_FUZZ_RUNS ?? null, files: [...done].sort(), complete, parsers }, null, 2) + '\n');
+  }
+  if (!complete) return;
+  // Two files finishing together may both see the folder complete: the one that creates the marker prints.
+  const marker = runFile + '.done';
+  try {
+    closeSync(openSync(marker, 'wx'));
+  } catch {
+    return;
+  }
+  const final = readRecords(); // null: another file printed and cleaned up just before the marker was made
+  if (final) process.stdout.write('\n' + summary(merge(final), new Set(final.map((r) => r.file)).size));
+  rmSync(runFile, { force: true });
+  rmSync(marker, { force: true });
 });
 
 /** Byte strings that favour the octets parsers care about (CR, LF, NUL, space, `>`, `.`, 8-bit). */

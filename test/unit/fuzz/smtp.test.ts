@@ -4,6 +4,9 @@
  * - parseMailbox, HELP, VRFY, EXPN with random arguments and settings: never
  *   throw, always a valid reply code whose lines carry a matching RFC 3463
  *   code and no CR, LF or other control character;
+ * - the forged-local-sender check (smtp.localSenders) on any MAIL FROM: it
+ *   refuses exactly this domain's senders on port 25 without login under
+ *   require-auth, with a clean 550 5.7.1 line;
  * - refuseReason agrees with a byte-level model (NUL, bare LF, bare CR), so
  *   every SMTP smuggling variant (`\n.\r\n`, `\r\n.\n`, `\r.\r\n`, bare CR/LF
  *   anywhere) is refused and every clean CRLF message is accepted;
@@ -16,7 +19,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { parseLabConfig } from '../../../services/core/src/config';
 import { createAccountDirectory } from '../../../services/mail-domain/src/accounts';
-import { expn, help, parseMailbox, verb, vrfy, type CommandSettings, type Reply } from '../../../services/mail-domain/src/smtp/commands';
+import { expn, help, localSenderRefusal, parseMailbox, verb, vrfy, type CommandSettings, type Reply } from '../../../services/mail-domain/src/smtp/commands';
 import { countHops, headerSection, missingHeaders, receivedHeader, refuseReason, type TraceInfo } from '../../../services/mail-domain/src/smtp/message';
 import { fuzz, fuzzRuns, interestingBytes, tokenText } from './fuzz-helpers';
 
@@ -103,6 +106,27 @@ describe('SMTP commands', () => {
           ['FOO\r', { domain: domain.name, hostname: domain.mailHost, vrfy: true, expn: true, submission: true }],
         ],
       },
+    );
+  });
+
+  test('MAIL FROM on port 25: with require-auth, exactly the senders of this domain without login are refused, with a clean 550 5.7.1', () => {
+    const sender = fc.oneof(
+      argument,
+      fc.tuple(fc.stringMatching(/^[A-Za-z0-9._+-]{1,12}$/), fc.constantFrom(domain.name, domain.name.toUpperCase(), 'mail.' + domain.name, 'garudayaksa.com', domain.name + '.')).map(([l, d]) => `${l}@${d}`),
+      fc.constant(''),
+    );
+    fuzz(
+      'smtp localSenderRefusal',
+      () =>
+        fc.property(sender, fc.constantFrom('accept' as const, 'require-auth' as const, undefined), fc.boolean(), fc.boolean(), (from, localSenders, submission, authenticated) => {
+          const r = localSenderRefusal(from, { domain: domain.name, submission, localSenders }, authenticated);
+          const own = parseMailbox(from)?.domain === domain.name;
+          assert.equal(r !== null, localSenders === 'require-auth' && !submission && !authenticated && own, `${JSON.stringify(from)} ${localSenders} ${submission} ${authenticated}`);
+          if (!r) return;
+          checkReply(r);
+          assert.match(r.lines[0], new RegExp(`^5\\.7\\.1 <.*>: senders of ${domain.name.replace('.', '\\.')} must log in \\(submission on port 587\\)$`));
+        }),
+      { numRuns: fuzzRuns(2000) },
     );
   });
 
