@@ -14,15 +14,15 @@
 ARG BASE_IMAGE=node:20-bookworm-slim
 FROM ${BASE_IMAGE}
 
-# Tools for the class: dig, telnet, nc, swaks; ip/iptables for breaking links.
+# Tools for the class: dig, telnet, nc, swaks (with TLS: IO::Socket::SSL); ip/iptables for breaking links.
 RUN if command -v dig >/dev/null && command -v swaks >/dev/null && command -v iptables >/dev/null \
         && command -v nc >/dev/null && command -v telnet >/dev/null && command -v ip >/dev/null \
-        && command -v ps >/dev/null; then \
+        && command -v ps >/dev/null && perl -MIO::Socket::SSL -e 1 2>/dev/null; then \
       echo "lab tools present in base image; skipping apt"; \
     else \
       apt-get update \
       && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-           ca-certificates dnsutils telnet netcat-openbsd swaks iproute2 iptables procps less \
+           ca-certificates dnsutils telnet netcat-openbsd swaks libio-socket-ssl-perl iproute2 iptables procps less \
       && rm -rf /var/lib/apt/lists/*; \
     fi
 
@@ -32,10 +32,10 @@ RUN printf '#!/bin/sh\nexec node /app/dist/services/client/src/main.js "$@"\n' >
     && printf '#!/bin/sh\nexec node /app/dist/services/mail-domain/src/main.js "$@"\n' >/usr/local/bin/mail-lab-domain \
     && printf '#!/bin/sh\nexec node /app/dist/services/dns/src/main.js "$@"\n' >/usr/local/bin/mail-lab-dns \
     && chmod 0755 /usr/local/bin/mail-lab-client /usr/local/bin/mail-lab-domain /usr/local/bin/mail-lab-dns \
-    && mkdir -p /var/mail-lab /etc/mail-lab /var/mail-lab-ca \
+    && mkdir -p /var/mail-lab /etc/mail-lab /var/mail-lab-ca /var/mail-lab-ca-public \
     && (id -u mail-lab >/dev/null 2>&1 || useradd --system --home-dir /var/mail-lab --shell /bin/bash mail-lab) \
-    && chown mail-lab:mail-lab /var/mail-lab /var/mail-lab-ca
-# (/var/mail-lab-ca belongs to mail-lab so that the `lab-ca` volume, filled
+    && chown mail-lab:mail-lab /var/mail-lab /var/mail-lab-ca /var/mail-lab-ca-public
+# (/var/mail-lab-ca and -public belong to mail-lab so that the `lab-ca` volumes, filled
 # from the image on first use, is writable by the mail servers.)
 
 # MALLOC_ARENA_MAX: glibc keeps one malloc arena per libuv thread; two cut resident memory under load.

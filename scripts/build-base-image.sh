@@ -25,7 +25,13 @@ set -euo pipefail
 TAG="${MAIL_LAB_BASE_TAG:-mail-lab/base:bookworm}"
 MIRROR="${MAIL_LAB_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 SUITE=bookworm
-PACKAGES=ca-certificates,libstdc++6,iproute2,iptables,dnsutils,telnet,netcat-openbsd,swaks,procps,less
+# libio-socket-ssl-perl: swaks --tls / --tlsc (STARTTLS, implicit TLS) from the client container;
+# perl-openssl-defaults named because debootstrap does not resolve the virtual
+# package perl-openssl-abi-3 that libnet-ssleay-perl depends on.
+PACKAGES=ca-certificates,libstdc++6,iproute2,iptables,dnsutils,telnet,netcat-openbsd,swaks,libio-socket-ssl-perl,perl-openssl-defaults,procps,less
+# Raised whenever PACKAGES or the image's content changes: `mail-lab up` and
+# this script rebuild a base image with an older version label.
+BASE_VERSION=2
 CACHE="${MAIL_LAB_DEBOOTSTRAP_CACHE-/var/cache/mail-lab/debootstrap}"
 FORCE=0
 
@@ -44,8 +50,12 @@ done
 docker info >/dev/null 2>&1 || fail "docker engine not reachable; run: sudo bash scripts/docker-engine.sh"
 
 if [ "$FORCE" = 0 ] && docker image inspect "$TAG" >/dev/null 2>&1; then
-  say "$TAG already exists ($(docker image inspect -f '{{.Size}}' "$TAG" | awk '{printf "%.0f MB", $1/1e6}')); use --force to rebuild"
-  exit 0
+  have="$(docker image inspect -f '{{index .Config.Labels "mail-lab.base-version"}}' "$TAG" 2>/dev/null || true)"
+  if [ "$have" = "$BASE_VERSION" ]; then
+    say "$TAG already exists (version $BASE_VERSION, $(docker image inspect -f '{{.Size}}' "$TAG" | awk '{printf "%.0f MB", $1/1e6}')); use --force to rebuild"
+    exit 0
+  fi
+  say "$TAG exists but is base version ${have:-1}, this script makes version $BASE_VERSION: rebuilding"
 fi
 
 START=$SECONDS
@@ -118,6 +128,7 @@ fi
 for tool in dig telnet nc swaks ip iptables ps less; do
   chroot "$ROOTFS" sh -c "command -v $tool" >/dev/null || fail "$tool missing from the base image"
 done
+chroot "$ROOTFS" perl -MIO::Socket::SSL -e 1 || fail "perl IO::Socket::SSL missing from the base image (swaks --tls needs it)"
 
 # --- slim down -----------------------------------------------------------------
 say "cleaning apt caches, docs, man pages, locales"
@@ -144,7 +155,7 @@ say "importing as $TAG"
 tar --numeric-owner --xattrs -C "$ROOTFS" -c . | docker import \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change 'ENV LANG=C.UTF-8' \
-  --change "LABEL org.opencontainers.image.title=mail-lab-base org.opencontainers.image.description=\"Debian $SUITE minbase with Node $NODE_VERSION and the lab tools (scripts/build-base-image.sh)\"" \
+  --change "LABEL mail-lab.base-version=$BASE_VERSION org.opencontainers.image.title=mail-lab-base org.opencontainers.image.description=\"Debian $SUITE minbase with Node $NODE_VERSION and the lab tools (scripts/build-base-image.sh)\"" \
   --change 'CMD ["/bin/bash"]' \
   - "$TAG" >/dev/null
 

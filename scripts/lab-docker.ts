@@ -265,6 +265,25 @@ async function imageExists(ref: string): Promise<boolean> {
   return r.code === 0;
 }
 
+/** The version scripts/build-base-image.sh builds (its BASE_VERSION line: one source of truth). */
+export function offlineBaseVersion(): string {
+  const script = fs.readFileSync(path.join(repoRoot(), 'scripts', 'build-base-image.sh'), 'utf8');
+  return /^BASE_VERSION=(\S+)$/m.exec(script)?.[1] ?? '1';
+}
+
+/**
+ * The offline base as this checkout needs it: present and with the current
+ * `mail-lab.base-version` label (an older one lacks tools, e.g. TLS for swaks).
+ */
+async function offlineBaseState(log: LogFn): Promise<'current' | 'missing' | 'old'> {
+  const r = await run(['docker', 'image', 'inspect', '--format', '{{index .Config.Labels "mail-lab.base-version"}}', OFFLINE_BASE_IMAGE], { check: false });
+  if (r.code !== 0) return 'missing';
+  const have = r.stdout.trim().replace(/^<no value>$/, '') || '1';
+  if (have === offlineBaseVersion()) return 'current';
+  log(`base image: ${OFFLINE_BASE_IMAGE} is version ${have}, this checkout needs version ${offlineBaseVersion()}: rebuilding it`);
+  return 'old';
+}
+
 // ---------------------------------------------------------------------------
 // compose wrappers
 
@@ -318,7 +337,7 @@ async function chooseBase(opts: BuildOptions): Promise<string> {
   const fromEnv = process.env.MAIL_LAB_BASE_IMAGE;
   if (fromEnv) {
     log(`base image: ${fromEnv} (from MAIL_LAB_BASE_IMAGE)`);
-    if (fromEnv === OFFLINE_BASE_IMAGE && !(await imageExists(fromEnv))) await buildOfflineBase(log);
+    if (fromEnv === OFFLINE_BASE_IMAGE && (await offlineBaseState(log)) !== 'current') await buildOfflineBase(log);
     return fromEnv;
   }
   const mode = opts.offline ?? 'auto';
@@ -331,8 +350,10 @@ async function chooseBase(opts: BuildOptions): Promise<string> {
       log(`base image: ${ONLINE_BASE_IMAGE} (present locally)`);
       return ONLINE_BASE_IMAGE;
     }
-    if (await imageExists(OFFLINE_BASE_IMAGE)) {
-      log(`base image: ${OFFLINE_BASE_IMAGE} (offline base, present locally)`);
+    const state = await offlineBaseState(log);
+    if (state !== 'missing') {
+      if (state === 'old') await buildOfflineBase(log);
+      else log(`base image: ${OFFLINE_BASE_IMAGE} (offline base, present locally)`);
       return OFFLINE_BASE_IMAGE;
     }
     const timeoutMs = opts.pullTimeoutMs ?? 25_000;
@@ -345,7 +366,7 @@ async function chooseBase(opts: BuildOptions): Promise<string> {
     const why = pulled.timedOut ? 'timed out' : tail(pulled.stderr, 1) || `exit ${pulled.code}`;
     log(`base image: no registry (${why}); building ${OFFLINE_BASE_IMAGE} locally`);
   }
-  if (!(await imageExists(OFFLINE_BASE_IMAGE))) await buildOfflineBase(log);
+  if ((await offlineBaseState(log)) !== 'current') await buildOfflineBase(log);
   log(`base image: ${OFFLINE_BASE_IMAGE} (offline)`);
   return OFFLINE_BASE_IMAGE;
 }

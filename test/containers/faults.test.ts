@@ -1,8 +1,8 @@
 /**
  * The instructor's faults on the real compose lab, through the CLI a
- * teacher types: dns-servfail (the lab DNS container's admin API) and
+ * teacher types: dns-servfail (the lab DNS container's admin API),
  * slow-link (tc and iptables inside both mail containers, reporting which
- * method this kernel allowed). Self-contained like lab.test.ts: `mail-lab up`
+ * method this kernel allowed) and isolate (one domain off the backbone). Self-contained like lab.test.ts: `mail-lab up`
  * in beforeAll, `down --volumes` in afterAll (jest runs container files in band).
  */
 import { admin, cli, docker, eventually, rootExec, submit } from './helpers';
@@ -74,3 +74,32 @@ test('slow-link: says which method this kernel allowed, shapes only the path bet
   expect(await rootExec('mail-lab-garudayaksa', ['tc', 'qdisc', 'show', 'dev', 'eth0'])).not.toMatch(/htb|tbf|netem/);
   expect(await rootExec('mail-lab-dadali', ['iptables', '-w', '-S', 'OUTPUT'])).not.toContain('mail-lab-slow-');
 }, 240_000);
+
+test('isolate: one domain off the backbone; the client and the other domain cannot reach it, its published ports still answer, mail waits in both queues; clear + flush delivers', async () => {
+  const on = await cli(['fault', 'isolate', 'dadali.com']);
+  expect(on).toMatchObject({ code: 0, out: expect.stringContaining('fault isolate dadali.com applied: dadali.com is cut off from the lab backbone') });
+  expect(await cli(['fault', 'isolate', 'dadali.com'])).toEqual({ code: 0, out: 'dadali.com was already cut off from the backbone (fault isolate); nothing changed\n' });
+  expect((await cli(['status'])).out).toMatch(/^ {2}fault isolate dadali\.com: cut off from the backbone/m);
+  // The client container: no connection to it (time out), and garudayaksa.com still answers.
+  expect(await docker(['exec', 'mail-lab-client', 'sh', '-c', 'nc -z -w 3 mail.dadali.com 25 && echo reached || echo unreachable'])).toBe('unreachable\n');
+  expect(await docker(['exec', 'mail-lab-client', 'sh', '-c', 'nc -z -w 3 mail.garudayaksa.com 25 && echo reached || echo unreachable'])).toBe('reached\n');
+  // From the host, through the published port: still there.
+  expect((await admin<{ ok: boolean }>(20080, '/health')).ok).toBe(true);
+
+  const inbound = `Ke domain terputus ${Date.now()}`;
+  const outbound = `Dari domain terputus ${Date.now()}`;
+  const inId = await submit('mbrain@garudayaksa.com', 'jpri@dadali.com', inbound, 'Halo.\n');
+  const outId = await submit('jpri@dadali.com', 'mbrain@garudayaksa.com', outbound, 'Halo.\n', 20587);
+  type Entry = { id: string; attempts: number; lastError?: string };
+  const a = await eventually('garudayaksa.com defers', async () => (await admin<Entry[]>(10080, '/queue')).find((e) => e.id === inId && e.attempts >= 1), 90_000);
+  expect(a.lastError).toMatch(/timed out/);
+  const b = await eventually('dadali.com defers', async () => (await admin<Entry[]>(20080, '/queue')).find((e) => e.id === outId && e.attempts >= 1), 90_000);
+  expect(b.lastError).toMatch(/ETIMEOUT|timed out/);
+
+  expect((await cli(['fault', 'clear', 'isolate', 'dadali.com'])).out).toMatch(/^fault isolate dadali\.com cleared/);
+  expect(await rootExec('mail-lab-dadali', ['iptables', '-w', '-S'])).not.toContain('mail-lab-isolate');
+  expect((await cli(['flush', 'garudayaksa.com'])).code).toBe(0);
+  expect((await cli(['flush', 'dadali.com'])).code).toBe(0);
+  await eventually('delivered into dadali.com', () => delivered('jpri', inbound), 90_000);
+  await eventually('delivered out of dadali.com', async () => (await admin<Msg[]>(10080, '/mailbox/mbrain/messages')).some((m) => m.headers.includes(`Subject: ${outbound}\r\n`)), 90_000);
+}, 300_000);

@@ -134,6 +134,15 @@ test('TLS: one lab CA in the lab-ca volume, exported by `mail-lab ca`; the impli
     // Inside the lab: the client container, by name, with the CA from the volume.
     const inside = await docker(['exec', 'mail-lab-client', 'sh', '-c', 'openssl s_client -starttls smtp -connect mail.dadali.com:25 -CAfile /var/mail-lab-ca/ca.crt -verify_hostname mail.dadali.com </dev/null 2>&1 || true']);
     expect(inside).toContain('Verify return code: 0 (ok)');
+    // swaks with STARTTLS from the client container, verifying the server against the lab CA.
+    const subject = `swaks tls ${Date.now()}`;
+    const swaks = await docker(['exec', 'mail-lab-client', 'sh', '-c', `swaks --server mail.dadali.com:25 --tls --tls-verify --tls-ca-path /var/mail-lab-ca/ca.crt --from siswa1@garudayaksa.com --to jpri@dadali.com --h-Subject '${subject}' 2>&1 || true`]);
+    expect(swaks).toMatch(/=== TLS started with cipher TLSv1\.[23]/);
+    expect(swaks).toMatch(/<~ {2}250 2\.6\.0 Ok: queued as/);
+    // The client sees the CA certificate and nothing else: no private key of the CA or of a server.
+    expect((await docker(['exec', 'mail-lab-client', 'ls', '-A', '/var/mail-lab-ca'])).trim()).toBe('ca.crt');
+    expect(await docker(['exec', 'mail-lab-client', 'sh', '-c', 'grep -rl "PRIVATE KEY" /var/mail-lab-ca /var/mail-lab /etc/mail-lab 2>/dev/null || echo none'])).toBe('none\n');
+    expect(await docker(['exec', 'mail-lab-dadali', 'ls', '/var/mail-lab-ca'])).toMatch(/ca\.key/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

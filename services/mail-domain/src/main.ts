@@ -8,11 +8,16 @@
  *   MAIL_LAB_CA       the lab CA directory, shared by the domains (default
  *                     /var/mail-lab-ca in Docker, `<data>/../ca` locally);
  *                     `off`: no TLS at all
+ *   MAIL_LAB_CA_PUBLIC a directory that gets a copy of the CA certificate
+ *                     only (Docker: the `lab-ca-public` volume, which the
+ *                     client container mounts; the CA's and the hosts'
+ *                     private keys stay in MAIL_LAB_CA, which it does not)
  *   MAIL_LAB_LOG_FORMAT / MAIL_LAB_LOG_LEVEL
  * In Docker it listens on the standard ports (25, 587, 110, 143, admin
  * 8080, and with TLS 465, 993, 995) and asks the lab DNS on the backbone; locally it listens on
  * 127.0.0.1 on the domain's host ports and asks the lab DNS on 127.0.0.1.
  */
+import { copyFileSync, existsSync, renameSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { configFromEnv, loggerFromEnv, onShutdown } from '../../core/src/main-helpers';
 import { requireDomain } from '../../core/src/config';
@@ -42,6 +47,14 @@ async function main(): Promise<void> {
     dnsServer: mode === 'local' ? `127.0.0.1:${config.dns.hostPort}` : config.dns.address,
     logger: log,
   });
+  const publicDir = process.env.MAIL_LAB_CA_PUBLIC;
+  if (caDir && publicDir && existsSync(join(caDir, 'ca.crt'))) {
+    // Temp file + rename: a reader never sees half a certificate.
+    const tmp = join(publicDir, `.ca.crt.${process.pid}`);
+    copyFileSync(join(caDir, 'ca.crt'), tmp);
+    renameSync(tmp, join(publicDir, 'ca.crt'));
+    log.info(`CA certificate published (without keys) in ${publicDir}/ca.crt`);
+  }
   onShutdown(log, () => started.close());
 }
 
