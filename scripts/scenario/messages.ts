@@ -64,6 +64,62 @@ const en = {
   /** The line CI parses; the English one is always printed. */
   summary: (passed: number, failed: number, mode: 'local' | 'docker') =>
     `scenarios: ${passed} passed, ${failed} failed (${mode === 'local' ? 'no-Docker' : 'Docker'} lab)`,
+  /** The lab's mail program and the files it sends and saves (client-steps.ts). */
+  client: {
+    made: (file: string, bytes: number, dir: string, container?: string) => `made ${file}: ${bytes} random bytes (not text, like a photo) in ${dir}${container ? ` in the container ${container}` : ''}`,
+    firstBytes: (hex: string) => `its first bytes (hex): ${hex}`,
+    cannotMake: (file: string, why: string) => `could not make ${file}: ${why}`,
+    missingFile: (file: string) => `- ${file}: no such file`,
+    filesMissing: (files: string) => `no such file: ${files} (did mail-lab-client save it?)`,
+    filesDiffer: (first: string, others: string) => `not the same bytes as ${first}: ${others}`,
+    filesSame: (n: number) => `all ${n} files are the same bytes (the same sha256)`,
+    moreLines: (n: number) => `[... ${n} more lines ...]`,
+    linesShown: (shown: number, total: number) => `(${shown} of ${total} lines shown)`,
+    exited: (code: number, why: string) => `mail-lab-client exited with status ${code}${why ? `: ${why}` : ''}`,
+    noMatch: (pattern: string) => `the output of mail-lab-client does not match /${pattern}/`,
+  },
+  /** POP3, IMAP and the mailbox file (reading-steps.ts). */
+  reading: {
+    pop3NoAnswer: 'the POP3 server did not answer within 10 s',
+    expectedReply: (pattern: string) => `expected a reply starting /${pattern}/`,
+    statSays: (expected: number, found: number) => `expected ${expected} message(s) in the maildrop, STAT says ${found}`,
+    imapLogin: (who: string, where: string, user: string, why: string) => `${who} could not log in to IMAP on ${where} as ${user}: ${why}`,
+    done: (who: string, command: string) => `${who} ${command}: ok`,
+    foldersMissing: (who: string, folders: string) => `${who} folders missing: ${folders}`,
+    noSubject: (who: string, subject: string, folder: string) => `${who} no message with subject "${subject}" in ${folder}`,
+    moved: (who: string, subject: string, from: string, uids: string, to: string) => `${who} SEARCH SUBJECT "${subject}" in ${from} -> UID ${uids}; MOVE to ${to}: ok`,
+    searched: (who: string, query: string, folder: string, n: number, uids: string) => `${who} SEARCH ${query} in ${folder} (on the server) -> ${n} message(s)${uids ? `: UID ${uids}` : ''}`,
+    expectedMessages: (who: string, n: number) => `${who} expected ${n} message(s)`,
+    fileSize: (path: string, size: number, count: number) => `${path}: ${size} bytes, ${count} message(s)`,
+    noSavedSize: (name: string) => `no saved size "${name}" (use save: ${name} in an earlier mailbox-file step)`,
+    wasBytes: (size: number) => `it was ${size} bytes`,
+    notShrunk: 'the mailbox file did not shrink',
+    unchanged: (size: number) => `unchanged: it was ${size} bytes before too`,
+    changed: (size: number) => `the mailbox file changed: it was ${size} bytes`,
+    fileCount: (n: number) => `expected ${n} message(s) in the file`,
+  },
+  /** How `break` cut the link (lab-target.ts says it in English; `mode` tells which way it was). */
+  link: {
+    broken: (how: string, _mode: 'local' | 'docker') => how,
+  },
+  /** Why a step failed (steps.ts) and what the runner undid after a failure. */
+  failure: {
+    unknownId: (name?: string) => `no message was sent${name ? ` with save: ${name}` : ''} before this step, so {{id${name ? ':' + name : ''}}} is unknown`,
+    notRefused: (expected: string, reply: string) => `expected the server to refuse with ${expected}, but it answered: ${reply}`,
+    sendFailed: (reply: string) => `sending failed: ${reply}`,
+    receivedCount: (expected: number, found: number) => `expected ${expected} Received: headers (hops), found ${found}`,
+    receivedMismatch: (n: number, pattern: string) => `Received: header ${n} does not match /${pattern}/`,
+    noHeader: (pattern: string) => `no header matches /${pattern}/`,
+    dnsRcode: (expected: string, got: string) => `expected ${expected}, got ${got}`,
+    dnsAnswers: (expected: string) => `expected ${expected}`,
+    expectedMx: (hosts: string) => `expected MX hosts ${hosts}`,
+    expectedHost: (pattern: string) => `expected the host to match /${pattern}/`,
+    exited: (code: number) => `exited with ${code}`,
+    outputNoMatch: (pattern: string) => `output does not match /${pattern}/`,
+    noAnswer: 'the server did not answer within 10 s',
+    undone: (what: string) => `(undone: ${what})`,
+    couldNotUndo: (what: string, why: string) => `(could not undo ${what}: ${why})`,
+  },
   step: {
     break: (a: string, b: string) => `break the link ${a} <-> ${b}`,
     heal: (a: string, b: string) => `heal the link ${a} <-> ${b}`,
@@ -81,6 +137,9 @@ const en = {
     fault: (what: string) => `apply the fault ${what}`,
     clearFault: (what: string) => `clear the fault ${what}`,
     expire: (d: string, id: string) => `return ${id} to its sender now (npx mail-lab expire ${d} ${id})`,
+    client: (command: string, who: string) => `the lab's mail program: mail-lab-client ${command}${who ? ` (${who})` : ''}`,
+    makeFile: (name: string, bytes: number) => `make a file of ${bytes} random bytes: ${name}`,
+    compareFiles: (files: string) => `compare the files byte for byte (sha256): ${files}`,
   },
   detail: {
     linkUnchanged: 'it already was',
@@ -117,6 +176,61 @@ const id: Catalog = {
   passed: (name, time) => `== ${name}: lulus (${time})`,
   noScenario: (name) => `tidak ada skenario "${name}" (lihat \`npx mail-lab scenario --list\`)`,
   summary: (passed, failed, mode) => `skenario: ${passed} berhasil, ${failed} gagal (lab ${mode === 'local' ? 'tanpa Docker' : 'Docker'})`,
+  client: {
+    made: (file, bytes, dir, container) => `${file} dibuat: ${bytes} byte acak (bukan teks, seperti foto) di ${dir}${container ? ` di kontainer ${container}` : ''}`,
+    firstBytes: (hex) => `byte-byte pertamanya (hex): ${hex}`,
+    cannotMake: (file, why) => `${file} tidak dapat dibuat: ${why}`,
+    missingFile: (file) => `- ${file}: file tidak ada`,
+    filesMissing: (files) => `file tidak ada: ${files} (apakah mail-lab-client sudah menyimpannya?)`,
+    filesDiffer: (first, others) => `isinya tidak sama dengan ${first}: ${others}`,
+    filesSame: (n) => `ke-${n} file itu isinya sama persis (sha256 yang sama)`,
+    moreLines: (n) => `[... ${n} baris lagi ...]`,
+    linesShown: (shown, total) => `(${shown} dari ${total} baris ditampilkan)`,
+    exited: (code, why) => `mail-lab-client berakhir dengan status ${code}${why ? `: ${why}` : ''}`,
+    noMatch: (pattern) => `keluaran mail-lab-client tidak cocok dengan /${pattern}/`,
+  },
+  reading: {
+    pop3NoAnswer: 'server POP3 tidak menjawab dalam 10 detik',
+    expectedReply: (pattern) => `seharusnya balasan diawali /${pattern}/`,
+    statSays: (expected, found) => `seharusnya ada ${expected} pesan di maildrop, STAT menyebut ${found}`,
+    imapLogin: (who, where, user, why) => `${who} tidak dapat masuk ke IMAP di ${where} sebagai ${user}: ${why}`,
+    done: (who, command) => `${who} ${command}: berhasil`,
+    foldersMissing: (who, folders) => `${who} folder tidak ada: ${folders}`,
+    noSubject: (who, subject, folder) => `${who} tidak ada pesan dengan subjek "${subject}" di ${folder}`,
+    moved: (who, subject, from, uids, to) => `${who} SEARCH SUBJECT "${subject}" di ${from} -> UID ${uids}; MOVE ke ${to}: berhasil`,
+    searched: (who, query, folder, n, uids) => `${who} SEARCH ${query} di ${folder} (di server) -> ${n} pesan${uids ? `: UID ${uids}` : ''}`,
+    expectedMessages: (who, n) => `${who} seharusnya ada ${n} pesan`,
+    fileSize: (path, size, count) => `${path}: ${size} byte, ${count} pesan`,
+    noSavedSize: (name) => `tidak ada ukuran tersimpan "${name}" (pakai save: ${name} pada langkah mailbox-file sebelumnya)`,
+    wasBytes: (size) => `sebelumnya ${size} byte`,
+    notShrunk: 'file kotak surat tidak mengecil',
+    unchanged: (size) => `tidak berubah: sebelumnya juga ${size} byte`,
+    changed: (size) => `file kotak surat berubah: sebelumnya ${size} byte`,
+    fileCount: (n) => `seharusnya ada ${n} pesan di file itu`,
+  },
+  link: {
+    broken: (_how, mode) =>
+      mode === 'local'
+        ? 'SMTP keluar di antara kedua server diblokir di dalam server itu sendiri (mode tanpa Docker)'
+        : 'iptables DROP di antara kedua kontainer server e-mail: koneksi kehabisan waktu',
+  },
+  failure: {
+    unknownId: (name) => `belum ada pesan yang dikirim${name ? ` dengan save: ${name}` : ''} sebelum langkah ini, jadi {{id${name ? ':' + name : ''}}} tidak diketahui`,
+    notRefused: (expected, reply) => `seharusnya server menolak dengan ${expected}, tetapi jawabannya: ${reply}`,
+    sendFailed: (reply) => `pengiriman gagal: ${reply}`,
+    receivedCount: (expected, found) => `seharusnya ada ${expected} header Received: (hop), yang ditemukan ${found}`,
+    receivedMismatch: (n, pattern) => `header Received: ke-${n} tidak cocok dengan /${pattern}/`,
+    noHeader: (pattern) => `tidak ada header yang cocok dengan /${pattern}/`,
+    dnsRcode: (expected, got) => `seharusnya ${expected}, yang didapat ${got}`,
+    dnsAnswers: (expected) => `seharusnya ${expected}`,
+    expectedMx: (hosts) => `seharusnya host MX-nya ${hosts}`,
+    expectedHost: (pattern) => `seharusnya host-nya cocok dengan /${pattern}/`,
+    exited: (code) => `berakhir dengan status ${code}`,
+    outputNoMatch: (pattern) => `keluaran tidak cocok dengan /${pattern}/`,
+    noAnswer: 'server tidak menjawab dalam 10 detik',
+    undone: (what) => `(sudah dibatalkan: ${what})`,
+    couldNotUndo: (what, why) => `(tidak dapat membatalkan ${what}: ${why})`,
+  },
   step: {
     break: (a, b) => `putuskan sambungan ${a} <-> ${b}`,
     heal: (a, b) => `pulihkan sambungan ${a} <-> ${b}`,
@@ -134,6 +248,9 @@ const id: Catalog = {
     fault: (what) => `pasang gangguan ${what}`,
     clearFault: (what) => `hapus gangguan ${what}`,
     expire: (d, id) => `kembalikan ${id} kepada pengirimnya sekarang (npx mail-lab expire ${d} ${id})`,
+    client: (command, who) => `program e-mail lab: mail-lab-client ${command}${who ? ` (${who})` : ''}`,
+    makeFile: (name, bytes) => `buat file berisi ${bytes} byte acak: ${name}`,
+    compareFiles: (files) => `bandingkan file byte demi byte (sha256): ${files}`,
   },
   detail: {
     linkUnchanged: 'memang sudah begitu',
@@ -186,6 +303,13 @@ export function describeStep(lang: Lang, step: Step, f: (text: string) => string
   if ('fault' in step) return s.fault([step.fault.kind, ...step.fault.args].join(' '));
   if ('clear-fault' in step) return s.clearFault([step['clear-fault'].kind, ...step['clear-fault'].args].join(' '));
   if ('expire' in step) return s.expire(step.expire.domain, f(step.expire.id));
+  if ('client' in step) {
+    const args = step.client.args;
+    const who = args.find((_, i) => i > 0 && ['--from', '--user'].includes(args[i - 1]));
+    return s.client(args[0], who ? f(who) : '');
+  }
+  if ('make-file' in step) return s.makeFile(step['make-file'].name, step['make-file'].bytes);
+  if ('compare-files' in step) return s.compareFiles(step['compare-files'].files.map(f).join(', '));
   return undefined;
 }
 

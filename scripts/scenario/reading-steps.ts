@@ -8,6 +8,7 @@ import { ImapFlow } from 'imapflow';
 import { requireDomain, type LabConfig } from '../../services/core/src/config';
 import type { LabTarget } from '../lab-target';
 import type { Step } from './schema';
+import { messages, type Lang } from './messages';
 
 type Pick<K extends string> = Extract<Step, Record<K, unknown>>;
 
@@ -20,7 +21,8 @@ export class ReadingStepFailure extends Error {
 const MULTILINE = /^(LIST|UIDL|CAPA)$|^(RETR|TOP)\b/i;
 
 /** A POP3 session: each command sent, each reply shown (multi-line answers abbreviated) and checked. */
-export async function pop3Dialogue(config: LabConfig, step: Pick<'pop3'>['pop3']): Promise<string[]> {
+export async function pop3Dialogue(config: LabConfig, step: Pick<'pop3'>['pop3'], lang: Lang = 'en'): Promise<string[]> {
+  const said = messages(lang).reading;
   const port = requireDomain(config, step.domain).ports.pop3;
   const socket = new Socket();
   const transcript: string[] = [];
@@ -48,7 +50,7 @@ export async function pop3Dialogue(config: LabConfig, step: Pick<'pop3'>['pop3']
           return [...lines, '.'];
         }
       }
-      if (Date.now() > deadline) throw new ReadingStepFailure('the POP3 server did not answer within 10 s', transcript);
+      if (Date.now() > deadline) throw new ReadingStepFailure(said.pop3NoAnswer, transcript);
       await new Promise((r) => setTimeout(r, 20));
     }
   };
@@ -56,9 +58,9 @@ export async function pop3Dialogue(config: LabConfig, step: Pick<'pop3'>['pop3']
     transcript.push(`C: ${command.replace(/^(PASS) .*/i, '$1 ****')}`);
     socket.write(command + '\r\n');
     const reply = await read(MULTILINE.test(command.trim()));
-    const shown = reply.length > 8 ? [...reply.slice(0, 6), `[... ${reply.length - 7} more lines ...]`, reply[reply.length - 1]] : reply;
+    const shown = reply.length > 8 ? [...reply.slice(0, 6), messages(lang).client.moreLines(reply.length - 7), reply[reply.length - 1]] : reply;
     transcript.push(...shown.map((x) => `S: ${x}`));
-    if (!new RegExp('^' + expect).test(reply[0])) throw new ReadingStepFailure(`expected a reply starting /${expect}/`, transcript);
+    if (!new RegExp('^' + expect).test(reply[0])) throw new ReadingStepFailure(said.expectedReply(expect), transcript);
     return reply;
   };
   try {
@@ -69,7 +71,7 @@ export async function pop3Dialogue(config: LabConfig, step: Pick<'pop3'>['pop3']
       await send(`PASS ${step.download.password}`, '\\+OK');
       const stat = await send('STAT', '\\+OK');
       const count = Number(/^\+OK (\d+)/.exec(stat[0])?.[1] ?? 0);
-      if (step.download.count !== undefined && count !== step.download.count) throw new ReadingStepFailure(`expected ${step.download.count} message(s) in the maildrop, STAT says ${count}`, transcript);
+      if (step.download.count !== undefined && count !== step.download.count) throw new ReadingStepFailure(said.statSays(step.download.count, count), transcript);
       await send('LIST', '\\+OK');
       for (let n = 1; n <= count; n++) await send(`RETR ${n}`, '\\+OK');
       for (let n = 1; n <= count; n++) await send(`DELE ${n}`, '\\+OK');
@@ -83,7 +85,7 @@ export async function pop3Dialogue(config: LabConfig, step: Pick<'pop3'>['pop3']
       }
       const greeting = await read(false);
       transcript.push(`S: ${greeting[0]}`);
-      if (!new RegExp('^' + l.expect).test(greeting[0])) throw new ReadingStepFailure(`expected a reply starting /${l.expect}/`, transcript);
+      if (!new RegExp('^' + l.expect).test(greeting[0])) throw new ReadingStepFailure(said.expectedReply(l.expect), transcript);
     }
   } finally {
     socket.destroy();
@@ -92,7 +94,8 @@ export async function pop3Dialogue(config: LabConfig, step: Pick<'pop3'>['pop3']
 }
 
 /** An IMAP client (imapflow) doing what a mail program does; every action is shown. */
-export async function imapActions(config: LabConfig, step: Pick<'imap'>['imap'], fill: (t: string) => string): Promise<string[]> {
+export async function imapActions(config: LabConfig, step: Pick<'imap'>['imap'], fill: (t: string) => string, lang: Lang = 'en'): Promise<string[]> {
+  const said = messages(lang).reading;
   const d = requireDomain(config, step.domain);
   // Plain IMAP on 143 as the lesson shows it (imapflow would switch to STARTTLS, and it does not trust the lab CA).
   const client = new ImapFlow({ host: '127.0.0.1', port: d.ports.imap, secure: false, doSTARTTLS: false, auth: { user: step.user, pass: step.password }, logger: false, disableAutoIdle: true });
@@ -101,28 +104,28 @@ export async function imapActions(config: LabConfig, step: Pick<'imap'>['imap'],
   try {
     await client.connect();
   } catch (e) {
-    throw new ReadingStepFailure(`${who} could not log in to IMAP on 127.0.0.1:${d.ports.imap} as ${step.user}: ${(e as Error).message}`);
+    throw new ReadingStepFailure(said.imapLogin(who, `127.0.0.1:${d.ports.imap}`, step.user, (e as Error).message));
   }
   try {
     for (const a of step.actions) {
       if ('create' in a) {
         await client.mailboxCreate(fill(a.create));
-        out.push(`${who} CREATE ${fill(a.create)}: ok`);
+        out.push(said.done(who, `CREATE ${fill(a.create)}`));
       } else if ('delete' in a) {
         await client.mailboxDelete(fill(a.delete));
-        out.push(`${who} DELETE ${fill(a.delete)}: ok`);
+        out.push(said.done(who, `DELETE ${fill(a.delete)}`));
       } else if ('folders' in a) {
         const names = (await client.list()).map((m) => m.path);
         out.push(`${who} LIST: ${names.join(', ')}`);
         const missing = a.folders.includes.filter((f) => !names.includes(fill(f)));
-        if (missing.length) throw new ReadingStepFailure(`${who} folders missing: ${missing.join(', ')}`, out);
+        if (missing.length) throw new ReadingStepFailure(said.foldersMissing(who, missing.join(', ')), out);
       } else if ('move' in a) {
         const lock = await client.getMailboxLock(fill(a.move.from));
         try {
           const uids = (await client.search({ subject: fill(a.move.subject) }, { uid: true })) || [];
-          if (!uids.length) throw new ReadingStepFailure(`${who} no message with subject "${fill(a.move.subject)}" in ${a.move.from}`, out);
+          if (!uids.length) throw new ReadingStepFailure(said.noSubject(who, fill(a.move.subject), fill(a.move.from)), out);
           await client.messageMove(uids, fill(a.move.to), { uid: true });
-          out.push(`${who} SEARCH SUBJECT "${fill(a.move.subject)}" in ${fill(a.move.from)} -> UID ${uids.join(',')}; MOVE to ${fill(a.move.to)}: ok`);
+          out.push(said.moved(who, fill(a.move.subject), fill(a.move.from), uids.join(','), fill(a.move.to)));
         } finally {
           lock.release();
         }
@@ -133,8 +136,8 @@ export async function imapActions(config: LabConfig, step: Pick<'imap'>['imap'],
         try {
           const query = { ...(s.subject ? { subject: fill(s.subject) } : {}), ...(s.from ? { from: fill(s.from) } : {}), ...(s.body ? { body: fill(s.body) } : {}) };
           const uids = (await client.search(query, { uid: true })) || [];
-          out.push(`${who} SEARCH ${JSON.stringify(query)} in ${folder} (on the server) -> ${uids.length} message(s)${uids.length ? `: UID ${uids.join(',')}` : ''}`);
-          if (uids.length !== s.count) throw new ReadingStepFailure(`${who} expected ${s.count} message(s)`, out);
+          out.push(said.searched(who, JSON.stringify(query), folder, uids.length, uids.join(',')));
+          if (uids.length !== s.count) throw new ReadingStepFailure(said.expectedMessages(who, s.count), out);
         } finally {
           lock.release();
         }
@@ -147,18 +150,25 @@ export async function imapActions(config: LabConfig, step: Pick<'imap'>['imap'],
 }
 
 /** Counts the messages in a user's mailbox file, as `grep -c '^From '` would. */
-export async function mailboxFile(target: LabTarget, step: Pick<'mailbox-file'>['mailbox-file'], values: Map<string, number>): Promise<string[]> {
+export async function mailboxFile(target: LabTarget, step: Pick<'mailbox-file'>['mailbox-file'], values: Map<string, number>, lang: Lang = 'en'): Promise<string[]> {
+  const said = messages(lang).reading;
   const { path, text } = await target.admin<{ path: string; text: string }>(step.domain, `/mailbox/${step.user}`);
   const count = (text.match(/(^|\n\n)From /g) ?? []).length;
   const size = Buffer.byteLength(text, 'latin1');
-  const detail = [`${path}: ${size} bytes, ${count} message(s)`];
+  const detail = [said.fileSize(path, size, count)];
   if (step.smaller !== undefined) {
     const before = values.get(step.smaller);
-    if (before === undefined) throw new ReadingStepFailure(`no saved size "${step.smaller}" (use save: ${step.smaller} in an earlier mailbox-file step)`);
-    detail.push(`it was ${before} bytes`);
-    if (size >= before) throw new ReadingStepFailure('the mailbox file did not shrink', detail);
+    if (before === undefined) throw new ReadingStepFailure(said.noSavedSize(step.smaller));
+    detail.push(said.wasBytes(before));
+    if (size >= before) throw new ReadingStepFailure(said.notShrunk, detail);
+  }
+  if (step.same !== undefined) {
+    const before = values.get(step.same);
+    if (before === undefined) throw new ReadingStepFailure(said.noSavedSize(step.same));
+    if (size !== before) throw new ReadingStepFailure(said.changed(before), detail);
+    detail.push(said.unchanged(before));
   }
   if (step.save) values.set(step.save, size);
-  if (count !== step.messages) throw new ReadingStepFailure(`expected ${step.messages} message(s) in the file`, detail);
+  if (count !== step.messages) throw new ReadingStepFailure(said.fileCount(step.messages), detail);
   return detail;
 }

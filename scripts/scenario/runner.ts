@@ -86,9 +86,9 @@ async function undoLeftovers(ctx: StepContext, done: Scenario['steps'], out: (l:
   for (const step of undo.reverse()) {
     try {
       await runStep(ctx, step);
-      out(`         (undone: ${describe(ctx, step)})`);
+      out(`         ${messages(ctx.lang ?? 'en').failure.undone(describe(ctx, step))}`);
     } catch (e) {
-      out(`         (could not undo ${describe(ctx, step)}: ${(e as Error).message})`);
+      out(`         ${messages(ctx.lang ?? 'en').failure.couldNotUndo(describe(ctx, step), (e as Error).message)}`);
     }
   }
 }

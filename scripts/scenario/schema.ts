@@ -136,9 +136,34 @@ export const stepSchema = z.union([
     .strict(),
   z
     .object({
-      'mailbox-file': z.object({ domain: z.string(), user: z.string(), messages: z.number().int().min(0), save: z.string().optional(), smaller: z.string().optional() }).strict(),
+      /** `save: name` keeps the size; `smaller: name` / `same: name` compare with a saved one. */
+      'mailbox-file': z.object({ domain: z.string(), user: z.string(), messages: z.number().int().min(0), save: z.string().optional(), smaller: z.string().optional(), same: z.string().optional() }).strict(),
     })
     .strict(),
+  /**
+   * The lab's mail program, `mail-lab-client <args…>` (client-steps.ts): in the client container
+   * (Docker) or as a Node process given the host ports (no-Docker). `expect`: patterns its output
+   * must match; `show`: only the output lines matching `match`, at most `max` of them.
+   */
+  z
+    .object({
+      client: z
+        .object({
+          args: z.array(z.string()).min(1),
+          expect: z.union([z.string(), z.array(z.string())]).optional(),
+          show: z.object({ match: z.string().optional(), max: z.number().int().min(1).optional() }).strict().optional(),
+        })
+        .strict(),
+    })
+    .strict(),
+  /** A file of random bytes (not text) in the scenario's working directory, for the client to attach. */
+  z.object({ 'make-file': z.object({ name: z.string().regex(/^[A-Za-z0-9._-]+$/), bytes: z.number().int().min(1).max(1_000_000) }).strict() }).strict(),
+  /** The sha256 of each file (paths in the working directory); they must all be the same bytes. */
+  z.object({ 'compare-files': z.object({ files: z.array(z.string().regex(/^[A-Za-z0-9._/-]+$/)).min(2) }).strict() }).strict(),
+  /** Return a queued message to its sender now, as an administrator would (`npx mail-lab expire`, postsuper -e). */
+  z.object({ expire: z.object({ domain: z.string(), id: z.string().default('{{id}}') }).strict() }).strict(),
+  z.object({ fault: z.object({ kind: faultKind, args: z.array(z.string()).default([]), ...faultOptions }).strict() }).strict(),
+  z.object({ 'clear-fault': z.object({ kind: z.union([faultKind, z.literal('all')]), args: z.array(z.string()).default([]) }).strict() }).strict(),
   /** Return a queued message to its sender now, as an administrator would (`npx mail-lab expire`, postsuper -e). */
   z.object({ expire: z.object({ domain: z.string(), id: z.string().default('{{id}}') }).strict() }).strict(),
   z.object({ fault: z.object({ kind: faultKind, args: z.array(z.string()).default([]), ...faultOptions }).strict() }).strict(),

@@ -14,6 +14,7 @@ import type { Step } from './schema';
 import { imapActions, mailboxFile, pop3Dialogue, ReadingStepFailure } from './reading-steps';
 import { describeStep, messages, pick, type Lang } from './messages';
 import { runFaultStep } from './fault-steps';
+import { ClientStepFailure, isClientStep, runClientStep } from './client-steps';
 
 export interface StepContext {
   target: LabTarget;
@@ -41,7 +42,7 @@ export function fill(ctx: StepContext, text: string): string {
   return text.replace(/\{\{(run|id)(?::([a-z0-9-]+))?\}\}/g, (_, what: string, name?: string) => {
     if (what === 'run') return ctx.run;
     const id = ctx.ids.get(name ?? 'last');
-    if (!id) throw new StepFailure(`no message was sent${name ? ` with save: ${name}` : ''} before this step, so {{id${name ? ':' + name : ''}}} is unknown`);
+    if (!id) throw new StepFailure(messages(ctx.lang ?? 'en').failure.unknownId(name));
     return id;
   });
 }
@@ -81,12 +82,13 @@ export async function runStep(ctx: StepContext, step: Step): Promise<StepResult>
   const config = target.config;
   const ok = (detail: string[] = []): StepResult => ({ status: 'ok', detail });
   const said = messages(ctx.lang ?? 'en').detail;
+  const failed = messages(ctx.lang ?? 'en').failure;
 
   if ('say' in step) return ok(fill(ctx, pick(step.say, ctx.lang ?? 'en')).trim().split('\n'));
   if ('break' in step || 'heal' in step) {
     const [a, b] = 'break' in step ? step.break : step.heal;
     const r = 'break' in step ? await target.breakLink(a, b) : await target.healLink(a, b);
-    return ok([r.changed ? ('break' in step ? r.how : said.linkHealed) : said.linkUnchanged]);
+    return ok([r.changed ? ('break' in step ? messages(ctx.lang ?? 'en').link.broken(r.how, target.mode) : said.linkHealed) : said.linkUnchanged]);
   }
   if ('flush' in step) {
     const r = await target.admin<{ flushed: string[] }>(step.flush, '/queue/flush', 'POST');
@@ -106,7 +108,7 @@ export async function runStep(ctx: StepContext, step: Step): Promise<StepResult>
     });
     try {
       const info = await transport.sendMail({ from: s.from, to: s.to, subject: fill(ctx, s.subject), text: fill(ctx, s.body) });
-      if (s['expect-error']) throw new StepFailure(`expected the server to refuse with ${s['expect-error']}, but it answered: ${info.response}`);
+      if (s['expect-error']) throw new StepFailure(failed.notRefused(s['expect-error'], info.response));
       const id = /queued as (\S+)/.exec(info.response)?.[1];
       if (id) ctx.ids.set(s.save, id);
       return ok([said.answered(`${server.mailHost}:${s.via === 'smtp' ? 25 : 587}`, port, info.response)]);
@@ -114,7 +116,7 @@ export async function runStep(ctx: StepContext, step: Step): Promise<StepResult>
       if (e instanceof StepFailure) throw e;
       const response = String((e as { response?: string }).response ?? (e as Error).message);
       if (s['expect-error'] && response.startsWith(s['expect-error'])) return ok([said.refusedAsExpected(response)]);
-      throw new StepFailure(`sending failed: ${response}`);
+      throw new StepFailure(failed.sendFailed(response));
     } finally {
       transport.close();
     }
@@ -143,12 +145,12 @@ export async function runStep(ctx: StepContext, step: Step): Promise<StepResult>
       const received = headers.filter((h) => h.startsWith('Received:'));
       detail.push(...received.map((r) => `  ${r}`));
       if (e.received) {
-        if (received.length !== e.received.length) throw new StepFailure(`expected ${e.received.length} Received: headers (hops), found ${received.length}`, detail);
+        if (received.length !== e.received.length) throw new StepFailure(failed.receivedCount(e.received.length, received.length), detail);
         e.received.forEach((p, i) => {
-          if (!new RegExp(fill(ctx, p)).test(received[i])) throw new StepFailure(`Received: header ${i + 1} does not match /${p}/`, detail);
+          if (!new RegExp(fill(ctx, p)).test(received[i])) throw new StepFailure(failed.receivedMismatch(i + 1, p), detail);
         });
       }
-      for (const p of e.headers ?? []) if (!headers.some((h) => new RegExp(fill(ctx, p)).test(h))) throw new StepFailure(`no header matches /${p}/`, detail);
+      for (const p of e.headers ?? []) if (!headers.some((h) => new RegExp(fill(ctx, p)).test(h))) throw new StepFailure(failed.noHeader(p), detail);
     }
     return ok(detail);
   }
@@ -178,8 +180,8 @@ export async function runStep(ctx: StepContext, step: Step): Promise<StepResult>
     if (!entry) throw new StepFailure(said.noDelivery(e.domain, id));
     const h = entry.history.find((x) => x.result === 'delivered' && x.mx)!;
     const detail = [said.mxUsed(h.mx!.map((m) => `${m.priority} ${m.exchange}`).join(', ')), said.deliveredVia(h.host ?? '?', h.detail)];
-    if (e.mx && JSON.stringify(h.mx!.map((m) => m.exchange)) !== JSON.stringify(e.mx)) throw new StepFailure(`expected MX hosts ${e.mx.join(', ')}`, detail);
-    if (e.host && !new RegExp(e.host).test(h.host ?? '')) throw new StepFailure(`expected the host to match /${e.host}/`, detail);
+    if (e.mx && JSON.stringify(h.mx!.map((m) => m.exchange)) !== JSON.stringify(e.mx)) throw new StepFailure(failed.expectedMx(e.mx.join(', ')), detail);
+    if (e.host && !new RegExp(e.host).test(h.host ?? '')) throw new StepFailure(failed.expectedHost(e.host), detail);
     return ok(detail);
   }
   if ('dns' in step) {
@@ -215,21 +217,22 @@ export async function runStep(ctx: StepContext, step: Step): Promise<StepResult>
       rcode = ({ ENOTFOUND: 'NXDOMAIN', EREFUSED: 'REFUSED', ENODATA: 'NODATA', ESERVFAIL: 'SERVFAIL' } as Record<string, string>)[code] ?? code;
     }
     const detail = [`${q.type} ${q.name} -> ${rcode}${answers.length ? ': ' + answers.join(', ') : ''}`];
-    if (rcode !== (q.rcode ?? 'NOERROR')) throw new StepFailure(`expected ${q.rcode ?? 'NOERROR'}, got ${rcode}`, detail);
-    if (q.expect && JSON.stringify(answers) !== JSON.stringify(q.expect)) throw new StepFailure(`expected ${q.expect.join(', ')}`, detail);
+    if (rcode !== (q.rcode ?? 'NOERROR')) throw new StepFailure(failed.dnsRcode(q.rcode ?? 'NOERROR', rcode), detail);
+    if (q.expect && JSON.stringify(answers) !== JSON.stringify(q.expect)) throw new StepFailure(failed.dnsAnswers(q.expect.join(', ')), detail);
     return ok(detail);
   }
   if ('smtp' in step) {
     const s = step.smtp;
     const port = requireDomain(config, s.domain).ports[s.port];
-    return ok(await dialogue(port, s.dialogue.map((d) => ({ send: d.send === undefined ? undefined : fill(ctx, d.send), expect: d.expect }))));
+    return ok(await dialogue(port, s.dialogue.map((d) => ({ send: d.send === undefined ? undefined : fill(ctx, d.send), expect: d.expect })), ctx.lang ?? 'en'));
   }
   try {
-    if ('pop3' in step) return ok(await pop3Dialogue(config, step.pop3));
-    if ('imap' in step) return ok(await imapActions(config, step.imap, (t) => fill(ctx, t)));
-    if ('mailbox-file' in step) return ok(await mailboxFile(target, step['mailbox-file'], ctx.values));
+    if ('pop3' in step) return ok(await pop3Dialogue(config, step.pop3, ctx.lang));
+    if ('imap' in step) return ok(await imapActions(config, step.imap, (t) => fill(ctx, t), ctx.lang));
+    if ('mailbox-file' in step) return ok(await mailboxFile(target, step['mailbox-file'], ctx.values, ctx.lang));
+    if (isClientStep(step)) return ok(await runClientStep(target, step, ctx.run, (t) => fill(ctx, t), ctx.lang));
   } catch (e) {
-    if (e instanceof ReadingStepFailure) throw new StepFailure(e.message, e.detail);
+    if (e instanceof ReadingStepFailure || e instanceof ClientStepFailure) throw new StepFailure(e.message, e.detail);
     throw e;
   }
   if ('expire' in step) {
@@ -237,18 +240,19 @@ export async function runStep(ctx: StepContext, step: Step): Promise<StepResult>
     await target.admin(step.expire.domain, `/queue/${id}/expire`, 'POST');
     return ok([said.expired(id, step.expire.domain)]);
   }
-  if ('fault' in step || 'clear-fault' in step) return runFaultStep(target, step);
+  if ('fault' in step || 'clear-fault' in step) return runFaultStep(target, step, ctx.lang);
   const x = step.exec;
   if (!target.exec) return { status: 'skipped', detail: [said.dockerOnly] };
   const r = await target.exec(`mail-lab-${x.container}`, x.command.map((c) => fill(ctx, c)));
   const lines = r.output.trimEnd().split('\n');
-  if (r.code !== 0) throw new StepFailure(`exited with ${r.code}`, lines);
-  if (x.expect && !new RegExp(x.expect, 'm').test(r.output)) throw new StepFailure(`output does not match /${x.expect}/`, lines);
+  if (r.code !== 0) throw new StepFailure(failed.exited(r.code), lines);
+  if (x.expect && !new RegExp(x.expect, 'm').test(r.output)) throw new StepFailure(failed.outputNoMatch(x.expect), lines);
   return ok(lines);
 }
 
 /** A typed SMTP session: each line sent, each reply shown and checked. */
-async function dialogue(port: number, lines: { send?: string; expect: string }[]): Promise<string[]> {
+async function dialogue(port: number, lines: { send?: string; expect: string }[], lang: Lang = 'en'): Promise<string[]> {
+  const failed = messages(lang).failure;
   const socket = new Socket();
   const transcript: string[] = [];
   let buffer = '';
@@ -270,7 +274,7 @@ async function dialogue(port: number, lines: { send?: string; expect: string }[]
         buffer = buffer.slice(m[0].length);
         return m[0].trimEnd().split('\r\n');
       }
-      if (Date.now() > deadline) throw new StepFailure('the server did not answer within 10 s', transcript);
+      if (Date.now() > deadline) throw new StepFailure(failed.noAnswer, transcript);
       await new Promise<void>((r) => {
         waiters.push(r);
         setTimeout(r, 100);
@@ -285,7 +289,7 @@ async function dialogue(port: number, lines: { send?: string; expect: string }[]
       }
       const r = await reply();
       transcript.push(...r.map((x) => `S: ${x}`));
-      if (!new RegExp('^' + l.expect).test(r[r.length - 1]) && !new RegExp('^' + l.expect).test(r[0])) throw new StepFailure(`expected a reply starting /${l.expect}/`, transcript);
+      if (!new RegExp('^' + l.expect).test(r[r.length - 1]) && !new RegExp('^' + l.expect).test(r[0])) throw new StepFailure(messages(lang).reading.expectedReply(l.expect), transcript);
     }
   } finally {
     socket.destroy();

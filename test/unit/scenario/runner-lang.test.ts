@@ -70,7 +70,7 @@ test('notes (say) and a failing step in Indonesian; the summary counts the failu
   expect(text).toContain('== uji-gagal: Pemeriksaan yang gagal');
   expect(text).toContain('   Mengharapkan jawaban MX yang salah.');
   expect(text).toContain('   » Sekarang DNS-nya.');
-  expect(text).toContain('         GAGAL: expected 10 mail.salah.com');
+  expect(text).toContain('         GAGAL: seharusnya 10 mail.salah.com');
   expect(text).toContain('== uji-gagal: GAGAL pada langkah 2 (tanya DNS lab: MX dadali.com)');
 
   const r = await run(['tidak-ada-skenario', 'smtp-by-hand'], 'id');
