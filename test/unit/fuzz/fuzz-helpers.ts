@@ -5,9 +5,10 @@
  * `npm run test:all`):
  *
  *     fuzz: cases run per parser (8 files, MAIL_LAB_FUZZ_RUNS unset)
- *       imap parseCommand          6600 cases   2.28 s
+ *       dns buildZones                    300 cases    1.40 s
  *       ...
- *       total                     41000 cases  12.10 s
+ *       smtp vrfy/expn/help              2000 cases    0.07 s
+ *       total                           55340 cases    9.48 s
  *
  * Each file adds its counts to a file of the jest run in the temp directory;
  * the file that completes the folder prints the summary. A run of some of the
@@ -100,16 +101,17 @@ function readRecords(): FileRecord[] | null {
   } catch {
     return null;
   }
-  const records: FileRecord[] = [];
+  // The latest record of each file (jest --watch runs a file again in the same jest process).
+  const records = new Map<string, FileRecord>();
   for (const line of text.split('\n')) {
     try {
       const r = JSON.parse(line) as FileRecord;
-      if (Date.now() - r.at < STALE_MS) records.push(r);
+      if (Date.now() - r.at < STALE_MS) records.set(r.file, r);
     } catch {
       // an empty or torn line
     }
   }
-  return records;
+  return [...records.values()];
 }
 
 /** Cases and time per parser, summed over the files' records. */
@@ -167,7 +169,7 @@ afterAll(() => {
     return;
   }
   const final = readRecords(); // null: another file printed and cleaned up just before the marker was made
-  if (final) process.stdout.write('\n' + summary(merge(final), new Set(final.map((r) => r.file)).size));
+  if (final) process.stdout.write('\n' + summary(merge(final), final.length));
   rmSync(runFile, { force: true });
   rmSync(marker, { force: true });
 });
