@@ -155,7 +155,10 @@ const labSchema = z
          * `accept`: taken like any sender (the telnet exercises do this).
          * `require-auth`: refused with `550 5.7.1 ... must log in`; the domain's
          * users send on submission (587/465) after AUTH. The null sender
-         * (bounces) and other domains' senders are accepted either way.
+         * (bounces) and other domains' senders are accepted either way. As with
+         * SPF, forwarding suffers: an alias of the other domain that lists an
+         * address here relays with the original sender, so a message from
+         * here to that alias comes back refused (and bounces).
          * @default accept
          */
         localSenders: z.enum(['accept', 'require-auth']).default('accept'),
