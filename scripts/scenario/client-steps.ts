@@ -16,7 +16,7 @@
  *
  * All three work in the scenario's own working directory: in Docker
  * /tmp/mail-lab-scenario-<run> inside the client container, without Docker a
- * new temporary directory (removed when the process exits). Relative file
+ * new temporary directory (removed when the scenario ends). Relative file
  * names in the arguments (`--attach foto.bin`, `--dir mime`) are relative to it.
  */
 import { spawn } from 'node:child_process';
@@ -78,6 +78,14 @@ async function workDir(target: LabTarget, run: string): Promise<string> {
     }
   }
   return dir;
+}
+
+/** Removes the no-Docker working directory of a run (the runner calls it when the scenario ends). */
+export function dropWorkDir(run: string): void {
+  const dir = localDirs.get(run);
+  if (!dir) return;
+  localDirs.delete(run);
+  rmSync(dir, { recursive: true, force: true });
 }
 
 /** The value of `--name value` or `--name=value` in an argument list. */

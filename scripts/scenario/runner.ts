@@ -11,6 +11,7 @@ import type { LabTarget } from '../lab-target';
 import { scenarioSchema, type Scenario } from './schema';
 import { describe, runStep, StepFailure, type StepContext } from './steps';
 import { messages, pick, type Lang } from './messages';
+import { dropWorkDir } from './client-steps';
 
 export const scenarioDir = () => join(repoRoot(), 'lab-scenarios', 'scenarios');
 
@@ -61,9 +62,11 @@ export async function runScenario(target: LabTarget, scenario: Scenario, out: (l
       out(`         ${m.failed}: ${(e as Error).message}`);
       out(m.failedAt(scenario.name, i + 1, what));
       await undoLeftovers(ctx, steps.slice(0, i + 1), out);
+      dropWorkDir(ctx.run);
       return { name: scenario.name, ok: false, ms: Date.now() - started, failedStep: what, error: (e as Error).message };
     }
   }
+  dropWorkDir(ctx.run);
   out(m.passed(scenario.name, secs(started)));
   return { name: scenario.name, ok: true, ms: Date.now() - started };
 }

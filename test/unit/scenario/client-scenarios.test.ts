@@ -5,8 +5,10 @@
  * client as a real Node process (dist/, so `npm run build` first). The
  * assertions are on what a student sees in the runner's output.
  */
-import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { labTarget, type LabTarget } from '../../../scripts/lab-target';
 import { clientMain, localEndpointArgs, shellQuote } from '../../../scripts/scenario/client-steps';
 import { runScenario, runScenarios } from '../../../scripts/scenario/runner';
@@ -58,6 +60,10 @@ test('attachments: the same file sent MIME and uuencoded, both saved back with t
   // the made file is binary: its first bytes are shown in hex
   expect(r.text).toMatch(/its first bytes \(hex\): ([0-9a-f]{2} ){15}[0-9a-f]{2}$/m);
   expect(r.text).toMatch(/^== attachments: passed/m);
+  // the scenario's temporary folder is gone once it has ended
+  const dir = /made foto\.bin: 200 random bytes \(not text, like a photo\) in (\S+)$/m.exec(r.text)![1];
+  expect(dir.startsWith(tmpdir())).toBe(true);
+  expect(existsSync(dir)).toBe(false);
 }, 90_000);
 
 test('pop3-vs-imap: IMAP leaves the file unchanged, POP3 shrinks it, then IMAP sees an empty INBOX', async () => {
@@ -128,5 +134,53 @@ test('the no-Docker endpoint: the host ports of the domain the command talks to'
   expect(localEndpointArgs(c, ['list', '--user', 'siswa1@dadali.com', '--port', '110'])).toEqual([]);
   expect(shellQuote('Lampiran MIME x')).toBe('"Lampiran MIME x"');
   expect(shellQuote('siswa5@dadali.com')).toBe('siswa5@dadali.com');
-  void createHash;
 });
+
+/**
+ * The Docker path without Docker: a target whose exec() runs the command on
+ * this machine the way `docker exec mail-lab-client …` runs it in the client
+ * container: through sh, with `mail-lab-client` on the PATH (the image's
+ * wrapper) and the client finding its servers by itself (here through the
+ * environment, as the container's resolver and standard ports would). So the
+ * step's own commands (sh -c "cd … && exec mail-lab-client", head, od,
+ * sha256sum) really run.
+ */
+test('Docker mode: the client, make-file and compare-files run as commands in the client container', async () => {
+  const bin = mkdtempSync(join(tmpdir(), 'mail-lab-fake-container-'));
+  writeFileSync(join(bin, 'mail-lab-client'), `#!/bin/sh\nexec "${process.execPath}" "${clientMain()}" "$@"\n`);
+  chmodSync(join(bin, 'mail-lab-client'), 0o755);
+  const containers: string[] = [];
+  const before = new Set(readdirSync('/tmp').filter((f) => f.startsWith('mail-lab-scenario-')));
+  const docker: LabTarget = {
+    ...target,
+    mode: 'docker',
+    exec: (container, cmd) =>
+      new Promise((resolve, reject) => {
+        containers.push(container);
+        const env = { PATH: `${bin}:${process.env.PATH}`, MAIL_LAB_HOME_DOMAIN: 'garudayaksa.com', MAIL_LAB_SERVER: '127.0.0.1', MAIL_LAB_SUBMISSION_PORT: String(port('garudayaksa.com', 'submission')), MAIL_LAB_POP3_PORT: String(port('dadali.com', 'pop3')) };
+        const child = spawn(cmd[0], cmd.slice(1), { env, cwd: '/' });
+        const chunks: Buffer[] = [];
+        child.stdout.on('data', (c: Buffer) => chunks.push(c));
+        child.stderr.on('data', (c: Buffer) => chunks.push(c));
+        child.once('error', reject);
+        child.once('close', (code) => resolve({ code: code ?? 1, output: Buffer.concat(chunks).toString('utf8') }));
+      }),
+  };
+  try {
+    const lines: string[] = [];
+    const ok = await runScenarios(docker, ['attachments'], (l) => lines.push(...l.split('\n')));
+    const text = lines.join('\n');
+    expect(ok).toBe(true);
+    expect(new Set(containers)).toEqual(new Set(['mail-lab-client']));
+    // as a student types it in the container: no --server / --port
+    expect(text).toMatch(/^ {9}\$ mail-lab-client send .* --attach foto\.bin --password rahasia123$/m);
+    expect(text).toMatch(/^ {9}\$ mail-lab-client save-attachments --user siswa5@dadali\.com --password rahasia123 2 --dir uu$/m);
+    expect(text).toMatch(/made foto\.bin: 200 random bytes \(not text, like a photo\) in \/tmp\/mail-lab-scenario-\w+ in the container mail-lab-client/);
+    const made = /^ {9}sha256 ([0-9a-f]{64}) {2}foto\.bin$/m.exec(text)![1];
+    expect([...text.matchAll(/^ {9}sha256 ([0-9a-f]{64}) {2}(\S+)$/gm)].map((m) => `${m[1] === made} ${m[2]}`)).toEqual(['true foto.bin', 'true foto.bin', 'true mime/foto.bin', 'true uu/foto.bin']);
+    expect(text).toMatch(/its first bytes \(hex\): ([0-9a-f]{2} ){15}[0-9a-f]{2}$/m);
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+    for (const d of readdirSync('/tmp').filter((f) => f.startsWith('mail-lab-scenario-') && !before.has(f))) rmSync(join('/tmp', d), { recursive: true, force: true });
+  }
+}, 90_000);
