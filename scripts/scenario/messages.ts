@@ -131,6 +131,7 @@ const en = {
     dns: (type: string, name: string) => `ask the lab DNS: ${type} ${name}`,
     smtp: (d: string, port: string) => `SMTP by hand to ${d} (${port})`,
     pop3: (d: string) => `POP3 by hand to ${d}`,
+    pop3Download: (d: string, user: string) => `a POP3 mail program downloads the mail of ${user}@${d} (RETR, DELE, QUIT)`,
     imap: (user: string, client: string) => `IMAP as ${user} (${client})`,
     mailboxFile: (address: string) => `look at the mailbox file of ${address}`,
     exec: (container: string, command: string) => `run in ${container}: ${command}`,
@@ -242,6 +243,7 @@ const id: Catalog = {
     dns: (type, name) => `tanya DNS lab: ${type} ${name}`,
     smtp: (d, port) => `SMTP diketik manual ke ${d} (${port})`,
     pop3: (d) => `POP3 diketik manual ke ${d}`,
+    pop3Download: (d, user) => `program e-mail POP3 mengunduh surat ${user}@${d} (RETR, DELE, QUIT)`,
     imap: (user, client) => `IMAP sebagai ${user} (${client})`,
     mailboxFile: (address) => `lihat file kotak surat ${address}`,
     exec: (container, command) => `jalankan di ${container}: ${command}`,
@@ -296,7 +298,7 @@ export function describeStep(lang: Lang, step: Step, f: (text: string) => string
   if ('expect-delivery' in step) return s.delivery(step['expect-delivery'].domain);
   if ('dns' in step) return s.dns(step.dns.type, step.dns.name);
   if ('smtp' in step) return s.smtp(step.smtp.domain, step.smtp.port);
-  if ('pop3' in step) return s.pop3(step.pop3.domain);
+  if ('pop3' in step) return step.pop3.download ? s.pop3Download(step.pop3.domain, step.pop3.download.user) : s.pop3(step.pop3.domain);
   if ('imap' in step) return s.imap(step.imap.user, step.imap.client);
   if ('mailbox-file' in step) return s.mailboxFile(`${step['mailbox-file'].user}@${step['mailbox-file'].domain}`);
   if ('exec' in step) return s.exec(step.exec.container, step.exec.command.join(' '));
