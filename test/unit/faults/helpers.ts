@@ -1,6 +1,6 @@
 /** Shared by the fault tests: send through a domain, read a mailbox, talk to the fault controls as the CLI does. */
 import nodemailer from 'nodemailer';
-import { startDnsAdmin, type StartedDnsAdmin } from '../../../services/dns/src/admin';
+import type { StartedDnsAdmin } from '../../../services/dns/src/admin';
 import { labTarget, type LabTarget } from '../../../scripts/lab-target';
 import { startTestLab, type TestLab, type TestLabOptions } from '../helpers/test-lab';
 
@@ -37,15 +37,10 @@ export interface FaultLab {
 /** A test lab plus the DNS admin API, with a CLI target for it. */
 export async function startFaultLab(options: TestLabOptions = {}): Promise<FaultLab> {
   const lab = await startTestLab(options);
-  const dnsAdmin = await startDnsAdmin({ faults: lab.dns.faults, logger: lab.logger.child('dns'), host: '127.0.0.1', port: 0 });
-  lab.config.dns = { ...lab.config.dns, adminPort: dnsAdmin.port };
   return {
     lab,
-    dnsAdmin,
+    dnsAdmin: lab.dnsAdmin,
     target: labTarget(lab.config, 'local'),
-    async close() {
-      await dnsAdmin.close();
-      await lab.close();
-    },
+    close: () => lab.close(),
   };
 }

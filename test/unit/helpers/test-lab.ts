@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseLabConfig, type LabConfig } from '../../../services/core/src/config';
 import { createLogger, type Logger } from '../../../services/core/src/logger';
+import { startDnsAdmin, type StartedDnsAdmin } from '../../../services/dns/src/admin';
 import { startDnsServer, type StartedDnsServer } from '../../../services/dns/src/server';
 import { startMailDomain, type StartedMailDomain } from '../../../services/mail-domain/src/domain';
 import { labResolver } from '../../../services/mail-domain/src/resolver';
@@ -29,6 +30,8 @@ export async function freePort(): Promise<number> {
 export interface TestLab {
   config: LabConfig;
   dns: StartedDnsServer;
+  /** The lab DNS's admin API (faults dns-down, dns-servfail) on a free port, as `config.dns.adminPort`. */
+  dnsAdmin: StartedDnsAdmin;
   domains: Record<string, StartedMailDomain>;
   dataDir: string;
   lines: string[];
@@ -71,7 +74,9 @@ export async function startTestLab(options: TestLabOptions = {}): Promise<TestLa
   const logger = createLogger({ level: 'debug', write: (l) => (options.verbose ? console.log(l) : lines.push(l)) });
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'mail-lab-test-'));
   const dns = await startDnsServer({ config: lab, mode: 'local', host: '127.0.0.1', port: 0, logger: logger.child('dns') });
-  lab.dns = { ...lab.dns, hostPort: dns.port };
+  // Never the lab definition's fixed admin port (10054): a running Docker or no-Docker lab listens there.
+  const dnsAdmin = await startDnsAdmin({ faults: dns.faults, logger: logger.child('dns'), host: '127.0.0.1', port: 0 });
+  lab.dns = { ...lab.dns, hostPort: dns.port, adminPort: dnsAdmin.port };
   const domains: Record<string, StartedMailDomain> = {};
   const startDomain = async (name: string, attempt = 1): Promise<StartedMailDomain> => {
     const d = lab.domains.find((x) => x.name === name)!;
@@ -103,6 +108,7 @@ export async function startTestLab(options: TestLabOptions = {}): Promise<TestLa
   return {
     config: lab,
     dns,
+    dnsAdmin,
     domains,
     dataDir,
     lines,
@@ -114,6 +120,7 @@ export async function startTestLab(options: TestLabOptions = {}): Promise<TestLa
     },
     async close() {
       for (const d of Object.values(domains)) await d.close();
+      await dnsAdmin.close();
       await dns.close();
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
