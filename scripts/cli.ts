@@ -266,7 +266,7 @@ program
       out(`  profiles: ${p.available.join(', ')} (switch: npx mail-lab queue-profile ${d} <profile>)`);
       return;
     }
-    let r: { previous: string; profile: QueueProfileInfo; changed: boolean; rescheduled: number };
+    let r: { previous: string; profile: QueueProfileInfo; changed: boolean; queued: number; rescheduled: number };
     try {
       r = await target.admin(d, `/queue/profile/${encodeURIComponent(profile)}`, 'POST');
     } catch (e) {
@@ -279,7 +279,7 @@ program
       return;
     }
     out(r.changed ? `${d}: queue profile ${r.previous} -> ${r.profile.name}: ${timings(r.profile)}` : `${d} already uses queue profile ${r.profile.name}; nothing changed`);
-    if (r.changed) out(`  messages already queued keep their arrival time: warning and return are counted from it; next attempts moved: ${r.rescheduled} message(s)`);
+    if (r.changed && r.queued) out(`  ${r.queued} message(s) in the queue take the new timings: warning and return count from their arrival, the next attempt from the last one (moved for ${r.rescheduled})`);
   });
 
 program

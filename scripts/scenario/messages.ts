@@ -7,6 +7,7 @@
  * Indonesian), else English: see `chooseLang`.
  */
 import type { Scenario, Step } from './schema';
+import { describeQueueStep } from './queue-steps';
 
 export const LANGS = ['en', 'id'] as const;
 export type Lang = (typeof LANGS)[number];
@@ -312,6 +313,7 @@ export function describeStep(lang: Lang, step: Step, f: (text: string) => string
   }
   if ('make-file' in step) return s.makeFile(step['make-file'].name, step['make-file'].bytes);
   if ('compare-files' in step) return s.compareFiles(step['compare-files'].files.map(f).join(', '));
+  if ('queue-profile' in step || 'expect-report' in step) return describeQueueStep(lang, step, f); // texts in queue-steps.ts
   return undefined;
 }
 

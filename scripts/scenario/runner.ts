@@ -10,6 +10,7 @@ import { repoRoot } from '../lab-docker';
 import type { LabTarget } from '../lab-target';
 import { scenarioSchema, type Scenario } from './schema';
 import { describe, runStep, StepFailure, type StepContext } from './steps';
+import { queueProfileUndo } from './queue-steps';
 import { messages, pick, type Lang } from './messages';
 import { dropWorkDir } from './client-steps';
 
@@ -78,7 +79,8 @@ export async function runScenario(target: LabTarget, scenario: Scenario, out: (l
  */
 /**
  * A scenario that fails half-way must not leave the lab broken for the
- * next one: heal the links it broke and clear the faults it applied.
+ * next one: heal the links it broke, clear the faults it applied, and put
+ * back the queue profiles it switched.
  */
 async function undoLeftovers(ctx: StepContext, done: Scenario['steps'], out: (l: string) => void): Promise<void> {
   const undo: Scenario['steps'] = [];
@@ -86,6 +88,8 @@ async function undoLeftovers(ctx: StepContext, done: Scenario['steps'], out: (l:
     if ('break' in step) undo.push({ heal: step.break });
     if ('fault' in step) undo.push({ 'clear-fault': { kind: step.fault.kind, args: step.fault.args } } as Scenario['steps'][number]);
   }
+  // Queue profiles it switched go back to what they were before its first switch (run last).
+  undo.unshift(...queueProfileUndo(ctx));
   for (const step of undo.reverse()) {
     try {
       await runStep(ctx, step);

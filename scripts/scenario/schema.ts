@@ -66,6 +66,8 @@ export const stepSchema = z.union([
           id: z.string().default('{{id}}'),
           state: z.enum(['queued', 'gone']),
           'last-error': z.string().optional(),
+          /** At least this many delivery attempts so far (watch the retries add up). */
+          attempts: z.number().int().min(1).optional(),
           within,
         })
         .strict(),
@@ -164,10 +166,16 @@ export const stepSchema = z.union([
   z.object({ expire: z.object({ domain: z.string(), id: z.string().default('{{id}}') }).strict() }).strict(),
   z.object({ fault: z.object({ kind: faultKind, args: z.array(z.string()).default([]), ...faultOptions }).strict() }).strict(),
   z.object({ 'clear-fault': z.object({ kind: z.union([faultKind, z.literal('all')]), args: z.array(z.string()).default([]) }).strict() }).strict(),
-  /** Return a queued message to its sender now, as an administrator would (`npx mail-lab expire`, postsuper -e). */
-  z.object({ expire: z.object({ domain: z.string(), id: z.string().default('{{id}}') }).strict() }).strict(),
-  z.object({ fault: z.object({ kind: faultKind, args: z.array(z.string()).default([]), ...faultOptions }).strict() }).strict(),
-  z.object({ 'clear-fault': z.object({ kind: z.union([faultKind, z.literal('all')]), args: z.array(z.string()).default([]) }).strict() }).strict(),
+  /** Switch a domain's queue profile at run time (`npx mail-lab queue-profile`; queue-steps.ts); put back by the runner if the scenario fails. */
+  z.object({ 'queue-profile': z.object({ domain: z.string(), profile: z.string() }).strict() }).strict(),
+  /** An RFC 3464 report about a queued message in the sender's mailbox: `delayed` (the warning) or `failed` (returned). */
+  z
+    .object({
+      'expect-report': z
+        .object({ domain: z.string(), user: z.string(), id: z.string().default('{{id}}'), action: z.enum(['delayed', 'failed']), count: z.number().int().min(0).default(1), within })
+        .strict(),
+    })
+    .strict(),
   z
     .object({
       exec: z

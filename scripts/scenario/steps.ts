@@ -14,6 +14,7 @@ import type { Step } from './schema';
 import { imapActions, mailboxFile, pop3Dialogue, ReadingStepFailure } from './reading-steps';
 import { describeStep, messages, pick, type Lang } from './messages';
 import { runFaultStep } from './fault-steps';
+import { attemptsShortfall, runExpectReportStep, runQueueProfileStep } from './queue-steps';
 import { ClientStepFailure, isClientStep, runClientStep } from './client-steps';
 
 export interface StepContext {
@@ -163,8 +164,10 @@ export async function runStep(ctx: StepContext, step: Step): Promise<StepResult>
       if (e.state === 'gone') return entry ? null : ({} as QueueListing);
       if (!entry || entry.attempts < 1) return null;
       if (e['last-error'] && !new RegExp(e['last-error']).test(entry.lastError ?? '')) return null;
+      if (e.attempts !== undefined && entry.attempts < e.attempts) return null;
       return entry;
     });
+    if (!listing && e.state === 'queued' && e.attempts !== undefined) throw new StepFailure(await attemptsShortfall(ctx, e.domain, id, e.attempts, e.within));
     if (!listing) throw new StepFailure(e.state === 'gone' ? said.stillQueued(id, e.domain) : said.notQueued(id, e.domain, e['last-error']));
     if (e.state === 'gone') return ok([said.leftQueue(id, e.domain)]);
     const next = listing.nextAttempt ? Math.round((Date.parse(listing.nextAttempt) - Date.now()) / 1000) : null;
@@ -241,6 +244,8 @@ export async function runStep(ctx: StepContext, step: Step): Promise<StepResult>
     return ok([said.expired(id, step.expire.domain)]);
   }
   if ('fault' in step || 'clear-fault' in step) return runFaultStep(target, step, ctx.lang);
+  if ('queue-profile' in step) return runQueueProfileStep(ctx, step);
+  if ('expect-report' in step) return runExpectReportStep(ctx, step, (t) => fill(ctx, t), sleep, ms(step['expect-report'].within));
   const x = step.exec;
   if (!target.exec) return { status: 'skipped', detail: [said.dockerOnly] };
   const r = await target.exec(`mail-lab-${x.container}`, x.command.map((c) => fill(ctx, c)));

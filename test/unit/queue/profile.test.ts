@@ -67,7 +67,7 @@ test('a message queued under classroom gets its delay warning within demo warnAf
 
   const switchedAt = Date.now();
   const r = await adminRequest<{ previous: string; changed: boolean; rescheduled: number }>(g(), '/queue/profile/demo', 'POST');
-  expect(r).toMatchObject({ previous: 'classroom', changed: true, rescheduled: 1 });
+  expect(r).toMatchObject({ previous: 'classroom', changed: true, queued: 1, rescheduled: 1 });
   // Next attempt: from the last attempt with demo's 10 s (unless that attempt already ran).
   const after = (await listing(id))!;
   if (after.attempts === 1) expect(Date.parse(after.nextAttempt!)).toBe(lastAttempt + 10_000);

@@ -121,7 +121,7 @@ export class OutboundQueue extends EventEmitter {
    *   that time has passed. A recipient not tried yet, or flushed (due now),
    *   keeps its time.
    */
-  async setProfile(name: string): Promise<{ previous: string; profile: QueueProfileInfo; changed: boolean; rescheduled: number }> {
+  async setProfile(name: string): Promise<{ previous: string; profile: QueueProfileInfo; changed: boolean; queued: number; rescheduled: number }> {
     if (!Object.hasOwn(this.profiles, name)) throw new UnknownProfileError(name, Object.keys(this.profiles));
     const previous = this.profileName;
     const next = this.profiles[name];
@@ -155,7 +155,7 @@ export class OutboundQueue extends EventEmitter {
     });
     this.emit('profile', name, previous);
     this.schedule();
-    return { previous, profile: this.profile(), changed: previous !== name, rescheduled };
+    return { previous, profile: this.profile(), changed: previous !== name, queued: this.entries.size, rescheduled };
   }
 
   /** Loads the spool after a restart; messages still owed are delivered again. */
