@@ -7,8 +7,10 @@
  *   then the message is appended and fsynced, then the journal is removed.
  *   A crash in between leaves the journal, and the next load cuts the file
  *   back, so a half-written message is never seen.
- * - expunge / rename of INBOX: the file is rewritten to a temp file,
- *   fsynced and renamed over the old one: before or after, never torn.
+ * - expunge: the file is rewritten to a temp file, fsynced and renamed
+ *   over the old one: before or after, never torn.
+ * - rename (a folder hierarchy, or INBOX into a new folder): a journal
+ *   commits it, a restart finishes it (see renameInbox / recoverUser).
  * - IMAP state lives in a JSON sidecar that can always be rebuilt from the
  *   mbox file (folder-state.ts), so it is written lazily after appends and
  *   flag changes, and at once after expunges.
@@ -288,16 +290,128 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
     return f;
   };
 
-  async function moveFolderFiles(user: string, from: string, to: string): Promise<void> {
-    const a = folderPaths(dataDir, user, from);
+  /**
+   * RENAME is one step on disk (RFC 3501 6.3.5; issue 5: every mailbox before
+   * or after, never torn). A journal, `state/<user>/rename.journal`, names
+   * what the rename will do; once it is on disk (fsynced) the rename is
+   * committed, and a restart after a crash finishes it (init). Before it,
+   * nothing visible has changed: a new folder's file and sidecar are built
+   * under temporary names first, and a temp file or an orphan sidecar left
+   * by a crash is removed at start.
+   * - A folder and its inferiors: each sidecar is copied to the new name
+   *   before its mbox file is renamed, so flags and UIDs move with it.
+   * - INBOX: its messages go to a new folder whose file is written whole
+   *   (temp file, fsync) with its sidecar before the journal; then the temp
+   *   file is renamed into place and INBOX rewritten empty.
+   */
+  type RenameJournal = { kind: 'folders'; moves: { from: string; to: string }[] } | { kind: 'inbox'; to: string; tmp: string; size: number; ino: number };
+  const journalPath = (user: string) => join(userStateDir(dataDir, user), 'rename.journal');
+  const exists = (path: string) => statSync(path, { throwIfNoEntry: false }) !== undefined;
+
+  async function writeDurable(path: string, data: Buffer | string): Promise<void> {
+    const fh = await fs.open(path, 'w', 0o600);
+    try {
+      await fh.write(typeof data === 'string' ? Buffer.from(data) : data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async function writeJournal(user: string, j: RenameJournal): Promise<void> {
+    await writeDurable(journalPath(user), JSON.stringify(j));
+    await fsyncPath(userStateDir(dataDir, user));
+  }
+
+  /** Moves each folder whose move is not done yet (idempotent: also the recovery after a crash). */
+  async function completeFolderMoves(user: string, moves: { from: string; to: string }[]): Promise<void> {
+    for (const m of moves) {
+      const a = folderPaths(dataDir, user, m.from);
+      const b = folderPaths(dataDir, user, m.to);
+      if (exists(a.mbox) && !exists(b.mbox)) {
+        handles.drop(a.mbox);
+        await fs.unlink(b.state).catch(() => undefined);
+        await fs.copyFile(a.state, b.state).catch(() => undefined);
+        await fs.rename(a.mbox, b.mbox);
+      }
+      if (exists(b.mbox)) await fs.unlink(a.state).catch(() => undefined);
+    }
+    await fsyncPath(userFoldersDir(dataDir, user));
+    await fsyncPath(userStateDir(dataDir, user));
+  }
+
+  /** After a crash: finishes a committed rename, removes what an uncommitted one left. */
+  async function recoverUser(user: string): Promise<void> {
+    let j: RenameJournal | null = null;
+    try {
+      j = JSON.parse(await fs.readFile(journalPath(user), 'utf8')) as RenameJournal;
+    } catch {
+      j = null;
+    }
+    if (j?.kind === 'folders' && Array.isArray(j.moves)) await completeFolderMoves(user, j.moves);
+    if (j?.kind === 'inbox') {
+      const a = folderPaths(dataDir, user, INBOX);
+      const b = folderPaths(dataDir, user, j.to);
+      const tmp = join(dirname(b.mbox), j.tmp);
+      if (exists(tmp) && !exists(b.mbox)) {
+        await fs.rename(tmp, b.mbox);
+        await fsyncPath(dirname(b.mbox));
+      }
+      const st = stampNow(a.mbox);
+      if (st && st.ino === j.ino && st.size >= j.size) {
+        // INBOX not rewritten yet: cut the moved messages (anything after them stays).
+        await recoverJournal(a.mbox, a.journal);
+        const rest = (await fs.readFile(a.mbox)).subarray(j.size);
+        const cut = `${a.mbox}.tmp-${process.pid}`;
+        await writeDurable(cut, rest);
+        await fs.rename(cut, a.mbox);
+        await fsyncPath(dirname(a.mbox));
+      }
+    }
+    await fs.unlink(journalPath(user)).catch(() => undefined);
+    // Temp files of an interrupted rewrite, rename or sidecar write; sidecars of folders that do not exist.
+    const mailDir = join(dataDir, 'mail');
+    for (const f of await fs.readdir(mailDir).catch(() => [] as string[])) if (f.startsWith(`${user}.tmp-`)) await fs.unlink(join(mailDir, f)).catch(() => undefined);
+    const folderFiles = await fs.readdir(userFoldersDir(dataDir, user)).catch(() => [] as string[]);
+    for (const f of folderFiles) if (f.includes('.tmp-')) await fs.unlink(join(userFoldersDir(dataDir, user), f)).catch(() => undefined);
+    const live = new Set(folderFiles.filter((f) => !f.includes('.tmp-')));
+    for (const f of await fs.readdir(userStateDir(dataDir, user)).catch(() => [] as string[])) {
+      const orphan = /^folder-(.+)\.json$/.exec(f);
+      if (f.includes('.tmp-') || (orphan && !live.has(orphan[1]))) await fs.unlink(join(userStateDir(dataDir, user), f)).catch(() => undefined);
+    }
+  }
+
+  async function renameInbox(user: string, to: string): Promise<void> {
+    const st = await state(user, INBOX);
+    const a = folderPaths(dataDir, user, INBOX);
     const b = folderPaths(dataDir, user, to);
-    await saveSidecar(user, from);
-    handles.drop(a.mbox);
-    await fs.rename(a.mbox, b.mbox);
-    await fs.rename(a.state, b.state).catch(() => undefined);
+    const file = await fs.readFile(a.mbox);
+    // The new folder gets INBOX's file as it is (same offsets), new UIDs under a new UIDVALIDITY, the same flags and dates.
+    const uidValidity = newUidValidity();
+    const moved: FolderState = {
+      uidValidity,
+      uidNext: st.entries.length + 1,
+      entries: st.entries.map((e, i) => ({ ...e, info: makeInfo(uidValidity, i + 1, e.info.flags, e.info.internalDate, e.info.size) })),
+      stamp: st.stamp,
+    };
+    const tmp = `${b.mbox}.tmp-${process.pid}`;
+    try {
+      await writeDurable(tmp, file);
+      await fs.unlink(b.state).catch(() => undefined);
+      await writeSidecar(b.state, moved);
+      await writeJournal(user, { kind: 'inbox', to, tmp: tmp.slice(dirname(tmp).length + 1), size: file.length, ino: st.stamp.ino });
+    } catch (e) {
+      await fs.unlink(tmp).catch(() => undefined);
+      await fs.unlink(b.state).catch(() => undefined);
+      noSpace(e);
+    }
+    // Committed: from here on a crash is finished by recoverUser at the next start.
+    await fs.rename(tmp, b.mbox);
     await fsyncPath(dirname(b.mbox));
-    folders.delete(cacheKey(user, from));
-    emit(user, from, { kind: 'deleted' });
+    const uids = st.entries.map((e) => e.info.uid);
+    await rewrite(user, INBOX, st, st.entries.filter((e) => e.start >= file.length));
+    await fs.unlink(journalPath(user)).catch(() => undefined);
+    if (uids.length) emit(user, INBOX, { kind: 'expunge', uids });
   }
 
   const store: MboxMailStore = {
@@ -306,6 +420,7 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
         await fs.mkdir(join(dataDir, 'mail'), { recursive: true });
         await fs.mkdir(userFoldersDir(dataDir, user), { recursive: true });
         await fs.mkdir(userStateDir(dataDir, user), { recursive: true });
+        await recoverUser(user);
         await fs.writeFile(folderPaths(dataDir, user, INBOX).mbox, '', { flag: 'a' });
         for (const name of special) await fs.writeFile(folderPaths(dataDir, user, name).mbox, '', { flag: 'a' });
       }
@@ -359,18 +474,18 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
         if (all.includes(to)) throw new StoreError('FOLDER_EXISTS', `folder ${to} already exists`);
         if (from === INBOX) {
           // RFC 3501 6.3.5: renaming INBOX moves its messages to the new folder; INBOX stays, empty.
-          const st = await state(user, INBOX);
-          await fs.writeFile(folderPaths(dataDir, user, to).mbox, '', { flag: 'wx' });
-          const items = await Promise.all(st.entries.map(async (e) => ({ wire: await readEntry(user, INBOX, st, e), options: { flags: e.info.flags, internalDate: e.info.internalDate } })));
-          if (items.length) await appendMany(user, to, items);
-          const uids = st.entries.map((e) => e.info.uid);
-          await rewrite(user, INBOX, st, []);
-          if (uids.length) emit(user, INBOX, { kind: 'expunge', uids });
+          await renameInbox(user, to);
           return;
         }
         // Inferior names move with their parent (RFC 3501 6.3.5).
-        for (const name of all.filter((n) => n === from || n.startsWith(from + '/'))) {
-          await moveFolderFiles(user, name, to + name.slice(from.length));
+        const moves = all.filter((n) => n === from || n.startsWith(from + '/')).map((n) => ({ from: n, to: to + n.slice(from.length) }));
+        for (const m of moves) await saveSidecar(user, m.from);
+        await writeJournal(user, { kind: 'folders', moves });
+        await completeFolderMoves(user, moves);
+        await fs.unlink(journalPath(user)).catch(() => undefined);
+        for (const m of moves) {
+          folders.delete(cacheKey(user, m.from));
+          emit(user, m.from, { kind: 'deleted' });
         }
       }),
     snapshot: (user, folder) =>
