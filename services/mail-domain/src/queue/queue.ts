@@ -22,6 +22,8 @@ import { isStoreError } from '../store/types';
 import { buildDsn, headerBlock, type DsnRecipient } from './dsn';
 import { deliverRemote, type LabResolver, type Outcome } from './outbound';
 import { Spool } from './spool';
+import { SeenIndex } from './dedupe';
+import { dirname, join } from 'node:path';
 import { messageIdentity, type TraceJournal } from '../trace/journal';
 import type { AttemptRecord, QueueEntry, QueueListing, RecipientState } from './types';
 
@@ -71,6 +73,8 @@ export interface EnqueueRequest {
   recipients: { address: string; local: boolean }[];
   message: Buffer;
   id?: string;
+  /** A relayed copy's identity (dedupe.ts): recorded durably before delivery starts (and before SMTP answers 250). */
+  relay?: { key: string };
 }
 
 export class OutboundQueue extends EventEmitter {
@@ -82,6 +86,8 @@ export class OutboundQueue extends EventEmitter {
   private readonly waiting = new Set<string>();
   private readonly blocked = new Map<string, string>();
   private readonly spool: Spool;
+  /** Relayed copies accepted recently, to answer a sender's redelivery without delivering twice (dedupe.ts). */
+  readonly seen: SeenIndex;
   private readonly now: () => Date;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -92,6 +98,7 @@ export class OutboundQueue extends EventEmitter {
   constructor(private readonly o: QueueOptions) {
     super();
     this.spool = new Spool(o.spoolDir);
+    this.seen = new SeenIndex(join(dirname(o.spoolDir), 'relayed.log'), () => this.o.timing.returnAfter, () => this.now());
     this.now = o.now ?? (() => new Date());
     const set = profileSetOf(o.timing);
     this.profiles = o.profiles ?? set?.profiles ?? {};
@@ -160,7 +167,10 @@ export class OutboundQueue extends EventEmitter {
 
   /** Loads the spool after a restart; messages still owed are delivered again. */
   async init(): Promise<void> {
-    for (const e of await this.spool.init()) {
+    const recovered = await this.spool.init();
+    // Relayed copies accepted before a crash: the spool entry has the key even when the log line was not written yet.
+    await this.seen.init(recovered.filter((e) => e.relayKey).map((e) => ({ key: e.relayKey!, id: e.id, recipients: e.recipients.map((r) => r.address), time: e.arrival })));
+    for (const e of recovered) {
       for (const r of e.recipients) {
         // A crash between the mailbox append and the spool update must not deliver twice.
         if (r.status === 'pending' && r.local && (await this.alreadyInMailbox(e.id, r.address))) {
@@ -193,8 +203,10 @@ export class OutboundQueue extends EventEmitter {
       warned: false,
       held: false,
       history: [],
+      ...(req.relay ? { relayKey: req.relay.key } : {}),
     };
     await this.spool.add(entry, req.message);
+    if (req.relay) await this.seen.record({ key: req.relay.key, id, recipients: entry.recipients.map((r) => r.address), time: now });
     this.entries.set(id, entry);
     this.o.logger.info(`queued ${id}`, { from: req.from || '<>', to: entry.recipients.map((r) => r.address).join(','), size: entry.size });
     this.emit('queued', entry);

@@ -47,6 +47,8 @@ export interface QueueEntry {
   warned: boolean;
   held: boolean;
   history: AttemptRecord[];
+  /** A relayed copy's identity (dedupe.ts), kept with the entry so the record survives a crash before the index line. */
+  relayKey?: string;
   /** For messages the queue made itself: 'delay' or 'failure' notices. */
   notice?: 'delay' | 'failure';
 }

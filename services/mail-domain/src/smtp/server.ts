@@ -13,6 +13,7 @@ import type { Logger } from '../../../core/src/logger';
 import { bunyanAdapter } from '../../../core/src/logger';
 import type { AccountDirectory } from '../accounts';
 import type { OutboundQueue } from '../queue/queue';
+import { relayIdentity, splitRecipients } from '../queue/dedupe';
 import { LabSMTPServer } from './lab-connection';
 import { countHops, headerSection, missingHeaders, receivedHeader, refuseReason } from './message';
 import { localSenderRefusal, parseMailbox, type LocalSenderPolicy } from './commands';
@@ -192,9 +193,36 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
           if (hops >= o.limits.maxHops) {
             return callback(smtpError(554, `5.4.6 Too many hops (${hops} Received: headers): mail loop? (RFC 5321 6.3)`));
           }
-          const list = dedupe(recipients.get(session.envelope) ?? []);
-          const id = o.queue.newId();
+          const all = dedupe(recipients.get(session.envelope) ?? []);
           const date = now();
+          // A relayed copy accepted before (its sender died between our 250 and recording it, RFC 5321 6.1):
+          // once per recipient. Hand-typed messages (no Received with an id) are never treated so (queue/dedupe.ts).
+          const relay = o.submission ? null : relayIdentity(message);
+          const seen = relay ? o.queue.seen.lookup(relay.key) : undefined;
+          const { fresh: list, already } = splitRecipients(all, seen);
+          if (seen && already.length) {
+            log.info(`duplicate of ${seen.id}: relayed message ${relay!.hopId} was accepted before for ${already.map((r) => r.address).join(', ')}; not queued again for them`, {
+              messageId: relay!.messageId,
+              ...(list.length ? { queuedFor: list.map((r) => r.address).join(', ') } : {}),
+            });
+          }
+          if (seen && !list.length) {
+            const reply = `Ok: duplicate of ${seen.id} (accepted before; not queued again)`;
+            o.trace?.add({
+              kind: 'smtp-in',
+              time: date.toISOString(),
+              domain: o.domain,
+              queueId: seen.id,
+              ...messageIdentity(message),
+              port: o.implicitTls ? 465 : o.submission ? 587 : 25,
+              peer: `${session.clientHostname} ${session.remoteAddress}`,
+              helo: session.hostNameAppearsAs,
+              user: session.user ? String(session.user) : undefined,
+              transcript: [...(transcripts.get(session.id) ?? []), 'C: [message, ' + message.length + ' octets]', 'C: .', `S: 250 2.6.0 ${reply}`],
+            });
+            return callback(null, reply);
+          }
+          const id = o.queue.newId();
           const trace = receivedHeader({
             helo: session.hostNameAppearsAs,
             ptr: session.clientHostname && !session.clientHostname.startsWith('[') ? session.clientHostname : null,
@@ -207,7 +235,7 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
           });
           const full = Buffer.concat([Buffer.from(trace + missingHeaders(headers, id, o.hostname, date), 'latin1'), message]);
           o.queue
-            .enqueue({ id, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', recipients: list, message: full })
+            .enqueue({ id, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', recipients: list, message: full, ...(relay ? { relay: { key: relay.key } } : {}) })
             .then(
               () => {
                 o.trace?.add({
