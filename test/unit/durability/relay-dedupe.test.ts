@@ -71,6 +71,19 @@ describe('SeenIndex: durable and bounded', () => {
     expect(c.size).toBe(0);
     expect(readFileSync(file, 'utf8')).toBe('');
   });
+
+  it('compacts its log while running once records expire', async () => {
+    let clock = new Date('2026-11-26T09:00:00Z');
+    const file = join(dir, 'relayed.log');
+    const index = new SeenIndex(file, () => 60_000, () => clock);
+    await index.init();
+    for (let i = 0; i < 1001; i++) await index.record({ key: `k${i}`, id: `ID${i}`, recipients: ['jpri@dadali.com'], time: clock.toISOString() });
+    expect(readFileSync(file, 'utf8').split('\n').length - 1).toBe(1001);
+    clock = new Date('2026-11-28T09:00:00Z');
+    await index.record({ key: 'new', id: 'NEW', recipients: ['jpri@dadali.com'], time: clock.toISOString() });
+    expect(readFileSync(file, 'utf8')).toBe(JSON.stringify({ key: 'new', id: 'NEW', recipients: ['jpri@dadali.com'], time: clock.toISOString() }) + '\n');
+    expect(index.size).toBe(1);
+  });
 });
 
 describe('through SMTP on port 25 of dadali.com', () => {

@@ -32,7 +32,8 @@
  * the log and the spool entries. Bounded: a record is kept for the queue's
  * `returnAfter` (how long a sender with the same lab timing retries) and
  * at least a day (RETENTION_MIN_MS), at most MAX_RECORDS records (the
- * oldest go first); the log is compacted at start.
+ * oldest go first); the log is compacted at start and whenever it has more
+ * lines appended than records kept (and over 1000).
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -101,6 +102,9 @@ export function splitRecipients<R extends { address: string }>(list: R[], seen: 
 /** The durable index of relayed copies accepted recently (see the top of this file). */
 export class SeenIndex {
   private readonly records = new Map<string, { id: string; recipients: Set<string>; time: number }>();
+  private writes: Promise<void> = Promise.resolve();
+  /** Lines appended since the last compaction. */
+  private appended = 0;
 
   constructor(
     readonly file: string,
@@ -127,8 +131,27 @@ export class SeenIndex {
       }
     }
     for (const r of fromSpool) this.add(r);
-    this.expire();
+    // Oldest first (expire() relies on it): spool records may be older than the log's last lines.
+    const sorted = [...this.records].sort((x, y) => x[1].time - y[1].time);
+    this.records.clear();
+    for (const [key, r] of sorted) this.records.set(key, r);
     await fs.mkdir(dirname(this.file), { recursive: true });
+    await this.serial(() => this.compact());
+  }
+
+  /** Writes run one at a time: an append never lands in a file that a compaction is about to replace. */
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.writes.then(work, work);
+    this.writes = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /** Rewrites the log with the records still kept (temp file, fsync, rename). */
+  private async compact(): Promise<void> {
+    this.expire();
     const tmp = `${this.file}.tmp`;
     const fh = await fs.open(tmp, 'w', 0o600);
     try {
@@ -138,6 +161,7 @@ export class SeenIndex {
       await fh.close();
     }
     await fs.rename(tmp, this.file);
+    this.appended = 0;
   }
 
   private retentionMs(): number {
@@ -157,14 +181,18 @@ export class SeenIndex {
   /** Remembers an accepted copy; resolves once the line is on disk. */
   async record(r: SeenRecord): Promise<void> {
     this.add(r);
-    const fh = await fs.open(this.file, 'a', 0o600);
-    try {
-      await fh.write(JSON.stringify(r) + '\n');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    if (this.records.size > MAX_RECORDS) this.expire();
+    await this.serial(async () => {
+      const fh = await fs.open(this.file, 'a', 0o600);
+      try {
+        await fh.write(JSON.stringify(r) + '\n');
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      // The log is compacted at start, and also when it holds many more lines than records kept.
+      this.expire();
+      if (++this.appended > Math.max(1000, this.records.size)) await this.compact();
+    });
   }
 
   private add(r: SeenRecord): void {
@@ -180,7 +208,11 @@ export class SeenIndex {
 
   private expire(): void {
     const limit = this.now().getTime() - this.retentionMs();
-    for (const [key, r] of this.records) if (r.time < limit) this.records.delete(key);
+    // Insertion order is (nearly) time order: stop at the first record still kept.
+    for (const [key, r] of this.records) {
+      if (r.time >= limit) break;
+      this.records.delete(key);
+    }
     while (this.records.size > MAX_RECORDS) this.records.delete(this.records.keys().next().value as string);
   }
 
