@@ -344,21 +344,7 @@ export function parseLabConfig(text: string, file = 'lab.yaml'): { config: LabCo
     aliases: Object.fromEntries(Object.entries(d.aliases).map(([k, v]) => [k, v.map((t) => t.toLowerCase())])),
   }));
   const config: LabConfig = { ...raw, domains, timing: raw.profiles[raw.profile], source: file };
-  profileSets.set(config.timing, { name: raw.profile, profiles: raw.profiles });
   return { config, warnings: problems };
-}
-
-/** Where each resolved `timing` came from (see `profileSetOf`). */
-const profileSets = new WeakMap<LabProfile, { name: string; profiles: Record<string, LabProfile> }>();
-
-/**
- * The profile name and the lab's whole profile set behind a `timing` that
- * `parseLabConfig` resolved: the outbound queue receives only its timing,
- * yet can switch profiles at run time (`npx mail-lab queue-profile`).
- * Undefined for a timing made some other way.
- */
-export function profileSetOf(timing: LabProfile): { name: string; profiles: Record<string, LabProfile> } | undefined {
-  return profileSets.get(timing);
 }
 
 /** Reads and validates a lab definition file. */

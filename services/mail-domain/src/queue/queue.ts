@@ -14,7 +14,7 @@
  * and scenarios wait for what happens instead of sleeping.
  */
 import { EventEmitter } from 'node:events';
-import { profileSetOf, type LabProfile } from '../../../core/src/config';
+import type { LabProfile } from '../../../core/src/config';
 import { formatDuration } from '../../../core/src/duration';
 import type { Logger } from '../../../core/src/logger';
 import type { MailStore } from '../store/types';
@@ -45,9 +45,9 @@ export interface QueueOptions {
   trace?: TraceJournal;
   /** The lab CA: outbound SMTP uses STARTTLS when offered and verifies the peer against it. */
   tls?: { ca: string };
-  /** Name of `timing` in `profiles`; found through `profileSetOf(timing)` when absent. */
+  /** Name of `timing` in `profiles` (the lab definition's `profile`). */
   profile?: string;
-  /** Every profile of the lab, for `setProfile`; found through `profileSetOf(timing)` when absent. */
+  /** Every profile of the lab, for `setProfile`. */
   profiles?: Record<string, LabProfile>;
 }
 
@@ -100,9 +100,8 @@ export class OutboundQueue extends EventEmitter {
     this.spool = new Spool(o.spoolDir);
     this.seen = new SeenIndex(join(dirname(o.spoolDir), 'relayed.log'), () => this.o.timing.returnAfter, () => this.now());
     this.now = o.now ?? (() => new Date());
-    const set = profileSetOf(o.timing);
-    this.profiles = o.profiles ?? set?.profiles ?? {};
-    this.profileName = o.profile ?? set?.name ?? (Object.entries(this.profiles).find(([, p]) => p === o.timing)?.[0] || 'custom');
+    this.profiles = o.profiles ?? {};
+    this.profileName = o.profile ?? (Object.entries(this.profiles).find(([, p]) => p === o.timing)?.[0] || 'custom');
   }
 
   /** The timings in force now (the lab definition's profile, or the one `setProfile` chose). */
