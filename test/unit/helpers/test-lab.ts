@@ -8,6 +8,7 @@ import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseLabConfig, type LabConfig } from '../../../services/core/src/config';
+import { parseDuration } from '../../../services/core/src/duration';
 import { createLogger, type Logger } from '../../../services/core/src/logger';
 import { startDnsAdmin, type StartedDnsAdmin } from '../../../services/dns/src/admin';
 import { startDnsServer, type StartedDnsServer } from '../../../services/dns/src/server';
@@ -50,6 +51,8 @@ export interface TestLabOptions {
   dataDir?: string;
   /** TLS from a lab CA in `<dataDir>/ca` (STARTTLS/STLS, implicit-TLS ports); `{ requireTls: true }` also refuses plain logins. */
   tls?: boolean | { requireTls?: boolean };
+  /** Shorter timings for profiles of lab.yaml (e.g. `demo`), so a test need not wait as long as a class does. */
+  profiles?: Record<string, { retryInterval: string; warnAfter: string; returnAfter: string }>;
 }
 
 export async function startTestLab(options: TestLabOptions = {}): Promise<TestLab> {
@@ -64,6 +67,10 @@ export async function startTestLab(options: TestLabOptions = {}): Promise<TestLa
   );
   const lab: LabConfig = { ...c2, limits: { ...c2.limits, ...(options.limits as object) } };
   if (options.tls) lab.tls = { requireTls: typeof options.tls === 'object' && !!options.tls.requireTls };
+  for (const [name, p] of Object.entries(options.profiles ?? {})) {
+    if (!lab.profiles[name]) throw new Error(`lab.yaml has no profile ${name}`);
+    lab.profiles = { ...lab.profiles, [name]: { ...lab.profiles[name], retryInterval: parseDuration(p.retryInterval)!, warnAfter: parseDuration(p.warnAfter)!, returnAfter: parseDuration(p.returnAfter)! } };
+  }
   const pickPorts = async (d: LabConfig['domains'][number]) => {
     d.ports = { smtp: await freePort(), submission: await freePort(), pop3: await freePort(), imap: await freePort(), admin: await freePort() };
     if (options.tls) Object.assign(d.ports, { smtps: await freePort(), imaps: await freePort(), pop3s: await freePort() });
