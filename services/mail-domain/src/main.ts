@@ -13,6 +13,12 @@
  *                     client container mounts; the CA's and the hosts'
  *                     private keys stay in MAIL_LAB_CA, which it does not)
  *   MAIL_LAB_LOG_FORMAT / MAIL_LAB_LOG_LEVEL
+ *   MAIL_LAB_TEST_CRASH  tests only, never in a lab: `after-remote-250` makes
+ *                     the queue SIGKILL itself between another server's 250
+ *                     and recording it (queue/dedupe.ts)
+ * Data it keeps besides mail/ and queue/: relayed.log (ids of relayed
+ * messages accepted, so a redelivery is recognised), state/ (IMAP UIDs and
+ * flags, rename.journal while a folder RENAME is finishing), trace.jsonl.
  * In Docker it listens on the standard ports (25, 587, 110, 143, admin
  * 8080, and with TLS 465, 993, 995) and asks the lab DNS on the backbone; locally it listens on
  * 127.0.0.1 on the domain's host ports and asks the lab DNS on 127.0.0.1.
