@@ -55,7 +55,7 @@ export interface ServiceMemory {
 export interface ConcurrencyResults {
   date: string;
   host: { node: string; cpus: number; kernel: string };
-  settings: { clients: number; perClient: number; minSize: number; maxSize: number; maxMs: number; nodeFlags: string[] };
+  settings: { clients: number; perClient: number; minSize: number; maxSize: number; maxMs: number; nodeFlags: string[]; mallocEnv: string[] };
   /** Limits the lab copy ran with, and any raised by the bench (lab.yaml is never changed). */
   limits: { maxConnectionsPerClient: number; raisedFrom?: number };
   counts: {
@@ -128,7 +128,8 @@ export async function runConcurrencyBench(o: ConcurrencyOptions): Promise<Concur
   const r: ConcurrencyResults = {
     date: new Date().toISOString(),
     host: { node: process.versions.node, cpus: cpus().length, kernel: release() },
-    settings: { clients, perClient, minSize, maxSize, maxMs, nodeFlags: benchNodeFlags() },
+    // The services inherit the bench's environment (lab-copy.ts sets MALLOC_ARENA_MAX=2 over it): glibc malloc tuning in it changes their RSS.
+    settings: { clients, perClient, minSize, maxSize, maxMs, nodeFlags: benchNodeFlags(), mallocEnv: Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_') && k !== 'MALLOC_ARENA_MAX').map(([k, v]) => `${k}=${v}`) },
     limits: { maxConnectionsPerClient: 0 },
     counts: { planned: clients * perClient, sent: 0, acknowledged: 0, refused: 0, noAnswer: 0, notSent: 0, delivered: 0, lost: 0, duplicated: 0, misdelivered: 0, corrupted: 0, deliveredUnacknowledged: 0, dsns: 0 },
     deliveredBy: { pop3: 0, imapExpunge: 0, mailbox: 0 },
@@ -400,7 +401,7 @@ export function formatConcurrencyReport(r: ConcurrencyResults): string {
   const c = r.counts;
   const out: string[] = [];
   out.push(`Messages under concurrent load: ${s.clients} clients × ${s.perClient} messages, submission (587, AUTH) on both domains, ${s.minSize}–${s.maxSize} octets, each to one random user of either domain`);
-  out.push(`   readers while sending: POP3 RETR+DELE+QUIT on siswa1, IMAP IDLE on siswa2, IMAP FETCH+EXPUNGE on siswa3 (each domain); Node ${r.host.node}, ${r.host.cpus} CPUs${s.nodeFlags.length ? `, service node flags: ${s.nodeFlags.join(' ')}` : ''}`);
+  out.push(`   readers while sending: POP3 RETR+DELE+QUIT on siswa1, IMAP IDLE on siswa2, IMAP FETCH+EXPUNGE on siswa3 (each domain); Node ${r.host.node}, ${r.host.cpus} CPUs${s.nodeFlags.length ? `, service node flags: ${s.nodeFlags.join(' ')}` : ''}${s.mallocEnv.length ? `, ${s.mallocEnv.join(' ')}` : ''}`);
   const by = r.deliveredBy;
   out.push(
     ...table([
