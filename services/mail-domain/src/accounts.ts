@@ -3,6 +3,7 @@
  * what an alias expands to (EXPN), and password checks for SMTP AUTH, POP3
  * and IMAP logins. Logins may be `user` or `user@domain`.
  */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { DomainConfig } from '../../core/src/config';
 import { verifyPassword } from '../../core/src/password';
 
@@ -26,8 +27,39 @@ export interface AccountDirectory {
   apopSecret(user: string): string | null;
 }
 
-export function createAccountDirectory(domain: DomainConfig): AccountDirectory {
+export interface AccountDirectoryOptions {
+  /** The slow hash check (default: scrypt, core/src/password.ts); tests count its calls. */
+  verifyHash?: (password: string, stored: string) => Promise<boolean>;
+  /** How long a successful login is remembered (default 10 minutes; 0: never). */
+  cacheMs?: number;
+  now?: () => number;
+}
+
+/**
+ * A successful login is remembered for a while, as Dovecot's auth cache
+ * does: mail programs log in again every few minutes (30 of them in a
+ * class, and POP3 clients once per check), and each scrypt check costs
+ * 16 MB of memory and tens of milliseconds of CPU. Only successes are kept,
+ * as an HMAC of user and password under a key made at start-up (never the
+ * password); a wrong password always goes through scrypt, so failures take
+ * as long as before and the failed-login throttle sees them all.
+ */
+export function createAccountDirectory(domain: DomainConfig, options: AccountDirectoryOptions = {}): AccountDirectory {
   const byUser = new Map(domain.accounts.map((a) => [a.user, a]));
+  const verifyHash = options.verifyHash ?? verifyPassword;
+  const cacheMs = options.cacheMs ?? 10 * 60_000;
+  const now = options.now ?? Date.now;
+  const cacheKey = randomBytes(32);
+  const remembered = new Map<string, { digest: Buffer; until: number }>();
+  const digest = (user: string, password: string) => createHmac('sha256', cacheKey).update(user).update('\0').update(password).digest();
+  const checkHash = async (user: string, password: string, stored: string): Promise<boolean> => {
+    const d = digest(user, password);
+    const r = remembered.get(user);
+    if (r && r.until > now() && timingSafeEqual(r.digest, d)) return true;
+    const ok = await verifyHash(password, stored);
+    if (ok && cacheMs > 0) remembered.set(user, { digest: d, until: now() + cacheMs });
+    return ok;
+  };
   const localUser = (login: string): string | null => {
     const lower = login.trim().toLowerCase();
     const at = lower.lastIndexOf('@');
@@ -50,7 +82,7 @@ export function createAccountDirectory(domain: DomainConfig): AccountDirectory {
       const user = localUser(login);
       const account = user ? byUser.get(user) : undefined;
       if (!user || !account) return null;
-      if (account.passwordHash) return (await verifyPassword(password, account.passwordHash)) ? user : null;
+      if (account.passwordHash) return (await checkHash(user, password, account.passwordHash)) ? user : null;
       return account.password === password ? user : null;
     },
     apopSecret: (user) => byUser.get(user)?.password ?? null,
