@@ -83,7 +83,7 @@ export function spawnLab(copy: LabCopy, distRoot: string, nodeArgs: string[] = [
   nodeArgs = [...benchNodeFlags(), ...nodeArgs];
   const logsDir = join(copy.dir, 'logs');
   mkdirSync(logsDir, { recursive: true });
-  const env = { ...process.env, MAIL_LAB_CONFIG: copy.file, MAIL_LAB_MODE: 'local', MALLOC_ARENA_MAX: '2' };
+  const env = { ...process.env, MAIL_LAB_CONFIG: copy.file, MAIL_LAB_MODE: 'local', MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072' };
   const children: Record<string, ChildProcess> = {};
   const start = (name: string, script: string, extra: Record<string, string>) => {
     const out = openSync(join(logsDir, `${name}.log`), 'a');

@@ -19,7 +19,7 @@ export async function startLocalLab(config: LabConfig, configFile: string, log: 
   const dataRoot = join(root, '.lab-data');
   mkdirSync(join(dataRoot, 'logs'), { recursive: true });
   // glibc keeps one malloc arena per libuv thread; two arenas cut resident memory under load by ~10 MB.
-  const env = { ...process.env, MAIL_LAB_CONFIG: resolve(configFile), MAIL_LAB_MODE: 'local', MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' };
+  const env = { ...process.env, MAIL_LAB_CONFIG: resolve(configFile), MAIL_LAB_MODE: 'local', MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2', MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072' };
   const start = (name: string, script: string, extra: Record<string, string>) => {
     const out = openSync(join(dataRoot, 'logs', `${name}.log`), 'a');
     const child = spawn(process.execPath, [join(root, 'dist', script)], { env: { ...env, ...extra }, detached: true, stdio: ['ignore', out, out] });
