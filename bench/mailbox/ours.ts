@@ -50,7 +50,8 @@ export function startOurs(o: OursOptions): StartedOurs {
   writeFileSync(file, `# mail-lab mailbox bench: ${o.labYaml} with ${o.domain} on free ports\n${doc.toString()}`);
   const logFile = join(o.dir, 'mail-domain.log');
   const out = openSync(logFile, 'a');
-  const env = { ...process.env, MAIL_LAB_CONFIG: file, MAIL_LAB_MODE: 'local', MAIL_LAB_DOMAIN: o.domain, MAIL_LAB_DATA: oursDataDir(o.dir) };
+  // No TLS (MAIL_LAB_CA=off): Dovecot is measured in plain text too, and the TLS ports of lab.yaml may be taken by a running lab.
+  const env = { ...process.env, MAIL_LAB_CONFIG: file, MAIL_LAB_MODE: 'local', MAIL_LAB_DOMAIN: o.domain, MAIL_LAB_DATA: oursDataDir(o.dir), MAIL_LAB_CA: 'off' };
   const child = spawn(process.execPath, [...(o.nodeArgs ?? []), join(o.distRoot, 'services/mail-domain/src/main.js')], { env, stdio: ['ignore', out, out] });
   closeSync(out);
   return {

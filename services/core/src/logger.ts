@@ -72,17 +72,29 @@ export function memoryLogger(level: LogLevel = 'debug'): Logger & { lines: strin
  * Adapts our logger to the bunyan-style interface that smtp-server and
  * nodemailer's SMTP client call (`logger.info({ tnx }, format, ...args)`),
  * so their wire traffic lands in our transcript as `C:` / `S:` lines.
+ * `messageLines`: of the message text nodemailer logs while sending DATA
+ * (`tnx: 'message'`), keep only the first N lines, then one line saying how
+ * many were left out (the headers show what was sent; a 20 KB body in every
+ * log and transcript shows nothing more).
  */
-export function bunyanAdapter(log: Logger, level: LogLevel = 'debug') {
+export function bunyanAdapter(log: Logger, level: LogLevel = 'debug', options: { messageLines?: number } = {}) {
+  const keep = options.messageLines ?? Infinity;
+  let messageSeen = 0;
+  const flushSkipped = () => {
+    if (messageSeen > keep) log[level](`C: [... ${messageSeen - keep} more line(s) of the message ...]`);
+    messageSeen = 0;
+  };
   const write = (fallback: LogLevel) => (...args: unknown[]) => {
     const hasMeta = typeof args[0] === 'object' && args[0] !== null && !(args[0] instanceof Error);
     const meta = (hasMeta ? args[0] : {}) as { tnx?: string; cid?: string };
     const rest = hasMeta ? args.slice(1) : args;
     const text = rest.length ? formatWithOptions({ breakLength: Infinity }, ...(rest as [unknown, ...unknown[]])) : '';
-    const lvl = meta.tnx === 'client' || meta.tnx === 'server' || meta.tnx === 'command' || meta.tnx === 'send' ? level : fallback;
+    if (meta.tnx !== 'message') flushSkipped();
+    const lvl = meta.tnx === 'client' || meta.tnx === 'server' || meta.tnx === 'command' || meta.tnx === 'send' || meta.tnx === 'message' ? level : fallback;
     for (const line of text.split(/\r?\n/)) {
+      if (meta.tnx === 'message' && ++messageSeen > keep) continue;
       if (!line.trim()) continue;
-      const prefix = meta.tnx === 'client' ? 'C: ' : meta.tnx === 'server' ? 'S: ' : '';
+      const prefix = meta.tnx === 'client' || meta.tnx === 'message' ? 'C: ' : meta.tnx === 'server' ? 'S: ' : '';
       log[lvl](prefix + line, meta.cid ? { cid: meta.cid } : undefined);
     }
   };

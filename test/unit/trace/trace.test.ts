@@ -60,3 +60,24 @@ test('submission, DNS answers, both SMTP hops with transcripts, the mailbox, and
   expect(text).toMatch(/dadali\.com +read by jpri over POP3 \(INBOX, uid 1\)/);
   expect(formatTrace('<nope@x>', await collectTrace(target, '<nope@x>'))[0]).toMatch(/^no trace of <nope@x>/);
 });
+
+test('a relayed message: the outbound transcript keeps its first 20 lines and says how many more there were', async () => {
+  const g = lab.config.domains.find((d) => d.name === 'garudayaksa.com')!;
+  const body = Array.from({ length: 100 }, (_, i) => `baris isi nomor ${i + 1}`).join('\n') + '\n';
+  const t = nodemailer.createTransport({ host: '127.0.0.1', port: g.ports.submission, secure: false, ignoreTLS: true, auth: { user: 'mbrain@garudayaksa.com', pass: 'rahasia123' } });
+  await t.sendMail({ from: 'mbrain@garudayaksa.com', to: 'siswa2@dadali.com', subject: 'Pesan panjang', text: body, messageId: '<panjang-1@garudayaksa.com>' });
+  t.close();
+  const target = labTarget(lab.config, 'local');
+  const items = await eventually('relayed', async () => {
+    const x = await collectTrace(target, '<panjang-1@garudayaksa.com>');
+    return x.filter((i) => i.kind === 'queue').length === 2 ? x : null;
+  });
+  const text = formatTrace('<panjang-1@garudayaksa.com>', items).join('\n');
+  expect(text).toMatch(/C: Subject: Pesan panjang/);
+  expect(text).toMatch(/C: \[\.\.\. \d+ more line\(s\) of the message \.\.\.\]/);
+  expect(text).not.toContain('baris isi nomor 50');
+  // The message itself arrived whole.
+  const snap = await lab.domains['dadali.com'].store.snapshot('siswa2', 'INBOX');
+  const raw = (await lab.domains['dadali.com'].store.read('siswa2', 'INBOX', snap.messages[snap.messages.length - 1].uid))!.toString();
+  expect(raw).toContain('baris isi nomor 100');
+});

@@ -132,7 +132,11 @@ async function attemptRemote(o: RemoteDeliveryOptions, transcript: string[]): Pr
         ...(o.tls ? { ignoreTLS: false, opportunisticTLS: true, tls: { ca: [o.tls.ca], servername: exchange, minVersion: 'TLSv1.2' } } : { ignoreTLS: true }),
         allowInternalNetworkInterfaces: true,
         debug: true,
-        logger: bunyanAdapter(teeLogger(log.child('smtp-out', { host }), (line) => transcript.length < 400 && transcript.push(line))),
+        logger: bunyanAdapter(
+          teeLogger(log.child('smtp-out', { host }), (line) => transcript.length < 400 && transcript.push(line)),
+          'debug',
+          { messageLines: 20 },
+        ),
       } as SMTPConnection.Options);
       try {
         await new Promise<void>((resolve, reject) => {
