@@ -17,21 +17,33 @@
  *   hosts/<host>.crt  hosts/<host>.key     one per mail server
  *
  * X.509 encoding is @peculiar/x509 on Node's WebCrypto (pure JS, no openssl
- * binary); Node's own crypto.X509Certificate checks what is on disk.
+ * binary); Node's own crypto.X509Certificate checks what is on disk. The
+ * encoder is loaded only when a certificate has to be made: it costs about
+ * 16 MB of memory for the life of the process, and a restart with the
+ * certificates already in the volume needs none of it.
  */
-import 'reflect-metadata';
 import { X509Certificate as NodeX509, createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import type { Logger } from '../../../core/src/logger';
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 const crypto = webcrypto;
-x509.cryptoProvider.set(webcrypto as never);
+
+let encoder: typeof X509 | undefined;
+/** @peculiar/x509 (and the reflect-metadata it needs), loaded on first use. */
+function x509lib(): typeof X509 {
+  if (!encoder) {
+    require('reflect-metadata');
+    encoder = require('@peculiar/x509') as typeof X509;
+    encoder.cryptoProvider.set(webcrypto as never);
+  }
+  return encoder;
+}
 
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY = 86_400_000;
@@ -84,7 +96,7 @@ const serial = () => {
   return b.toString('hex');
 };
 
-const pemOfKey = async (key: CryptoKey) => x509.PemConverter.encode(await crypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
+const pemOfKey = async (key: CryptoKey) => x509lib().PemConverter.encode(await crypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
 
 async function importSigningKey(pem: string): Promise<CryptoKey> {
   const der = createPrivateKey(pem).export({ format: 'der', type: 'pkcs8' });
@@ -99,6 +111,7 @@ function writeAtomic(file: string, data: string, mode: number): void {
 }
 
 async function makeCa(now: Date): Promise<{ certPem: string; keyPem: string }> {
+  const x509 = x509lib();
   const keys = (await crypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
@@ -212,6 +225,7 @@ export async function ensureHostCertificate(o: HostCertificateOptions): Promise<
     if (usable(certPem, keyPem, ca.certPem, names, now())) return { ...base, certPem, keyPem };
   }
   const t = now();
+  const x509 = x509lib();
   const caCert = new x509.X509Certificate(ca.certPem);
   const keys = (await crypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.create({
