@@ -10,8 +10,10 @@
  * Modes: `docker` answers each host's backbone address; `local` (no Docker,
  * every service on loopback) answers 127.0.0.1 for every lab host. The reverse
  * zones keep the backbone addresses in both modes (so `dig -x 172.29.25.10`
- * teaches the same lesson), and `local` adds 1.0.0.127.in-addr.arpa → localhost
- * so a service that looks up its loopback peer gets an answer.
+ * teaches the same lesson), and both answer 1.0.0.127.in-addr.arpa → localhost
+ * (RFC 6303: 127.in-addr.arpa is served locally everywhere), so a service
+ * that looks up its loopback peer (the containers' own health checks, every
+ * connection in the no-Docker lab) gets an answer instead of REFUSED.
  *
  * Names are stored lower case, absolute, without the trailing dot.
  */
@@ -210,10 +212,8 @@ export function buildZones(config: LabConfig, mode: LabMode, options: BuildZones
     [config.dns.address, `ns.${primary}`],
   ];
   for (const origin of new Set(ptrs.map(([a]) => reverseZoneOf(a)))) makeZone(origin, primary);
-  if (mode === 'local') {
-    makeZone(reverseZoneOf(LOOPBACK), primary);
-    ptrs.push([LOOPBACK, 'localhost']);
-  }
+  makeZone(reverseZoneOf(LOOPBACK), primary);
+  ptrs.push([LOOPBACK, 'localhost']);
   // Extra A records in a backbone subnet get a PTR too, unless the address already has one.
   for (const d of config.domains) {
     for (const r of d.records) if (r.type === 'A' && isWireName(ownerName(r.name, d.name))) ptrs.push([r.value, ownerName(r.name, d.name)]);

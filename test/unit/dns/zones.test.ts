@@ -11,8 +11,8 @@ const texts = (lab: LabZones, name: string, type: string) => answersText(type, a
 describe('buildZones on a small custom lab', () => {
   const lab = buildZones(customLab(), 'docker', { serial: 7 });
 
-  it('makes one forward zone per domain and the backbone reverse zone', () => {
-    expect(lab.zones.map((z) => z.origin)).toEqual(['example.test', 'other.test', '8.9.10.in-addr.arpa']);
+  it('makes one forward zone per domain, the backbone reverse zone and the loopback one', () => {
+    expect(lab.zones.map((z) => z.origin)).toEqual(['example.test', 'other.test', '8.9.10.in-addr.arpa', '0.0.127.in-addr.arpa']);
     expect(lab.warnings).toEqual([]);
   });
 
@@ -45,6 +45,8 @@ describe('buildZones on a small custom lab', () => {
     expect(texts(lab, '53.8.9.10.in-addr.arpa', 'PTR')).toEqual(['ns.example.test']);
     expect(answerQuestion(lab, '99.8.9.10.in-addr.arpa', 'PTR').rcode).toBe('NXDOMAIN');
     expect(answerQuestion(lab, '9.10.in-addr.arpa', 'PTR').rcode).toBe('REFUSED');
+    // Loopback answers in Docker mode too (the containers' health checks connect from 127.0.0.1).
+    expect(texts(lab, '1.0.0.127.in-addr.arpa', 'PTR')).toEqual(['localhost']);
   });
 
   it('answers 127.0.0.1 for every lab host in local mode and keeps the backbone PTRs', () => {
