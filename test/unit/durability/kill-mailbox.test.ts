@@ -199,6 +199,24 @@ const inboxPath = (lab: Lab) => join(lab.data, 'mail', USER);
 const folderPath = (lab: Lab, f: string) => join(lab.data, 'folders', USER, encodeURIComponent(f).replace(/%20/g, ' '));
 
 /**
+ * After a kill: restart the domain, read INBOX from its file and over IMAP,
+ * and check it is exactly the state before or after (and that a kill
+ * before the commit left "before", one after the reply "after").
+ */
+async function restartAndCheckInbox(lab: Lab, phase: Phase, states: { before: number[]; after: number[] }, old: FolderView): Promise<{ domain: ChildDomain; state: 'before' | 'after'; view: FolderView }> {
+  const domain = await lab.start();
+  const c = await login(lab.ports.imap);
+  const view = await imapView(c, 'INBOX');
+  c.close();
+  const state = checkFolder('INBOX', readMbox(inboxPath(lab)), view, states, old);
+  // The temp file of a rewrite cut short is gone after the restart (it held a whole copy of the mailbox).
+  expect(readdirSync(join(lab.data, 'mail')).filter((f) => f.includes('.tmp'))).toEqual([]);
+  if (phase === 'before') expect(state).toBe('before');
+  if (phase === 'after') expect(state).toBe('after');
+  return { domain, state, view };
+}
+
+/**
  * Kill delays in ms after sending the command (negative: kill that long
  * before, the command is never sent): one before, three at 0.3, 0.6 and
  * 0.15 of the command's measured duration (most likely inside it), one
@@ -277,18 +295,11 @@ test('POP3 DELE + QUIT killed before, during and after the UPDATE: INBOX is befo
     const after = current.filter((_, i) => !numbers.includes(i + 1));
     const phase = await killAround(domain, p, quit, killAt);
     phases[phase]++;
-    domain = await lab.start();
-    const c = await login(lab.ports.imap);
-    const now = await imapView(c, 'INBOX');
-    c.close();
-    const state = checkFolder('INBOX', readMbox(inboxPath(lab)), now, { before: current, after }, view);
-    // The temp file of a rewrite cut short is gone after the restart (it held a whole copy of the mailbox).
-    expect(readdirSync(join(lab.data, 'mail')).filter((f) => f.includes('.tmp'))).toEqual([]);
-    outcomes[state]++;
-    if (phase === 'before') expect(state).toBe('before');
-    if (phase === 'after') expect(state).toBe('after');
-    current = state === 'after' ? after : current;
-    view = now;
+    const r = await restartAndCheckInbox(lab, phase, { before: current, after }, view);
+    domain = r.domain;
+    outcomes[r.state]++;
+    current = r.state === 'after' ? after : current;
+    view = r.view;
   }
   await domain.kill();
   report('POP3 QUIT', phases, outcomes, duration);
@@ -331,17 +342,10 @@ test('IMAP STORE \\Deleted + EXPUNGE killed before, during and after: INBOX is b
     const after = current.filter((s) => !chosen.includes(s));
     const phase = await killAround(domain, c, () => c.imap('EXPUNGE'), killAt);
     phases[phase]++;
-    domain = await lab.start();
-    const r = await login(lab.ports.imap);
-    const now = await imapView(r, 'INBOX');
-    r.close();
-    const state = checkFolder('INBOX', readMbox(inboxPath(lab)), now, { before: current, after }, view);
-    // The temp file of a rewrite cut short is gone after the restart (it held a whole copy of the mailbox).
-    expect(readdirSync(join(lab.data, 'mail')).filter((f) => f.includes('.tmp'))).toEqual([]);
-    outcomes[state]++;
-    if (phase === 'before') expect(state).toBe('before');
-    if (phase === 'after') expect(state).toBe('after');
-    current = state === 'after' ? after : current;
+    const r = await restartAndCheckInbox(lab, phase, { before: current, after }, view);
+    domain = r.domain;
+    outcomes[r.state]++;
+    current = r.state === 'after' ? after : current;
   }
   await domain.kill();
   report('IMAP EXPUNGE', phases, outcomes, duration);
