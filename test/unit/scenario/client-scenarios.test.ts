@@ -11,8 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labTarget, type LabTarget } from '../../../scripts/lab-target';
 import { clientMain, localEndpointArgs, shellQuote } from '../../../scripts/scenario/client-steps';
-import { runScenario, runScenarios } from '../../../scripts/scenario/runner';
+import { runScenario } from '../../../scripts/scenario/runner';
 import { scenarioSchema } from '../../../scripts/scenario/schema';
+import { runCollect } from './run-collect';
 import { startTestLab, type TestLab } from '../helpers/test-lab';
 
 let lab: TestLab;
@@ -24,11 +25,7 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(() => lab.close());
 
-async function run(names: string[], lang?: 'en' | 'id') {
-  const lines: string[] = [];
-  const ok = await runScenarios(target, names, (l) => lines.push(...l.split('\n')), lang);
-  return { ok, lines, text: lines.join('\n') };
-}
+const run = (names: string[], lang?: 'en' | 'id') => runCollect(target, names, lang);
 
 const port = (domain: string, service: 'submission' | 'pop3' | 'imap') => lab.config.domains.find((d) => d.name === domain)!.ports[service];
 
@@ -168,9 +165,7 @@ test('Docker mode: the client, make-file and compare-files run as commands in th
       }),
   };
   try {
-    const lines: string[] = [];
-    const ok = await runScenarios(docker, ['attachments'], (l) => lines.push(...l.split('\n')));
-    const text = lines.join('\n');
+    const { ok, text } = await runCollect(docker, ['attachments']);
     expect(ok).toBe(true);
     expect(new Set(containers)).toEqual(new Set(['mail-lab-client']));
     // as a student types it in the container: no --server / --port

@@ -8,10 +8,11 @@
  * Also: a scenario that switches a profile and then fails gets its profile back.
  */
 import { adminRequest, labTarget, type LabTarget } from '../../../scripts/lab-target';
-import { runScenario, runScenarios } from '../../../scripts/scenario/runner';
+import { runScenario } from '../../../scripts/scenario/runner';
 import { scenarioSchema } from '../../../scripts/scenario/schema';
 import type { QueueProfileInfo } from '../../../services/mail-domain/src/queue/queue';
 import { inbox } from '../faults/helpers';
+import { runCollect } from './run-collect';
 import { startTestLab, type TestLab } from '../helpers/test-lab';
 
 let lab: TestLab;
@@ -26,9 +27,7 @@ beforeAll(async () => {
 afterAll(() => lab.close());
 
 test('delay-warning: retries, the warning (Action: delayed), the return (Action: failed), nothing delivered; profile and link put back', async () => {
-  const lines: string[] = [];
-  const ok = await runScenarios(target, ['delay-warning'], (l) => lines.push(...l.split('\n')));
-  const text = lines.join('\n');
+  const { ok, lines, text } = await runCollect(target, ['delay-warning']);
   expect([ok, text]).toEqual([true, text]);
   expect(text).toContain('garudayaksa.com: queue profile test -> demo (retry every 3s, warn after 8s, return after 20s)');
   expect(text).toMatch(/is queued: [2-9] attempt\(s\), last error: connection to dadali\.com timed out/);

@@ -6,9 +6,10 @@
  * Also: failures of the reading steps and the fault CLI's lines in Indonesian.
  */
 import { labTarget, type LabTarget } from '../../../scripts/lab-target';
-import { runScenario, runScenarios } from '../../../scripts/scenario/runner';
+import { runScenario } from '../../../scripts/scenario/runner';
 import { scenarioSchema } from '../../../scripts/scenario/schema';
 import { faultLine, runFaultStep } from '../../../scripts/scenario/fault-steps';
+import { runCollect } from './run-collect';
 import { startTestLab, type TestLab } from '../helpers/test-lab';
 
 let lab: TestLab;
@@ -36,8 +37,7 @@ function detailLines(lines: string[]): string[] {
 }
 
 test('--lang id: no English detail line left in the scenarios of reading, queue, faults and the client', async () => {
-  const lines: string[] = [];
-  const ok = await runScenarios(target, ['pop3-vs-imap', 'imap-folders-search', 'pop3-by-hand', 'queue-retry', 'greylisting', 'open-relay-refused', 'attachments'], (l) => lines.push(...l.split('\n')), 'id');
+  const { ok, lines } = await runCollect(target, ['pop3-vs-imap', 'imap-folders-search', 'pop3-by-hand', 'queue-retry', 'greylisting', 'open-relay-refused', 'attachments'], 'id');
   expect(lines.filter((l) => /GAGAL/.test(l))).toEqual([]);
   expect(ok).toBe(true);
   const details = detailLines(lines);

@@ -10,8 +10,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { labTarget } from '../../../scripts/lab-target';
 import type { LabTarget } from '../../../scripts/lab-target';
-import { runScenario, runScenarios } from '../../../scripts/scenario/runner';
+import { runScenario } from '../../../scripts/scenario/runner';
 import { scenarioSchema } from '../../../scripts/scenario/schema';
+import { runCollect } from './run-collect';
 import { startTestLab, type TestLab } from '../helpers/test-lab';
 
 let lab: TestLab;
@@ -22,11 +23,7 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(() => lab.close());
 
-async function run(names: string[], lang?: 'en' | 'id') {
-  const lines: string[] = [];
-  const ok = await runScenarios(target, names, (l) => lines.push(...l.split('\n')), lang);
-  return { ok, lines, text: lines.join('\n') };
-}
+const run = (names: string[], lang?: 'en' | 'id') => runCollect(target, names, lang);
 
 test('--lang id: Indonesian texts and messages, then the Indonesian summary, then the English one last', async () => {
   const r = await run(['smtp-by-hand', 'mx-lookup'], 'id');
