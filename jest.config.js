@@ -15,6 +15,8 @@ module.exports = {
     {
       displayName: 'containers',
       testEnvironment: 'node',
+      // Starts from a known state: takes down (and says so) a lab this machine was running.
+      globalSetup: '<rootDir>/test/containers/global-setup.ts',
       roots: ['<rootDir>/test/containers'],
       testMatch: ['**/*.test.ts'],
       transform: { '^.+\\.ts$': tsJest },

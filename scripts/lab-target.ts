@@ -31,8 +31,10 @@ export interface LabTarget {
   breakLink(a: string, b: string): Promise<{ changed: boolean; how: string }>;
   healLink(a: string, b: string): Promise<{ changed: boolean; how: string }>;
   links(): Promise<LinkState[]>;
-  /** Runs a command in a lab container (Docker mode only). */
+  /** Runs a command in a lab container as the container's own user, mail-lab (Docker mode only). */
   exec?(container: string, cmd: string[]): Promise<{ code: number; output: string }>;
+  /** Runs iptables/tc for the link faults as root in a mail container (Docker mode only). */
+  netExec?(container: string, cmd: string[]): Promise<{ code: number; output: string }>;
 }
 
 export const localStateFile = () => join(repoRoot(), '.lab-data', 'local.json');
@@ -125,11 +127,13 @@ function localTarget(config: LabConfig): LabTarget {
 
 function dockerTarget(config: LabConfig): LabTarget {
   const docker = new Docker();
-  const exec = async (container: string, cmd: string[]) => {
+  // Reading (mailbox files, the CA) runs as the container's own user: root in these containers
+  // has no capabilities, so it could not read a file of mail-lab's with mode 0600 (issue 9).
+  const execAs = async (user: string | undefined, container: string, cmd: string[]) => {
     const c = docker.getContainer(container);
     let e;
     try {
-      e = await c.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, User: 'root' });
+      e = await c.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, ...(user ? { User: user } : {}) });
     } catch (err) {
       throw new Error(`cannot run a command in ${container} (is the lab up? \`npx mail-lab status\`): ${(err as Error).message}`);
     }
@@ -144,12 +148,14 @@ function dockerTarget(config: LabConfig): LabTarget {
     const info = await e.inspect();
     return { code: info.ExitCode ?? -1, output: Buffer.concat(chunks).toString('utf8') };
   };
+  const exec = (container: string, cmd: string[]) => execAs(undefined, container, cmd);
+  const netExec = (container: string, cmd: string[]) => execAs('root', container, cmd);
   const rule = (peer: DomainConfig) => ['OUTPUT', '-d', peer.address, '-m', 'comment', '--comment', `mail-lab-break-${peer.name}`, '-j', 'DROP'];
-  const hasRule = async (from: DomainConfig, to: DomainConfig) => (await exec(containerOf(from.name), ['iptables', '-w', '-C', ...rule(to)])).code === 0;
+  const hasRule = async (from: DomainConfig, to: DomainConfig) => (await netExec(containerOf(from.name), ['iptables', '-w', '-C', ...rule(to)])).code === 0;
   const setRule = async (from: DomainConfig, to: DomainConfig, on: boolean) => {
     const present = await hasRule(from, to);
     if (present === on) return false;
-    const r = await exec(containerOf(from.name), ['iptables', '-w', on ? '-I' : '-D', ...rule(to)]);
+    const r = await netExec(containerOf(from.name), ['iptables', '-w', on ? '-I' : '-D', ...rule(to)]);
     if (r.code !== 0) throw new Error(`iptables in ${containerOf(from.name)} failed: ${r.output.trim()}`);
     return true;
   };
@@ -176,6 +182,7 @@ function dockerTarget(config: LabConfig): LabTarget {
       return out;
     },
     exec,
+    netExec,
   };
 }
 

@@ -171,13 +171,13 @@ const dnsAdmin = <T>(config: LabConfig, path: string, method: 'GET' | 'POST' = '
 const mailAdmin = <T>(config: LabConfig, domain: string, path: string, method: 'GET' | 'POST' = 'GET') =>
   http<T>(config.domains.find((d) => d.name === domain)!.ports.admin, path, method, domain);
 
-function needDocker(target: LabTarget): NonNullable<LabTarget['exec']> {
-  if (!target.exec) {
+function needDocker(target: LabTarget): NonNullable<LabTarget['netExec']> {
+  if (!target.netExec) {
     throw new FaultArgumentError(
       'slow-link needs the Docker lab: it shapes traffic with tc and iptables inside the two mail containers, and the no-Docker lab has no network between the domains to slow down (use `npx mail-lab break` there, or start the Docker lab: `npx mail-lab down`, `npx mail-lab up`)',
     );
   }
-  return target.exec;
+  return target.netExec;
 }
 
 const pair = (a: string, b: string) => `${a} <-> ${b}`;
@@ -328,14 +328,14 @@ export async function listFaults(target: LabTarget): Promise<{ faults: ActiveFau
       unknown.push(`${d.name} (${(e as Error).message.split(' (')[0]})`);
     }
   }
-  if (target.exec) {
+  if (target.netExec) {
     try {
-      for (const name of await listIsolated(target.exec, config)) faults.push({ kind: 'isolate', target: name, detail: 'cut off from the backbone (iptables DROP in its container; its published ports still work)' });
+      for (const name of await listIsolated(target.netExec, config)) faults.push({ kind: 'isolate', target: name, detail: 'cut off from the backbone (iptables DROP in its container; its published ports still work)' });
     } catch (e) {
       unknown.push(`isolation (${(e as Error).message.split(':')[0]})`);
     }
     try {
-      for (const l of await listSlowLinks(target.exec, config)) {
+      for (const l of await listSlowLinks(target.netExec, config)) {
         const how = [...l.state.methods.map((m) => m.replace(/ on \S+ for [\d.]+/, '').replace(/ \(this kernel.*\)$/, '')), ...l.state.missing.map((m) => m.replace(/:.*$/, ''))].join('; ');
         faults.push({ kind: 'slow-link', target: pair(l.a, l.b), detail: `${slowLinkSummary(l.state)} (${how})${l.stale ? ' STALE: tc shaping is gone (container restarted?); clear it' : ''}`, since: l.state.since });
       }
@@ -363,7 +363,7 @@ export async function clearAllFaults(target: LabTarget): Promise<FaultResult> {
   // Isolation first, through setIsolation: in the no-Docker lab it also heals the links it broke (and only those).
   for (const d of config.domains) if ((await setIsolation(target, d, false)).changed) n++;
   for (const d of config.domains) n += (await mailAdmin<{ cleared: number }>(config, d.name, '/faults/clear', 'POST')).cleared;
-  if (target.exec) n += await clearAllSlowLinks(target.exec, config);
+  if (target.netExec) n += await clearAllSlowLinks(target.netExec, config);
   lines.push(n ? `cleared ${n} fault(s); the lab is back to normal` : 'no fault was active; nothing changed');
   return { changed: n > 0, lines };
 }

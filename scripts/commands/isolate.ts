@@ -23,7 +23,7 @@
 import type { DomainConfig, LabConfig } from '../../services/core/src/config';
 import { adminRequest, containerOf, type LabTarget } from '../lab-target';
 
-type Exec = NonNullable<LabTarget['exec']>;
+type Exec = NonNullable<LabTarget['netExec']>;
 
 const COMMENT = 'mail-lab-isolate';
 const CHAIN_IN = 'MAIL-LAB-ISOLATE-IN';
@@ -94,7 +94,7 @@ async function localIsolation(config: LabConfig, d: DomainConfig, on: boolean): 
 }
 
 export async function setIsolation(target: LabTarget, d: DomainConfig, on: boolean): Promise<{ changed: boolean; how: string }> {
-  return target.exec ? dockerIsolation(target.exec, d, on) : localIsolation(target.config, d, on);
+  return target.netExec ? dockerIsolation(target.netExec, d, on) : localIsolation(target.config, d, on);
 }
 
 /** Docker lab: the isolated domains (the no-Docker lab lists them with the domain's own faults). */

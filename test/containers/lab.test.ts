@@ -156,3 +156,30 @@ test("no open relay from inside the lab either: the client and the other domain'
   const ok = await docker(['exec', 'mail-lab-client', 'sh', '-c', 'swaks --server mail.dadali.com --from siswa1@garudayaksa.com --to jpri@dadali.com --quit-after RCPT 2>&1 || true']);
   expect(ok).toMatch(/<- +250 2\.1\.5 Accepted/);
 }, 60_000);
+
+test('issue 9: deliver, POP3 DELE + QUIT, deliver again: the mailbox file stays rw-r--r-- and every documented reader reads it', async () => {
+  const { execFile: ef } = await import('node:child_process');
+  const py = (script: string, ...args: string[]) => promisify(ef)('python3', ['-c', script, ...args]).then((r) => r.stdout);
+  const first = `mode-1-${Date.now()}`;
+  const second = `mode-2-${Date.now()}`;
+  await submit('jpri@dadali.com', 'siswa3@dadali.com', first, 'Pertama.\n', 20587);
+  await eventually('first delivered', async () => (await subjects(20080, 'siswa3', first)) === 1);
+  // A mail program that does not keep mail: RETR and DELE everything, QUIT (the server rewrites the file).
+  const quit = await py(
+    ['import poplib', 'p = poplib.POP3("127.0.0.1", 20110, timeout=10)', 'p.user("siswa3"); p.pass_("rahasia123")', 'n = len(p.list()[1])', 'for i in range(1, n + 1): p.retr(i); p.dele(i)', 'print(p.quit().decode())'].join('\n'),
+  );
+  expect(quit).toMatch(/^\+OK/);
+  await submit('jpri@dadali.com', 'siswa3@dadali.com', second, 'Kedua.\n', 20587);
+  await eventually('second delivered', async () => (await subjects(20080, 'siswa3', second)) === 1);
+  const file = '/var/mail-lab/mail/siswa3';
+  expect((await docker(['exec', 'mail-lab-dadali', 'stat', '-c', '%a %U', file])).trim()).toBe('644 mail-lab');
+  // The worksheets' reading (the container's own user), and root without capabilities, as `docker exec -u root` is here.
+  const asUser = await docker(['exec', 'mail-lab-dadali', 'cat', file]);
+  expect(asUser).toContain(`Subject: ${second}`);
+  expect(asUser).not.toContain(`Subject: ${first}`);
+  expect(await docker(['exec', '-u', 'root', 'mail-lab-dadali', 'cat', file])).toBe(asUser);
+  // The admin API, and the scenario runner (its exec step greps the file; simplest-mail-server downloads over POP3 first).
+  expect((await admin<{ text: string }>(20080, '/mailbox/siswa3')).text).toBe(asUser);
+  const r = await cli(['scenario', 'simplest-mail-server']);
+  expect(r.out).toMatch(/scenarios: 1 passed, 0 failed/);
+}, 180_000);

@@ -9,7 +9,11 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { fsyncPath, replaceDurable } from '../../../core/src/durable-file';
 import type { QueueEntry } from './types';
+
+/** Queued messages are the server's own business: owner only. */
+const SPOOL_MODE = 0o600;
 
 /**
  * Whether parsed JSON is an entry the queue wrote for this file name. Other
@@ -63,25 +67,13 @@ export class Spool {
     return now.getTime().toString(36).toUpperCase() + randomBytes(3).toString('hex').toUpperCase();
   }
 
-  private async writeDurable(path: string, data: Buffer | string): Promise<void> {
-    const tmp = `${path}.tmp`;
-    const fh = await fs.open(tmp, 'w', 0o600);
-    try {
-      await fh.write(typeof data === 'string' ? Buffer.from(data) : data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fs.rename(tmp, path);
+  /** Temp file, fsync, rename; the directory is fsynced by the caller where the name must be durable. */
+  private writeDurable(path: string, data: Buffer | string): Promise<void> {
+    return replaceDurable(path, data, { mode: SPOOL_MODE, syncDir: false });
   }
 
-  private async syncDir(): Promise<void> {
-    const fh = await fs.open(this.dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+  private syncDir(): Promise<void> {
+    return fsyncPath(this.dir);
   }
 
   /** Stores a new message durably. Resolves only when it is safe to answer 250. */

@@ -30,7 +30,8 @@ import { fromMboxBody, separatorLine, toMboxBody, wireSize } from './mbox-format
 import { type Entry, type FileStamp, type FolderState, hashBody, loadFolder, makeInfo, recoverJournal, sameStamp, stampOf, writeSidecar } from './folder-state';
 import { FileHandleCache } from './file-handles';
 import { KeyedMutex } from './mutex';
-import { INBOX, decodeFolderName, folderPaths, normalizeFolder, userFoldersDir, userStateDir } from './paths';
+import { INBOX, MAILBOX_MODE, STATE_MODE, decodeFolderName, folderPaths, normalizeFolder, userFoldersDir, userStateDir } from './paths';
+import { ensureFile, fsyncPath, replaceDurable, writeDurable } from '../../../core/src/durable-file';
 
 export interface MailStoreOptions {
   dataDir: string;
@@ -76,15 +77,6 @@ function headerOf(stored: Buffer): Buffer {
 function stampNow(path: string): FileStamp | null {
   const st = statSync(path, { throwIfNoEntry: false });
   return st ? { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino } : null;
-}
-
-async function fsyncPath(path: string): Promise<void> {
-  const fh = await fs.open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 function noSpace(e: unknown): never {
@@ -146,7 +138,7 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
     // One stat per call (this runs before every read): a missing file is ENOENT here.
     let stamp = stampNow(paths.mbox);
     if (stamp === null && f === INBOX) {
-      await fs.writeFile(paths.mbox, '', { flag: 'a' });
+      await ensureFile(paths.mbox, MAILBOX_MODE);
       stamp = stampNow(paths.mbox);
     }
     if (stamp === null) {
@@ -218,7 +210,7 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
     try {
       await fs.writeFile(paths.journal, String(st.stamp.size));
       await fsyncPath(paths.journal);
-      const fh = await fs.open(paths.mbox, 'a');
+      const fh = await fs.open(paths.mbox, 'a', MAILBOX_MODE);
       try {
         await fh.write(data);
         await fh.sync();
@@ -254,20 +246,9 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
       entries.push({ ...e, start: e.start + shift, bodyStart: e.bodyStart + shift, bodyEnd: e.bodyEnd + shift, end: e.end + shift });
       offset += chunk.length;
     }
-    const tmp = `${paths.mbox}.tmp-${process.pid}`;
     try {
-      const fh = await fs.open(tmp, 'w', 0o600);
-      try {
-        await fh.write(Buffer.concat(parts));
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      handles.drop(paths.mbox);
-      await fs.rename(tmp, paths.mbox);
-      await fsyncPath(dirname(paths.mbox));
+      await replaceDurable(paths.mbox, Buffer.concat(parts), { mode: MAILBOX_MODE, tmp: `${paths.mbox}.tmp-${process.pid}`, beforeRename: () => handles.drop(paths.mbox) });
     } catch (e) {
-      await fs.unlink(tmp).catch(() => undefined);
       noSpace(e);
     }
     st.entries = entries;
@@ -308,18 +289,8 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
   const journalPath = (user: string) => join(userStateDir(dataDir, user), 'rename.journal');
   const exists = (path: string) => statSync(path, { throwIfNoEntry: false }) !== undefined;
 
-  async function writeDurable(path: string, data: Buffer | string): Promise<void> {
-    const fh = await fs.open(path, 'w', 0o600);
-    try {
-      await fh.write(typeof data === 'string' ? Buffer.from(data) : data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  }
-
   async function writeJournal(user: string, j: RenameJournal): Promise<void> {
-    await writeDurable(journalPath(user), JSON.stringify(j));
+    await writeDurable(journalPath(user), JSON.stringify(j), STATE_MODE);
     await fsyncPath(userStateDir(dataDir, user));
   }
 
@@ -363,7 +334,7 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
         await recoverJournal(a.mbox, a.journal);
         const rest = (await fs.readFile(a.mbox)).subarray(j.size);
         const cut = `${a.mbox}.tmp-${process.pid}`;
-        await writeDurable(cut, rest);
+        await writeDurable(cut, rest, MAILBOX_MODE);
         await fs.rename(cut, a.mbox);
         await fsyncPath(dirname(a.mbox));
       }
@@ -396,7 +367,7 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
     };
     const tmp = `${b.mbox}.tmp-${process.pid}`;
     try {
-      await writeDurable(tmp, file);
+      await writeDurable(tmp, file, MAILBOX_MODE);
       await fs.unlink(b.state).catch(() => undefined);
       await writeSidecar(b.state, moved);
       await writeJournal(user, { kind: 'inbox', to, tmp: tmp.slice(dirname(tmp).length + 1), size: file.length, ino: st.stamp.ino });
@@ -421,8 +392,10 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
         await fs.mkdir(userFoldersDir(dataDir, user), { recursive: true });
         await fs.mkdir(userStateDir(dataDir, user), { recursive: true });
         await recoverUser(user);
-        await fs.writeFile(folderPaths(dataDir, user, INBOX).mbox, '', { flag: 'a' });
-        for (const name of special) await fs.writeFile(folderPaths(dataDir, user, name).mbox, '', { flag: 'a' });
+        // Every mailbox file gets MAILBOX_MODE, also one an older version left with another mode.
+        await ensureFile(folderPaths(dataDir, user, INBOX).mbox, MAILBOX_MODE);
+        for (const name of special) await ensureFile(folderPaths(dataDir, user, name).mbox, MAILBOX_MODE);
+        for (const f of await fs.readdir(userFoldersDir(dataDir, user))) if (!f.includes('.tmp-')) await fs.chmod(join(userFoldersDir(dataDir, user), f), MAILBOX_MODE).catch(() => undefined);
       }
     },
     async flush() {
@@ -441,7 +414,8 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
         const f = validName(folder);
         if (f === INBOX) throw new StoreError('FOLDER_EXISTS', 'INBOX always exists');
         try {
-          await fs.writeFile(folderPaths(dataDir, user, f).mbox, '', { flag: 'wx' });
+          const fh = await fs.open(folderPaths(dataDir, user, f).mbox, 'wx', MAILBOX_MODE);
+          await fh.chmod(MAILBOX_MODE).finally(() => fh.close());
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new StoreError('FOLDER_EXISTS', `folder ${f} already exists`);
           noSpace(e);

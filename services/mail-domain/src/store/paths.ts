@@ -9,6 +9,18 @@ import { join } from 'node:path';
 
 export const INBOX = 'INBOX';
 
+/**
+ * The mode of every mailbox (mbox) file, whatever its history: created,
+ * appended to, rewritten by a POP3 QUIT or an IMAP EXPUNGE, moved by a
+ * RENAME. rw-r--r--: the mail server's user writes, every reader the lab
+ * documents can read it (`docker exec … cat` as the container's user or as
+ * root, which in these containers has no CAP_DAC_OVERRIDE, the scenario
+ * runner, the admin API). The store's own state files stay 0600.
+ */
+export const MAILBOX_MODE = 0o644;
+/** The mode of the store's state files (IMAP sidecars, journals). */
+export const STATE_MODE = 0o600;
+
 /** RFC 3501 5.1: INBOX is case-insensitive; every other name is kept as given. */
 export function normalizeFolder(name: string): string {
   return name.toUpperCase() === INBOX ? INBOX : name;

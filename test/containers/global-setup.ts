@@ -1,0 +1,43 @@
+/**
+ * The container suite starts from a known state (issue 9): it runs on the
+ * lab of this machine (project `mail-lab`, the contract's ports), so before
+ * its first test it takes down a lab that is running or left volumes
+ * behind, volumes included, and says so plainly. Each test file then starts
+ * the lab fresh and takes it down with its volumes at the end: the suite
+ * RESETS the lab of this machine (mailboxes, queues, the lab CA).
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const root = join(__dirname, '../..');
+
+/** What of project mail-lab exists now: containers and volumes. */
+async function leftovers(): Promise<string[]> {
+  const found: string[] = [];
+  const ps = await run('docker', ['ps', '-a', '--filter', 'label=com.docker.compose.project=mail-lab', '--format', '{{.Names}} ({{.State}})']).catch(() => ({ stdout: '' }));
+  found.push(...ps.stdout.split('\n').filter(Boolean).map((c) => `container ${c}`));
+  const vols = await run('docker', ['volume', 'ls', '--filter', 'label=com.docker.compose.project=mail-lab', '--format', '{{.Name}}']).catch(() => ({ stdout: '' }));
+  found.push(...vols.stdout.split('\n').filter(Boolean).map((v) => `volume ${v}`));
+  return found;
+}
+
+export default async function globalSetup(): Promise<void> {
+  const found = await leftovers();
+  const local = await run(process.execPath, [join(root, 'bin/mail-lab.js'), 'status'], { cwd: root }).then(
+    (r) => /no-Docker/.test(r.stdout),
+    () => false,
+  );
+  if (!found.length && !local) return;
+  process.stderr.write(
+    `\n[containers] The container suite resets the lab of this machine: it takes down the running lab and deletes its data (mailboxes, queues, the lab CA).\n` +
+      `[containers] Found: ${[...(local ? ['a no-Docker lab (npx mail-lab up --local)'] : []), ...found].join(', ')}\n` +
+      `[containers] Running: npx mail-lab down --volumes\n`,
+  );
+  await run(process.execPath, [join(root, 'bin/mail-lab.js'), 'down', '--volumes'], { cwd: root, timeout: 180_000 });
+  // A no-Docker lab and a Docker lab may both be there: down stops one at a time.
+  if (local && (await leftovers()).length) await run(process.execPath, [join(root, 'bin/mail-lab.js'), 'down', '--volumes'], { cwd: root, timeout: 180_000 });
+  const still = await leftovers();
+  if (still.length) throw new Error(`[containers] could not reset the lab: still there: ${still.join(', ')}`);
+}
