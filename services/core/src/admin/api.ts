@@ -1,0 +1,304 @@
+/**
+ * The admin API contract of the lab: every route of the mail domains'
+ * admin API (container port 8080, host 10080/20080) and of the lab DNS's
+ * (container 8053, host 10054), with the schema of its input and the type
+ * of its answer. The servers register handlers for these route objects
+ * (router.ts), the one client calls them (client.ts); docs/architecture.md
+ * lists them with the event catalogue.
+ *
+ * These are the API's own types, apart from the spool's file format
+ * (mail-domain/src/queue/types.ts): the queue maps its entries to them.
+ * Every route but `GET /health` needs the lab's bearer token.
+ */
+import { z } from 'zod';
+import { faultSpecSchema, type FaultSpec } from '../faults';
+import { route } from './route';
+
+// ---------------------------------------------------------------------------
+// shared shapes
+
+export interface Health {
+  ok: true;
+  service: 'mail-domain' | 'dns';
+  /** The mail domain (mail-domain only). */
+  domain?: string;
+  hostname?: string;
+  /** docker: on the lab network; local: processes on loopback. */
+  mode: 'docker' | 'local';
+  uptimeMs: number;
+}
+
+/** A fault applied or cleared: did anything change, and what is in force now. */
+export interface FaultChange {
+  spec: FaultSpec;
+  active: boolean;
+  /** false: it already was so ("already …"). */
+  changed: boolean;
+  /** greylist: the delay in force. */
+  delayMs?: number;
+  /** reject: the reply in force. */
+  code?: number;
+  text?: string;
+  /** How it was made, in words (isolate, slow-link), e.g. which iptables rules. */
+  how?: string;
+}
+
+/** An active fault as a server lists it. */
+export interface ActiveFault {
+  kind: FaultSpec['kind'];
+  /** What it applies to: a domain, an address, `a <-> b`, `lab DNS`. */
+  target: string;
+  /** In words, e.g. `delay 1m, 3 triplet(s) seen, 1 accepted`. */
+  detail: string;
+  since?: string;
+  /** The spec that clears it. */
+  spec: FaultSpec;
+}
+
+const empty = z.object({});
+const domainParam = z.string().regex(/^[A-Za-z0-9.-]+$/, { error: 'a domain name' }).transform((s) => s.toLowerCase());
+const queueId = z.string().regex(/^[A-Za-z0-9]{1,64}$/, { error: 'a queue id such as MWX8M5O2BB5926' });
+const userParam = z.string().regex(/^[a-z0-9._+-]{1,64}$/, { error: 'a user name such as jpri' });
+const clearSpec = z.union([faultSpecSchema, z.object({ kind: z.literal('all') })]);
+
+// ---------------------------------------------------------------------------
+// mail domain: queue
+
+export type RecipientStatus = 'pending' | 'delivered' | 'bounced';
+
+/** `mailq`-style view of a queued message. */
+export interface QueueListing {
+  id: string;
+  size: number;
+  arrival: string;
+  ageMs: number;
+  from: string;
+  subject?: string;
+  messageId?: string;
+  recipients: { address: string; status: RecipientStatus; attempts: number; lastError?: string; nextAttempt?: string }[];
+  attempts: number;
+  lastError?: string;
+  nextAttempt?: string;
+  held: boolean;
+  /** When the delay warning is due / was sent, and when the message will be returned. */
+  warnAt: string;
+  warned: boolean;
+  returnAt: string;
+}
+
+export interface AttemptView {
+  time: string;
+  recipients: string[];
+  result: 'delivered' | 'deferred' | 'bounced';
+  mx?: { exchange: string; priority: number }[];
+  host?: string;
+  tls?: string;
+  detail: string;
+  transcript?: string[];
+}
+
+/** One message with its whole history (also recently finished ones). */
+export interface QueueEntryView {
+  id: string;
+  messageId?: string;
+  subject?: string;
+  from: string;
+  arrival: string;
+  size: number;
+  recipients: { address: string; local: boolean; status: RecipientStatus; attempts: number; lastError?: string; nextAttempt?: string; doneAt?: string; detail?: string }[];
+  warned: boolean;
+  held: boolean;
+  history: AttemptView[];
+  notice?: 'delay' | 'failure';
+  /** Still in the queue (false: finished, from the recent list). */
+  queued: boolean;
+}
+
+export interface QueueProfileInfo {
+  name: string;
+  retryInterval: number;
+  warnAfter: number;
+  returnAfter: number;
+  /** Every profile this server knows (from the lab definition it started with). */
+  available: string[];
+}
+
+export interface SetProfileResult {
+  previous: string;
+  profile: QueueProfileInfo;
+  changed: boolean;
+  queued: number;
+  rescheduled: number;
+}
+
+export const QUEUE_ACTIONS = ['hold', 'release', 'delete', 'expire'] as const;
+export type QueueAction = (typeof QUEUE_ACTIONS)[number];
+
+// ---------------------------------------------------------------------------
+// mail domain: trace, mailboxes
+
+export type TraceItem =
+  | { kind: 'smtp-in'; time: string; domain: string; queueId: string; messageId?: string; subject?: string; port: number; peer: string; helo?: string; user?: string; transcript: string[] }
+  | { kind: 'queue'; time: string; domain: string; queueId: string; messageId?: string; entry: QueueEntryView; live?: boolean }
+  | { kind: 'retrieved'; time: string; domain: string; messageId?: string; protocol: 'pop3' | 'imap'; user: string; folder: string; uid: number };
+
+export interface MailboxFile {
+  /** Path inside the server (container or host), as a student would `cat` it. */
+  path: string;
+  /** The file's text (latin1, exactly as stored). */
+  text: string;
+}
+
+export interface MailboxMessage {
+  uid: number;
+  size: number;
+  date: string;
+  flags: string[];
+  /** The header section, CRLF line ends. */
+  headers: string;
+}
+
+// ---------------------------------------------------------------------------
+// mail domain: links (the link faults, made inside the container)
+
+export interface SlowLinkInfo {
+  rate?: string;
+  delayMs?: number;
+  loss?: number;
+  since: string;
+  /** How each part was made, e.g. `rate: tc tbf 64kbit on eth0 for 172.29.25.20 (this kernel has no netem)`. */
+  methods: string[];
+  /** What could not be made, said plainly. */
+  missing: string[];
+  /** The shaping is gone although asked for (a restarted network namespace). */
+  stale?: boolean;
+}
+
+export interface PeerLink {
+  /** The other lab domain. */
+  domain: string;
+  /** Cut by `break` (fault link). */
+  cut: boolean;
+  /** The other domain is isolated (no-Docker lab: this server treats it as unreachable). */
+  peerIsolated: boolean;
+  slow?: SlowLinkInfo;
+}
+
+export interface LinksView {
+  domain: string;
+  /** How links are controlled here: iptables/tc in the container, or in the server (no-Docker). */
+  method: 'iptables' | 'in-server';
+  peers: PeerLink[];
+  /** This domain is cut off from the backbone (fault isolate). */
+  isolated: { since: string; how: string } | null;
+}
+
+export interface LinkChange {
+  domain: string;
+  peer: string;
+  changed: boolean;
+  /** In words: how it was done. */
+  how: string;
+  slow?: SlowLinkInfo;
+}
+
+const linkReason = z.object({ peer: domainParam, reason: z.enum(['break', 'isolate']).default('break') });
+
+// ---------------------------------------------------------------------------
+// the routes of a mail domain
+
+export const MAIL_API = {
+  health: route<Health>()('GET', '/health', empty),
+  queue: route<QueueListing[]>()('GET', '/queue', empty),
+  queueProfile: route<QueueProfileInfo>()('GET', '/queue/profile', empty),
+  setQueueProfile: route<SetProfileResult>()('POST', '/queue/profile/:name', z.object({ name: z.string().min(1).max(64) })),
+  flush: route<{ flushed: string[] }>()('POST', '/queue/flush', z.object({ id: queueId.optional() })),
+  queueEntry: route<QueueEntryView>()('GET', '/queue/:id', z.object({ id: queueId })),
+  queueAction: route<{ id: string; result: 'held' | 'released' | 'already' | 'deleted' | 'expired' }>()('POST', '/queue/:id/:action', z.object({ id: queueId, action: z.enum(QUEUE_ACTIONS) })),
+  trace: route<TraceItem[]>()('GET', '/trace', z.object({ id: z.string().min(1, { error: 'give the Message-ID or a queue id' }).max(998) })),
+  mailbox: route<MailboxFile>()('GET', '/mailbox/:user', z.object({ user: userParam })),
+  mailboxMessages: route<MailboxMessage[]>()('GET', '/mailbox/:user/messages', z.object({ user: userParam })),
+  faults: route<{ domain: string; faults: ActiveFault[] }>()('GET', '/faults', empty),
+  applyFault: route<FaultChange>()('POST', '/faults/apply', faultSpecSchema),
+  clearFault: route<FaultChange | { cleared: number }>()('POST', '/faults/clear', clearSpec),
+  links: route<LinksView>()('GET', '/links', empty),
+  cutLink: route<LinkChange>()('POST', '/links/:peer/cut', linkReason),
+  restoreLink: route<LinkChange>()('POST', '/links/:peer/restore', linkReason),
+  slowLink: route<LinkChange>()(
+    'POST',
+    '/links/:peer/slow',
+    z.object({ peer: domainParam, rate: z.string().optional(), delayMs: z.number().int().positive().optional(), loss: z.number().positive().lt(100).optional() }),
+  ),
+  clearSlowLink: route<LinkChange>()('POST', '/links/:peer/slow/clear', z.object({ peer: domainParam })),
+  events: route<never>()('GET', '/events', z.object({ types: z.string().optional() }), { stream: true }),
+} as const;
+
+// ---------------------------------------------------------------------------
+// the routes of the lab DNS
+
+export interface DnsQuery {
+  time: string;
+  transport: 'udp' | 'tcp';
+  client: string;
+  clientPort: number;
+  id: number;
+  name: string;
+  type: string;
+  rcode: string;
+  answers: string[];
+  /** The log line written for this query. */
+  line: string;
+}
+
+export interface DnsZoneView {
+  zone: string;
+  /** The records as served, in presentation form (`dadali.com. 300 IN MX 10 mail.dadali.com.`). */
+  records: string[];
+}
+
+export const DNS_API = {
+  health: route<Health>()('GET', '/health', empty),
+  faults: route<{ faults: ActiveFault[]; domains: string[] }>()('GET', '/faults', empty),
+  applyFault: route<FaultChange>()('POST', '/faults/apply', faultSpecSchema),
+  clearFault: route<FaultChange | { cleared: number }>()('POST', '/faults/clear', clearSpec),
+  queries: route<DnsQuery[]>()('GET', '/queries', z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) })),
+  zones: route<DnsZoneView[]>()('GET', '/zones', empty),
+  events: route<never>()('GET', '/events', z.object({ types: z.string().optional() }), { stream: true }),
+} as const;
+
+// ---------------------------------------------------------------------------
+// the event catalogue (GET /events): each event's `type` and data
+
+/** Every event has these; `id` is monotonic per server and resumes with Last-Event-ID. */
+export interface LabEventBase {
+  id: number;
+  type: string;
+  time: string;
+  /** The mail domain, or `dns`. */
+  source: string;
+}
+
+export type QueueEventType =
+  | 'queue.queued'
+  | 'queue.attempt'
+  | 'queue.deferred'
+  | 'queue.delivered'
+  | 'queue.bounced'
+  | 'queue.delay-notice'
+  | 'queue.returned'
+  | 'queue.held'
+  | 'queue.released'
+  | 'queue.deleted'
+  | 'queue.expired'
+  | 'queue.flushed'
+  | 'queue.profile';
+export type MailboxEventType = 'mailbox.append' | 'mailbox.expunge' | 'mailbox.rename' | 'mailbox.flags';
+export type TraceEventType = 'trace.smtp-in' | 'trace.retrieved';
+export type FaultEventType = 'fault.applied' | 'fault.cleared' | 'link.cut' | 'link.restored' | 'link.slowed' | 'link.unslowed';
+export type DnsEventType = 'dns.query';
+export type LabEventType = QueueEventType | MailboxEventType | TraceEventType | FaultEventType | DnsEventType;
+
+export interface LabEvent extends LabEventBase {
+  type: LabEventType;
+  data: Record<string, unknown>;
+}
