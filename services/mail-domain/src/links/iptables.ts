@@ -49,8 +49,9 @@ export class IptablesLinks implements LinkControl {
   private made: SlowMade[] = [];
   /** Every device shaping was ever put on (to clean up). */
   private readonly devices = new Set<string>();
-  /** When isolation was turned on (or first seen on). */
+  /** When isolation was turned on (or first seen on), and how (when made here). */
   private isolatedAt: Date | null = null;
+  private isolatedHow: string | null = null;
 
   constructor(private readonly o: IptablesLinksOptions) {
     this.net = new NetTools(o.run ?? execFileRunner, { ...DEFAULT_LINK_TOOLS, ...o.tools });
@@ -84,7 +85,7 @@ export class IptablesLinks implements LinkControl {
         const m = this.made.find((x) => x.peer.name === domain);
         return { domain, cut: hasComment(output, breakComment(domain)), peerIsolated: false, ...(m ? { slow: slowInfo(m, stale.has(domain)) } : {}) };
       });
-      return { domain: this.self, method: this.method, peers, isolated: isolated ? { since: isolated.toISOString(), how: this.howIsolated(null) } : null };
+      return { domain: this.self, method: this.method, peers, isolated: isolated ? { since: isolated.toISOString(), how: this.isolatedHow ?? this.howIsolated(null) } : null };
     });
   }
 
@@ -142,8 +143,10 @@ export class IptablesLinks implements LinkControl {
 
   private async readIsolated(): Promise<Date | null> {
     const on = hasComment(await this.listing('INPUT'), ISOLATE_COMMENT);
-    if (!on) this.isolatedAt = null;
-    else this.isolatedAt ??= this.now(); // on, but not by this process: since it was first seen
+    if (!on) {
+      this.isolatedAt = null;
+      this.isolatedHow = null;
+    } else this.isolatedAt ??= this.now(); // on, but not by this process: since it was first seen
     return this.isolatedAt;
   }
 
@@ -169,6 +172,7 @@ export class IptablesLinks implements LinkControl {
         await this.net.try('iptables', ['-F', ISOLATE_CHAIN]);
         await this.net.try('iptables', ['-X', ISOLATE_CHAIN]);
         this.isolatedAt = null;
+        this.isolatedHow = null;
         this.o.logger?.info(`fault cleared: isolate (${this.self} is back on the lab backbone)`);
         return { changed: true, how: `iptables in the container of ${this.self}: chain ${ISOLATE_CHAIN} removed` };
       }
@@ -179,6 +183,7 @@ export class IptablesLinks implements LinkControl {
       await this.net.must('iptables', ['-I', ...ISOLATE_JUMP]);
       this.isolatedAt = this.now();
       const how = this.howIsolated(net);
+      this.isolatedHow = how;
       this.o.logger?.info(`fault applied: isolate (${how})`);
       return { changed: true, how };
     });

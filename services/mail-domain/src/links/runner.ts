@@ -42,14 +42,25 @@ export function linkToolsFromEnv(env: NodeJS.ProcessEnv = process.env): LinkTool
   };
 }
 
+/** Why a program could not be started, with a hint for the capability binaries. */
+function cannotRun(file: string, err: NodeJS.ErrnoException): string {
+  const hint = err.code === 'EPERM' ? ' (a binary with a file capability runs only where the container has that capability in its bounding set: cap_add NET_ADMIN)' : '';
+  return `cannot run ${file}: ${err.message}${hint}`;
+}
+
 /** Runs the program directly (no shell), C locale, 15 s at most. */
 export const execFileRunner: CommandRunner = (file, args) =>
   new Promise((resolve) => {
-    execFile(file, args, { timeout: 15_000, maxBuffer: 4 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } }, (err, stdout, stderr) => {
-      if (!err) return resolve({ code: 0, stdout, stderr });
-      const code = typeof err.code === 'number' ? err.code : -1;
-      resolve({ code, stdout, stderr: stderr || (code === -1 ? `cannot run ${file}: ${err.message}` : err.message) });
-    });
+    try {
+      execFile(file, args, { timeout: 15_000, maxBuffer: 4 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } }, (err, stdout, stderr) => {
+        if (!err) return resolve({ code: 0, stdout, stderr });
+        const code = typeof err.code === 'number' ? err.code : -1;
+        resolve({ code, stdout, stderr: stderr || (code === -1 ? cannotRun(file, err as NodeJS.ErrnoException) : err.message) });
+      });
+    } catch (err) {
+      // spawn throws at once for some errors, e.g. EPERM when exec of a file-capability binary is refused.
+      resolve({ code: -1, stdout: '', stderr: cannotRun(file, err as NodeJS.ErrnoException) });
+    }
   });
 
 /** A command of the link control failed: 500 `failed`, with the command and what it said. */
