@@ -22,9 +22,24 @@ RUN if command -v dig >/dev/null && command -v swaks >/dev/null && command -v ip
     else \
       apt-get update \
       && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-           ca-certificates dnsutils telnet netcat-openbsd swaks libio-socket-ssl-perl iproute2 iptables procps less \
+           ca-certificates dnsutils telnet netcat-openbsd swaks libio-socket-ssl-perl iproute2 iptables libcap2-bin procps less \
       && rm -rf /var/lib/apt/lists/*; \
     fi
+
+# The link faults (break, isolate, slow-link) are made by each mail server itself, through its
+# admin API (services/mail-domain/src/links/), as the unprivileged user mail-lab that has no
+# capability of its own (compose: cap_drop ALL, cap_add NET_ADMIN, so NET_ADMIN is only in the
+# bounding set). File capabilities: copies of iptables (the xtables multi-call binary, named
+# `iptables` so it acts as iptables) and tc get cap_net_admin, and only these two; they get it only
+# in containers that have NET_ADMIN in their bounding set (the two mail containers). Elsewhere (the
+# client, the DNS) running them fails with "Operation not permitted". The originals stay as they are.
+# (setcap comes with libcap2-bin, which iproute2 depends on.)
+RUN install -d -o root -g root -m 0755 /usr/local/libexec/mail-lab \
+    && install -o root -g root -m 0755 "$(readlink -f "$(command -v iptables)")" /usr/local/libexec/mail-lab/iptables \
+    && install -o root -g root -m 0755 "$(readlink -f "$(command -v tc)")" /usr/local/libexec/mail-lab/tc \
+    && setcap cap_net_admin+ep /usr/local/libexec/mail-lab/iptables \
+    && setcap cap_net_admin+ep /usr/local/libexec/mail-lab/tc \
+    && getcap /usr/local/libexec/mail-lab/iptables /usr/local/libexec/mail-lab/tc
 
 # Small wrappers so a student in the client container can type
 # `mail-lab-client ...` instead of the path to the compiled entry point.
@@ -32,11 +47,13 @@ RUN printf '#!/bin/sh\nexec node /app/dist/services/client/src/main.js "$@"\n' >
     && printf '#!/bin/sh\nexec node /app/dist/services/mail-domain/src/main.js "$@"\n' >/usr/local/bin/mail-lab-domain \
     && printf '#!/bin/sh\nexec node /app/dist/services/dns/src/main.js "$@"\n' >/usr/local/bin/mail-lab-dns \
     && chmod 0755 /usr/local/bin/mail-lab-client /usr/local/bin/mail-lab-domain /usr/local/bin/mail-lab-dns \
-    && mkdir -p /var/mail-lab /etc/mail-lab /var/mail-lab-ca /var/mail-lab-ca-public \
+    && mkdir -p /var/mail-lab /etc/mail-lab /var/mail-lab-ca /var/mail-lab-ca-public /var/mail-lab-admin \
     && (id -u mail-lab >/dev/null 2>&1 || useradd --system --home-dir /var/mail-lab --shell /bin/bash mail-lab) \
-    && chown mail-lab:mail-lab /var/mail-lab /var/mail-lab-ca /var/mail-lab-ca-public
-# (/var/mail-lab-ca and -public belong to mail-lab so that the `lab-ca` volumes, filled
-# from the image on first use, is writable by the mail servers.)
+    && chown mail-lab:mail-lab /var/mail-lab /var/mail-lab-ca /var/mail-lab-ca-public /var/mail-lab-admin \
+    && chmod 0700 /var/mail-lab-admin
+# (/var/mail-lab-ca, -public and -admin belong to mail-lab so that the volumes, filled
+# from the image on first use, are writable by the services; -admin holds the lab's
+# admin token and is mode 0700.)
 
 # MALLOC_ARENA_MAX: glibc keeps one malloc arena per libuv thread; two cut resident memory under load.
 # MALLOC_MMAP_THRESHOLD_: blocks from 128 KiB up (scrypt's 16 MB per login check) are mmapped and
