@@ -19,6 +19,7 @@ export const API_ERROR_CODES = [
   'unknown-user',
   'unknown-domain',
   'unsupported',
+  'too-many-clients',
   'failed',
   'internal',
 ] as const;
