@@ -110,6 +110,13 @@ export async function runEventsBench(o: EventsBenchOptions = {}): Promise<Record
   return out;
 }
 
+/** The hub's numbers as report lines. */
+export function formatEventsReport(r: Record<string, number>): string {
+  return `- the event hub alone (server and clients in one process): ${Object.entries(r)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}`;
+}
+
 if (require.main === module) {
   runEventsBench().then(
     (r) => {

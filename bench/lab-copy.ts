@@ -70,6 +70,8 @@ export interface SpawnedLab {
   /** performance.now() just before the first spawn. */
   spawnedAt: number;
   logsDir: string;
+  /** The lab copy's admin token file (made by the first service that starts). */
+  tokenFile: string;
   stop(): Promise<void>;
 }
 
@@ -83,7 +85,8 @@ export function spawnLab(copy: LabCopy, distRoot: string, nodeArgs: string[] = [
   nodeArgs = [...benchNodeFlags(), ...nodeArgs];
   const logsDir = join(copy.dir, 'logs');
   mkdirSync(logsDir, { recursive: true });
-  const env = { ...process.env, MAIL_LAB_CONFIG: copy.file, MAIL_LAB_MODE: 'local', MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072' };
+  const tokenFile = join(copy.dir, 'admin-token');
+  const env = { ...process.env, MAIL_LAB_CONFIG: copy.file, MAIL_LAB_MODE: 'local', MAIL_LAB_ADMIN_TOKEN_FILE: tokenFile, MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072' };
   const children: Record<string, ChildProcess> = {};
   const start = (name: string, script: string, extra: Record<string, string>) => {
     const out = openSync(join(logsDir, `${name}.log`), 'a');
@@ -101,6 +104,7 @@ export function spawnLab(copy: LabCopy, distRoot: string, nodeArgs: string[] = [
     pids,
     spawnedAt,
     logsDir,
+    tokenFile,
     async stop() {
       const live = Object.values(children).filter((c) => c.exitCode === null && c.signalCode === null);
       await Promise.all(

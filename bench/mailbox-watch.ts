@@ -10,7 +10,8 @@
 import { watch, type FSWatcher, promises as fs } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { DomainConfig } from '../services/core/src/config';
-import { adminRequest } from '../scripts/lab-target';
+import { MAIL_API } from '../services/core/src/admin/api';
+import type { LabTarget } from '../scripts/lab-target';
 
 export interface MboxSource {
   /** What this is, for messages. */
@@ -46,11 +47,11 @@ export function fileSource(path: string): MboxSource {
 }
 
 /** The INBOX through `GET /mailbox/:user` (the whole file each time; for the Docker lab). */
-export function adminSource(domain: DomainConfig, user: string): MboxSource {
+export function adminSource(target: LabTarget, domain: DomainConfig, user: string): MboxSource {
   return {
     label: `admin API of ${domain.name}, mailbox ${user}`,
     async readFrom(offset) {
-      const { text } = await adminRequest<{ text: string }>(domain, `/mailbox/${user}`);
+      const { text } = await target.mail(domain.name).call(MAIL_API.mailbox, { user });
       const size = Buffer.byteLength(text, 'latin1');
       return { size, chunk: size > offset ? text.slice(offset) : '' };
     },

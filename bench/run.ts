@@ -20,6 +20,8 @@ import { formatReport, type BenchResults } from './report';
 import { formatMailboxReport, runMailboxBench } from './mailbox';
 import { formatToolkitReport, runToolkitBench } from './toolkit';
 import { formatConcurrencyReport, runConcurrencyBench } from './concurrency';
+import { formatSeamReport, runSeamBench } from './seam';
+import { formatEventsReport, runEventsBench } from './events';
 import { SmtpClient } from './smtp-client';
 import { startDockerTarget, startLocalTarget, type LabUnderTest } from './targets';
 import { freePort } from './lab-copy';
@@ -194,6 +196,10 @@ async function main(): Promise<number> {
   const toolkit = await runToolkitBench({ log }); // heal → queued mail delivered, trace on 10,000 messages (bench/toolkit)
   writeFileSync(join(outDir, 'toolkit.json'), JSON.stringify(toolkit, null, 2) + '\n');
   process.stdout.write('\n' + formatToolkitReport(toolkit) + '\n\nresults: bench/results/toolkit.json\n');
+  const seam = await runSeamBench({ log, distRoot: join(__dirname, '..') }); // live events and the admin API (bench/seam)
+  const hub = await runEventsBench(); // the event hub alone: publish → client with 1 and 100 clients (bench/events.ts)
+  writeFileSync(join(outDir, 'seam.json'), JSON.stringify({ ...seam, hub }, null, 2) + '\n');
+  process.stdout.write('\n' + formatSeamReport(seam) + '\n' + formatEventsReport(hub) + '\n\nresults: bench/results/seam.json\n');
   let concurrencyOk = true;
   if (!args['no-concurrency']) {
     // messages under concurrent load, both domains, POP3/IMAP readers active: lost/duplicated counts and peak RSS (bench/concurrency)
@@ -202,7 +208,7 @@ async function main(): Promise<number> {
     process.stdout.write('\n' + formatConcurrencyReport(concurrency) + '\n\nresults: bench/results/concurrency.json\n');
     concurrencyOk = concurrency.ok;
   }
-  return results.errors.length || mailbox.errors.length || toolkit.errors.length || !concurrencyOk ? 1 : 0;
+  return results.errors.length || mailbox.errors.length || toolkit.errors.length || seam.errors.length || !concurrencyOk ? 1 : 0;
 }
 
 main().then(

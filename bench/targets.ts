@@ -14,7 +14,9 @@ import { performance } from 'node:perf_hooks';
 import { loadLabConfig, requireDomain, type LabConfig } from '../services/core/src/config';
 import { probeLab } from '../scripts/readiness';
 import { composeDown, repoRoot } from '../scripts/lab-docker';
-import { adminRequest, containerOf, runningLocalLab } from '../scripts/lab-target';
+import { containerOf, labTarget, runningLocalLab, type LabTarget } from '../scripts/lab-target';
+import { MAIL_API } from '../services/core/src/admin/api';
+import { readAdminToken } from '../services/core/src/admin/token';
 import { labPorts, portFree, spawnLab, writeLabCopy } from './lab-copy';
 import { adminSource, fileSource, type MboxSource } from './mailbox-watch';
 import { dockerStats, sampleProcs } from './memory';
@@ -36,7 +38,7 @@ export interface LabUnderTest {
   stop(): Promise<void>;
 }
 
-const queueEmpty = (config: LabConfig) => async (domain: string) => (await adminRequest<unknown[]>(requireDomain(config, domain), '/queue')).length === 0;
+const queueEmpty = (target: LabTarget) => async (domain: string) => (await target.mail(domain).call(MAIL_API.queue)).length === 0;
 
 export async function startLocalTarget(o: { dir: string; distRoot: string; offset: number; profileDir?: string; log: (l: string) => void }): Promise<LabUnderTest> {
   const copy = writeLabCopy(join(repoRoot(), 'lab-scenarios', 'lab.yaml'), o.dir, o.offset);
@@ -53,6 +55,7 @@ export async function startLocalTarget(o: { dir: string; distRoot: string; offse
     throw e;
   }
   o.log(`   PIDs: ${Object.entries(lab.pids).map(([n, p]) => `${n} ${p}`).join(', ')}`);
+  const target = labTarget(copy.config, 'local', { token: (await readAdminToken(lab.tokenFile)) ?? undefined });
   return {
     mode: 'local',
     config: copy.config,
@@ -60,7 +63,7 @@ export async function startLocalTarget(o: { dir: string; distRoot: string; offse
     memory: async () => sampleProcs(lab.pids),
     memoryHow: 'VmRSS from /proc/<pid>/status',
     mailbox: async (domain, user) => fileSource(join(copy.dir, domain, 'mail', user)),
-    queueEmpty: queueEmpty(copy.config),
+    queueEmpty: queueEmpty(target),
     notes: [`service logs: ${lab.logsDir} (kept with --keep-data)`],
     stop: () => lab.stop(),
   };
@@ -88,6 +91,7 @@ export async function startDockerTarget(o: { log: (l: string) => void; keep: boo
   const containers = ['dns', ...config.domains.map((d) => d.name)];
   const names = new Map(containers.map((c) => [c === 'dns' ? 'mail-lab-dns' : containerOf(c), c]));
   const notes: string[] = [];
+  const target = labTarget(config, 'docker');
   return {
     mode: 'docker',
     config,
@@ -103,9 +107,9 @@ export async function startDockerTarget(o: { log: (l: string) => void; keep: boo
       if (path && (await fs.access(path).then(() => true, () => false))) return fileSource(path);
       const note = `mailboxes of ${domain} read through its admin API (the volume is not readable from the host)`;
       if (!notes.includes(note)) notes.push(note);
-      return adminSource(requireDomain(config, domain), user);
+      return adminSource(target, requireDomain(config, domain), user);
     },
-    queueEmpty: queueEmpty(config),
+    queueEmpty: queueEmpty(target),
     notes,
     async stop() {
       if (already || o.keep) return;

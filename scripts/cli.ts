@@ -1,10 +1,13 @@
 /**
- * `npx mail-lab …`: the lab's command line (the contract in DESIGN.md).
+ * `npx mail-lab …`: the lab's command line (the contract in docs/architecture.md).
  *
  *   up [--local] [--offline]     build the images and start the lab; returns when every service answers
  *   down [--volumes]             stop it
  *   status                       which services answer, which links are broken, queue sizes
- *   break <domain> <domain>      cut the path between two domains (heal restores it)
+ *   break <domain> <domain>      cut the path between two domains (heal restores it; = fault link)
+ *   fault …                      the instructor's faults (commands/faults.ts)
+ *   admin-token                  the lab's admin token, alone on a line
+ *   events [domain|dns]          the lab's live events, until Ctrl-C (--json, --types)
  *   queue <domain> [--json]      the outbound queue, like mailq
  *   queue-profile <domain> [profile]   show or switch a domain's queue timings (no restart)
  *   flush <domain> [id]          retry now
@@ -19,15 +22,20 @@ import { join, relative } from 'node:path';
 import { loadLabConfig, LabConfigError, formatProblem, requireDomain, type LabConfig } from '../services/core/src/config';
 import { formatDuration } from '../services/core/src/duration';
 import { hashPassword } from '../services/core/src/password';
-import type { QueueEntry, QueueListing } from '../services/mail-domain/src/queue/types';
-import type { QueueProfileInfo } from '../services/mail-domain/src/queue/queue';
+import { MAIL_API, type QueueProfileInfo } from '../services/core/src/admin/api';
+import { isAdminCallError } from '../services/core/src/admin/client';
 import { buildImages, composeDown, composeUp, dockerReachable, repoRoot } from './lab-docker';
 import { labTarget, runningLocalLab } from './lab-target';
+import { dockerTokenCacheFile } from './admin-token';
+import { rmSync } from 'node:fs';
 import { startLocalLab, stopLocalLab } from './local-lab';
 import { probeLab, waitForLab } from './readiness';
 import { collectTrace, formatTrace } from './trace';
 import { runScenarios, listScenarios } from './scenario/runner';
-import { faultStatusLines, registerFaultCommands } from './commands/faults';
+import { faultStatusLines, registerFaultCommands, registerLinkVerbs } from './commands/faults';
+import { linkStates } from './faults/list';
+import { registerAdminTokenCommand } from './commands/admin-token';
+import { registerEventsCommand } from './commands/events';
 import { registerCaCommand } from './commands/ca';
 import { chooseLang, isUnknownLanguageError, pick } from './scenario/messages';
 
@@ -58,6 +66,16 @@ function domainArg(config: LabConfig, name: string): string {
     return requireDomain(config, name).name;
   } catch (e) {
     throw new UsageError((e as Error).message);
+  }
+}
+
+/** An admin call whose "no such id" or bad argument is the user's mistake: exit 2 with the server's words. */
+async function callOrUsage<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    if (isAdminCallError(e, 'unknown-queue-id') || isAdminCallError(e, 'bad-argument')) throw new UsageError(e.message);
+    throw e;
   }
 }
 
@@ -136,12 +154,10 @@ program
       out('starting the compose lab');
       await composeUp((l) => out('  ' + l));
     }
-    const upAt = Date.now();
     out('waiting for every service to answer');
     const { elapsedMs, probes } = await waitForLab(config, Number(opts.timeout) * 1000, out);
     for (const line of table([['service', 'address', 'answer'], ...probes.map((p) => [p.service, p.target, p.detail])])) out('  ' + line);
     out(`lab is up (${opts.local ? 'no-Docker' : 'Docker'} mode): every service answered ${(elapsedMs / 1000).toFixed(1)} s after start (${((Date.now() - started) / 1000).toFixed(1)} s in all)`);
-    void upAt;
   });
 
 program
@@ -156,6 +172,8 @@ program
     }
     if (!(await dockerReachable())) throw new UsageError('no lab is running (no no-Docker lab, and no Docker engine answers)');
     await composeDown({ volumes: opts.volumes }, (l) => out('  ' + l));
+    // The volumes held the admin token: the host's copy of it goes with them.
+    if (opts.volumes) rmSync(dockerTokenCacheFile(), { force: true });
     out('lab stopped');
   });
 
@@ -169,15 +187,15 @@ program
     const probes = await probeLab(config);
     for (const line of table([['service', 'address', 'state', 'answer'], ...probes.map((p) => [p.service, p.target, p.ok ? 'up' : 'DOWN', p.detail])])) out('  ' + line);
     try {
-      for (const l of await target.links()) out(`  link ${l.a} <-> ${l.b}: ${l.broken ? 'BROKEN' : 'ok'}`);
+      for (const l of await linkStates(target)) out(`  link ${l.a} <-> ${l.b}: ${l.broken ? 'BROKEN' : 'ok'}`);
     } catch (e) {
       out(`  links: unknown (${(e as Error).message})`);
     }
     for (const l of await faultStatusLines(target)) out(`  ${l}`);
     for (const d of config.domains) {
       try {
-        const q = await target.admin<QueueListing[]>(d.name, '/queue');
-        const p = await target.admin<QueueProfileInfo>(d.name, '/queue/profile').catch(() => null);
+        const q = await target.mail(d.name).call(MAIL_API.queue);
+        const p = await target.mail(d.name).call(MAIL_API.queueProfile).catch(() => null);
         out(`  queue ${d.name}: ${q.length} message(s)${p ? `, ${profileLine(p)}` : ''}`);
       } catch {
         out(`  queue ${d.name}: unreachable`);
@@ -185,24 +203,6 @@ program
     }
     if (probes.some((p) => !p.ok)) process.exitCode = 1;
   });
-
-for (const action of ['break', 'heal'] as const) {
-  program
-    .command(action)
-    .argument('<domain1>')
-    .argument('<domain2>')
-    .description(action === 'break' ? 'cut the path between two domains (each keeps its local mail)' : 'restore the path between two domains')
-    .action(async (a: string, b: string) => {
-      const config = loadConfig();
-      const [da, db] = [domainArg(config, a), domainArg(config, b)];
-      if (da === db) throw new UsageError('name two different domains');
-      const target = labTarget(config);
-      const r = action === 'break' ? await target.breakLink(da, db) : await target.healLink(da, db);
-      if (!r.changed) out(`the link ${da} <-> ${db} was already ${action === 'break' ? 'broken' : 'healthy'}; nothing changed`);
-      else out(action === 'break' ? `link ${da} <-> ${db} BROKEN (${r.how})` : `link ${da} <-> ${db} healed`);
-      if (action === 'heal' && r.changed) out(`queued mail goes out at the next retry; \`npx mail-lab flush ${da}\` sends it now`);
-    });
-}
 
 program
   .command('queue')
@@ -213,12 +213,12 @@ program
     const config = loadConfig();
     const d = domainArg(config, domain);
     const target = labTarget(config);
-    const q = await target.admin<QueueListing[]>(d, '/queue');
+    const q = await target.mail(d).call(MAIL_API.queue);
     if (opts.json) {
       out(JSON.stringify(q, null, 2));
       return;
     }
-    const p = await target.admin<QueueProfileInfo>(d, '/queue/profile').catch(() => null);
+    const p = await target.mail(d).call(MAIL_API.queueProfile).catch(() => null);
     if (p) out(`${profileLine(p)}`);
     if (!q.length) {
       out(`mail queue of ${d} is empty`);
@@ -257,7 +257,7 @@ program
     if (profile !== undefined && !Object.hasOwn(config.profiles, profile)) throw new UsageError(`unknown queue profile "${profile}"; lab.yaml has: ${names.join(', ')}`);
     const target = labTarget(config);
     if (profile === undefined) {
-      const p = await target.admin<QueueProfileInfo>(d, '/queue/profile');
+      const p = await target.mail(d).call(MAIL_API.queueProfile);
       if (opts.json) {
         out(JSON.stringify(p, null, 2));
         return;
@@ -266,12 +266,12 @@ program
       out(`  profiles: ${p.available.join(', ')} (switch: npx mail-lab queue-profile ${d} <profile>)`);
       return;
     }
-    let r: { previous: string; profile: QueueProfileInfo; changed: boolean; queued: number; rescheduled: number };
+    let r;
     try {
-      r = await target.admin(d, `/queue/profile/${encodeURIComponent(profile)}`, 'POST');
+      r = await target.mail(d).call(MAIL_API.setQueueProfile, { name: profile });
     } catch (e) {
       // The server knows the profiles of the lab.yaml it started with, which may differ from this one.
-      if ((e as Error).message.startsWith('unknown queue profile')) throw new UsageError(`${d}: ${(e as Error).message}`);
+      if (isAdminCallError(e, 'unknown-profile')) throw new UsageError(`${d}: ${e.message}`);
       throw e;
     }
     if (opts.json) {
@@ -291,7 +291,7 @@ program
   .action(async (domain: string, id: string, opts: { json?: boolean }) => {
     const config = loadConfig();
     const d = domainArg(config, domain);
-    const e = await labTarget(config).admin<QueueEntry>(d, `/queue/${encodeURIComponent(id)}`);
+    const e = await callOrUsage(() => labTarget(config).mail(d).call(MAIL_API.queueEntry, { id }));
     if (opts.json) {
       out(JSON.stringify(e, null, 2));
       return;
@@ -320,7 +320,7 @@ for (const [action, help] of [
     .action(async (domain: string, id: string) => {
       const config = loadConfig();
       const d = domainArg(config, domain);
-      const r = await labTarget(config).admin<{ result: string }>(d, `/queue/${encodeURIComponent(id)}/${action}`, 'POST');
+      const r = await callOrUsage(() => labTarget(config).mail(d).call(MAIL_API.queueAction, { id, action }));
       out(r.result === 'already' ? `${id} was already ${action === 'hold' ? 'held' : 'released'}; nothing changed` : `${id}: ${r.result}`);
     });
 }
@@ -333,7 +333,7 @@ program
   .action(async (domain: string, id?: string) => {
     const config = loadConfig();
     const d = domainArg(config, domain);
-    const r = await labTarget(config).admin<{ flushed: string[] }>(d, `/queue/flush${id ? `?id=${encodeURIComponent(id)}` : ''}`, 'POST');
+    const r = await callOrUsage(() => labTarget(config).mail(d).call(MAIL_API.flush, { id }));
     out(r.flushed.length ? `retrying now: ${r.flushed.join(', ')}` : `the queue of ${d} is empty; nothing to flush`);
   });
 
@@ -378,7 +378,10 @@ program
     if (!ok) process.exitCode = 1;
   });
 
+registerLinkVerbs(program, { loadConfig, out, UsageError });
 registerFaultCommands(program, { loadConfig, out, UsageError });
+registerAdminTokenCommand(program, { loadConfig, out, UsageError });
+registerEventsCommand(program, { loadConfig, out, UsageError });
 registerCaCommand(program, { loadConfig, out, UsageError });
 
 program.parseAsync(process.argv).catch((e: Error) => {

@@ -1,40 +1,36 @@
 /**
- * The running lab as the CLI and the scenario runner see it, whichever way
- * it was started: Docker (compose) or no-Docker (`up --local`, plain Node
- * processes on loopback). Both publish the same host ports (the contract in
- * the lab definition), so talking to the services is the same; only
- * breaking a link differs: iptables inside the two mail containers
- * (dockerode exec) or the sending servers' admin API.
+ * The running lab as the CLI, the scenario runner, the bench and the tests
+ * see it, whichever way it was started: Docker (compose) or no-Docker
+ * (`up --local`, plain Node processes on loopback). Both publish the same
+ * host ports (the contract in the lab definition), so talking to the
+ * services is the same: the typed admin clients (one per mail domain, one
+ * for the lab DNS) with the lab's admin token. Docker mode can also run a
+ * command in a lab container (as the container's own user).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { request } from 'node:http';
 import Docker from 'dockerode';
-import type { LabConfig, DomainConfig } from '../services/core/src/config';
+import { AdminClient } from '../services/core/src/admin/client';
+import type { LabConfig } from '../services/core/src/config';
 import { requireDomain } from '../services/core/src/config';
+import { cachedDockerToken, dockerAdminToken, localAdminToken, rememberDockerToken, type ContainerExec } from './admin-token';
 import { repoRoot } from './lab-docker';
 
 export type LabMode = 'docker' | 'local';
 
-export interface LinkState {
-  a: string;
-  b: string;
-  broken: boolean;
-  how: string;
-}
-
 export interface LabTarget {
   mode: LabMode;
   config: LabConfig;
-  /** JSON from a domain's admin API. */
-  admin<T = unknown>(domain: string, path: string, method?: 'GET' | 'POST'): Promise<T>;
-  breakLink(a: string, b: string): Promise<{ changed: boolean; how: string }>;
-  healLink(a: string, b: string): Promise<{ changed: boolean; how: string }>;
-  links(): Promise<LinkState[]>;
+  /** The typed client of a mail domain's admin API (host port `ports.admin`). */
+  mail(domain: string): AdminClient;
+  /** The typed client of the lab DNS's admin API (host port `dns.adminPort`). */
+  dns(): AdminClient;
+  /** The lab's admin token. */
+  token(): Promise<string>;
   /** Runs a command in a lab container as the container's own user, mail-lab (Docker mode only). */
-  exec?(container: string, cmd: string[]): Promise<{ code: number; output: string }>;
+  exec?: ContainerExec;
   /** Runs iptables/tc for the link faults as root in a mail container (Docker mode only). */
-  netExec?(container: string, cmd: string[]): Promise<{ code: number; output: string }>;
+  netExec?: ContainerExec;
 }
 
 export const localStateFile = () => join(repoRoot(), '.lab-data', 'local.json');
@@ -63,72 +59,13 @@ export function runningLocalLab(): LocalState | null {
 }
 
 export const containerOf = (domain: string) => `mail-lab-${domain.split('.')[0]}`;
+export const DNS_CONTAINER = 'mail-lab-dns';
 
-/**
- * JSON from a domain's admin API. node:http, not fetch(): fetch refuses
- * "bad ports" such as 10080 (the garudayaksa.com admin port).
- */
-export function adminRequest<T>(d: DomainConfig, path: string, method: 'GET' | 'POST' = 'GET'): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: d.ports.admin, path, method, timeout: 10_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        let body: T & { error?: string };
-        try {
-          body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as T & { error?: string };
-        } catch {
-          return reject(new Error(`${d.name} admin answered HTTP ${res.statusCode} with something that is not JSON`));
-        }
-        if ((res.statusCode ?? 500) >= 400) return reject(new Error(body.error ?? `${d.name} admin answered HTTP ${res.statusCode}`));
-        resolve(body);
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error('no answer within 10 s')));
-    req.on('error', (e) =>
-      reject(new Error(`cannot reach the admin interface of ${d.name} on 127.0.0.1:${d.ports.admin} (is the lab up? try \`npx mail-lab status\`): ${(e as NodeJS.ErrnoException).code ?? e.message}`)),
-    );
-    req.end();
-  });
-}
-
-function checkPair(config: LabConfig, a: string, b: string): [DomainConfig, DomainConfig] {
-  const da = requireDomain(config, a);
-  const db = requireDomain(config, b);
-  if (da.name === db.name) throw new Error(`a link joins two different domains; got ${a} twice`);
-  return [da, db];
-}
-
-const pairs = (config: LabConfig) => config.domains.flatMap((a, i) => config.domains.slice(i + 1).map((b) => [a, b] as const));
-
-function localTarget(config: LabConfig): LabTarget {
-  const setLink = async (a: string, b: string, action: 'break' | 'heal') => {
-    const [da, db] = checkPair(config, a, b);
-    const r1 = await adminRequest<{ changed: boolean }>(da, `/links/${db.name}/${action}`, 'POST');
-    const r2 = await adminRequest<{ changed: boolean }>(db, `/links/${da.name}/${action}`, 'POST');
-    return { changed: r1.changed || r2.changed, how: 'outbound SMTP between the two servers is blocked in the servers (no-Docker mode)' };
-  };
-  return {
-    mode: 'local',
-    config,
-    admin: (domain, path, method) => adminRequest(requireDomain(config, domain), path, method),
-    breakLink: (a, b) => setLink(a, b, 'break'),
-    healLink: (a, b) => setLink(a, b, 'heal'),
-    async links() {
-      const out: LinkState[] = [];
-      for (const [a, b] of pairs(config)) {
-        const { broken } = await adminRequest<{ broken: string[] }>(a, '/links');
-        out.push({ a: a.name, b: b.name, broken: broken.includes(b.name), how: 'in-server block' });
-      }
-      return out;
-    },
-  };
-}
-
-function dockerTarget(config: LabConfig): LabTarget {
+/** Runs commands in the lab's containers through the Docker API. */
+function dockerExec(): { exec: ContainerExec; netExec: ContainerExec } {
   const docker = new Docker();
-  // Reading (mailbox files, the CA) runs as the container's own user: root in these containers
-  // has no capabilities, so it could not read a file of mail-lab's with mode 0600 (issue 9).
+  // Reading (mailbox files, the CA, the token) runs as the container's own user: root in these
+  // containers has no capabilities, so it could not read a file of mail-lab's with mode 0600.
   const execAs = async (user: string | undefined, container: string, cmd: string[]) => {
     const c = docker.getContainer(container);
     let e;
@@ -148,46 +85,52 @@ function dockerTarget(config: LabConfig): LabTarget {
     const info = await e.inspect();
     return { code: info.ExitCode ?? -1, output: Buffer.concat(chunks).toString('utf8') };
   };
-  const exec = (container: string, cmd: string[]) => execAs(undefined, container, cmd);
-  const netExec = (container: string, cmd: string[]) => execAs('root', container, cmd);
-  const rule = (peer: DomainConfig) => ['OUTPUT', '-d', peer.address, '-m', 'comment', '--comment', `mail-lab-break-${peer.name}`, '-j', 'DROP'];
-  const hasRule = async (from: DomainConfig, to: DomainConfig) => (await netExec(containerOf(from.name), ['iptables', '-w', '-C', ...rule(to)])).code === 0;
-  const setRule = async (from: DomainConfig, to: DomainConfig, on: boolean) => {
-    const present = await hasRule(from, to);
-    if (present === on) return false;
-    const r = await netExec(containerOf(from.name), ['iptables', '-w', on ? '-I' : '-D', ...rule(to)]);
-    if (r.code !== 0) throw new Error(`iptables in ${containerOf(from.name)} failed: ${r.output.trim()}`);
-    return true;
-  };
-  const how = 'iptables DROP between the two mail containers: connections time out';
-  return {
-    mode: 'docker',
-    config,
-    admin: (domain, path, method) => adminRequest(requireDomain(config, domain), path, method),
-    async breakLink(a, b) {
-      const [da, db] = checkPair(config, a, b);
-      const c1 = await setRule(da, db, true);
-      const c2 = await setRule(db, da, true);
-      return { changed: c1 || c2, how };
-    },
-    async healLink(a, b) {
-      const [da, db] = checkPair(config, a, b);
-      const c1 = await setRule(da, db, false);
-      const c2 = await setRule(db, da, false);
-      return { changed: c1 || c2, how };
-    },
-    async links() {
-      const out: LinkState[] = [];
-      for (const [a, b] of pairs(config)) out.push({ a: a.name, b: b.name, broken: (await hasRule(a, b)) || (await hasRule(b, a)), how: 'iptables' });
-      return out;
-    },
-    exec,
-    netExec,
-  };
+  return { exec: (container, cmd) => execAs(undefined, container, cmd), netExec: (container, cmd) => execAs('root', container, cmd) };
+}
+
+export interface LabTargetOptions {
+  /** The admin token, when the caller has it (a test lab); else it is looked up for the mode. */
+  token?: string;
 }
 
 /** The lab that is running: the no-Docker one if its processes are alive, else Docker. */
-export function labTarget(config: LabConfig, mode?: LabMode): LabTarget {
+export function labTarget(config: LabConfig, mode?: LabMode, options: LabTargetOptions = {}): LabTarget {
   const m = mode ?? (runningLocalLab() ? 'local' : 'docker');
-  return m === 'local' ? localTarget(config) : dockerTarget(config);
+  const execs = m === 'docker' ? dockerExec() : undefined;
+  let token: Promise<string> | undefined;
+  /** Docker: the token read in a lab container (and kept on the host for the next command). */
+  const fromVolume = async () => {
+    const t = await dockerAdminToken(execs!.exec, [DNS_CONTAINER, ...config.domains.map((d) => containerOf(d.name))]);
+    await rememberDockerToken(t).catch(() => undefined);
+    return t;
+  };
+  const getToken = () => {
+    token ??= options.token
+      ? Promise.resolve(options.token)
+      : m === 'local'
+        ? localAdminToken()
+        : cachedDockerToken().then((cached) => cached ?? fromVolume());
+    // A failed lookup is tried again next time (the lab may be starting).
+    token.catch(() => (token = undefined));
+    return token;
+  };
+  // A 401 with the host's copy: the lab was made anew (new volume, new token); read it again.
+  const refreshToken = m === 'docker' && !options.token && !process.env.MAIL_LAB_ADMIN_TOKEN ? async () => (token = fromVolume()) : undefined;
+  const clients = new Map<string, AdminClient>();
+  const client = (key: string, who: string, port: number) => {
+    let c = clients.get(key);
+    if (!c) clients.set(key, (c = new AdminClient({ who, port, token: getToken, refreshToken })));
+    return c;
+  };
+  return {
+    mode: m,
+    config,
+    mail: (domain) => {
+      const d = requireDomain(config, domain);
+      return client(d.name, d.name, d.ports.admin);
+    },
+    dns: () => client('dns', 'the lab DNS', config.dns.adminPort),
+    token: getToken,
+    ...(execs ?? {}),
+  };
 }

@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import type { LabConfig } from '../services/core/src/config';
 import { repoRoot } from './lab-docker';
 import { localStateFile, runningLocalLab, type LocalState } from './lab-target';
+import { localAdminTokenFile } from './admin-token';
 
 export async function startLocalLab(config: LabConfig, configFile: string, log: (l: string) => void): Promise<LocalState> {
   const existing = runningLocalLab();
@@ -19,7 +20,8 @@ export async function startLocalLab(config: LabConfig, configFile: string, log: 
   const dataRoot = join(root, '.lab-data');
   mkdirSync(join(dataRoot, 'logs'), { recursive: true });
   // glibc keeps one malloc arena per libuv thread; two arenas cut resident memory under load by ~10 MB.
-  const env = { ...process.env, MAIL_LAB_CONFIG: resolve(configFile), MAIL_LAB_MODE: 'local', MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2', MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072' };
+  // The lab's admin token: made by the first service to start, read by the CLI (scripts/admin-token.ts).
+  const env = { ...process.env, MAIL_LAB_CONFIG: resolve(configFile), MAIL_LAB_MODE: 'local', MAIL_LAB_ADMIN_TOKEN_FILE: localAdminTokenFile(), MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2', MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072' };
   const start = (name: string, script: string, extra: Record<string, string>) => {
     const out = openSync(join(dataRoot, 'logs', `${name}.log`), 'a');
     const child = spawn(process.execPath, [join(root, 'dist', script)], { env: { ...env, ...extra }, detached: true, stdio: ['ignore', out, out] });

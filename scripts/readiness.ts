@@ -9,7 +9,11 @@ import { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { Resolver } from 'node:dns/promises';
 import type { LabConfig } from '../services/core/src/config';
-import { adminRequest } from './lab-target';
+import { MAIL_API, DNS_API } from '../services/core/src/admin/api';
+import { AdminClient } from '../services/core/src/admin/client';
+
+/** `GET /health` needs no token: readiness asks before anyone has read it. */
+const healthClient = (who: string, port: number, timeoutMs: number) => new AdminClient({ who, port, token: '', timeoutMs });
 
 export interface Probe {
   service: string;
@@ -77,12 +81,22 @@ export async function probeLab(config: LabConfig, timeoutMs = 2000): Promise<Pro
       );
     }
     probes.push(
-      adminRequest<{ hostname: string }>(d, '/health').then(
-        (h) => ({ service: `${d.name} admin`, target: `127.0.0.1:${d.ports.admin}`, ok: true, detail: `healthy (${h.hostname})` }),
-        (e: Error) => ({ service: `${d.name} admin`, target: `127.0.0.1:${d.ports.admin}`, ok: false, detail: e.message.split(':').slice(-1)[0].trim() }),
-      ),
+      healthClient(d.name, d.ports.admin, timeoutMs)
+        .call(MAIL_API.health)
+        .then(
+          (h) => ({ service: `${d.name} admin`, target: `127.0.0.1:${d.ports.admin}`, ok: true, detail: `healthy (${h.hostname})` }),
+          (e: Error) => ({ service: `${d.name} admin`, target: `127.0.0.1:${d.ports.admin}`, ok: false, detail: /\((E[A-Z]+)\)/.exec(e.message)?.[1] ?? e.message }),
+        ),
     );
   }
+  probes.push(
+    healthClient('the lab DNS', config.dns.adminPort, timeoutMs)
+      .call(DNS_API.health)
+      .then(
+        () => ({ service: 'dns admin', target: `127.0.0.1:${config.dns.adminPort}`, ok: true, detail: 'healthy' }),
+        (e: Error) => ({ service: 'dns admin', target: `127.0.0.1:${config.dns.adminPort}`, ok: false, detail: /\((E[A-Z]+)\)/.exec(e.message)?.[1] ?? e.message }),
+      ),
+  );
   return Promise.all(probes);
 }
 

@@ -5,16 +5,15 @@
  * used, each outbound SMTP conversation and queue attempt, the mailbox it
  * landed in, and who read it over POP3 or IMAP.
  */
-import type { TraceEvent } from '../services/mail-domain/src/trace/journal';
-import type { QueueEntry } from '../services/mail-domain/src/queue/types';
+import { MAIL_API, type TraceItem } from '../services/core/src/admin/api';
 import type { LabTarget } from './lab-target';
 
-export type TraceItem = TraceEvent & { live?: boolean };
+export type { TraceItem };
 
 export async function collectTrace(target: LabTarget, id: string): Promise<TraceItem[]> {
   const all: TraceItem[] = [];
   for (const d of target.config.domains) {
-    all.push(...(await target.admin<TraceItem[]>(d.name, `/trace?id=${encodeURIComponent(id)}`)));
+    all.push(...(await target.mail(d.name).call(MAIL_API.trace, { id })));
   }
   return all.sort((a, b) => a.time.localeCompare(b.time));
 }
@@ -32,7 +31,7 @@ export function formatTrace(id: string, items: TraceItem[], transcripts = true):
       out.push(`${clock(item.time)} ${where} received over SMTP port ${item.port} from ${item.helo ?? '?'} (${item.peer})${item.user ? `, logged in as ${item.user}` : ''}: queued as ${item.queueId}`);
       if (transcripts) out.push(...item.transcript.map((l) => `    ${l}`));
     } else if (item.kind === 'queue') {
-      const e = item.entry as QueueEntry;
+      const e = item.entry;
       out.push(`${clock(item.time)} ${where} queue ${e.id}${item.live ? ' (still in the queue)' : ''}: from ${e.from || '<>'} to ${e.recipients.map((r) => `${r.address} [${r.status}]`).join(', ')}`);
       for (const h of e.history) {
         out.push(`${clock(h.time)} ${where}   attempt: ${h.result} ${h.recipients.join(',')}: ${h.detail}`);

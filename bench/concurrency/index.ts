@@ -22,7 +22,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadLabConfig, type DomainConfig, type LabConfig } from '../../services/core/src/config';
 import { repoRoot } from '../../scripts/lab-docker';
-import { adminRequest } from '../../scripts/lab-target';
+import { labTarget, type LabTarget } from '../../scripts/lab-target';
+import { MAIL_API } from '../../services/core/src/admin/api';
+import { readAdminToken } from '../../services/core/src/admin/token';
 import { benchNodeFlags, labPorts, portFree, spawnLab, writeLabCopy, type SpawnedLab } from '../lab-copy';
 import { PeakSampler, procMemory, sampleProcs } from '../memory';
 import { SmtpClient, SmtpReplyError } from '../smtp-client';
@@ -113,8 +115,8 @@ async function pickOffset(source: string, dir: string, limits: Record<string, nu
   throw new Error('no free set of loopback ports found for the lab copy after 10 tries');
 }
 
-async function queueLength(d: DomainConfig): Promise<number> {
-  return (await adminRequest<unknown[]>(d, '/queue')).length;
+async function queueLength(target: LabTarget, d: DomainConfig): Promise<number> {
+  return (await target.mail(d.name).call(MAIL_API.queue)).length;
 }
 
 export async function runConcurrencyBench(o: ConcurrencyOptions): Promise<ConcurrencyResults> {
@@ -170,6 +172,7 @@ export async function runConcurrencyBench(o: ConcurrencyOptions): Promise<Concur
     const spawned = lab;
     await waitAllAnswer(config, spawned.spawnedAt);
     log(`concurrency: PIDs ${Object.entries(spawned.pids).map(([n, p]) => `${n} ${p}`).join(', ')}`);
+    const target = labTarget(config, 'local', { token: (await readAdminToken(spawned.tokenFile)) ?? undefined });
     await sleep(1000);
     const idle = sampleProcs(spawned.pids);
     const sampler = new PeakSampler(() => sampleProcs(spawned.pids), 200);
@@ -192,7 +195,7 @@ export async function runConcurrencyBench(o: ConcurrencyOptions): Promise<Concur
 
     // Queue lengths, once a second while sending.
     const queueLengths = async () => {
-      const lengths = await Promise.all(domains.map((d) => queueLength(d).catch(() => -1)));
+      const lengths = await Promise.all(domains.map((d) => queueLength(target, d).catch(() => -1)));
       domains.forEach((d, i) => (r.queuePeak[d.name] = Math.max(r.queuePeak[d.name] ?? 0, lengths[i])));
       return lengths;
     };

@@ -6,6 +6,7 @@
  * Runs an in-process copy of the lab (DNS + both domains, no-Docker mode)
  * on free loopback ports with the classroom queue profile.
  */
+import { newAdminToken } from '../../services/core/src/admin/token';
 import { mkdtempSync, readFileSync, rmSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,17 +45,19 @@ export async function runToolkitBench(opts: { log: (l: string) => void; messages
   const dns = await startDnsServer({ config, mode: 'local', host: '127.0.0.1', port: 0, logger });
   config.dns = { ...config.dns, hostPort: dns.port };
   const domains: StartedMailDomain[] = [];
+  const adminToken = newAdminToken();
   const results: ToolkitResults = { retryIntervalMs: config.timing.retryInterval, healToDeliveredMs: null, queued: count, traceMs: null, traceJournalMessages: journalSize, traceItems: 0, errors: [] };
   try {
     for (const d of config.domains) {
       domains.push(
-        await startMailDomain({ config, domain: d.name, mode: 'local', dataDir: join(dataDir, d.name), host: '127.0.0.1', ports: d.ports, dnsServer: `127.0.0.1:${dns.port}`, resolver: labResolver(`127.0.0.1:${dns.port}`, 1000), logger }),
+        await startMailDomain({ config, domain: d.name, mode: 'local', dataDir: join(dataDir, d.name), host: '127.0.0.1', ports: d.ports, dnsServer: `127.0.0.1:${dns.port}`, resolver: labResolver(`127.0.0.1:${dns.port}`, 1000), logger, adminToken }),
       );
     }
     const [garuda, dadali] = domains;
     const g = config.domains[0];
     opts.log(`toolkit bench: ${count} messages queued behind a broken link, classroom retry every ${formatDuration(config.timing.retryInterval)}`);
-    garuda.queue.block(dadali.domain, 'link broken (bench)');
+    const dadaliConfig = config.domains.find((x) => x.name === dadali.domain)!;
+    await garuda.links.cut(dadaliConfig, 'break');
     const t = nodemailer.createTransport({ host: '127.0.0.1', port: g.ports.submission, secure: false, ignoreTLS: true, pool: true, maxConnections: 4, auth: { user: 'mbrain@garudayaksa.com', pass: 'rahasia123' } });
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
@@ -65,7 +68,7 @@ export async function runToolkitBench(opts: { log: (l: string) => void; messages
     const deadline = Date.now() + 60_000;
     while (garuda.queue.list().filter((e) => e.attempts >= 1).length < count && Date.now() < deadline) await sleep(50);
     const healedAt = Date.now();
-    garuda.queue.unblock(dadali.domain); // heal; no flush: the queue's own schedule delivers
+    await garuda.links.restore(dadaliConfig, 'break'); // heal; no flush: the queue's own schedule delivers
     const until = healedAt + config.timing.retryInterval + 60_000;
     while (Date.now() < until) {
       if ((await dadali.store.snapshot('jpri', 'INBOX')).messages.length >= count) {
@@ -88,7 +91,7 @@ export async function runToolkitBench(opts: { log: (l: string) => void; messages
       }
     }
     appendFileSync(journal, pad);
-    const target = labTarget(config, 'local');
+    const target = labTarget(config, 'local', { token: adminToken });
     const started = process.hrtime.bigint();
     const items = await collectTrace(target, '<toolkit-42@bench.invalid>');
     results.traceMs = Number(process.hrtime.bigint() - started) / 1e6;

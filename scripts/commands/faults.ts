@@ -1,6 +1,8 @@
 /**
- * `npx mail-lab fault …`: the instructor's faults on the running lab
- * (fault-control.ts does the work; scripts/cli.ts registers these commands).
+ * `npx mail-lab fault …` (and `break`/`heal`, the friendly verbs of fault
+ * `link`): the instructor's faults on the running lab. The kinds and their
+ * argument rules are services/core/src/faults.ts; scripts/faults/ applies,
+ * lists and clears them; scripts/cli.ts registers these commands.
  *
  *   fault dns-down                               the lab DNS stops answering (lookups time out)
  *   fault dns-servfail <domain>                  SERVFAIL for names in one lab domain
@@ -9,6 +11,7 @@
  *   fault reject <address> [--code 552 --text "5.2.2 Mailbox full"]
  *   fault slow-link <domain> <domain> [--rate 64kbit] [--delay 500ms] [--loss 10%]   (Docker only)
  *   fault isolate <domain>                       the domain is cut off from the lab backbone entirely
+ *   fault link <domain> <domain>                 the path between two domains is cut (= break; clear = heal)
  *   fault clear <kind> [args…] | fault clear all
  *   fault list [--json]
  *
@@ -18,7 +21,12 @@
 import type { Command } from 'commander';
 import type { LabConfig } from '../../services/core/src/config';
 import { labTarget, type LabTarget } from '../lab-target';
-import { allFaultUsage, clearAllFaults, FAULT_KINDS, FaultArgumentError, faultLines, faultSpec, listFaults, setFault, type FaultOptions, type FaultResult } from './fault-control';
+import { FAULT_KINDS, FAULT_USAGE, FaultArgumentError, faultFromArgs, type FaultOptions } from '../../services/core/src/faults';
+import { isAdminCallError } from '../../services/core/src/admin/client';
+import { setFault, type FaultResult } from '../faults/apply';
+import { clearAllFaults, faultLines, listFaults } from '../faults/list';
+
+const allFaultUsage = () => FAULT_KINDS.map((k) => FAULT_USAGE[k]).join(' | ');
 
 export interface FaultCommandHelpers {
   loadConfig: () => LabConfig;
@@ -36,6 +44,27 @@ export async function faultStatusLines(target: LabTarget): Promise<string[]> {
   }
 }
 
+/** `break` / `heal`: the friendly verbs of fault `link`. */
+export function registerLinkVerbs(program: Command, h: FaultCommandHelpers): void {
+  for (const action of ['break', 'heal'] as const) {
+    program
+      .command(action)
+      .argument('<domain1>')
+      .argument('<domain2>')
+      .description(action === 'break' ? 'cut the path between two domains (each keeps its local mail); the same as `fault link`' : 'restore the path between two domains; the same as `fault clear link`')
+      .action(async (a: string, b: string) => {
+        const target = labTarget(h.loadConfig());
+        let spec;
+        try {
+          spec = faultFromArgs(target.config, 'link', [a, b], {}, action === 'heal');
+        } catch (e) {
+          throw e instanceof FaultArgumentError ? new h.UsageError(e.message.replace(/^link takes .*$/, 'name two different domains')) : e;
+        }
+        for (const l of (await setFault(target, spec, action === 'break')).lines) h.out(l);
+      });
+  }
+}
+
 export function registerFaultCommands(program: Command, h: FaultCommandHelpers): void {
   const run = (fn: (target: LabTarget) => Promise<FaultResult | void>) => async () => {
     const target = labTarget(h.loadConfig());
@@ -44,12 +73,14 @@ export function registerFaultCommands(program: Command, h: FaultCommandHelpers):
       if (r) for (const l of r.lines) h.out(l);
     } catch (e) {
       if (e instanceof FaultArgumentError) throw new h.UsageError(e.message);
+      // The server refused the arguments (a rule it knows better, e.g. slow-link without Docker).
+      if (isAdminCallError(e) && (e.code === 'bad-argument' || e.code === 'unsupported' || e.code === 'unknown-domain')) throw new h.UsageError(e.message);
       if (e instanceof h.UsageError) throw e;
       process.stderr.write(`mail-lab: ${(e as Error).message}\n`);
       process.exitCode = 1;
     }
   };
-  const apply = (kind: string, args: string[], opts: FaultOptions = {}) => run((t) => setFault(t, faultSpec(t.config, kind, args, opts), true));
+  const apply = (kind: string, args: string[], opts: FaultOptions = {}) => run((t) => setFault(t, faultFromArgs(t.config, kind, args, opts), true));
 
   const fault = program
     .command('fault')
@@ -96,12 +127,18 @@ export function registerFaultCommands(program: Command, h: FaultCommandHelpers):
     .description('cut one domain off from the lab backbone entirely (no DNS, no other domain, no client container); its mail waits in the queues, its published ports still answer on this machine')
     .action((domain: string) => apply('isolate', [domain])());
   fault
+    .command('link')
+    .argument('<domain1>')
+    .argument('<domain2>')
+    .description('cut the path between two domains, like `npx mail-lab break` (each keeps its local mail; `fault clear link` or `heal` restores it)')
+    .action((a: string, b: string) => apply('link', [a, b])());
+  fault
     .command('clear')
     .argument('<kind>', `${FAULT_KINDS.join(' | ')} | all`)
     .argument('[args...]', 'the same arguments as when the fault was applied (without options)')
     .description('remove a fault (`fault clear all` removes every one)')
     .action((kind: string, args: string[]) =>
-      run((t) => (kind === 'all' && !args.length ? clearAllFaults(t) : setFault(t, faultSpec(t.config, kind, args, {}, true), false)))(),
+      run((t) => (kind === 'all' && !args.length ? clearAllFaults(t) : setFault(t, faultFromArgs(t.config, kind, args, {}, true), false)))(),
     );
   fault
     .command('list')

@@ -5,11 +5,13 @@
  * every one). Both show what the CLI shows; applying a fault that is already
  * on is not a failure. slow-link is skipped in the no-Docker lab.
  *
- * The CLI's lines (scripts/commands/fault-control.ts) are English; with
+ * The CLI's lines (scripts/faults/) are English; with
  * `--lang id` the runner shows them in Indonesian through the table below
  * (a line it does not know, e.g. tc's own output, is shown as it is).
  */
-import { clearAllFaults, faultSpec, setFault } from '../commands/fault-control';
+import { faultFromArgs } from '../../services/core/src/faults';
+import { setFault } from '../faults/apply';
+import { clearAllFaults } from '../faults/list';
 import type { LabTarget } from '../lab-target';
 import type { Lang } from './messages';
 import type { Step } from './schema';
@@ -78,11 +80,11 @@ export function faultLine(line: string, lang: Lang): string {
 export async function runFaultStep(target: LabTarget, step: FaultStep, lang: Lang = 'en'): Promise<StepResult> {
   const { kind, args } = 'fault' in step ? step.fault : step['clear-fault'];
   const said = (lines: string[]) => lines.map((l) => faultLine(l, lang));
-  if (kind === 'slow-link' && !target.exec) return { status: 'skipped', detail: [SLOW_LINK_LOCAL[lang]] };
+  if (kind === 'slow-link' && target.mode === 'local') return { status: 'skipped', detail: [SLOW_LINK_LOCAL[lang]] };
   if ('clear-fault' in step) {
     if (kind === 'all') return { status: 'ok', detail: said((await clearAllFaults(target)).lines) };
-    return { status: 'ok', detail: said((await setFault(target, faultSpec(target.config, kind, args, {}, true), false)).lines) };
+    return { status: 'ok', detail: said((await setFault(target, faultFromArgs(target.config, kind, args, {}, true), false)).lines) };
   }
   const { kind: _k, args: _a, ...options } = step.fault;
-  return { status: 'ok', detail: said((await setFault(target, faultSpec(target.config, kind, args, options), true)).lines) };
+  return { status: 'ok', detail: said((await setFault(target, faultFromArgs(target.config, kind, args, options), true)).lines) };
 }

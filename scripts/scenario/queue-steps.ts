@@ -17,22 +17,13 @@
  * explained by `attemptsShortfall`.
  */
 import { formatDuration } from '../../services/core/src/duration';
-import type { QueueProfileInfo } from '../../services/mail-domain/src/queue/queue';
-import type { QueueListing } from '../../services/mail-domain/src/queue/types';
+import { MAIL_API, type QueueProfileInfo } from '../../services/core/src/admin/api';
 import type { Lang } from './messages';
 import type { Step } from './schema';
 import type { StepContext, StepResult } from './steps';
 
 type QueueProfileStep = Extract<Step, Record<'queue-profile', unknown>>;
 type ExpectReportStep = Extract<Step, Record<'expect-report', unknown>>;
-
-interface SwitchResult {
-  previous: string;
-  profile: QueueProfileInfo;
-  changed: boolean;
-  queued: number;
-  rescheduled: number;
-}
 
 const timings = (p: QueueProfileInfo) => `retry every ${formatDuration(p.retryInterval)}, warn after ${formatDuration(p.warnAfter)}, return after ${formatDuration(p.returnAfter)}`;
 const waktu = (p: QueueProfileInfo) => `coba ulang setiap ${formatDuration(p.retryInterval)}, peringatan setelah ${formatDuration(p.warnAfter)}, dikembalikan setelah ${formatDuration(p.returnAfter)}`;
@@ -80,11 +71,11 @@ export function describeQueueStep(lang: Lang, step: Step, f: (t: string) => stri
 export async function runQueueProfileStep(ctx: StepContext, step: QueueProfileStep): Promise<StepResult> {
   const { domain, profile } = step['queue-profile'];
   const t = texts[ctx.lang ?? 'en'];
-  const before = await ctx.target.admin<QueueProfileInfo>(domain, '/queue/profile');
+  const before = await ctx.target.mail(domain).call(MAIL_API.queueProfile);
   const seen = originals.get(ctx) ?? new Map<string, string>();
   originals.set(ctx, seen);
   if (!seen.has(domain)) seen.set(domain, before.name);
-  const r = await ctx.target.admin<SwitchResult>(domain, `/queue/profile/${encodeURIComponent(profile)}`, 'POST');
+  const r = await ctx.target.mail(domain).call(MAIL_API.setQueueProfile, { name: profile });
   if (!r.changed) return { status: 'ok', detail: [t.unchanged(domain, r.profile)] };
   return { status: 'ok', detail: [t.switched(domain, r.previous, r.profile), ...(r.queued ? [t.moved(r.queued, r.rescheduled)] : [])] };
 }
@@ -100,7 +91,7 @@ export function queueProfileUndo(ctx: StepContext): Step[] {
 
 /** The failure text of `expect-queue` with `attempts:` that did not reach that count. */
 export async function attemptsShortfall(ctx: StepContext, domain: string, id: string, want: number, within: string): Promise<string> {
-  const q = await ctx.target.admin<QueueListing[]>(domain, '/queue');
+  const q = await ctx.target.mail(domain).call(MAIL_API.queue);
   return texts[ctx.lang ?? 'en'].fewerAttempts(id, domain, want, q.find((x) => x.id === id)?.attempts ?? null, within);
 }
 
@@ -120,7 +111,7 @@ export async function runExpectReportStep(ctx: StepContext, step: ExpectReportSt
   const id = fill(e.id);
   const t = texts[ctx.lang ?? 'en'];
   const reports = async () => {
-    const { text } = await ctx.target.admin<{ text: string }>(e.domain, `/mailbox/${e.user}`);
+    const { text } = await ctx.target.mail(e.domain).call(MAIL_API.mailbox, { user: e.user });
     return mboxMessages(text).filter((m) => new RegExp(`^X-Queue-ID: ${id}$`, 'm').test(m) && new RegExp(`^Action: ${e.action}$`, 'm').test(m));
   };
   const deadline = Date.now() + withinMs;

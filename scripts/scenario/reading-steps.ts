@@ -6,6 +6,7 @@
 import { Socket } from 'node:net';
 import { ImapFlow } from 'imapflow';
 import { requireDomain, type LabConfig } from '../../services/core/src/config';
+import { MAIL_API } from '../../services/core/src/admin/api';
 import type { LabTarget } from '../lab-target';
 import type { Step } from './schema';
 import { messages, type Lang } from './messages';
@@ -152,7 +153,7 @@ export async function imapActions(config: LabConfig, step: Pick<'imap'>['imap'],
 /** Counts the messages in a user's mailbox file, as `grep -c '^From '` would. */
 export async function mailboxFile(target: LabTarget, step: Pick<'mailbox-file'>['mailbox-file'], values: Map<string, number>, lang: Lang = 'en'): Promise<string[]> {
   const said = messages(lang).reading;
-  const { path, text } = await target.admin<{ path: string; text: string }>(step.domain, `/mailbox/${step.user}`);
+  const { path, text } = await target.mail(step.domain).call(MAIL_API.mailbox, { user: step.user });
   const count = (text.match(/(^|\n\n)From /g) ?? []).length;
   const size = Buffer.byteLength(text, 'latin1');
   const detail = [said.fileSize(path, size, count)];

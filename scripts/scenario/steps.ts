@@ -8,7 +8,9 @@ import { Socket } from 'node:net';
 import nodemailer from 'nodemailer';
 import { parseDuration } from '../../services/core/src/duration';
 import { requireDomain } from '../../services/core/src/config';
-import type { QueueEntry, QueueListing } from '../../services/mail-domain/src/queue/types';
+import { MAIL_API, type QueueListing } from '../../services/core/src/admin/api';
+import { faultFromArgs } from '../../services/core/src/faults';
+import { setFault } from '../faults/apply';
 import type { LabTarget } from '../lab-target';
 import type { Step } from './schema';
 import { imapActions, mailboxFile, pop3Dialogue, ReadingStepFailure } from './reading-steps';
@@ -88,11 +90,11 @@ export async function runStep(ctx: StepContext, step: Step): Promise<StepResult>
   if ('say' in step) return ok(fill(ctx, pick(step.say, ctx.lang ?? 'en')).trim().split('\n'));
   if ('break' in step || 'heal' in step) {
     const [a, b] = 'break' in step ? step.break : step.heal;
-    const r = 'break' in step ? await target.breakLink(a, b) : await target.healLink(a, b);
-    return ok([r.changed ? ('break' in step ? messages(ctx.lang ?? 'en').link.broken(r.how, target.mode) : said.linkHealed) : said.linkUnchanged]);
+    const r = await setFault(target, faultFromArgs(config, 'link', [a, b]), 'break' in step);
+    return ok([r.changed ? ('break' in step ? messages(ctx.lang ?? 'en').link.broken(r.how ?? '', target.mode) : said.linkHealed) : said.linkUnchanged]);
   }
   if ('flush' in step) {
-    const r = await target.admin<{ flushed: string[] }>(step.flush, '/queue/flush', 'POST');
+    const r = await target.mail(step.flush).call(MAIL_API.flush);
     return ok([r.flushed.length ? said.retrying(r.flushed.join(', ')) : said.queueEmpty]);
   }
   if ('send' in step) {
@@ -125,9 +127,8 @@ export async function runStep(ctx: StepContext, step: Step): Promise<StepResult>
   if ('expect-mailbox' in step) {
     const e = step['expect-mailbox'];
     const subject = fill(ctx, e.subject);
-    type Msg = { uid: number; headers: string };
     const matching = async () => {
-      const list = await target.admin<Msg[]>(e.domain, `/mailbox/${e.user}/messages`);
+      const list = await target.mail(e.domain).call(MAIL_API.mailboxMessages, { user: e.user });
       return list.filter((m) => unfoldHeaders(m.headers).some((h) => h === `Subject: ${subject}`));
     };
     let found = await poll(ms(e.within), async () => {
@@ -159,7 +160,7 @@ export async function runStep(ctx: StepContext, step: Step): Promise<StepResult>
     const e = step['expect-queue'];
     const id = fill(ctx, e.id);
     const listing = await poll(ms(e.within), async () => {
-      const q = await target.admin<QueueListing[]>(e.domain, '/queue');
+      const q = await target.mail(e.domain).call(MAIL_API.queue);
       const entry = q.find((x) => x.id === id);
       if (e.state === 'gone') return entry ? null : ({} as QueueListing);
       if (!entry || entry.attempts < 1) return null;
@@ -177,7 +178,7 @@ export async function runStep(ctx: StepContext, step: Step): Promise<StepResult>
     const e = step['expect-delivery'];
     const id = fill(ctx, e.id);
     const entry = await poll(ms(e.within), async () => {
-      const x = await target.admin<QueueEntry>(e.domain, `/queue/${id}`).catch(() => null);
+      const x = await target.mail(e.domain).call(MAIL_API.queueEntry, { id }).catch(() => null);
       return x && x.history.some((h) => h.result === 'delivered' && h.mx) ? x : null;
     });
     if (!entry) throw new StepFailure(said.noDelivery(e.domain, id));
@@ -240,7 +241,7 @@ export async function runStep(ctx: StepContext, step: Step): Promise<StepResult>
   }
   if ('expire' in step) {
     const id = fill(ctx, step.expire.id);
-    await target.admin(step.expire.domain, `/queue/${id}/expire`, 'POST');
+    await target.mail(step.expire.domain).call(MAIL_API.queueAction, { id, action: 'expire' });
     return ok([said.expired(id, step.expire.domain)]);
   }
   if ('fault' in step || 'clear-fault' in step) return runFaultStep(target, step, ctx.lang);

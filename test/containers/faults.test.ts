@@ -5,10 +5,10 @@
  * method this kernel allowed) and isolate (one domain off the backbone). Self-contained like lab.test.ts: `mail-lab up`
  * in beforeAll, `down --volumes` in afterAll (jest runs container files in band).
  */
-import { admin, cli, docker, eventually, rootExec, submit } from './helpers';
+import { MAIL_API } from '../../services/core/src/admin/api';
+import { mail, cli, docker, eventually, rootExec, submit } from './helpers';
 
-type Msg = { headers: string };
-const delivered = async (user: string, subject: string) => (await admin<Msg[]>(20080, `/mailbox/${user}/messages`)).some((m) => m.headers.includes(`Subject: ${subject}\r\n`));
+const delivered = async (user: string, subject: string) => (await mail('dadali.com').call(MAIL_API.mailboxMessages, { user: user })).some((m) => m.headers.includes(`Subject: ${subject}\r\n`));
 
 beforeAll(async () => {
   const up = await cli(['up', '--offline']);
@@ -31,7 +31,7 @@ test('dns-servfail: status shows it, dig in the client gets SERVFAIL, the queue 
 
   const subject = `Zona rusak ${Date.now()}`;
   const id = await submit('mbrain@garudayaksa.com', 'jpri@dadali.com', subject, 'Halo dari tes gangguan.\n');
-  const entry = await eventually('deferred with SERVFAIL', async () => (await admin<{ id: string; attempts: number; lastError?: string }[]>(10080, '/queue')).find((e) => e.id === id && e.attempts >= 1));
+  const entry = await eventually('deferred with SERVFAIL', async () => (await mail('garudayaksa.com').call(MAIL_API.queue)).find((e) => e.id === id && e.attempts >= 1));
   expect(entry.lastError).toMatch(/ESERVFAIL/);
   // The DNS kept logging the questions it refused to answer.
   expect(await docker(['logs', 'mail-lab-dns'])).toMatch(/query MX dadali\.com from 172\.29\.25\.10 -> SERVFAIL .*fault dns-servfail dadali\.com/);
@@ -50,12 +50,12 @@ test('slow-link: says which method this kernel allowed, shapes only the path bet
   const qdiscs = await rootExec('mail-lab-garudayaksa', ['tc', 'qdisc', 'show', 'dev', 'eth0']);
   expect(qdiscs).toMatch(/qdisc htb 1: root/);
   if (/netem/.test(qdiscs)) {
-    expect(r.out).toMatch(/mail-lab-garudayaksa: tc netem \(rate 64kbit, delay 500ms, loss 10%\)/);
+    expect(r.out).toMatch(/garudayaksa\.com: tc netem \(rate 64kbit, delay 500ms, loss 10%\)/);
   } else {
     // This lab's kernel: no sch_netem. Rate by tbf, loss by iptables, delay said to be missing.
     expect(qdiscs).toMatch(/qdisc tbf \w+: parent 1:\w+ rate 64Kbit/);
-    expect(r.out).toMatch(/mail-lab-garudayaksa: rate: tc tbf 64kbit on eth0 for 172\.29\.25\.20 \(this kernel has no netem/);
-    expect(r.out).toMatch(/mail-lab-dadali: loss: iptables statistic DROP, probability 0\.1, to 172\.29\.25\.10/);
+    expect(r.out).toMatch(/garudayaksa\.com: rate: tc tbf 64kbit on eth0 for 172\.29\.25\.20 \(this kernel has no netem/);
+    expect(r.out).toMatch(/dadali\.com: loss: iptables statistic DROP, probability 0\.1, to 172\.29\.25\.10/);
     expect(r.out).toMatch(/delay 500ms NOT applied: delay needs tc netem/);
     expect(await rootExec('mail-lab-dadali', ['iptables', '-w', '-S', 'OUTPUT'])).toMatch(/-d 172\.29\.25\.10\/32 -m statistic --mode random --probability 0\.1\d* .*mail-lab-slow-garudayaksa\.com.* -j DROP/);
   }
@@ -84,16 +84,15 @@ test('isolate: one domain off the backbone; the client and the other domain cann
   expect(await docker(['exec', 'mail-lab-client', 'sh', '-c', 'nc -z -w 3 mail.dadali.com 25 && echo reached || echo unreachable'])).toBe('unreachable\n');
   expect(await docker(['exec', 'mail-lab-client', 'sh', '-c', 'nc -z -w 3 mail.garudayaksa.com 25 && echo reached || echo unreachable'])).toBe('reached\n');
   // From the host, through the published port: still there.
-  expect((await admin<{ ok: boolean }>(20080, '/health')).ok).toBe(true);
+  expect((await mail('dadali.com').call(MAIL_API.health)).ok).toBe(true);
 
   const inbound = `Ke domain terputus ${Date.now()}`;
   const outbound = `Dari domain terputus ${Date.now()}`;
   const inId = await submit('mbrain@garudayaksa.com', 'jpri@dadali.com', inbound, 'Halo.\n');
   const outId = await submit('jpri@dadali.com', 'mbrain@garudayaksa.com', outbound, 'Halo.\n', 20587);
-  type Entry = { id: string; attempts: number; lastError?: string };
-  const a = await eventually('garudayaksa.com defers', async () => (await admin<Entry[]>(10080, '/queue')).find((e) => e.id === inId && e.attempts >= 1), 90_000);
+  const a = await eventually('garudayaksa.com defers', async () => (await mail('garudayaksa.com').call(MAIL_API.queue)).find((e) => e.id === inId && e.attempts >= 1), 90_000);
   expect(a.lastError).toMatch(/timed out/);
-  const b = await eventually('dadali.com defers', async () => (await admin<Entry[]>(20080, '/queue')).find((e) => e.id === outId && e.attempts >= 1), 90_000);
+  const b = await eventually('dadali.com defers', async () => (await mail('dadali.com').call(MAIL_API.queue)).find((e) => e.id === outId && e.attempts >= 1), 90_000);
   expect(b.lastError).toMatch(/ETIMEOUT|timed out/);
 
   expect((await cli(['fault', 'clear', 'isolate', 'dadali.com'])).out).toMatch(/^fault isolate dadali\.com cleared/);
@@ -101,5 +100,5 @@ test('isolate: one domain off the backbone; the client and the other domain cann
   expect((await cli(['flush', 'garudayaksa.com'])).code).toBe(0);
   expect((await cli(['flush', 'dadali.com'])).code).toBe(0);
   await eventually('delivered into dadali.com', () => delivered('jpri', inbound), 90_000);
-  await eventually('delivered out of dadali.com', async () => (await admin<Msg[]>(10080, '/mailbox/mbrain/messages')).some((m) => m.headers.includes(`Subject: ${outbound}\r\n`)), 90_000);
+  await eventually('delivered out of dadali.com', async () => (await mail('garudayaksa.com').call(MAIL_API.mailboxMessages, { user: 'mbrain' })).some((m) => m.headers.includes(`Subject: ${outbound}\r\n`)), 90_000);
 }, 300_000);

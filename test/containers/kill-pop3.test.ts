@@ -7,7 +7,8 @@
  * RENAME, many times over in plain processes; this is the container.)
  */
 import { Socket } from 'node:net';
-import { admin, cli, docker, eventually, sleep } from './helpers';
+import { MAIL_API } from '../../services/core/src/admin/api';
+import { mail, cli, docker, eventually, sleep } from './helpers';
 
 const MESSAGES = 3000;
 const DELETE = 1000;
@@ -112,13 +113,13 @@ test('docker kill around POP3 QUIT of a 3000-message mailbox, 8 times: before or
     expect(await numbersInFile()).toEqual(all);
     const { gotOk } = await quitAndKill(killAfterMs);
     await docker(['start', 'mail-lab-dadali']);
-    await eventually('dadali back', () => admin(20080, '/health'), 90_000);
+    await eventually('dadali back', () => mail('dadali.com').call(MAIL_API.health), 90_000);
     const now = await numbersInFile();
     const state = now.length === MESSAGES ? 'before' : 'after';
     expect(now).toEqual(state === 'before' ? all : after);
     if (gotOk) expect(state).toBe('after');
     // The server agrees with the file after the restart.
-    const msgs = await admin<unknown[]>(20080, '/mailbox/siswa5/messages');
+    const msgs = await mail('dadali.com').call(MAIL_API.mailboxMessages, { user: 'siswa5' });
     expect(msgs).toHaveLength(now.length);
     seen.push(`kill ${killAfterMs} ms after QUIT: ${state}${gotOk ? ' (client had +OK)' : ''}`);
   }

@@ -7,13 +7,13 @@ import { execFile } from 'node:child_process';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { admin, cli, docker, eventually, sleep, submit } from './helpers';
+import { MAIL_API } from '../../services/core/src/admin/api';
+import { mail, cli, docker, eventually, sleep, submit } from './helpers';
 
 const run = promisify(execFile);
 
-type Msg = { uid: number; headers: string };
-const subjects = async (port: number, user: string, subject: string) =>
-  (await admin<Msg[]>(port, `/mailbox/${user}/messages`)).filter((m) => m.headers.includes(`\r\nSubject: ${subject}\r\n`) || m.headers.startsWith(`Subject: ${subject}\r\n`)).length;
+const subjects = async (domain: string, user: string, subject: string) =>
+  (await mail(domain).call(MAIL_API.mailboxMessages, { user })).filter((m) => m.headers.includes(`\r\nSubject: ${subject}\r\n`) || m.headers.startsWith(`Subject: ${subject}\r\n`)).length;
 
 beforeAll(async () => {
   const up = await cli(['up', '--offline']);
@@ -54,20 +54,20 @@ test('docker kill of the sending server with a message in its queue: after resta
   expect((await cli(['break', 'garudayaksa.com', 'dadali.com'])).code).toBe(0);
   const subject = `kill-queue-${Date.now()}`;
   const id = await submit('mbrain@garudayaksa.com', 'jpri@dadali.com', subject);
-  await eventually('message deferred', async () => (await admin<{ id: string; attempts: number }[]>(10080, '/queue')).some((e) => e.id === id && e.attempts >= 1));
+  await eventually('message deferred', async () => (await mail('garudayaksa.com').call(MAIL_API.queue)).some((e) => e.id === id && e.attempts >= 1));
   const q = await cli(['queue', 'garudayaksa.com']);
   expect(q.out).toContain(id);
   expect(q.out).toMatch(/timed out/);
   await docker(['kill', 'mail-lab-garudayaksa']);
   await docker(['start', 'mail-lab-garudayaksa']);
-  await eventually('garudayaksa admin back', () => admin(10080, '/health'));
-  expect((await admin<{ id: string }[]>(10080, '/queue')).map((e) => e.id)).toContain(id);
+  await eventually('garudayaksa admin back', () => mail('garudayaksa.com').call(MAIL_API.health));
+  expect((await mail('garudayaksa.com').call(MAIL_API.queue)).map((e) => e.id)).toContain(id);
   // A restarted container gets a fresh network namespace: heal makes sure, either way.
   await cli(['heal', 'garudayaksa.com', 'dadali.com']);
   expect((await cli(['flush', 'garudayaksa.com'])).out).toContain(id);
-  await eventually('delivered at dadali', async () => (await subjects(20080, 'jpri', subject)) === 1);
+  await eventually('delivered at dadali', async () => (await subjects('dadali.com', 'jpri', subject)) === 1);
   await sleep(1500);
-  expect(await subjects(20080, 'jpri', subject)).toBe(1);
+  expect(await subjects('dadali.com', 'jpri', subject)).toBe(1);
 }, 180_000);
 
 test('docker kill of the receiving server during DATA: nothing half-written is delivered, nothing acknowledged is lost', async () => {
@@ -91,9 +91,9 @@ test('docker kill of the receiving server during DATA: nothing half-written is d
   await docker(['kill', 'mail-lab-dadali']);
   socket.destroy();
   await docker(['start', 'mail-lab-dadali']);
-  await eventually('dadali admin back', () => admin(20080, '/health'));
-  expect(await subjects(20080, 'siswa4', subject)).toBe(0);
-  const queue = await admin<unknown[]>(20080, '/queue');
+  await eventually('dadali admin back', () => mail('dadali.com').call(MAIL_API.health));
+  expect(await subjects('dadali.com', 'siswa4', subject)).toBe(0);
+  const queue = await mail('dadali.com').call(MAIL_API.queue);
   expect(queue).toEqual([]);
   // The mailbox file itself holds no fragment either.
   expect(await docker(['exec', 'mail-lab-dadali', 'cat', '/var/mail-lab/mail/siswa4'])).not.toContain('setengah pesan');
@@ -163,14 +163,14 @@ test('issue 9: deliver, POP3 DELE + QUIT, deliver again: the mailbox file stays 
   const first = `mode-1-${Date.now()}`;
   const second = `mode-2-${Date.now()}`;
   await submit('jpri@dadali.com', 'siswa3@dadali.com', first, 'Pertama.\n', 20587);
-  await eventually('first delivered', async () => (await subjects(20080, 'siswa3', first)) === 1);
+  await eventually('first delivered', async () => (await subjects('dadali.com', 'siswa3', first)) === 1);
   // A mail program that does not keep mail: RETR and DELE everything, QUIT (the server rewrites the file).
   const quit = await py(
     ['import poplib', 'p = poplib.POP3("127.0.0.1", 20110, timeout=10)', 'p.user("siswa3"); p.pass_("rahasia123")', 'n = len(p.list()[1])', 'for i in range(1, n + 1): p.retr(i); p.dele(i)', 'print(p.quit().decode())'].join('\n'),
   );
   expect(quit).toMatch(/^\+OK/);
   await submit('jpri@dadali.com', 'siswa3@dadali.com', second, 'Kedua.\n', 20587);
-  await eventually('second delivered', async () => (await subjects(20080, 'siswa3', second)) === 1);
+  await eventually('second delivered', async () => (await subjects('dadali.com', 'siswa3', second)) === 1);
   const file = '/var/mail-lab/mail/siswa3';
   expect((await docker(['exec', 'mail-lab-dadali', 'stat', '-c', '%a %U', file])).trim()).toBe('644 mail-lab');
   // The worksheets' reading (the container's own user), and root without capabilities, as `docker exec -u root` is here.
@@ -179,7 +179,7 @@ test('issue 9: deliver, POP3 DELE + QUIT, deliver again: the mailbox file stays 
   expect(asUser).not.toContain(`Subject: ${first}`);
   expect(await docker(['exec', '-u', 'root', 'mail-lab-dadali', 'cat', file])).toBe(asUser);
   // The admin API, and the scenario runner (its exec step greps the file; simplest-mail-server downloads over POP3 first).
-  expect((await admin<{ text: string }>(20080, '/mailbox/siswa3')).text).toBe(asUser);
+  expect((await mail('dadali.com').call(MAIL_API.mailbox, { user: 'siswa3' })).text).toBe(asUser);
   const r = await cli(['scenario', 'simplest-mail-server']);
   expect(r.out).toMatch(/scenarios: 1 passed, 0 failed/);
 }, 180_000);

@@ -169,7 +169,7 @@ export function checkFaultSpec(config: LabConfig, input: unknown): FaultSpec {
   if (!r.success) {
     const issue = r.error.issues[0];
     const field = String(issue?.path[0] ?? 'kind');
-    throw new FaultArgumentError(`${FLAG[field] ?? field}: ${issue?.message ?? 'invalid'}`, field);
+    throw new FaultArgumentError(`${FLAG[field] ? `${FLAG[field]}: ` : ''}${issue?.message ?? 'invalid'}`, field);
   }
   const spec = r.data;
   switch (spec.kind) {
@@ -196,9 +196,9 @@ export function checkFaultSpec(config: LabConfig, input: unknown): FaultSpec {
   return spec;
 }
 
-function durationArg(text: string, flag: string, example: string): number {
+function durationArg(text: string, flag: string, range: string, example: string): number {
   const ms = /^\d+$/.test(text) ? Number(text) * 1000 : parseDuration(text);
-  if (ms === null || !Number.isFinite(ms)) throw new FaultArgumentError(`${flag} must be a duration, e.g. ${example} (got "${text}")`, flag);
+  if (ms === null || !Number.isFinite(ms)) throw new FaultArgumentError(`${flag} must be a duration from ${range}, e.g. ${example} (got "${text}")`, flag);
   return ms;
 }
 
@@ -234,7 +234,7 @@ export function faultFromArgs(config: LabConfig, kind: string, args: string[], o
       if (k === 'slow-link' && !clearing) {
         const none = opts.rate === undefined && opts.delay === undefined && opts.loss === undefined;
         input.rate = opts.rate ?? (none ? SLOW_LINK_DEFAULT_RATE : undefined);
-        if (opts.delay !== undefined) input.delayMs = durationArg(opts.delay, '--delay', '500ms');
+        if (opts.delay !== undefined) input.delayMs = durationArg(opts.delay, '--delay', '1ms to 10s', '500ms');
         if (opts.loss !== undefined) input.loss = numberArg(opts.loss, '--loss', '10%');
       }
       break;
@@ -250,7 +250,7 @@ export function faultFromArgs(config: LabConfig, kind: string, args: string[], o
     case 'greylist':
       want(1);
       input = { kind: k, domain: checkLabDomain(config, args[0]) };
-      if (!clearing && opts.delay !== undefined) input.delayMs = durationArg(opts.delay, '--delay', '60s, 2m, 500ms');
+      if (!clearing && opts.delay !== undefined) input.delayMs = durationArg(opts.delay, '--delay', '1ms to 1d', '60s, 2m, 500ms');
       break;
     default:
       want(1);

@@ -1,10 +1,36 @@
 /**
  * What every service's main.ts does the same way: read the lab definition
  * (printing every problem and exiting 1 when it is wrong), make the logger
- * from the environment, and stop cleanly on SIGTERM/SIGINT.
+ * from the environment, get the lab's admin token, and stop cleanly on
+ * SIGTERM/SIGINT.
  */
 import { loadLabConfig, LabConfigError, formatProblem, type LabConfig } from './config';
+import { ensureAdminToken } from './admin/token';
 import { createLogger, type Logger } from './logger';
+
+/** Where the Docker lab keeps its admin token: the `lab-admin` volume (token.ts). */
+export const CONTAINER_ADMIN_TOKEN_FILE = '/var/mail-lab-admin/token';
+
+/**
+ * The lab's admin token, made on the first start of the lab: the file
+ * MAIL_LAB_ADMIN_TOKEN_FILE (`up --local` sets `.lab-data/admin-token`),
+ * else in Docker the container's `lab-admin` volume, else (a no-Docker
+ * process started by hand) `fallback`, e.g. beside the domain's data.
+ */
+export async function adminTokenFromEnv(log: Logger, mode: 'docker' | 'local', fallback?: string): Promise<string> {
+  const file = process.env.MAIL_LAB_ADMIN_TOKEN_FILE || (mode === 'docker' ? CONTAINER_ADMIN_TOKEN_FILE : fallback);
+  if (!file) {
+    process.stderr.write('MAIL_LAB_ADMIN_TOKEN_FILE is not set: where is the lab\'s admin token? (`npx mail-lab up --local` sets it)\n');
+    process.exit(1);
+  }
+  try {
+    return await ensureAdminToken(file);
+  } catch (e) {
+    process.stderr.write(`cannot read or make the lab's admin token in ${file}: ${(e as Error).message}\n`);
+    log.error(`no admin token: ${(e as Error).message}`);
+    process.exit(1);
+  }
+}
 
 export function loggerFromEnv(component: string, fields?: Record<string, unknown>): Logger {
   const format = process.env.MAIL_LAB_LOG_FORMAT === 'json' ? 'json' : 'text';

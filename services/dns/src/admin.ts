@@ -1,28 +1,33 @@
 /**
- * The lab DNS's admin interface: a small HTTP/JSON API through which the lab
- * CLI (`npx mail-lab fault dns-down|dns-servfail …`, `status`) applies and
- * clears the DNS faults of faults.ts while the server keeps running.
- * main.ts starts it when MAIL_LAB_DNS_ADMIN_PORT is set (8053 in the
- * container, published on the host as `dns.adminPort`, 10054 by default).
+ * The lab DNS's admin API (the contract: DNS_API in
+ * services/core/src/admin/api.ts): the instructor's DNS faults (faults.ts)
+ * applied and cleared while the server keeps running, the query log and
+ * the zones as served. main.ts starts it when MAIL_LAB_DNS_ADMIN_PORT is
+ * set (8053 in the container, published on the host's loopback only as
+ * `dns.adminPort`, 10054 by default). Every route but `GET /health` needs
+ * the lab's admin token.
  *
- *   GET  /health                             ok
- *   GET  /faults                             the active faults
- *   POST /faults/dns-down                    stop answering (queries time out)
- *   POST /faults/dns-down/clear              answer again
- *   POST /faults/dns-servfail/:domain        SERVFAIL for names in one lab domain
- *   POST /faults/dns-servfail/:domain/clear  answer that domain again
- *   POST /faults/clear                       clear every DNS fault
- *
- * Changing answers `{ changed: false }` when the fault already was in that
- * state, so the CLI can say "already …" instead of failing.
+ * Applying a fault that is on, or clearing one that is off, answers
+ * `changed: false`, so the CLI can say "already …".
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { DNS_API, type ActiveFault, type FaultChange } from '../../core/src/admin/api';
+import { ApiError } from '../../core/src/admin/errors';
+import { AdminRouter } from '../../core/src/admin/router';
+import type { FaultSpec } from '../../core/src/faults';
 import type { Logger } from '../../core/src/logger';
 import type { DnsFaults } from './faults';
+import type { StartedDnsServer } from './server';
+import { EventHub } from '../../core/src/admin/events';
 
 export interface DnsAdminOptions {
   faults: DnsFaults;
+  /** The query log, the zones and the live queries (server.ts). */
+  dns: Pick<StartedDnsServer, 'queries' | 'zones' | 'subscribe'>;
   logger: Logger;
+  /** The lab's admin token (services/core/src/admin/token.ts); null only in tests of the routes themselves. */
+  token: string | null;
+  mode: 'docker' | 'local';
   /** Address to bind. @default '0.0.0.0' */
   host?: string;
   /** 0 picks a free port. */
@@ -32,67 +37,71 @@ export interface DnsAdminOptions {
 export interface StartedDnsAdmin {
   port: number;
   server: Server;
+  router: AdminRouter;
+  /** The live events (GET /events): every query, every fault change. */
+  events: EventHub;
   close(): Promise<void>;
 }
 
-type Handler = (m: RegExpExecArray) => unknown;
+function listed(faults: DnsFaults): ActiveFault[] {
+  return faults.list().map((f) =>
+    f.kind === 'dns-down'
+      ? { kind: f.kind, target: 'lab DNS', detail: 'not answering: queries are logged and dropped (time out)', since: f.since, spec: { kind: 'dns-down' } }
+      : { kind: f.kind, target: f.domain!, detail: `SERVFAIL for every name in ${f.domain}`, since: f.since, spec: { kind: 'dns-servfail', domain: f.domain! } },
+  );
+}
 
-class BadRequest extends Error {}
+/** Applies (on) or clears (off) one DNS fault. */
+function setFault(faults: DnsFaults, log: Logger, spec: FaultSpec, on: boolean, events: EventHub): FaultChange {
+  const r = changeFault(faults, log, spec, on);
+  if (r.changed) events.publish(on ? 'fault.applied' : 'fault.cleared', { spec, target: 'lab DNS' });
+  return r;
+}
 
-export function createDnsAdminServer(faults: DnsFaults, logger: Logger): Server {
-  const log = logger.child('admin');
-  const servfail = (domain: string, on: boolean) => {
+function changeFault(faults: DnsFaults, log: Logger, spec: FaultSpec, on: boolean): FaultChange {
+  if (spec.kind === 'dns-down') {
+    const changed = faults.setDown(on);
+    if (changed) log.info(on ? 'fault applied: dns-down (queries are logged and dropped; resolvers time out)' : 'fault cleared: dns-down (answering again)');
+    return { spec, active: on, changed };
+  }
+  if (spec.kind === 'dns-servfail') {
     let changed: boolean;
     try {
-      changed = faults.setServfail(domain, on);
+      changed = faults.setServfail(spec.domain, on);
     } catch (e) {
-      throw new BadRequest((e as Error).message);
+      throw new ApiError(400, 'unknown-domain', (e as Error).message);
     }
-    if (changed) log.info(on ? `fault applied: dns-servfail ${domain} (names in ${domain} get SERVFAIL)` : `fault cleared: dns-servfail ${domain}`);
-    return { kind: 'dns-servfail', domain: domain.toLowerCase(), active: on, changed };
-  };
-  const routes: [string, RegExp, Handler][] = [
-    ['GET', /^\/health$/, () => ({ ok: true, service: 'dns' })],
-    ['GET', /^\/faults$/, () => ({ faults: faults.list(), domains: faults.domains() })],
-    [
-      'POST',
-      /^\/faults\/dns-down(\/clear)?$/,
-      (m) => {
-        const on = !m[1];
-        const changed = faults.setDown(on);
-        if (changed) log.info(on ? 'fault applied: dns-down (queries are logged and dropped; resolvers time out)' : 'fault cleared: dns-down (answering again)');
-        return { kind: 'dns-down', active: on, changed };
-      },
-    ],
-    ['POST', /^\/faults\/dns-servfail\/([A-Za-z0-9.-]+)(\/clear)?$/, (m) => servfail(m[1], !m[2])],
-    [
-      'POST',
-      /^\/faults\/clear$/,
-      () => {
-        const cleared = faults.clearAll();
-        if (cleared) log.info(`all DNS faults cleared (${cleared})`);
-        return { cleared };
-      },
-    ],
-  ];
-  return createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://dns-admin');
-    const send = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    const route = routes.find(([method, re]) => method === req.method && re.test(url.pathname));
-    if (!route) return send(404, { error: `no such DNS admin endpoint: ${req.method} ${url.pathname}` });
-    try {
-      send(200, route[2](route[1].exec(url.pathname)!));
-    } catch (e) {
-      send(e instanceof BadRequest ? 400 : 500, { error: (e as Error).message });
-    }
-  });
+    if (changed) log.info(on ? `fault applied: dns-servfail ${spec.domain} (names in ${spec.domain} get SERVFAIL)` : `fault cleared: dns-servfail ${spec.domain}`);
+    return { spec, active: on, changed };
+  }
+  throw new ApiError(400, 'unsupported', `${spec.kind} is not a fault of the lab DNS (it has dns-down and dns-servfail)`);
+}
+
+export function createDnsAdminRouter(o: Omit<DnsAdminOptions, 'host' | 'port'>, events: EventHub): AdminRouter {
+  const log = o.logger.child('admin');
+  const started = Date.now();
+  return new AdminRouter({ service: 'the lab DNS', token: o.token, logger: log })
+    .on(DNS_API.health, () => ({ ok: true as const, service: 'dns' as const, mode: o.mode, uptimeMs: Date.now() - started }))
+    .on(DNS_API.faults, () => ({ faults: listed(o.faults), domains: o.faults.domains() }))
+    .on(DNS_API.applyFault, (spec) => setFault(o.faults, log, spec, true, events))
+    .on(DNS_API.clearFault, (spec) => {
+      if (spec.kind !== 'all') return setFault(o.faults, log, spec, false, events);
+      const before = listed(o.faults);
+      const cleared = o.faults.clearAll();
+      if (cleared) log.info(`all DNS faults cleared (${cleared})`);
+      for (const f of before) events.publish('fault.cleared', { spec: f.spec, target: f.target });
+      return { cleared };
+    })
+    .stream(DNS_API.events, events.handler())
+    .on(DNS_API.queries, ({ limit }) => o.dns.queries().slice(-limit))
+    .on(DNS_API.zones, () => o.dns.zones());
 }
 
 export function startDnsAdmin(o: DnsAdminOptions): Promise<StartedDnsAdmin> {
-  const server = createDnsAdminServer(o.faults, o.logger);
+  const events = new EventHub({ source: 'dns', logger: o.logger.child('events') });
+  const unsubscribe = o.dns.subscribe((q) => events.publish('dns.query', { name: q.name, type: q.type, client: q.client, transport: q.transport, rcode: q.rcode, answers: q.answers, line: q.line }));
+  const router = createDnsAdminRouter(o, events);
+  const server = router.server();
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host ?? '0.0.0.0', () => {
@@ -101,7 +110,13 @@ export function startDnsAdmin(o: DnsAdminOptions): Promise<StartedDnsAdmin> {
       resolve({
         port: typeof address === 'object' && address ? address.port : o.port,
         server,
-        close: () => new Promise<void>((r) => server.close(() => r())),
+        router,
+        events,
+        close: () => {
+          unsubscribe();
+          events.close();
+          return new Promise<void>((r) => server.close(() => r()));
+        },
       });
     });
   });

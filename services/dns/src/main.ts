@@ -9,11 +9,15 @@
  *   MAIL_LAB_DNS_HOST    address to bind          (default 0.0.0.0)
  *   MAIL_LAB_DNS_ADMIN_PORT  HTTP admin API for the instructor's faults
  *                        (admin.ts; not started when unset; 8053 in the container)
+ *   MAIL_LAB_ADMIN_TOKEN_FILE  the lab's admin token, made there on the first
+ *                        start (default /var/mail-lab-admin/token, the
+ *                        `lab-admin` volume)
  *
  * Everything else lives in server.ts, which the lab CLI imports for `up --local`.
  */
 import { formatProblem, LabConfigError, loadLabConfig } from '../../core/src/config';
 import { createLogger } from '../../core/src/logger';
+import { adminTokenFromEnv } from '../../core/src/main-helpers';
 import { startDnsServer } from './server';
 import { startDnsAdmin } from './admin';
 import { DnsFaults } from './faults';
@@ -50,7 +54,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const faults = new DnsFaults(loaded.config.domains.map((d) => d.name));
   const server = await startDnsServer({ config: loaded.config, mode, host, port, logger, faults });
   logger.info(`dns ready on port ${server.port}`, { mode, config: file });
-  const admin = adminText ? await startDnsAdmin({ faults, logger, host, port: Number(adminText) }) : undefined;
+  const admin = adminText ? await startDnsAdmin({ faults, dns: server, logger, token: await adminTokenFromEnv(logger, mode), mode, host, port: Number(adminText) }) : undefined;
   if (admin) logger.info(`dns admin API on port ${admin.port}`);
 
   const stop = (signal: string) => {

@@ -77,6 +77,10 @@ export interface StartedDnsServer {
   queries(): QueryLogEntry[];
   /** The active faults; admin.ts changes them. */
   faults: DnsFaults;
+  /** The zones as served: each zone's records as zone-file lines. */
+  zones(): { zone: string; records: string[] }[];
+  /** Calls `listener` for every answered query from now on (the live event stream); returns the unsubscribe. */
+  subscribe(listener: (entry: QueryLogEntry) => void): () => void;
 }
 
 type Send = (response: DNS.Packet) => Promise<Buffer> | void;
@@ -141,6 +145,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<StartedDns
   }
 
   const faults = opts.faults ?? new DnsFaults(config.domains.map((d) => d.name));
+  const listeners = new Set<(entry: QueryLogEntry) => void>(opts.onQuery ? [opts.onQuery] : []);
   const ring: QueryLogEntry[] = [];
   let ringStart = 0;
   const remember = (entry: QueryLogEntry) => {
@@ -201,11 +206,11 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<StartedDns
     }
     logger.info(line, { transport, ...(outcome.note ? { note: outcome.note } : {}) });
     remember(entry);
-    if (opts.onQuery) {
+    for (const l of listeners) {
       try {
-        opts.onQuery(entry);
+        l(entry);
       } catch (e) {
-        logger.warn(`onQuery callback failed: ${(e as Error).message}`);
+        logger.warn(`query listener failed: ${(e as Error).message}`);
       }
     }
   };
@@ -237,6 +242,11 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<StartedDns
     port,
     faults,
     queries: () => [...ring.slice(ringStart), ...ring.slice(0, ringStart)],
+    subscribe: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    zones: () => lab.zones.map((z) => ({ zone: z.origin, records: [...z.nodes.values()].flat().map(recordLine) })),
     close() {
       closing ??= Promise.all([
         new Promise<void>((resolve) => udp.close(() => resolve())),

@@ -16,7 +16,13 @@ import type { LabConfig } from '../../core/src/config';
 import { findDomain, requireDomain } from '../../core/src/config';
 import type { Logger } from '../../core/src/logger';
 import { createAccountDirectory } from './accounts';
-import { createAdminServer } from './admin/server';
+import { createAdminRouter } from './admin/server';
+import { EventHub } from '../../core/src/admin/events';
+import { publishDomainEvents } from './events';
+import { IptablesLinks } from './links/iptables';
+import { InServerLinks } from './links/in-server';
+import { Reachability } from './links/reachability';
+import type { LinkControl } from './links/types';
 import { AuthThrottle, DEFAULT_AUTH_FAILURE_DELAY_MS } from './auth-throttle';
 import { createImapServer } from './imap';
 import { createPop3Server } from './pop3';
@@ -26,7 +32,6 @@ import { labResolver } from './resolver';
 import { createSmtpServer } from './smtp/server';
 import { createMailStore, type MboxMailStore } from './store/mbox-store';
 import { MailFaults } from './faults/state';
-import { faultRoutes } from './faults/routes';
 import { TraceJournal } from './trace/journal';
 import { recordingReads } from './trace/reads';
 import { ensureHostCertificate } from './tls/pki';
@@ -61,6 +66,10 @@ export interface MailDomainOptions {
   authFailureDelayMs?: number;
   /** The lab CA directory (shared by the domains); without it the servers offer no TLS. */
   caDir?: string;
+  /** The lab's admin token (every admin route but /health needs it); null only in tests of the routes themselves. */
+  adminToken: string | null;
+  /** The link control (tests give one with their own command runner); by default from `mode`. */
+  links?: LinkControl;
 }
 
 export interface StartedMailDomain {
@@ -71,6 +80,10 @@ export interface StartedMailDomain {
   ports: ListenPorts;
   /** The instructor's faults (server-down, greylist, reject), also on the admin API. */
   faults: MailFaults;
+  /** This server's side of the link faults (break, isolate, slow-link), also on the admin API. */
+  links: LinkControl;
+  /** The live events (GET /events). */
+  events: EventHub;
   close(): Promise<void>;
 }
 
@@ -98,6 +111,15 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
     ? serverTls(await ensureHostCertificate({ dir: o.caDir, host: d.mailHost, altNames: [d.address], logger: log.child('tls'), now: o.now }), o.config.tls?.requireTls ?? false)
     : undefined;
   const resolver = o.resolver ?? labResolver(o.dnsServer);
+  // The link faults (break, isolate, slow-link): made in the network of the container (iptables and
+  // tc, Docker lab), or by the queue treating a domain as unreachable (no-Docker lab).
+  const peers = o.config.domains.filter((x) => x.name !== d.name);
+  const reachability = new Reachability(o.now);
+  const links: LinkControl =
+    o.links ??
+    (o.mode === 'docker'
+      ? new IptablesLinks({ self: d, peers, now: o.now, logger: log.child('links') })
+      : new InServerLinks({ self: d, peers, reachability, logger: log.child('links') }));
   const portFor = (exchange: string) => (o.mode === 'local' ? (findDomain(o.config, exchange)?.ports.smtp ?? 25) : 25);
   const queue = new OutboundQueue({
     domain: d.name,
@@ -113,6 +135,7 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
     now: o.now,
     trace,
     tls: tls ? { ca: tls.ca } : undefined,
+    reachability: o.mode === 'local' ? reachability : undefined,
   });
   await queue.init();
   const faults = new MailFaults({ domain: d.name, logger: log.child('faults'), now: o.now });
@@ -147,7 +170,9 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
   const imapOptions = { store: recordingReads(store, 'imap', d.name, trace), accounts, hostname: d.mailHost, logger: log.child('imap'), limits, tls, authFailureDelayMs: o.authFailureDelayMs, throttle };
   const imap = createImapServer(imapOptions);
   const imaps = tls && o.ports.imaps !== undefined ? createImapServer({ ...imapOptions, implicitTls: true }) : null;
-  const admin = createAdminServer({ domain: d.name, hostname: d.mailHost, queue, store, logger: log, startedAt: new Date(), trace }, faultRoutes(faults, accounts));
+  const events = new EventHub({ source: d.name, logger: log.child('events') });
+  const unpublish = publishDomainEvents(events, { queue, store, trace });
+  const admin = createAdminRouter({ config: o.config, domain: d.name, hostname: d.mailHost, mode: o.mode, queue, store, faults, links, logger: log, startedAt: new Date(), trace, token: o.adminToken, events }).server();
 
   // A port that is taken fails the start: close what already listens, so nothing is left half-up.
   const opened: { close(cb: () => void): unknown }[] = [];
@@ -170,6 +195,8 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
     if (pop3s) ports.pop3s = await open(pop3s, o.ports.pop3s!);
   } catch (e) {
     await Promise.all(opened.map(closeServer));
+    unpublish();
+    events.close();
     await queue.close();
     await store.flush();
     throw e;
@@ -179,13 +206,6 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
     stop: async () => void smtp.server.close(),
     start: async () => void (await listen(smtp.server, ports.smtp, o.host)),
   });
-  // isolate (no-Docker lab): every remote domain unreachable, as if the backbone were gone.
-  faults.attachIsolation({
-    cut: () => queue.block('*', 'cut off from the lab backbone by the instructor'),
-    restore: () => queue.unblock('*'),
-    blockPeer: (peer) => queue.block(`isolated:${peer}`, `${peer} is cut off from the lab backbone by the instructor`),
-    unblockPeer: (peer) => queue.unblock(`isolated:${peer}`),
-  });
   log.info(`${d.name} ready`, { hostname: d.mailHost, ...ports });
   return {
     domain: d.name,
@@ -194,7 +214,11 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
     queue,
     ports,
     faults,
+    links,
+    events,
     async close() {
+      unpublish();
+      events.close();
       await Promise.all([
         new Promise<void>((r) => smtp.close(() => r())),
         new Promise<void>((r) => submission.close(() => r())),

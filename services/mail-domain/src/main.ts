@@ -12,6 +12,9 @@
  *                     only (Docker: the `lab-ca-public` volume, which the
  *                     client container mounts; the CA's and the hosts'
  *                     private keys stay in MAIL_LAB_CA, which it does not)
+ *   MAIL_LAB_ADMIN_TOKEN_FILE the lab's admin token, made there on the first
+ *                     start (default /var/mail-lab-admin/token, the
+ *                     `lab-admin` volume; `up --local`: .lab-data/admin-token)
  *   MAIL_LAB_LOG_FORMAT / MAIL_LAB_LOG_LEVEL
  *   MAIL_LAB_TEST_CRASH  tests only, never in a lab: `after-remote-250` makes
  *                     the queue SIGKILL itself between another server's 250
@@ -25,7 +28,7 @@
  */
 import { copyFileSync, existsSync, renameSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { configFromEnv, loggerFromEnv, onShutdown } from '../../core/src/main-helpers';
+import { adminTokenFromEnv, configFromEnv, loggerFromEnv, onShutdown } from '../../core/src/main-helpers';
 import { requireDomain } from '../../core/src/config';
 import { startMailDomain } from './domain';
 
@@ -52,6 +55,7 @@ async function main(): Promise<void> {
     caDir,
     dnsServer: mode === 'local' ? `127.0.0.1:${config.dns.hostPort}` : config.dns.address,
     logger: log,
+    adminToken: await adminTokenFromEnv(log, mode, join(dirname(resolve(dataDir)), 'admin-token')),
   });
   const publicDir = process.env.MAIL_LAB_CA_PUBLIC;
   if (caDir && publicDir && existsSync(join(caDir, 'ca.crt'))) {

@@ -1,6 +1,9 @@
 /** Faults `dns-servfail` and `dns-down`: the sending queue defers (never bounces), the DNS keeps logging, clear + flush delivers. */
 import { Resolver } from 'node:dns/promises';
-import { clearAllFaults, FaultArgumentError, faultLines, faultSpec, listFaults, setFault } from '../../../scripts/commands/fault-control';
+import { faultFromArgs as faultSpec } from '../../../services/core/src/faults';
+import { AdminCallError } from '../../../services/core/src/admin/client';
+import { setFault } from '../../../scripts/faults/apply';
+import { clearAllFaults, faultLines, listFaults } from '../../../scripts/faults/list';
 import { eventually } from '../helpers/test-lab';
 import { inbox, startFaultLab, submit, withSubject, type FaultLab } from './helpers';
 
@@ -75,33 +78,35 @@ test('list and clear all; bad arguments; slow-link needs Docker', async () => {
   expect(faultLines(await listFaults(f.target))).toEqual(['faults: none']);
 
   const c = f.lab.config;
-  expect(() => faultSpec(c, 'dns-servfail', ['example.org'])).toThrow('unknown domain "example.org": dns-servfail <domain>, where <domain> is one of garudayaksa.com, dadali.com');
+  expect(() => faultSpec(c, 'dns-servfail', ['example.org'])).toThrow('unknown domain "example.org"; the lab has: garudayaksa.com, dadali.com');
   expect(() => faultSpec(c, 'dns-down', ['dadali.com'])).toThrow('dns-down takes no arguments: dns-down');
-  expect(() => faultSpec(c, 'flood', [])).toThrow(/^unknown fault "flood"; the faults are: dns-down \| dns-servfail <domain> \|/);
+  expect(() => faultSpec(c, 'flood', [])).toThrow(/^unknown fault "flood"; the faults are: link, dns-down, dns-servfail,/);
   expect(() => faultSpec(c, 'greylist', ['dadali.com'], { delay: 'soon' })).toThrow('--delay must be a duration from 1ms to 1d, e.g. 60s, 2m, 500ms (got "soon")');
   expect(() => faultSpec(c, 'greylist', ['dadali.com'], { delay: '5s' }, true)).toThrow(/clear greylist takes no options/);
   expect(() => faultSpec(c, 'slow-link', ['dadali.com', 'dadali.com'])).toThrow(/two different domains/);
-  expect(() => faultSpec(c, 'slow-link', ['dadali.com', 'garudayaksa.com'], { rate: 'fast' })).toThrow(/--rate must be a rate in bits per second/);
-  expect(() => faultSpec(c, 'slow-link', ['dadali.com', 'garudayaksa.com'], { loss: '100%' })).toThrow(/--loss must be a percentage above 0 and below 100/);
-  expect(faultSpec(c, 'slow-link', ['dadali.com', 'garudayaksa.com'])).toEqual({ kind: 'slow-link', a: 'dadali.com', b: 'garudayaksa.com', params: { rate: '64kbit' } });
-  expect(faultSpec(c, 'slow-link', ['dadali.com', 'garudayaksa.com'], { loss: '10%', delay: '500ms' })).toEqual({ kind: 'slow-link', a: 'dadali.com', b: 'garudayaksa.com', params: { delayMs: 500, loss: 10 } });
+  expect(() => faultSpec(c, 'slow-link', ['dadali.com', 'garudayaksa.com'], { rate: 'fast' })).toThrow(/--rate: the rate must be in bits per second/);
+  expect(() => faultSpec(c, 'slow-link', ['dadali.com', 'garudayaksa.com'], { loss: '100%' })).toThrow(/--loss: the loss is a percentage above 0 and below 100/);
+  expect(faultSpec(c, 'slow-link', ['dadali.com', 'garudayaksa.com'])).toEqual({ kind: 'slow-link', a: 'dadali.com', b: 'garudayaksa.com', rate: '64kbit' });
+  expect(faultSpec(c, 'slow-link', ['dadali.com', 'garudayaksa.com'], { loss: '10%', delay: '500ms' })).toEqual({ kind: 'slow-link', a: 'dadali.com', b: 'garudayaksa.com', delayMs: 500, loss: 10 });
   const slow = setFault(f.target, faultSpec(c, 'slow-link', ['dadali.com', 'garudayaksa.com']), true);
-  await expect(slow).rejects.toThrow(FaultArgumentError);
+  await expect(slow).rejects.toThrow(AdminCallError);
+  await expect(slow).rejects.toMatchObject({ code: 'unsupported' });
   await expect(slow).rejects.toThrow(/^slow-link needs the Docker lab/);
 });
 
 test('the DNS admin API: 400 for a domain outside the lab, 404 for an unknown endpoint', async () => {
   const { request } = await import('node:http');
-  const call = (path: string) =>
-    new Promise<{ code: number; body: { error?: string } }>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: f.dnsAdmin.port, path, method: 'POST' }, (res) => {
+  const call = (path: string, body: unknown = {}) =>
+    new Promise<{ code: number; body: { error?: string; code?: string } }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: f.dnsAdmin.port, path, method: 'POST', headers: { authorization: `Bearer ${f.lab.adminToken}`, 'content-type': 'application/json' } }, (res) => {
         let body = '';
         res.on('data', (c: Buffer) => (body += c));
         res.on('end', () => resolve({ code: res.statusCode!, body: JSON.parse(body) }));
       });
       req.on('error', reject);
-      req.end();
+      req.end(JSON.stringify(body));
     });
-  expect(await call('/faults/dns-servfail/example.org')).toEqual({ code: 400, body: { error: '"example.org" is not a lab domain; the lab DNS serves: garudayaksa.com, dadali.com' } });
+  expect(await call('/faults/apply', { kind: 'dns-servfail', domain: 'example.org' })).toEqual({ code: 400, body: { code: 'unknown-domain', error: '"example.org" is not a lab domain; the lab DNS serves: garudayaksa.com, dadali.com' } });
+  expect(await call('/faults/apply', { kind: 'flood' })).toMatchObject({ code: 400, body: { code: 'bad-argument' } });
   expect((await call('/faults/flood')).code).toBe(404);
 });

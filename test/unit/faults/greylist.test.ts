@@ -1,5 +1,7 @@
 /** Fault `greylist`: 451 4.7.1 for the first attempt of a new (client IP, sender, recipient), accepted after the delay. */
-import { faultSpec, listFaults, setFault } from '../../../scripts/commands/fault-control';
+import { faultFromArgs as faultSpec } from '../../../services/core/src/faults';
+import { setFault } from '../../../scripts/faults/apply';
+import { listFaults } from '../../../scripts/faults/list';
 import { eventually, Wire } from '../helpers/test-lab';
 import { inbox, port, startFaultLab, submit, withSubject, type FaultLab } from './helpers';
 

@@ -40,7 +40,7 @@ export async function startFaultLab(options: TestLabOptions = {}): Promise<Fault
   return {
     lab,
     dnsAdmin: lab.dnsAdmin,
-    target: labTarget(lab.config, 'local'),
+    target: lab.target(),
     close: () => lab.close(),
   };
 }

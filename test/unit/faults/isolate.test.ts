@@ -3,10 +3,11 @@
  * waits in its queue, mail to it waits in the other domain's queue, local
  * mail inside it still flows; clearing it (alone or with `fault clear all`)
  * lets both queues deliver, and leaves a link the instructor broke with
- * `break` broken. Also the Docker side's parsing of `ip -4 route`.
+ * `break` broken, and `fault clear all` clears both.
  */
-import { clearAllFaults, faultSpec, listFaults, setFault } from '../../../scripts/commands/fault-control';
-import { isolationRules, parseRoutes } from '../../../scripts/commands/isolate';
+import { faultFromArgs as faultSpec } from '../../../services/core/src/faults';
+import { setFault } from '../../../scripts/faults/apply';
+import { clearAllFaults, linkStates, listFaults } from '../../../scripts/faults/list';
 import { eventually } from '../helpers/test-lab';
 import { inbox, startFaultLab, submit, withSubject, type FaultLab } from './helpers';
 
@@ -49,34 +50,28 @@ test('mail in and out of the isolated domain waits in the queues; local mail flo
   await eventually('queues empty', () => gq.list().length === 0 && dq.list().length === 0);
 });
 
-test('fault clear all ends the isolation but keeps a link the instructor broke separately', async () => {
+const link = (on: boolean) => setFault(f.target, faultSpec(f.lab.config, 'link', ['garudayaksa.com', 'dadali.com'], {}, !on), on);
+
+test('clearing the isolation keeps a link the instructor broke separately; fault clear all clears both', async () => {
   await isolate(true);
-  await f.target.breakLink('garudayaksa.com', 'dadali.com');
-  const r = await clearAllFaults(f.target);
-  expect(r.lines).toEqual(['cleared 1 fault(s); the lab is back to normal']);
-  expect((await listFaults(f.target)).faults).toEqual([]);
-  expect(await f.target.links()).toEqual([expect.objectContaining({ a: 'garudayaksa.com', b: 'dadali.com', broken: true })]);
+  await link(true);
+  expect((await listFaults(f.target)).faults.map((x) => `${x.kind} ${x.target}`).sort()).toEqual(['isolate dadali.com', 'link garudayaksa.com <-> dadali.com']);
+  await isolate(false);
+  expect(await linkStates(f.target)).toEqual([expect.objectContaining({ a: 'garudayaksa.com', b: 'dadali.com', broken: true })]);
   const q = f.lab.domains['garudayaksa.com'].queue;
   const id = await submit(f.lab, 'mbrain@garudayaksa.com', ['jpri@dadali.com'], 'Masih putus');
   const e = await eventually('deferred by the break', () => q.list().find((x) => x.id === id && x.attempts === 1));
   expect(e.lastError).toMatch(/link broken by the instructor/);
-  await f.target.healLink('garudayaksa.com', 'dadali.com');
+  await isolate(true);
+  const r = await clearAllFaults(f.target);
+  expect(r.lines).toEqual(['cleared 2 fault(s); the lab is back to normal']);
+  expect((await listFaults(f.target)).faults).toEqual([]);
+  expect(await linkStates(f.target)).toEqual([expect.objectContaining({ broken: false })]);
   q.flush(id);
-  await eventually('delivered after heal', async () => withSubject(await inbox(f.lab, 'dadali.com', 'jpri'), 'Masih putus').length === 1);
+  await eventually('delivered after clear all', async () => withSubject(await inbox(f.lab, 'dadali.com', 'jpri'), 'Masih putus').length === 1);
 });
 
 test('bad arguments say what is allowed', () => {
   expect(() => faultSpec(f.lab.config, 'isolate', [], {})).toThrow('isolate takes 1 argument: isolate <domain>');
-  expect(() => faultSpec(f.lab.config, 'isolate', ['contoh.com'], {})).toThrow('unknown domain "contoh.com": isolate <domain>, where <domain> is one of garudayaksa.com, dadali.com');
-});
-
-test('Docker side: the backbone subnet and gateway from `ip -4 route`, and the rules built from them', () => {
-  const routes = 'default via 172.29.25.1 dev eth0 \n172.29.25.0/24 dev eth0 proto kernel scope link src 172.29.25.20 \n';
-  const net = parseRoutes(routes);
-  expect(net).toEqual({ subnet: '172.29.25.0/24', gateway: '172.29.25.1' });
-  expect(isolationRules(net!).map((r) => r.join(' '))).toEqual([
-    '-A MAIL-LAB-ISOLATE-IN -s 172.29.25.1 -j RETURN',
-    '-A MAIL-LAB-ISOLATE-IN -s 172.29.25.0/24 -j DROP',
-  ]);
-  expect(parseRoutes('172.29.25.0/24 dev eth0 proto kernel scope link src 172.29.25.20\n')).toBeNull();
+  expect(() => faultSpec(f.lab.config, 'isolate', ['contoh.com'], {})).toThrow('unknown domain "contoh.com"; the lab has: garudayaksa.com, dadali.com');
 });

@@ -1,5 +1,6 @@
 /** Fault `reject`: RCPT to one local address answers a 5xx, so the sending queue bounces at once with a DSN. */
-import { FaultArgumentError, faultSpec, setFault } from '../../../scripts/commands/fault-control';
+import { FaultArgumentError, faultFromArgs as faultSpec } from '../../../services/core/src/faults';
+import { setFault } from '../../../scripts/faults/apply';
 import { eventually, Wire } from '../helpers/test-lab';
 import { inbox, port, startFaultLab, submit, withSubject, type FaultLab } from './helpers';
 
@@ -57,10 +58,10 @@ test('another code: 550 with the user-unknown text; a given text is used as it i
 
 test('bad arguments say what is allowed', () => {
   const spec = (args: string[], opts = {}) => () => faultSpec(f.lab.config, 'reject', args, opts);
-  expect(spec(['nobody@dadali.com'])).toThrow(new FaultArgumentError('nobody@dadali.com is neither an account nor an alias of dadali.com'));
-  expect(spec(['jpri@example.org'])).toThrow(/give a full address of a lab domain \(garudayaksa\.com, dadali\.com\)/);
-  expect(spec(['jpri@dadali.com'], { code: '451' })).toThrow(/--code must be a permanent SMTP reply code from 500 to 559/);
-  expect(spec(['jpri@dadali.com'], { text: 'a\r\nb' })).toThrow(/--text must be one line/);
+  expect(spec(['nobody@dadali.com'])).toThrow(new FaultArgumentError('nobody@dadali.com is neither an account nor an alias of dadali.com', 'address'));
+  expect(spec(['jpri@example.org'])).toThrow(/jpri@example\.org is not an address of a lab domain \(garudayaksa\.com, dadali\.com\)/);
+  expect(spec(['jpri@dadali.com'], { code: '451' })).toThrow(/--code: the code must be a permanent SMTP reply code from 500 to 559/);
+  expect(spec(['jpri@dadali.com'], { text: 'a\r\nb' })).toThrow(/--text: the reply text must be one line/);
   expect(spec(['jpri@dadali.com'], { delay: '5s' })).toThrow(/reject takes --code, --text, not --delay/);
   expect(spec([])).toThrow('reject takes 1 argument: reject <address> [--code 552] [--text "5.2.2 Mailbox full"]');
 });
@@ -68,14 +69,15 @@ test('bad arguments say what is allowed', () => {
 test('the admin API checks too: 400 with the reason', async () => {
   const { request } = await import('node:http');
   const status = await new Promise<{ code: number; body: string }>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: port(f.lab, 'dadali.com', 'admin'), path: '/faults/reject?address=jpri@dadali.com&code=250', method: 'POST' }, (res) => {
+    const headers = { authorization: `Bearer ${f.lab.adminToken}`, 'content-type': 'application/json' };
+    const req = request({ host: '127.0.0.1', port: port(f.lab, 'dadali.com', 'admin'), path: '/faults/apply', method: 'POST', headers }, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c));
       res.on('end', () => resolve({ code: res.statusCode!, body }));
     });
     req.on('error', reject);
-    req.end();
+    req.end(JSON.stringify({ kind: 'reject', address: 'jpri@dadali.com', code: 250 }));
   });
   expect(status.code).toBe(400);
-  expect(JSON.parse(status.body).error).toMatch(/--code must be a permanent SMTP reply code/);
+  expect(JSON.parse(status.body)).toMatchObject({ code: 'bad-argument', field: 'code', error: expect.stringMatching(/the code must be a permanent SMTP reply code/) });
 });

@@ -1,6 +1,8 @@
 /** Fault `server-down`: port 25 refuses connections while the rest of the domain works; the sender defers, then delivers after clear + flush. */
 import { Socket } from 'node:net';
-import { faultSpec, listFaults, setFault } from '../../../scripts/commands/fault-control';
+import { faultFromArgs as faultSpec } from '../../../services/core/src/faults';
+import { setFault } from '../../../scripts/faults/apply';
+import { listFaults } from '../../../scripts/faults/list';
 import { eventually, Wire } from '../helpers/test-lab';
 import { inbox, port, startFaultLab, submit, withSubject, type FaultLab } from './helpers';
 

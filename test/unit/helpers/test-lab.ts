@@ -14,6 +14,8 @@ import { startDnsAdmin, type StartedDnsAdmin } from '../../../services/dns/src/a
 import { startDnsServer, type StartedDnsServer } from '../../../services/dns/src/server';
 import { startMailDomain, type StartedMailDomain } from '../../../services/mail-domain/src/domain';
 import { labResolver } from '../../../services/mail-domain/src/resolver';
+import { newAdminToken } from '../../../services/core/src/admin/token';
+import { labTarget, type LabTarget } from '../../../scripts/lab-target';
 
 export const LAB_YAML = join(__dirname, '../../../lab-scenarios/lab.yaml');
 
@@ -37,6 +39,13 @@ export interface TestLab {
   dataDir: string;
   lines: string[];
   logger: Logger;
+  /** The admin token of this lab's admin APIs. */
+  adminToken: string;
+  /** The lab as the CLI code sees it (no-Docker mode, this lab's token). */
+  target(): LabTarget;
+  /** `from`'s side of the link to `to` cut (as `break` does on each side) or restored. */
+  cut(from: string, to: string): Promise<void>;
+  restore(from: string, to: string): Promise<void>;
   stopDomain(name: string): Promise<void>;
   startDomain(name: string): Promise<StartedMailDomain>;
   close(): Promise<void>;
@@ -82,7 +91,8 @@ export async function startTestLab(options: TestLabOptions = {}): Promise<TestLa
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'mail-lab-test-'));
   const dns = await startDnsServer({ config: lab, mode: 'local', host: '127.0.0.1', port: 0, logger: logger.child('dns') });
   // Never the lab definition's fixed admin port (10054): a running Docker or no-Docker lab listens there.
-  const dnsAdmin = await startDnsAdmin({ faults: dns.faults, logger: logger.child('dns'), host: '127.0.0.1', port: 0 });
+  const adminToken = newAdminToken();
+  const dnsAdmin = await startDnsAdmin({ faults: dns.faults, dns, logger: logger.child('dns'), token: adminToken, mode: 'local', host: '127.0.0.1', port: 0 });
   lab.dns = { ...lab.dns, hostPort: dns.port, adminPort: dnsAdmin.port };
   const domains: Record<string, StartedMailDomain> = {};
   const startDomain = async (name: string, attempt = 1): Promise<StartedMailDomain> => {
@@ -110,6 +120,7 @@ export async function startTestLab(options: TestLabOptions = {}): Promise<TestLa
       logger: logger.child('mail', { domain: name }),
       authFailureDelayMs: 10,
       caDir: options.tls ? join(dataDir, 'ca') : undefined,
+      adminToken,
     });
   for (const d of lab.domains) await startDomain(d.name);
   return {
@@ -120,6 +131,10 @@ export async function startTestLab(options: TestLabOptions = {}): Promise<TestLa
     dataDir,
     lines,
     logger,
+    adminToken,
+    target: () => labTarget(lab, 'local', { token: adminToken }),
+    cut: async (from, to) => void (await domains[from].links.cut(lab.domains.find((x) => x.name === to)!, 'break')),
+    restore: async (from, to) => void (await domains[from].links.restore(lab.domains.find((x) => x.name === to)!, 'break')),
     startDomain,
     async stopDomain(name: string) {
       await domains[name].close();

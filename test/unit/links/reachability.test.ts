@@ -61,15 +61,14 @@ describe('Reachability', () => {
     expect(r.cutPeers('break')).toEqual([]);
   });
 
-  test('asIsolationControl drives the same state (for faults/state.ts); clear() forgets everything', () => {
+  test('isolation of this domain and of a peer are kept apart; clear() forgets everything', () => {
     const r = new Reachability(now);
-    const c = r.asIsolationControl();
-    c.cut();
-    c.blockPeer('ketiga.net');
+    r.setIsolated(true);
+    r.cut('ketiga.net', 'isolate');
     expect(r.isolatedSince()).not.toBeNull();
     expect(r.cutPeers('isolate')).toEqual(['ketiga.net']);
-    c.restore();
-    c.unblockPeer('ketiga.net');
+    r.setIsolated(false);
+    r.restore('ketiga.net', 'isolate');
     expect(r.isolatedSince()).toBeNull();
     expect(r.peers()).toEqual([]);
     r.cut('a.test', 'break');

@@ -1,7 +1,6 @@
 /** Queue control through the admin API, as `mail-lab show/hold/release/delete/expire/flush` use it. */
 import nodemailer from 'nodemailer';
-import { adminRequest } from '../../../scripts/lab-target';
-import type { QueueEntry, QueueListing } from '../../../services/mail-domain/src/queue/types';
+import { MAIL_API } from '../../../services/core/src/admin/api';
 import { startTestLab, eventually, type TestLab } from '../helpers/test-lab';
 
 let lab: TestLab;
@@ -22,50 +21,50 @@ const inbox = async (domain: string, user: string) => {
 
 beforeAll(async () => {
   lab = await startTestLab({ timing: { retryInterval: '1h' } });
-  lab.domains['garudayaksa.com'].queue.block('dadali.com', 'link broken');
+  await lab.cut('garudayaksa.com', 'dadali.com');
 });
 afterAll(() => lab.close());
 
 test('show a queued message with its attempt history', async () => {
   const id = await submit('tampilkan');
-  await eventually('attempted', async () => (await adminRequest<QueueListing[]>(g(), '/queue')).some((e) => e.id === id && e.attempts === 1));
-  const e = await adminRequest<QueueEntry>(g(), `/queue/${id}`);
+  await eventually('attempted', async () => (await lab.target().mail(g().name).call(MAIL_API.queue)).some((e) => e.id === id && e.attempts === 1));
+  const e = await lab.target().mail(g().name).call(MAIL_API.queueEntry, { id: id });
   expect(e.recipients).toEqual([expect.objectContaining({ address: 'jpri@dadali.com', status: 'pending', attempts: 1 })]);
   expect(e.history).toEqual([expect.objectContaining({ result: 'deferred', recipients: ['jpri@dadali.com'], detail: expect.stringMatching(/timed out/) })]);
-  await expect(adminRequest(g(), '/queue/NOSUCHID')).rejects.toThrow('no message NOSUCHID in the queue of garudayaksa.com');
+  await expect(lab.target().mail(g().name).call(MAIL_API.queueEntry, { id: 'NOSUCHID' })).rejects.toThrow('no message NOSUCHID in the queue of garudayaksa.com');
 });
 
 test('hold stops delivery, release lets it go at once; doing either twice says so', async () => {
   const id = await submit('ditahan');
-  await eventually('attempted', async () => (await adminRequest<QueueListing[]>(g(), '/queue')).some((e) => e.id === id && e.attempts === 1));
-  expect(await adminRequest(g(), `/queue/${id}/hold`, 'POST')).toEqual({ id, result: 'held' });
-  expect(await adminRequest(g(), `/queue/${id}/hold`, 'POST')).toEqual({ id, result: 'already' });
-  lab.domains['garudayaksa.com'].queue.unblock('dadali.com');
-  await adminRequest(g(), '/queue/flush', 'POST');
+  await eventually('attempted', async () => (await lab.target().mail(g().name).call(MAIL_API.queue)).some((e) => e.id === id && e.attempts === 1));
+  expect(await lab.target().mail(g().name).call(MAIL_API.queueAction, { id: id, action: 'hold' })).toEqual({ id, result: 'held' });
+  expect(await lab.target().mail(g().name).call(MAIL_API.queueAction, { id: id, action: 'hold' })).toEqual({ id, result: 'already' });
+  await lab.restore('garudayaksa.com', 'dadali.com');
+  await lab.target().mail(g().name).call(MAIL_API.flush);
   await new Promise((r) => setTimeout(r, 500));
   expect((await inbox('dadali.com', 'jpri')).filter((m) => m.includes('Subject: ditahan'))).toHaveLength(0);
-  expect((await adminRequest<QueueListing[]>(g(), '/queue')).find((e) => e.id === id)).toMatchObject({ held: true });
-  expect(await adminRequest(g(), `/queue/${id}/release`, 'POST')).toEqual({ id, result: 'released' });
+  expect((await lab.target().mail(g().name).call(MAIL_API.queue)).find((e) => e.id === id)).toMatchObject({ held: true });
+  expect(await lab.target().mail(g().name).call(MAIL_API.queueAction, { id: id, action: 'release' })).toEqual({ id, result: 'released' });
   await eventually('delivered after release', async () => (await inbox('dadali.com', 'jpri')).some((m) => m.includes('Subject: ditahan')));
-  lab.domains['garudayaksa.com'].queue.block('dadali.com', 'link broken');
+  await lab.cut('garudayaksa.com', 'dadali.com');
 });
 
 test('delete removes a message silently; expire returns it to the sender now', async () => {
   const gone = await submit('dihapus');
   const back = await submit('dikembalikan');
-  await eventually('attempted', async () => (await adminRequest<QueueListing[]>(g(), '/queue')).filter((e) => [gone, back].includes(e.id) && e.attempts === 1).length === 2);
-  expect(await adminRequest(g(), `/queue/${gone}/delete`, 'POST')).toEqual({ id: gone, result: 'deleted' });
-  expect(await adminRequest(g(), `/queue/${back}/expire`, 'POST')).toEqual({ id: back, result: 'expired' });
-  const ids = (await adminRequest<QueueListing[]>(g(), '/queue')).map((e) => e.id);
+  await eventually('attempted', async () => (await lab.target().mail(g().name).call(MAIL_API.queue)).filter((e) => [gone, back].includes(e.id) && e.attempts === 1).length === 2);
+  expect(await lab.target().mail(g().name).call(MAIL_API.queueAction, { id: gone, action: 'delete' })).toEqual({ id: gone, result: 'deleted' });
+  expect(await lab.target().mail(g().name).call(MAIL_API.queueAction, { id: back, action: 'expire' })).toEqual({ id: back, result: 'expired' });
+  const ids = (await lab.target().mail(g().name).call(MAIL_API.queue)).map((e) => e.id);
   expect(ids).not.toContain(gone);
   expect(ids).not.toContain(back);
   const dsn = await eventually('returned notice', async () => (await inbox('garudayaksa.com', 'mbrain')).find((m) => m.includes('Subject: Undelivered Mail Returned to Sender') && m.includes(`X-Queue-ID: ${back}`)));
   expect(dsn).toMatch(/Action: failed\r\nStatus: 4\.4\.7\r\n/);
   expect(dsn).toContain('returned by the administrator');
   expect((await inbox('garudayaksa.com', 'mbrain')).some((m) => m.includes(`X-Queue-ID: ${gone}`))).toBe(false);
-  expect((await adminRequest<QueueEntry>(g(), `/queue/${gone}`)).history.at(-1)!.detail).toMatch(/deleted from the queue by the administrator/);
+  expect((await lab.target().mail(g().name).call(MAIL_API.queueEntry, { id: gone })).history.at(-1)!.detail).toMatch(/deleted from the queue by the administrator/);
   expect(lab.lines.some((l) => l.includes(`deleted ${gone} from the queue`) && l.includes('by=admin'))).toBe(true);
-  await expect(adminRequest(g(), `/queue/${gone}/hold`, 'POST')).rejects.toThrow(`no message ${gone} in the queue`);
+  await expect(lab.target().mail(g().name).call(MAIL_API.queueAction, { id: gone, action: 'hold' })).rejects.toThrow(`no message ${gone} in the queue`);
 });
 
 test('a burst larger than the delivery slots: every message delivered exactly once, the queue drains', async () => {

@@ -90,7 +90,7 @@ describe('the queue', () => {
     const lab = await startTestLab({ timing: { retryInterval: '1h' } });
     try {
       const q = lab.domains['garudayaksa.com'].queue;
-      q.block('dadali.com', 'link broken by the instructor');
+      await lab.cut('garudayaksa.com', 'dadali.com');
       const id = await submit(lab, 'mbrain@garudayaksa.com', ['jpri@dadali.com'], 'Antre');
       const listed = await eventually('deferred', () => q.list().find((e) => e.id === id && e.attempts === 1));
       expect(listed.recipients[0]).toMatchObject({ address: 'jpri@dadali.com', status: 'pending', attempts: 1 });
@@ -99,7 +99,7 @@ describe('the queue', () => {
       // Local mail still flows while the link is down.
       await submit(lab, 'mbrain@garudayaksa.com', ['siswa2@garudayaksa.com'], 'Lokal');
       await eventually('local delivery', async () => withSubject(await inbox(lab, 'garudayaksa.com', 'siswa2'), 'Lokal').length === 1);
-      q.unblock('dadali.com');
+      await lab.restore('garudayaksa.com', 'dadali.com');
       expect(q.flush()).toContain(id);
       await eventually('delivered after heal', async () => withSubject(await inbox(lab, 'dadali.com', 'jpri'), 'Antre').length === 1);
       await eventually('queue empty', () => q.list().length === 0);
@@ -115,7 +115,7 @@ describe('the queue', () => {
     const lab = await startTestLab({ timing: { retryInterval: '300ms', warnAfter: '1s', returnAfter: '2500ms' } });
     try {
       const q = lab.domains['garudayaksa.com'].queue;
-      q.block('dadali.com', 'link broken by the instructor');
+      await lab.cut('garudayaksa.com', 'dadali.com');
       const id = await submit(lab, 'mbrain@garudayaksa.com', ['jpri@dadali.com'], 'Tertunda');
       const delay = await eventually('delay notice', async () => withSubject(await inbox(lab, 'garudayaksa.com', 'mbrain'), 'Delayed Mail (still being retried)')[0], 5000);
       expect(delay).toContain('Action: delayed');
@@ -134,7 +134,7 @@ describe('the queue', () => {
   test('a queued message survives a restart of the sending server and is delivered once', async () => {
     const lab = await startTestLab({ timing: { retryInterval: '1h' } });
     try {
-      lab.domains['garudayaksa.com'].queue.block('dadali.com', 'cut');
+      await lab.cut('garudayaksa.com', 'dadali.com');
       const id = await submit(lab, 'mbrain@garudayaksa.com', ['jpri@dadali.com', 'siswa3@dadali.com'], 'Setelah restart');
       await eventually('deferred', () => lab.domains['garudayaksa.com'].queue.list().some((e) => e.id === id && e.attempts === 1));
       await lab.stopDomain('garudayaksa.com');

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LAB_YAML, startTestLab, type TestLab } from '../helpers/test-lab';
+import { freePort, LAB_YAML, startTestLab, type TestLab } from '../helpers/test-lab';
 
 const cli = join(__dirname, '../../../bin/mail-lab.js');
 let lab: TestLab;
@@ -19,7 +19,7 @@ let labFile: string;
 /** Runs the CLI without blocking this process (the servers it talks to run here). */
 function mailLab(args: string[], file = labFile): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, MAIL_LAB_CONFIG: file } }, (err, stdout, stderr) =>
+    execFile(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, MAIL_LAB_CONFIG: file, MAIL_LAB_ADMIN_TOKEN: lab.adminToken } }, (err, stdout, stderr) =>
       resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -108,9 +108,8 @@ test('a profile this lab.yaml has but the running server does not: the server re
 
 test('a lab that is not running: exit 1, saying it cannot reach the admin interface', async () => {
   const file = join(dir, 'lab-down.yaml');
-  const { freePort } = await import('../helpers/test-lab');
   writeFileSync(file, labYaml().replace(`admin: ${lab.config.domains[0].ports.admin}`, `admin: ${await freePort()}`));
   const r = await mailLab(['queue-profile', 'garudayaksa.com', 'demo'], file);
   expect(r.status).toBe(1);
-  expect(r.stderr).toMatch(/^mail-lab: .*cannot reach the admin interface of garudayaksa\.com on 127\.0\.0\.1:\d+ \(is the lab up\?/);
+  expect(r.stderr).toMatch(/^mail-lab: .*cannot reach the admin API of garudayaksa\.com on 127\.0\.0\.1:\d+ \(ECONNREFUSED\); is the lab up\?/);
 });

@@ -7,27 +7,26 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { adminRequest } from '../../../scripts/lab-target';
-import type { QueueProfileInfo } from '../../../services/mail-domain/src/queue/queue';
-import type { QueueEntry, QueueListing } from '../../../services/mail-domain/src/queue/types';
+import { MAIL_API } from '../../../services/core/src/admin/api';
+import type { QueueProfileInfo } from '../../../services/core/src/admin/api';
 import { inbox, submit } from '../faults/helpers';
 import { eventually, startTestLab, type TestLab } from '../helpers/test-lab';
 
 let lab: TestLab;
 const g = () => lab.config.domains.find((d) => d.name === 'garudayaksa.com')!;
-const profile = () => adminRequest<QueueProfileInfo>(g(), '/queue/profile');
-const listing = async (id: string) => (await adminRequest<QueueListing[]>(g(), '/queue')).find((e) => e.id === id);
+const profile = () => lab.target().mail(g().name).call(MAIL_API.queueProfile);
+const listing = async (id: string) => (await lab.target().mail(g().name).call(MAIL_API.queue)).find((e) => e.id === id);
 
 /** curl, as an instructor would try the API: status code and body. (Asynchronous: the server runs in this process.) */
 async function curl(method: string, path: string): Promise<{ status: number; body: { error?: string } & Record<string, unknown> }> {
-  const r = await promisify(execFile)('curl', ['-s', '-X', method, '-w', '\n%{http_code}', `http://127.0.0.1:${g().ports.admin}${path}`], { encoding: 'utf8', timeout: 10_000 });
+  const r = await promisify(execFile)('curl', ['-s', '-X', method, '-H', `Authorization: Bearer ${lab.adminToken}`, '-w', '\n%{http_code}', `http://127.0.0.1:${g().ports.admin}${path}`], { encoding: 'utf8', timeout: 10_000 });
   const lines = r.stdout.trimEnd().split('\n');
   return { status: Number(lines.pop()), body: JSON.parse(lines.join('\n')) };
 }
 
 beforeAll(async () => {
   lab = await startTestLab();
-  lab.domains['garudayaksa.com'].queue.block('dadali.com', 'link broken');
+  await lab.cut('garudayaksa.com', 'dadali.com');
 });
 afterAll(() => lab.close());
 
@@ -52,7 +51,7 @@ test('an unknown profile: HTTP 400 naming the profiles that exist; nothing chang
 });
 
 test('a message queued under classroom gets its delay warning within demo warnAfter of the switch, with the new timings', async () => {
-  const switched = await adminRequest<{ previous: string; changed: boolean; profile: QueueProfileInfo }>(g(), '/queue/profile/classroom', 'POST');
+  const switched = await lab.target().mail(g().name).call(MAIL_API.setQueueProfile, { name: 'classroom' });
   expect(switched).toMatchObject({ previous: 'test', changed: true, profile: { name: 'classroom', retryInterval: 30_000, warnAfter: 120_000 } });
   expect(lab.lines.some((l) => l.includes('queue profile test -> classroom') && l.includes('by=admin'))).toBe(true);
 
@@ -61,12 +60,12 @@ test('a message queued under classroom gets its delay warning within demo warnAf
     const e = await listing(id);
     return e && e.attempts === 1 ? e : null;
   });
-  const entry = await adminRequest<QueueEntry>(g(), `/queue/${id}`);
+  const entry = await lab.target().mail(g().name).call(MAIL_API.queueEntry, { id: id });
   const lastAttempt = Date.parse(entry.history.at(-1)!.time);
   expect(Date.parse(first.nextAttempt!)).toBe(lastAttempt + 30_000); // classroom: retry after 30 s
 
   const switchedAt = Date.now();
-  const r = await adminRequest<{ previous: string; changed: boolean; rescheduled: number }>(g(), '/queue/profile/demo', 'POST');
+  const r = await lab.target().mail(g().name).call(MAIL_API.setQueueProfile, { name: 'demo' });
   expect(r).toMatchObject({ previous: 'classroom', changed: true, queued: 1, rescheduled: 1 });
   // Next attempt: from the last attempt with demo's 10 s (unless that attempt already ran).
   const after = (await listing(id))!;
@@ -89,25 +88,25 @@ test('a message queued under classroom gets its delay warning within demo warnAf
   expect(still.attempts).toBeGreaterThanOrEqual(3);
   expect(still.recipients[0].status).toBe('pending');
 
-  await adminRequest(g(), `/queue/${id}/delete`, 'POST');
-  await adminRequest(g(), '/queue/profile/test', 'POST');
+  await lab.target().mail(g().name).call(MAIL_API.queueAction, { id: id, action: 'delete' });
+  await lab.target().mail(g().name).call(MAIL_API.setQueueProfile, { name: 'test' });
 }, 60_000);
 
 test('switching to a longer profile moves the next attempt later; switching to the same one changes nothing', async () => {
   const id = await submit(lab, 'siswa4@garudayaksa.com', ['jpri@dadali.com'], 'Profil panjang');
   await eventually('first attempt', async () => ((await listing(id))?.attempts ?? 0) >= 1);
-  const r = await adminRequest<{ changed: boolean; rescheduled: number; profile: QueueProfileInfo }>(g(), '/queue/profile/real', 'POST');
+  const r = await lab.target().mail(g().name).call(MAIL_API.setQueueProfile, { name: 'real' });
   expect(r.changed).toBe(true);
-  const entry = await adminRequest<QueueEntry>(g(), `/queue/${id}`);
+  const entry = await lab.target().mail(g().name).call(MAIL_API.queueEntry, { id: id });
   const last = Date.parse(entry.history.at(-1)!.time);
   expect(Date.parse(entry.recipients[0].nextAttempt!)).toBe(last + 15 * 60_000);
   const attempts = entry.recipients[0].attempts;
   await new Promise((res) => setTimeout(res, 2500)); // the test profile would have retried twice by now
   expect((await listing(id))!.attempts).toBe(attempts);
-  const again = await adminRequest<{ changed: boolean; previous: string }>(g(), '/queue/profile/real', 'POST');
+  const again = await lab.target().mail(g().name).call(MAIL_API.setQueueProfile, { name: 'real' });
   expect(again).toMatchObject({ changed: false, previous: 'real' });
   // Back to the 1 s profile: the overdue attempt runs at once.
-  await adminRequest(g(), '/queue/profile/test', 'POST');
+  await lab.target().mail(g().name).call(MAIL_API.setQueueProfile, { name: 'test' });
   await eventually('retried after switching back', async () => ((await listing(id))?.attempts ?? 0) > attempts, 5000);
-  await adminRequest(g(), `/queue/${id}/delete`, 'POST');
+  await lab.target().mail(g().name).call(MAIL_API.queueAction, { id: id, action: 'delete' });
 });

@@ -21,7 +21,7 @@ let target: LabTarget;
 beforeAll(async () => {
   if (!existsSync(clientMain())) throw new Error(`${clientMain()} is missing: run \`npm run build\` first`);
   lab = await startTestLab();
-  target = labTarget(lab.config, 'local');
+  target = lab.target();
 }, 30_000);
 afterAll(() => lab.close());
 

@@ -7,10 +7,12 @@
  * are for a class; the Docker suite runs the scenario with them).
  * Also: a scenario that switches a profile and then fails gets its profile back.
  */
-import { adminRequest, labTarget, type LabTarget } from '../../../scripts/lab-target';
+import { type LabTarget } from '../../../scripts/lab-target';
+import { MAIL_API } from '../../../services/core/src/admin/api';
+import { linkStates } from '../../../scripts/faults/list';
 import { runScenario } from '../../../scripts/scenario/runner';
 import { scenarioSchema } from '../../../scripts/scenario/schema';
-import type { QueueProfileInfo } from '../../../services/mail-domain/src/queue/queue';
+import type { QueueProfileInfo } from '../../../services/core/src/admin/api';
 import { inbox } from '../faults/helpers';
 import { runCollect } from './run-collect';
 import { startTestLab, type TestLab } from '../helpers/test-lab';
@@ -18,11 +20,11 @@ import { startTestLab, type TestLab } from '../helpers/test-lab';
 let lab: TestLab;
 let target: LabTarget;
 const domain = (name: string) => lab.config.domains.find((d) => d.name === name)!;
-const profileOf = async (name: string) => (await adminRequest<QueueProfileInfo>(domain(name), '/queue/profile')).name;
+const profileOf = async (name: string) => (await lab.target().mail(domain(name).name).call(MAIL_API.queueProfile)).name;
 
 beforeAll(async () => {
   lab = await startTestLab({ profiles: { demo: { retryInterval: '3s', warnAfter: '8s', returnAfter: '20s' } } });
-  target = labTarget(lab.config, 'local');
+  target = lab.target();
 }, 30_000);
 afterAll(() => lab.close());
 
@@ -44,12 +46,12 @@ test('delay-warning: retries, the warning (Action: delayed), the return (Action:
   expect(reports.map((m) => /^Action: (\w+)/m.exec(m)![1])).toEqual(['delayed', 'failed']);
   expect((await inbox(lab, 'dadali.com', 'jpri')).filter((m) => m.includes('Subject: Tertunda'))).toEqual([]);
   expect(await profileOf('garudayaksa.com')).toBe('classroom');
-  expect((await target.links()).every((l) => !l.broken)).toBe(true);
+  expect((await linkStates(target)).every((l) => !l.broken)).toBe(true);
   expect(lab.domains['garudayaksa.com'].queue.list()).toEqual([]);
 }, 180_000);
 
 test('a scenario that switches a profile and then fails: the runner puts the profile back (in Indonesian)', async () => {
-  await adminRequest(domain('dadali.com'), '/queue/profile/test', 'POST');
+  await lab.target().mail(domain('dadali.com').name).call(MAIL_API.setQueueProfile, { name: 'test' });
   const scenario = scenarioSchema.parse({
     name: 'uji-profil',
     title: { en: 'A failing scenario', id: 'Skenario yang gagal' },
@@ -71,7 +73,7 @@ test('a scenario that switches a profile and then fails: the runner puts the pro
   // Back to what it was before the scenario's first switch (test, not demo), and the link healed.
   expect(await profileOf('dadali.com')).toBe('test');
   expect(await profileOf('garudayaksa.com')).toBe('classroom');
-  expect((await target.links()).every((l) => !l.broken)).toBe(true);
+  expect((await linkStates(target)).every((l) => !l.broken)).toBe(true);
 }, 30_000);
 
 test('expect-queue attempts: says how many attempts there were when there are too few', async () => {

@@ -16,7 +16,7 @@ let lab: TestLab;
 let target: LabTarget;
 beforeAll(async () => {
   lab = await startTestLab();
-  target = labTarget(lab.config, 'local');
+  target = lab.target();
 }, 30_000);
 afterAll(() => lab.close());
 

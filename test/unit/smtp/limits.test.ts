@@ -49,7 +49,7 @@ test('commands before logging in on 587 are limited', async () => {
 test('a full queue answers 452 4.3.1 at MAIL FROM, and the message waiting in it is kept', async () => {
   const lab = await startTestLab({ limits: { maxQueueSize: 1 }, timing: { retryInterval: '1h' } });
   try {
-    lab.domains['dadali.com'].queue.block('garudayaksa.com', 'cut');
+    await lab.cut('dadali.com', 'garudayaksa.com');
     const w = await Wire.connect(dadali(lab).ports.submission);
     await w.reply();
     await w.send('EHLO pc');

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import nodemailer from 'nodemailer';
 import { MAILBOX_MODE } from '../../../services/mail-domain/src/store/paths';
-import { labTarget } from '../../../scripts/lab-target';
+import { MAIL_API } from '../../../services/core/src/admin/api';
 import { mailboxFile } from '../../../scripts/scenario/reading-steps';
 import { eventually, startTestLab, type TestLab } from '../helpers/test-lab';
 
@@ -74,8 +74,8 @@ async function readEveryWay(user: string): Promise<{ file: string; admin: string
   const file = readFileSync(path, 'latin1');
   const asRoot = await readAsUnprivilegedRoot(path);
   if (asRoot !== null) expect(asRoot).toBe(file);
-  const target = labTarget(lab.config, 'local');
-  const admin = await target.admin<{ text: string }>(DOMAIN, `/mailbox/${user}`);
+  const target = lab.target();
+  const admin = await target.mail(DOMAIN).call(MAIL_API.mailbox, { user });
   expect(admin.text).toBe(file);
   const count = (file.match(/(^|\n\n)From /g) ?? []).length;
   const runner = await mailboxFile(target, { domain: DOMAIN, user, messages: count }, new Map());

@@ -36,7 +36,7 @@ test('submission, DNS answers, both SMTP hops with transcripts, the mailbox, and
   const firstId = /queued as (\S+)/.exec(info.response)![1];
   await eventually('delivered', async () => (await lab.domains['dadali.com'].store.snapshot('jpri', 'INBOX')).messages.length === 1);
   await pop3Retr(d.ports.pop3, 'jpri@dadali.com');
-  const target = labTarget(lab.config, 'local');
+  const target = lab.target();
   const items = await eventually('trace complete', async () => {
     const x = await collectTrace(target, '<jejak-1@garudayaksa.com>');
     return x.some((i) => i.kind === 'retrieved') && x.filter((i) => i.kind === 'queue').length === 2 ? x : null;
@@ -67,7 +67,7 @@ test('a relayed message: the outbound transcript keeps its first 20 lines and sa
   const t = nodemailer.createTransport({ host: '127.0.0.1', port: g.ports.submission, secure: false, ignoreTLS: true, auth: { user: 'mbrain@garudayaksa.com', pass: 'rahasia123' } });
   await t.sendMail({ from: 'mbrain@garudayaksa.com', to: 'siswa2@dadali.com', subject: 'Pesan panjang', text: body, messageId: '<panjang-1@garudayaksa.com>' });
   t.close();
-  const target = labTarget(lab.config, 'local');
+  const target = lab.target();
   const items = await eventually('relayed', async () => {
     const x = await collectTrace(target, '<panjang-1@garudayaksa.com>');
     return x.filter((i) => i.kind === 'queue').length === 2 ? x : null;

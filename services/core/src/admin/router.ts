@@ -102,6 +102,13 @@ export class AdminRouter {
           : `the admin API of ${this.o.service} needs "Authorization: Bearer <token>" (\`npx mail-lab admin-token\` prints it)`,
       );
     }
+    for (const segment of url.pathname.split('/')) {
+      try {
+        decodeURIComponent(segment);
+      } catch {
+        throw new ApiError(400, 'bad-argument', `the path ${url.pathname} is not valid URL encoding`, 'path');
+      }
+    }
     const candidates = this.routes.map((r) => ({ r, params: matchPath(r.route.path, url.pathname) })).filter((c) => c.params !== null);
     if (!candidates.length) throw new ApiError(404, 'not-found', `no such admin endpoint on ${this.o.service}: ${method} ${url.pathname}`);
     const hit = candidates.find((c) => c.r.route.method === method);

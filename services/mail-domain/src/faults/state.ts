@@ -12,19 +12,17 @@
  *   only, as on a real MX: logged-in users on 587 are not greylisted.
  * - `reject <address> [code] [text]`: RCPT to that local address gets the
  *   given 5xx (mailbox full, user unknown …), so the sender bounces at once.
- * - `isolate` (no-Docker lab only; in Docker the lab CLI drops the
- *   container's backbone traffic with iptables instead): this domain's queue
- *   treats every remote domain as unreachable (attempts "time out"). The CLI
- *   also tells the other domains (`isolated-peer`) to treat it as
- *   unreachable, so nothing reaches it either; kept apart from the links
- *   that `break` cuts, so clearing one leaves the other as it was.
+ * (`isolate` and the links are the domain's link control's: links/.)
  *
  * smtp/server.ts calls `checkRcpt()` first thing in onRcptTo.
  */
 import type { Logger } from '../../../core/src/logger';
 import { formatDuration } from '../../../core/src/duration';
+import { GREYLIST_DEFAULT_MS, REJECT_DEFAULT } from '../../../core/src/faults';
 
-export type MailFaultKind = 'server-down' | 'greylist' | 'reject' | 'isolate';
+export { GREYLIST_DEFAULT_MS, REJECT_DEFAULT };
+
+export type MailFaultKind = 'server-down' | 'greylist' | 'reject';
 
 export interface MailFaultInfo {
   kind: MailFaultKind;
@@ -39,16 +37,6 @@ export interface MailFaultInfo {
   address?: string;
   code?: number;
   text?: string;
-}
-
-/** Blocks and unblocks remote deliveries of the queue (domain.ts owns it). */
-export interface IsolationControl {
-  /** Every remote domain unreachable (this domain is isolated), or reachable again. */
-  cut(): void;
-  restore(): void;
-  /** One other lab domain unreachable because it is isolated, or reachable again. */
-  blockPeer(domain: string): void;
-  unblockPeer(domain: string): void;
 }
 
 /** Closes and reopens the port-25 listener (domain.ts owns it). */
@@ -72,11 +60,6 @@ export interface RcptRefusal {
   text: string;
 }
 
-/** Defaults of `reject` (RFC 3463 5.2.2: mailbox full). */
-export const REJECT_DEFAULT = { code: 552, text: '5.2.2 Mailbox full' };
-/** Default greylisting delay. */
-export const GREYLIST_DEFAULT_MS = 60_000;
-
 interface Greylist {
   since: Date;
   delayMs: number;
@@ -92,9 +75,6 @@ export class MailFaults {
   private readonly log: Logger;
   private readonly now: () => Date;
   private listener?: SmtpListenerControl;
-  private isolatedSince: Date | null = null;
-  private readonly isolatedPeers = new Set<string>();
-  private isolation?: IsolationControl;
 
   constructor(private readonly o: { domain: string; logger: Logger; now?: () => Date; listener?: SmtpListenerControl }) {
     this.log = o.logger;
@@ -109,44 +89,6 @@ export class MailFaults {
   /** domain.ts hands over the port-25 listener once it exists. */
   attachListener(listener: SmtpListenerControl): void {
     this.listener = listener;
-  }
-
-  /** domain.ts hands over the queue's outbound switch. */
-  attachIsolation(control: IsolationControl): void {
-    this.isolation = control;
-  }
-
-  /** Cut off (true) or back on the backbone (false). Returns false when it already was. */
-  setIsolated(on: boolean): boolean {
-    if ((this.isolatedSince !== null) === on) return false;
-    if (!this.isolation) throw new Error('no queue to cut off');
-    if (on) {
-      this.isolation.cut();
-      this.isolatedSince = this.now();
-      this.log.info(`fault applied: isolate (${this.domain} is cut off from the lab backbone: every remote delivery times out)`);
-    } else {
-      this.isolation.restore();
-      this.isolatedSince = null;
-      this.log.info(`fault cleared: isolate (${this.domain} is back on the lab backbone)`);
-    }
-    return true;
-  }
-
-  /** Another lab domain is isolated (true) or back (false): this queue cannot reach it. Returns false when it already was so. */
-  setPeerIsolated(peer: string, on: boolean): boolean {
-    const p = peer.toLowerCase();
-    if (this.isolatedPeers.has(p) === on) return false;
-    if (!this.isolation) throw new Error('no queue to cut off');
-    if (on) {
-      this.isolatedPeers.add(p);
-      this.isolation.blockPeer(p);
-      this.log.info(`${p} is cut off from the lab backbone (fault isolate): mail to it waits in the queue`);
-    } else {
-      this.isolatedPeers.delete(p);
-      this.isolation.unblockPeer(p);
-      this.log.info(`${p} is back on the lab backbone`);
-    }
-    return true;
   }
 
   /** Port 25 down (true) or up again (false). Returns false when it already was. */
@@ -229,7 +171,6 @@ export class MailFaults {
     const out: MailFaultInfo[] = [];
     const d = this.domain;
     if (this.downSince) out.push({ kind: 'server-down', domain: d, since: this.downSince.toISOString() });
-    if (this.isolatedSince) out.push({ kind: 'isolate', domain: d, since: this.isolatedSince.toISOString() });
     if (this.greylist) {
       const g = this.greylist;
       out.push({ kind: 'greylist', domain: d, since: g.since.toISOString(), delayMs: g.delayMs, triplets: g.firstSeen.size, passed: g.passed.size });
@@ -242,8 +183,6 @@ export class MailFaults {
   async clearAll(): Promise<number> {
     const n = this.list().length;
     await this.setServerDown(false);
-    this.setIsolated(false);
-    for (const p of [...this.isolatedPeers]) this.setPeerIsolated(p, false);
     this.clearGreylist();
     for (const a of [...this.rejects.keys()]) this.clearReject(a);
     return n;

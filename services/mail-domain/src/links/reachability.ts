@@ -9,7 +9,6 @@
  * delivery; the answer ends up in its "connection to X timed out (<reason>)".
  * Replaces queue.ts's string keys `*` and `isolated:<domain>`.
  */
-import type { IsolationControl } from '../faults/state';
 import type { CutReason } from './types';
 
 /** The words in the queue's "timed out (…)" message, as before. */
@@ -89,15 +88,5 @@ export class Reachability {
     this.cuts.clear();
     this.isolatedAt = null;
     return n;
-  }
-
-  /** For faults/state.ts's MailFaults, which drives isolation through this interface. */
-  asIsolationControl(): IsolationControl {
-    return {
-      cut: () => void this.setIsolated(true),
-      restore: () => void this.setIsolated(false),
-      blockPeer: (peer) => void this.cut(peer, 'isolate'),
-      unblockPeer: (peer) => void this.restore(peer, 'isolate'),
-    };
   }
 }

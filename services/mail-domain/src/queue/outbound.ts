@@ -27,9 +27,21 @@ export interface LabResolver {
 
 export type Outcome = { address: string; result: 'delivered' | 'deferred' | 'bounced'; detail: string; status: string; remoteMta?: string };
 
+/** One DNS question the sender asked, its answer and how long it took (for the live events). */
+export interface DnsLookup {
+  type: 'MX' | 'A';
+  name: string;
+  answers: string[];
+  ms: number;
+  /** The resolver's error code, when it failed (ENOTFOUND, ETIMEOUT, …). */
+  error?: string;
+}
+
 export interface RemoteDeliveryResult {
   outcomes: Outcome[];
   mx: { exchange: string; priority: number }[];
+  /** The MX and A questions of this attempt, in order. */
+  lookups: DnsLookup[];
   host?: string;
   /** The SMTP conversation(s) with the hosts tried, `C:` / `S:` lines. */
   transcript: string[];
@@ -92,11 +104,32 @@ type SmtpError = Error & { responseCode?: number; response?: string; recipient?:
 
 export async function deliverRemote(o: RemoteDeliveryOptions): Promise<RemoteDeliveryResult> {
   const transcript: string[] = [];
-  const result = await attemptRemote(o, transcript);
-  return { ...result, transcript };
+  const lookups: DnsLookup[] = [];
+  const result = await attemptRemote({ ...o, resolver: timedResolver(o.resolver, lookups) }, transcript);
+  return { ...result, lookups, transcript };
 }
 
-async function attemptRemote(o: RemoteDeliveryOptions, transcript: string[]): Promise<Omit<RemoteDeliveryResult, 'transcript'>> {
+/** The resolver, with every MX and A question recorded in `lookups` with its answer and time. */
+function timedResolver(r: LabResolver, lookups: DnsLookup[]): LabResolver {
+  const timed = async <T>(type: DnsLookup['type'], name: string, ask: () => Promise<T[]>, show: (x: T) => string): Promise<T[]> => {
+    const t0 = performance.now();
+    try {
+      const answer = await ask();
+      lookups.push({ type, name, answers: answer.map(show), ms: Math.round((performance.now() - t0) * 10) / 10 });
+      return answer;
+    } catch (e) {
+      lookups.push({ type, name, answers: [], ms: Math.round((performance.now() - t0) * 10) / 10, error: (e as NodeJS.ErrnoException).code ?? (e as Error).message });
+      throw e;
+    }
+  };
+  return {
+    resolveMx: (domain) => timed('MX', domain, () => r.resolveMx(domain), (m) => `${m.priority} ${m.exchange}`),
+    resolve4: (host) => timed('A', host, () => r.resolve4(host), (a) => a),
+    reverse: (ip) => r.reverse(ip),
+  };
+}
+
+async function attemptRemote(o: RemoteDeliveryOptions, transcript: string[]): Promise<Omit<RemoteDeliveryResult, 'transcript' | 'lookups'>> {
   const log = o.logger;
   let mx: { exchange: string; priority: number }[] = [];
   const all = (result: Outcome['result'], detail: string, status: string): Outcome[] =>

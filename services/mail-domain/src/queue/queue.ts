@@ -10,8 +10,12 @@
  * returned; a 5xx bounces at once. Notices are RFC 3464 reports (dsn.ts)
  * that go through this same queue.
  *
- * Events (`queued`, `deferred`, `delivered`, `bounced`, `warned`) let tests
- * and scenarios wait for what happens instead of sleeping.
+ * Events, which the domain's event stream publishes (events.ts):
+ * `queued` (entry), `attempt` (entry, AttemptEvent: one remote domain tried,
+ * with the DNS questions and answers), `deferred`/`delivered`/`bounced`
+ * (entry, recipient), `returned` (entry, recipient: its lifetime ended),
+ * `warned` (entry: the delay notice went out), `held`/`released`/`deleted`/
+ * `expired` (entry), `flushed` (ids), `profile` (name, previous), `done`.
  */
 import { EventEmitter } from 'node:events';
 import type { LabProfile } from '../../../core/src/config';
@@ -20,12 +24,15 @@ import type { Logger } from '../../../core/src/logger';
 import type { MailStore } from '../store/types';
 import { isStoreError } from '../store/types';
 import { buildDsn, headerBlock, type DsnRecipient } from './dsn';
-import { deliverRemote, type LabResolver, type Outcome } from './outbound';
+import { deliverRemote, type DnsLookup, type LabResolver, type Outcome } from './outbound';
 import { Spool } from './spool';
 import { SeenIndex } from './dedupe';
 import { dirname, join } from 'node:path';
 import { messageIdentity, type TraceJournal } from '../trace/journal';
-import type { AttemptRecord, QueueEntry, QueueListing, RecipientState } from './types';
+import type { QueueListing, QueueProfileInfo } from '../../../core/src/admin/api';
+import type { AttemptRecord, QueueEntry, RecipientState } from './types';
+
+export type { QueueProfileInfo };
 
 export interface QueueOptions {
   /** This domain, e.g. `dadali.com`. */
@@ -49,16 +56,21 @@ export interface QueueOptions {
   profile?: string;
   /** Every profile of the lab, for `setProfile`. */
   profiles?: Record<string, LabProfile>;
+  /**
+   * No-Docker lab: which remote domains cannot be reached now, and why (the
+   * domain's link control owns it: links/reachability.ts). A blocked domain's
+   * attempt "times out" at once, as a cut cable would make it. The Docker
+   * lab needs none: its links are cut in the network.
+   */
+  reachability?: { blockedReason(domain: string): string | null };
 }
 
-/** The queue's current timings, as `GET /queue/profile` shows them. */
-export interface QueueProfileInfo {
-  name: string;
-  retryInterval: number;
-  warnAfter: number;
-  returnAfter: number;
-  /** Every profile this server knows (from the lab definition it started with). */
-  available: string[];
+/** An operation on a queue id that is not (or no longer) in the queue. */
+export class UnknownQueueIdError extends Error {
+  override readonly name = 'UnknownQueueIdError';
+  constructor(readonly id: string, domain: string) {
+    super(`no message ${id} in the queue of ${domain}`);
+  }
 }
 
 /** `setProfile` with a name the lab definition does not have. */
@@ -66,6 +78,19 @@ export class UnknownProfileError extends Error {
   constructor(readonly profile: string, readonly available: string[]) {
     super(`unknown queue profile "${profile}"; the lab has: ${available.join(', ')}`);
   }
+}
+
+/** One remote domain tried for a message (the `attempt` event). */
+export interface AttemptEvent {
+  domain: string;
+  recipients: string[];
+  /** Why it was not even tried (no-Docker lab: the link is cut), or undefined. */
+  blocked?: string;
+  mx?: { exchange: string; priority: number }[];
+  lookups?: DnsLookup[];
+  host?: string;
+  tls?: string;
+  outcomes: { address: string; result: 'delivered' | 'deferred' | 'bounced'; detail: string }[];
 }
 
 export interface EnqueueRequest {
@@ -84,7 +109,6 @@ export class OutboundQueue extends EventEmitter {
   private readonly running = new Set<string>();
   /** Messages due for an attempt while every delivery slot was busy (insertion order = FIFO). */
   private readonly waiting = new Set<string>();
-  private readonly blocked = new Map<string, string>();
   private readonly spool: Spool;
   /** Relayed copies accepted recently, to answer a sender's redelivery without delivering twice (dedupe.ts). */
   readonly seen: SeenIndex;
@@ -219,17 +243,23 @@ export class OutboundQueue extends EventEmitter {
       const pending = e.recipients.filter((r) => r.status === 'pending');
       const next = pending.map((r) => r.nextAttempt).filter(Boolean).sort()[0];
       const last = [...e.history].reverse().find((h) => h.result !== 'delivered');
+      const arrival = Date.parse(e.arrival);
       return {
         id: e.id,
         size: e.size,
         arrival: e.arrival,
-        ageMs: now - Date.parse(e.arrival),
+        ageMs: now - arrival,
         from: e.from,
+        subject: e.subject,
+        messageId: e.messageId,
         recipients: e.recipients.map((r) => ({ address: r.address, status: r.status, attempts: r.attempts, lastError: r.lastError, nextAttempt: r.nextAttempt })),
         attempts: Math.max(0, ...e.recipients.map((r) => r.attempts)),
         lastError: last?.detail,
         nextAttempt: next,
         held: e.held,
+        warnAt: new Date(arrival + this.o.timing.warnAfter).toISOString(),
+        warned: e.warned,
+        returnAt: new Date(arrival + this.o.timing.returnAfter).toISOString(),
       };
     });
   }
@@ -254,6 +284,7 @@ export class OutboundQueue extends EventEmitter {
     const now = this.now().toISOString();
     for (const i of ids) for (const r of this.entries.get(i)!.recipients) if (r.status === 'pending') r.nextAttempt = now;
     for (const i of ids) void this.attempt(i);
+    if (ids.length) this.emit('flushed', ids);
     return ids;
   }
 
@@ -264,6 +295,7 @@ export class OutboundQueue extends EventEmitter {
     entry.held = true;
     await this.spool.update(entry);
     this.o.logger.info(`held ${id}`, { by: 'admin' });
+    this.emit('held', entry);
     this.schedule();
     return 'held';
   }
@@ -275,6 +307,7 @@ export class OutboundQueue extends EventEmitter {
     entry.held = false;
     await this.spool.update(entry);
     this.o.logger.info(`released ${id}`, { by: 'admin' });
+    this.emit('released', entry);
     this.flush(id);
     return 'released';
   }
@@ -288,6 +321,7 @@ export class OutboundQueue extends EventEmitter {
     entry.history.push({ time: this.now().toISOString(), recipients: entry.recipients.filter((r) => r.status === 'pending').map((r) => r.address), result: 'bounced', detail: 'deleted from the queue by the administrator; nobody was told' });
     this.remember(entry);
     this.o.logger.warn(`deleted ${id} from the queue`, { by: 'admin' });
+    this.emit('deleted', entry);
   }
 
   /** Returns a message to its sender now, as if its lifetime were over (postsuper -e). */
@@ -305,6 +339,7 @@ export class OutboundQueue extends EventEmitter {
       }
       entry.history.push({ time: now, recipients: bounced.map((b) => b.address), result: 'bounced', detail: 'expired by the administrator (postsuper -e)' });
       this.o.logger.warn(`expired ${id}: returning it to the sender now`, { by: 'admin' });
+      this.emit('expired', entry);
       await this.finishAttempt(entry, bounced);
     } finally {
       this.running.delete(id);
@@ -314,7 +349,7 @@ export class OutboundQueue extends EventEmitter {
 
   private require(id: string): QueueEntry {
     const entry = this.entries.get(id);
-    if (!entry) throw Object.assign(new Error(`no message ${id} in the queue of ${this.o.domain}`), { code: 'ENOENT' });
+    if (!entry) throw new UnknownQueueIdError(id, this.o.domain);
     return entry;
   }
 
@@ -322,23 +357,6 @@ export class OutboundQueue extends EventEmitter {
     this.o.trace?.add({ kind: 'queue', time: entry.arrival, domain: this.o.domain, queueId: entry.id, messageId: entry.messageId, entry });
     this.done.set(entry.id, entry);
     if (this.done.size > 500) this.done.delete(this.done.keys().next().value as string);
-  }
-
-  /**
-   * No-Docker mode: the link to a domain is cut, so connections to it time out.
-   * Fault isolate (faults/state.ts) uses two more keys: `*` (this domain is
-   * cut off: every remote domain) and `isolated:<domain>` (that one is).
-   */
-  block(domain: string, reason: string): void {
-    this.blocked.set(domain.toLowerCase(), reason);
-  }
-
-  unblock(domain: string): void {
-    this.blocked.delete(domain.toLowerCase());
-  }
-
-  blockedDomains(): string[] {
-    return [...this.blocked.keys()].filter((d) => d !== '*' && !d.startsWith('isolated:'));
   }
 
   async close(): Promise<void> {
@@ -430,11 +448,12 @@ export class OutboundQueue extends EventEmitter {
         byDomain.set(d, [...(byDomain.get(d) ?? []), r]);
       }
       for (const [domain, rcpts] of byDomain) {
-        const reason = this.blocked.get(domain) ?? this.blocked.get('*') ?? this.blocked.get(`isolated:${domain}`);
+        const reason = this.o.reachability?.blockedReason(domain) ?? null;
         if (reason) {
           const detail = `connection to ${domain} timed out (${reason})`;
           rcpts.forEach((r) => outcomes.push({ address: r.address, result: 'deferred', detail, status: '4.4.1' }));
           records.push({ time: now.toISOString(), recipients: rcpts.map((r) => r.address), result: 'deferred', detail });
+          this.emit('attempt', entry, { domain, recipients: rcpts.map((r) => r.address), blocked: reason, outcomes: rcpts.map((r) => ({ address: r.address, result: 'deferred', detail })) } satisfies AttemptEvent);
           continue;
         }
         const result = await deliverRemote({
@@ -451,6 +470,15 @@ export class OutboundQueue extends EventEmitter {
           tls: this.o.tls,
         });
         outcomes.push(...result.outcomes);
+        this.emit('attempt', entry, {
+          domain,
+          recipients: rcpts.map((r) => r.address),
+          mx: result.mx,
+          lookups: result.lookups,
+          host: result.host,
+          tls: result.tls,
+          outcomes: result.outcomes.map((x) => ({ address: x.address, result: x.result, detail: x.detail })),
+        } satisfies AttemptEvent);
         for (const kind of ['delivered', 'deferred', 'bounced'] as const) {
           const these = result.outcomes.filter((x) => x.result === kind);
           if (these.length) records.push({ time: now.toISOString(), recipients: these.map((x) => x.address), result: kind, mx: result.mx, host: result.host, tls: result.tls, detail: these[0].detail, transcript: result.transcript });
@@ -514,7 +542,7 @@ export class OutboundQueue extends EventEmitter {
         const diagnostic = `delivery time expired after ${formatDuration(age)}; last error: ${r.lastError ?? 'none'}`;
         newlyBounced.push({ address: r.address, status: '4.4.7', diagnostic });
         this.o.logger.warn(`returned ${entry.id} for ${r.address} to the sender`, { detail: diagnostic });
-        this.emit('bounced', entry, r);
+        this.emit('returned', entry, r);
       }
       return;
     }

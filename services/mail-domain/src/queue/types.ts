@@ -1,4 +1,8 @@
-/** What the outbound queue keeps about each message, on disk as JSON beside the message. */
+/**
+ * What the outbound queue keeps about each message, on disk as JSON beside
+ * the message (the spool's file format). The admin API has its own types
+ * (services/core/src/admin/api.ts); the admin server maps these to them.
+ */
 
 export type RecipientStatus = 'pending' | 'delivered' | 'bounced';
 
@@ -51,18 +55,4 @@ export interface QueueEntry {
   relayKey?: string;
   /** For messages the queue made itself: 'delay' or 'failure' notices. */
   notice?: 'delay' | 'failure';
-}
-
-/** `mailq`-style view of an entry. */
-export interface QueueListing {
-  id: string;
-  size: number;
-  arrival: string;
-  ageMs: number;
-  from: string;
-  recipients: { address: string; status: RecipientStatus; attempts: number; lastError?: string; nextAttempt?: string }[];
-  attempts: number;
-  lastError?: string;
-  nextAttempt?: string;
-  held: boolean;
 }

@@ -459,7 +459,7 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
         await fs.unlink(journalPath(user)).catch(() => undefined);
         for (const m of moves) {
           folders.delete(cacheKey(user, m.from));
-          emit(user, m.from, { kind: 'deleted' });
+          emit(user, m.from, { kind: 'deleted', renamedTo: m.to });
         }
       }),
     snapshot: (user, folder) =>

@@ -44,7 +44,7 @@ export type FolderChange =
   | { kind: 'expunge'; uids: number[] }
   | { kind: 'flags'; uids: number[] }
   | { kind: 'reset' } // rebuilt (hand edit, new UIDVALIDITY): sessions must re-read everything
-  | { kind: 'deleted' }; // the folder itself was deleted or renamed away
+  | { kind: 'deleted'; renamedTo?: string }; // the folder itself was deleted or renamed away (to `renamedTo`)
 
 export interface FolderChangeEvent {
   readonly user: string;

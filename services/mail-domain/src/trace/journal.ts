@@ -18,12 +18,26 @@ export type TraceEvent =
 
 export class TraceJournal {
   private readonly file: string;
+  private readonly listeners = new Set<(event: TraceEvent) => void>();
 
   constructor(dataDir: string, private readonly maxBytes = 50 * 1024 * 1024) {
     this.file = join(dataDir, 'trace.jsonl');
   }
 
+  /** Calls `listener` with every event added from now on (the live event stream); returns the unsubscribe. */
+  subscribe(listener: (event: TraceEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   add(event: TraceEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch {
+        // A listener's failure is not the journal's.
+      }
+    }
     try {
       if (existsSync(this.file) && statSync(this.file).size > this.maxBytes) renameSync(this.file, this.file + '.1');
       appendFileSync(this.file, JSON.stringify(event) + '\n');

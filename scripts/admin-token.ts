@@ -1,0 +1,69 @@
+/**
+ * The running lab's admin token, as the CLI finds it (the token itself:
+ * services/core/src/admin/token.ts):
+ *
+ * - MAIL_LAB_ADMIN_TOKEN in the environment, when set (tests, or an
+ *   instructor's script that already has it);
+ * - no-Docker lab: `.lab-data/admin-token`, made by the first service;
+ * - Docker lab: the `lab-admin` volume, read in a lab container that mounts
+ *   it, as the container's own user (the owner of the 0600 file), once:
+ *   then kept on the host in `.lab-data/docker/admin-token` (0600), read
+ *   again from the volume when the lab answers 401 (a new lab, new token).
+ *
+ * `npx mail-lab admin-token` prints it alone on a line.
+ */
+import { promises as fs } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseAdminToken, readAdminToken } from '../services/core/src/admin/token';
+import { CONTAINER_ADMIN_TOKEN_FILE } from '../services/core/src/main-helpers';
+import { repoRoot } from './lab-docker';
+
+/** The no-Docker lab's token file. */
+export const localAdminTokenFile = () => join(repoRoot(), '.lab-data', 'admin-token');
+/** The host's copy of the Docker lab's token. */
+export const dockerTokenCacheFile = () => join(repoRoot(), '.lab-data', 'docker', 'admin-token');
+
+/** The Docker lab's token as last read, or null. */
+export async function cachedDockerToken(): Promise<string | null> {
+  if (process.env.MAIL_LAB_ADMIN_TOKEN) return process.env.MAIL_LAB_ADMIN_TOKEN;
+  return readAdminToken(dockerTokenCacheFile()).catch(() => null);
+}
+
+/** Keeps the Docker lab's token on the host (0600), so the next command needs no exec. */
+export async function rememberDockerToken(token: string): Promise<void> {
+  const file = dockerTokenCacheFile();
+  await fs.mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  await fs.writeFile(file + '.tmp', token + '\n', { mode: 0o600 });
+  await fs.rename(file + '.tmp', file);
+}
+
+/** Runs a command in a container as its own user; Docker mode only. */
+export type ContainerExec = (container: string, cmd: string[]) => Promise<{ code: number; output: string }>;
+
+/** The token of the no-Docker lab, or a message saying why there is none. */
+export async function localAdminToken(): Promise<string> {
+  const fromEnv = process.env.MAIL_LAB_ADMIN_TOKEN;
+  if (fromEnv) return fromEnv;
+  const file = localAdminTokenFile();
+  const token = await readAdminToken(file);
+  if (!token) throw new Error(`no admin token in ${file}: the lab's services make it when they start (\`npx mail-lab up --local\`)`);
+  return token;
+}
+
+/** The token of the Docker lab, read in the first of `containers` that has it. */
+export async function dockerAdminToken(exec: ContainerExec, containers: string[]): Promise<string> {
+  const fromEnv = process.env.MAIL_LAB_ADMIN_TOKEN;
+  if (fromEnv) return fromEnv;
+  const tried: string[] = [];
+  for (const c of containers) {
+    try {
+      const r = await exec(c, ['cat', CONTAINER_ADMIN_TOKEN_FILE]);
+      const token = r.code === 0 ? parseAdminToken(r.output) : null;
+      if (token) return token;
+      tried.push(`${c}: ${r.output.trim().split('\n')[0] || `exit status ${r.code}`}`);
+    } catch (e) {
+      tried.push(`${c}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  throw new Error(`cannot read the lab's admin token (is the lab up? \`npx mail-lab status\`): ${tried.join('; ')}`);
+}
