@@ -25,6 +25,7 @@ export function writeLabCopy(source: string, dir: string, offset: number, limits
   const doc = parseDocument(readFileSync(source, 'utf8'));
   const shift = (path: (string | number)[]) => doc.setIn(path, Number(doc.getIn(path)) + offset);
   shift(['dns', 'hostPort']);
+  if (doc.hasIn(['dns', 'adminPort'])) shift(['dns', 'adminPort']);
   // A bench setting (e.g. the concurrency bench's connections per client), never lab.yaml itself.
   for (const [name, value] of Object.entries(limits)) doc.setIn(['limits', name], value);
   const domains = (doc.get('domains') as { items: unknown[] }).items.length;
@@ -39,7 +40,7 @@ export function writeLabCopy(source: string, dir: string, offset: number, limits
 
 /** Every host port of a lab definition (TCP; the DNS port is UDP and TCP). */
 export function labPorts(config: LabConfig): number[] {
-  return [config.dns.hostPort, ...config.domains.flatMap((d) => Object.values(d.ports).filter((p): p is number => p !== undefined))];
+  return [config.dns.hostPort, config.dns.adminPort, ...config.domains.flatMap((d) => Object.values(d.ports).filter((p): p is number => p !== undefined))];
 }
 
 /** True when nothing listens on 127.0.0.1:port (TCP). */
@@ -95,7 +96,7 @@ export function spawnLab(copy: LabCopy, distRoot: string, nodeArgs: string[] = [
     children[name] = child;
   };
   const spawnedAt = performance.now();
-  start('dns', 'services/dns/src/main.js', { MAIL_LAB_DNS_PORT: String(copy.config.dns.hostPort), MAIL_LAB_DNS_HOST: '127.0.0.1' });
+  start('dns', 'services/dns/src/main.js', { MAIL_LAB_DNS_PORT: String(copy.config.dns.hostPort), MAIL_LAB_DNS_HOST: '127.0.0.1', MAIL_LAB_DNS_ADMIN_PORT: String(copy.config.dns.adminPort) });
   for (const d of copy.config.domains) {
     start(d.name, 'services/mail-domain/src/main.js', { MAIL_LAB_DOMAIN: d.name, MAIL_LAB_DATA: join(copy.dir, d.name) });
   }

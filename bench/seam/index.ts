@@ -38,13 +38,13 @@ export interface SeamResults {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function send(port: number, count: number, to: string, tag: string, connections: number, deadline: number): Promise<number> {
-  const t = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, pool: true, maxConnections: connections, maxMessages: Infinity });
+async function send(port: number, count: number, to: string, tag: string, connections: number, deadline: number, auth?: { user: string; pass: string }): Promise<number> {
+  const t = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, pool: true, maxConnections: connections, maxMessages: Infinity, auth });
   let sent = 0;
   try {
     const one = async (i: number) => {
       if (Date.now() > deadline) return;
-      await t.sendMail({ from: 'bench@garudayaksa.com', to, subject: `${tag} ${i}`, text: 'seam bench\n' });
+      await t.sendMail({ from: auth?.user ?? 'bench@garudayaksa.com', to, subject: `${tag} ${i}`, text: 'seam bench\n' });
       sent++;
     };
     for (let i = 0; i < count; i += connections * 4) await Promise.all(Array.from({ length: Math.min(connections * 4, count - i) }, (_, k) => one(i + k)));
@@ -92,12 +92,12 @@ async function memoryWithClients(target: LabTarget, lab: SpawnedLab, port: numbe
   r.memory = { idleKiB, with100ClientsKiB, after200DeliveriesKiB, clients };
 }
 
-async function bigQueue(target: LabTarget, smtpPort: number, r: SeamResults, log: (l: string) => void): Promise<void> {
+async function bigQueue(target: LabTarget, submissionPort: number, r: SeamResults, log: (l: string) => void): Promise<void> {
   const want = 10_000;
   await target.mail('garudayaksa.com').call(MAIL_API.cutLink, { peer: 'dadali.com' });
   log(`seam: ${want} messages into garudayaksa.com's queue behind a cut link`);
   const t0 = performance.now();
-  await send(smtpPort, want, 'jpri@dadali.com', 'antre', 10, Date.now() + 240_000);
+  await send(submissionPort, want, 'jpri@dadali.com', 'antre', 10, Date.now() + 240_000, { user: 'mbrain@garudayaksa.com', pass: 'rahasia123' });
   const fillSeconds = (performance.now() - t0) / 1000;
   const times: number[] = [];
   let bytes = 0;
@@ -128,7 +128,7 @@ export async function runSeamBench(o: { log: (l: string) => void; distRoot: stri
     await waitAllAnswer(copy.config, lab.spawnedAt);
     const target = labTarget(copy.config, 'local', { token: (await readAdminToken(lab.tokenFile)) ?? undefined });
     const port = (d: string) => copy!.config.domains.find((x) => x.name === d)!.ports.smtp;
-    for (const step of [() => appendToEvent(target, port('dadali.com'), r, o.log), () => memoryWithClients(target, lab!, port('dadali.com'), r, o.log), () => bigQueue(target, port('garudayaksa.com'), r, o.log)]) {
+    for (const step of [() => appendToEvent(target, port('dadali.com'), r, o.log), () => memoryWithClients(target, lab!, port('dadali.com'), r, o.log), () => bigQueue(target, copy!.config.domains.find((x) => x.name === 'garudayaksa.com')!.ports.submission, r, o.log)]) {
       await step().catch((e: Error) => r.errors.push(e.message));
     }
   } catch (e) {
