@@ -8,7 +8,7 @@
  * renumbered, keeping flags.
  */
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, statSync } from 'node:fs';
 import type { MessageInfo } from './types';
 import { parseSeparatorDate, splitMbox, wireSize } from './mbox-format';
 
@@ -62,6 +62,16 @@ export function makeInfo(uidValidity: number, uid: number, flags: readonly strin
 export async function stampOf(path: string): Promise<FileStamp> {
   const st = await fs.stat(path);
   return { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
+}
+
+/**
+ * The file's stamp now, or null when it does not exist. Synchronous on
+ * purpose: it runs before every operation to notice hand edits, and a stat
+ * on a local disk takes microseconds, less than a trip through the thread pool.
+ */
+export function stampNow(path: string): FileStamp | null {
+  const st = statSync(path, { throwIfNoEntry: false });
+  return st ? { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino } : null;
 }
 
 export const sameStamp = (a: FileStamp, b: FileStamp) => a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;

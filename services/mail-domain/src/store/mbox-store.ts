@@ -10,10 +10,11 @@
  * - expunge: the file is rewritten to a temp file, fsynced and renamed
  *   over the old one: before or after, never torn.
  * - rename (a folder hierarchy, or INBOX into a new folder): a journal
- *   commits it, a restart finishes it (see renameInbox / recoverUser).
+ *   commits it, a restart finishes it (rename-journal.ts).
  * - IMAP state lives in a JSON sidecar that can always be rebuilt from the
  *   mbox file (folder-state.ts), so it is written lazily after appends and
  *   flag changes, and at once after expunges.
+ * - subscriptions: a small JSON file per user (subscriptions.ts).
  * All operations of one user run one at a time (a per-user queue).
  * Reads go through a small cache of open file handles (file-handles.ts);
  * the stat that checks for hand edits and reads of messages up to 1 MiB are
@@ -21,17 +22,19 @@
  * `readMany` reads many messages in few large reads.
  */
 import { EventEmitter } from 'node:events';
-import { promises as fs, readSync, statSync } from 'node:fs';
+import { promises as fs, readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { AppendOptions, FlagOperation, FolderChange, FolderChangeEvent, FolderSnapshot, MailStore, MessageInfo } from './types';
-import { StoreError } from './types';
+import { StoreError, noSpace } from './types';
 import { fromMboxBody, separatorLine, toMboxBody, wireSize } from './mbox-format';
-import { type Entry, type FileStamp, type FolderState, hashBody, loadFolder, makeInfo, recoverJournal, sameStamp, stampOf, writeSidecar } from './folder-state';
+import { type Entry, type FolderState, hashBody, loadFolder, makeInfo, recoverJournal, sameStamp, stampNow, stampOf, writeSidecar } from './folder-state';
 import { FileHandleCache } from './file-handles';
 import { KeyedMutex } from './mutex';
-import { INBOX, MAILBOX_MODE, STATE_MODE, decodeFolderName, folderPaths, normalizeFolder, userFoldersDir, userStateDir } from './paths';
-import { ensureFile, fsyncPath, replaceDurable, writeDurable } from '../../../core/src/durable-file';
+import { INBOX, MAILBOX_MODE, decodeFolderName, folderPaths, normalizeFolder, userFoldersDir, userStateDir } from './paths';
+import { FolderRenames } from './rename-journal';
+import { Subscriptions } from './subscriptions';
+import { ensureFile, fsyncPath, replaceDurable } from '../../../core/src/durable-file';
 
 export interface MailStoreOptions {
   dataDir: string;
@@ -69,22 +72,6 @@ function headerOf(stored: Buffer): Buffer {
   return end < 0 ? stored : stored.subarray(0, end + 2);
 }
 
-/**
- * The file's stamp now, or null when it does not exist. Synchronous on
- * purpose: it runs before every operation to notice hand edits, and a stat
- * on a local disk takes microseconds, less than a trip through the thread pool.
- */
-function stampNow(path: string): FileStamp | null {
-  const st = statSync(path, { throwIfNoEntry: false });
-  return st ? { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino } : null;
-}
-
-function noSpace(e: unknown): never {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') throw new StoreError('NO_SPACE', 'no space left on the mail disk');
-  throw e;
-}
-
 export function createMailStore(options: MailStoreOptions): MboxMailStore {
   const { dataDir } = options;
   const users = new Set(options.users);
@@ -97,6 +84,8 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
   const dirtySidecars = new Map<string, NodeJS.Timeout>();
   const locks = new Map<string, string>();
   const handles = new FileHandleCache();
+  const renames = new FolderRenames({ dataDir, dropHandle: (path) => handles.drop(path) });
+  const subscriptions = new Subscriptions({ dataDir, specialFolders: special });
   let lastUidValidity = 0;
   const newUidValidity = () => {
     lastUidValidity = Math.max(lastUidValidity + 1, Math.floor(now().getTime() / 1000));
@@ -271,127 +260,13 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
     return f;
   };
 
-  /**
-   * RENAME is one step on disk (RFC 3501 6.3.5; issue 5: every mailbox before
-   * or after, never torn). A journal, `state/<user>/rename.journal`, names
-   * what the rename will do; once it is on disk (fsynced) the rename is
-   * committed, and a restart after a crash finishes it (init). Before it,
-   * nothing visible has changed: a new folder's file and sidecar are built
-   * under temporary names first, and a temp file or an orphan sidecar left
-   * by a crash is removed at start.
-   * - A folder and its inferiors: each sidecar is copied to the new name
-   *   before its mbox file is renamed, so flags and UIDs move with it.
-   * - INBOX: its messages go to a new folder whose file is written whole
-   *   (temp file, fsync) with its sidecar before the journal; then the temp
-   *   file is renamed into place and INBOX rewritten empty.
-   */
-  type RenameJournal = { kind: 'folders'; moves: { from: string; to: string }[] } | { kind: 'inbox'; to: string; tmp: string; size: number; ino: number };
-  const journalPath = (user: string) => join(userStateDir(dataDir, user), 'rename.journal');
-  const exists = (path: string) => statSync(path, { throwIfNoEntry: false }) !== undefined;
-
-  async function writeJournal(user: string, j: RenameJournal): Promise<void> {
-    await writeDurable(journalPath(user), JSON.stringify(j), STATE_MODE);
-    await fsyncPath(userStateDir(dataDir, user));
-  }
-
-  /** Moves each folder whose move is not done yet (idempotent: also the recovery after a crash). */
-  async function completeFolderMoves(user: string, moves: { from: string; to: string }[]): Promise<void> {
-    for (const m of moves) {
-      const a = folderPaths(dataDir, user, m.from);
-      const b = folderPaths(dataDir, user, m.to);
-      if (exists(a.mbox) && !exists(b.mbox)) {
-        handles.drop(a.mbox);
-        await fs.unlink(b.state).catch(() => undefined);
-        await fs.copyFile(a.state, b.state).catch(() => undefined);
-        await fs.rename(a.mbox, b.mbox);
-      }
-      if (exists(b.mbox)) await fs.unlink(a.state).catch(() => undefined);
-    }
-    await fsyncPath(userFoldersDir(dataDir, user));
-    await fsyncPath(userStateDir(dataDir, user));
-  }
-
-  /** After a crash: finishes a committed rename, removes what an uncommitted one left. */
-  async function recoverUser(user: string): Promise<void> {
-    let j: RenameJournal | null = null;
-    try {
-      j = JSON.parse(await fs.readFile(journalPath(user), 'utf8')) as RenameJournal;
-    } catch {
-      j = null;
-    }
-    if (j?.kind === 'folders' && Array.isArray(j.moves)) await completeFolderMoves(user, j.moves);
-    if (j?.kind === 'inbox') {
-      const a = folderPaths(dataDir, user, INBOX);
-      const b = folderPaths(dataDir, user, j.to);
-      const tmp = join(dirname(b.mbox), j.tmp);
-      if (exists(tmp) && !exists(b.mbox)) {
-        await fs.rename(tmp, b.mbox);
-        await fsyncPath(dirname(b.mbox));
-      }
-      const st = stampNow(a.mbox);
-      if (st && st.ino === j.ino && st.size >= j.size) {
-        // INBOX not rewritten yet: cut the moved messages (anything after them stays).
-        await recoverJournal(a.mbox, a.journal);
-        const rest = (await fs.readFile(a.mbox)).subarray(j.size);
-        const cut = `${a.mbox}.tmp-${process.pid}`;
-        await writeDurable(cut, rest, MAILBOX_MODE);
-        await fs.rename(cut, a.mbox);
-        await fsyncPath(dirname(a.mbox));
-      }
-    }
-    await fs.unlink(journalPath(user)).catch(() => undefined);
-    // Temp files of an interrupted rewrite, rename or sidecar write; sidecars of folders that do not exist.
-    const mailDir = join(dataDir, 'mail');
-    for (const f of await fs.readdir(mailDir).catch(() => [] as string[])) if (f.startsWith(`${user}.tmp-`)) await fs.unlink(join(mailDir, f)).catch(() => undefined);
-    const folderFiles = await fs.readdir(userFoldersDir(dataDir, user)).catch(() => [] as string[]);
-    for (const f of folderFiles) if (f.includes('.tmp-')) await fs.unlink(join(userFoldersDir(dataDir, user), f)).catch(() => undefined);
-    const live = new Set(folderFiles.filter((f) => !f.includes('.tmp-')));
-    for (const f of await fs.readdir(userStateDir(dataDir, user)).catch(() => [] as string[])) {
-      const orphan = /^folder-(.+)\.json$/.exec(f);
-      if (f.includes('.tmp-') || (orphan && !live.has(orphan[1]))) await fs.unlink(join(userStateDir(dataDir, user), f)).catch(() => undefined);
-    }
-  }
-
-  async function renameInbox(user: string, to: string): Promise<void> {
-    const st = await state(user, INBOX);
-    const a = folderPaths(dataDir, user, INBOX);
-    const b = folderPaths(dataDir, user, to);
-    const file = await fs.readFile(a.mbox);
-    // The new folder gets INBOX's file as it is (same offsets), new UIDs under a new UIDVALIDITY, the same flags and dates.
-    const uidValidity = newUidValidity();
-    const moved: FolderState = {
-      uidValidity,
-      uidNext: st.entries.length + 1,
-      entries: st.entries.map((e, i) => ({ ...e, info: makeInfo(uidValidity, i + 1, e.info.flags, e.info.internalDate, e.info.size) })),
-      stamp: st.stamp,
-    };
-    const tmp = `${b.mbox}.tmp-${process.pid}`;
-    try {
-      await writeDurable(tmp, file, MAILBOX_MODE);
-      await fs.unlink(b.state).catch(() => undefined);
-      await writeSidecar(b.state, moved);
-      await writeJournal(user, { kind: 'inbox', to, tmp: tmp.slice(dirname(tmp).length + 1), size: file.length, ino: st.stamp.ino });
-    } catch (e) {
-      await fs.unlink(tmp).catch(() => undefined);
-      await fs.unlink(b.state).catch(() => undefined);
-      noSpace(e);
-    }
-    // Committed: from here on a crash is finished by recoverUser at the next start.
-    await fs.rename(tmp, b.mbox);
-    await fsyncPath(dirname(b.mbox));
-    const uids = st.entries.map((e) => e.info.uid);
-    await rewrite(user, INBOX, st, st.entries.filter((e) => e.start >= file.length));
-    await fs.unlink(journalPath(user)).catch(() => undefined);
-    if (uids.length) emit(user, INBOX, { kind: 'expunge', uids });
-  }
-
   const store: MboxMailStore = {
     async init() {
       for (const user of users) {
         await fs.mkdir(join(dataDir, 'mail'), { recursive: true });
         await fs.mkdir(userFoldersDir(dataDir, user), { recursive: true });
         await fs.mkdir(userStateDir(dataDir, user), { recursive: true });
-        await recoverUser(user);
+        await renames.recoverUser(user);
         // Every mailbox file gets MAILBOX_MODE, also one an older version left with another mode.
         await ensureFile(folderPaths(dataDir, user, INBOX).mbox, MAILBOX_MODE);
         for (const name of special) await ensureFile(folderPaths(dataDir, user, name).mbox, MAILBOX_MODE);
@@ -448,15 +323,15 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
         if (all.includes(to)) throw new StoreError('FOLDER_EXISTS', `folder ${to} already exists`);
         if (from === INBOX) {
           // RFC 3501 6.3.5: renaming INBOX moves its messages to the new folder; INBOX stays, empty.
-          await renameInbox(user, to);
+          const st = await state(user, INBOX);
+          const uids = await renames.renameInbox(user, to, { state: st, newUidValidity, rewrite: (keep) => rewrite(user, INBOX, st, keep) });
+          if (uids.length) emit(user, INBOX, { kind: 'expunge', uids });
           return;
         }
-        // Inferior names move with their parent (RFC 3501 6.3.5).
+        // Inferior names move with their parent (RFC 3501 6.3.5); each sidecar on disk first, so flags and UIDs move too.
         const moves = all.filter((n) => n === from || n.startsWith(from + '/')).map((n) => ({ from: n, to: to + n.slice(from.length) }));
         for (const m of moves) await saveSidecar(user, m.from);
-        await writeJournal(user, { kind: 'folders', moves });
-        await completeFolderMoves(user, moves);
-        await fs.unlink(journalPath(user)).catch(() => undefined);
+        await renames.renameFolders(user, moves);
         for (const m of moves) {
           folders.delete(cacheKey(user, m.from));
           emit(user, m.from, { kind: 'deleted', renamedTo: m.to });
@@ -547,28 +422,12 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
     subscriptions: (user) =>
       mutex.run(user, async () => {
         checkUser(user);
-        try {
-          return JSON.parse(await fs.readFile(join(userStateDir(dataDir, user), 'subscriptions.json'), 'utf8')) as string[];
-        } catch {
-          return [INBOX, ...special];
-        }
+        return subscriptions.list(user);
       }),
     setSubscribed: (user, folder, subscribed) =>
       mutex.run(user, async () => {
         checkUser(user);
-        const path = join(userStateDir(dataDir, user), 'subscriptions.json');
-        let list: string[];
-        try {
-          list = JSON.parse(await fs.readFile(path, 'utf8')) as string[];
-        } catch {
-          list = [INBOX, ...special];
-        }
-        const f = normalizeFolder(folder);
-        const set = new Set(list);
-        if (subscribed) set.add(f);
-        else set.delete(f);
-        await fs.writeFile(path + '.tmp', JSON.stringify([...set].sort()));
-        await fs.rename(path + '.tmp', path);
+        await subscriptions.set(user, folder, subscribed);
       }),
   };
 

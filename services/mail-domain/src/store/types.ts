@@ -129,6 +129,13 @@ export class StoreError extends Error {
   }
 }
 
+/** A full disk (ENOSPC, EDQUOT) as the store's NO_SPACE; any other error is thrown as it is. */
+export function noSpace(e: unknown): never {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') throw new StoreError('NO_SPACE', 'no space left on the mail disk');
+  throw e;
+}
+
 export function isStoreError(error: unknown, code?: StoreErrorCode): error is StoreError {
   return error instanceof StoreError && (code === undefined || error.code === code);
 }
