@@ -18,7 +18,7 @@
  *   MAIL_LAB_LOG_FORMAT / MAIL_LAB_LOG_LEVEL
  *   MAIL_LAB_TEST_CRASH  tests only, never in a lab: `after-remote-250` makes
  *                     the queue SIGKILL itself between another server's 250
- *                     and recording it (queue/dedupe.ts)
+ *                     and recording it (queue/test-crash.ts)
  * Data it keeps besides mail/ and queue/: relayed.log (ids of relayed
  * messages accepted, so a redelivery is recognised), state/ (IMAP UIDs and
  * flags, rename.journal while a folder RENAME is finishing), trace.jsonl.

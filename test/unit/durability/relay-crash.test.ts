@@ -2,7 +2,7 @@
  * End to end (issue 5, "after 250"): garudayaksa.com relays a message to
  * dadali.com, gets dadali's 250, and is killed (SIGKILL) before its queue
  * records the delivery: the test-only crash point MAIL_LAB_TEST_CRASH=
- * after-remote-250 (queue/dedupe.ts). Restarted without it, garudayaksa
+ * after-remote-250 (queue/test-crash.ts). Restarted without it, garudayaksa
  * still owes the message and sends it again, as RFC 5321 6.1 says it must.
  * dadali recognises the relayed copy it already accepted and answers 250
  * without queuing it: jpri@dadali.com has exactly one copy, and both

@@ -3,7 +3,8 @@
  * that comes again (its sender died between our 250 and recording it) is
  * answered 250 and delivered once per recipient; hand-typed messages and
  * different messages are never merged. Through a real SMTP session on
- * port 25 of an in-process dadali.com, and the index on its own.
+ * port 25 of an in-process dadali.com, the queue's own answer
+ * (admitRelay), and the index on its own.
  */
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -155,6 +156,21 @@ describe('through SMTP on port 25 of dadali.com', () => {
     expect(await send(['jpri@dadali.com'], relayed('19B1AAAA000003', 'Sama ID', 'versi satu', '<sama@garudayaksa.com>'))).toMatch(/queued as/);
     expect(await send(['jpri@dadali.com'], relayed('19B1AAAA000003', 'Sama ID', 'versi dua', '<sama@garudayaksa.com>'))).toMatch(/queued as/);
     expect(await copies('jpri', 'Sama ID')).toBe(2);
+  });
+
+  it('the queue answers itself: admitRelay names the earlier copy once enqueue has recorded it', async () => {
+    const q = lab.domains['dadali.com'].queue;
+    const data = Buffer.from(relayed('19B1AAAA000005', 'Antrean memutuskan'));
+    const jpri = { address: 'jpri@dadali.com', local: true };
+    const siswa1 = { address: 'siswa1@dadali.com', local: true };
+    const first = q.admitRelay(data, [jpri]);
+    expect(first).toEqual({ fresh: [jpri], already: [], relay: expect.objectContaining({ hopId: '19B1AAAA000005', messageId: '<19B1AAAA000005@mail.garudayaksa.com>' }) });
+    const id = await q.enqueue({ from: 'mbrain@garudayaksa.com', recipients: first.fresh, message: data, relay: first.relay });
+    expect(q.admitRelay(data, [siswa1, jpri])).toEqual({ fresh: [siswa1], already: [jpri], duplicateOf: id, relay: first.relay });
+    // Data that is no relayed copy (no Received with an id on top) is never a duplicate.
+    const typed = Buffer.from(crlf('From: mbrain@garudayaksa.com\nSubject: x\n\nHalo.\n'));
+    expect(q.admitRelay(typed, [jpri])).toEqual({ fresh: [jpri], already: [] });
+    expect(await copies('jpri', 'Antrean memutuskan')).toBe(1);
   });
 
   it('the record survives a restart of the receiving server', async () => {

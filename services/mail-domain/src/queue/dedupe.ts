@@ -18,6 +18,8 @@
  * queued again for recipients that already had it; recipients that did not
  * (the first attempt deferred them) get it normally. The duplicate is
  * logged and traced (`trace` shows the 250 and the id it duplicates).
+ * The queue owns the index and makes the decision: SMTP asks
+ * `OutboundQueue.admitRelay` and hands the identity to `enqueue`.
  *
  * What is not deduplicated: data without a Received header carrying an id
  * (a message typed by hand over telnet: sending the same text twice gives
@@ -219,15 +221,4 @@ export class SeenIndex {
   private lines(): string {
     return [...this.records].map(([key, r]) => JSON.stringify({ key, id: r.id, recipients: [...r.recipients], time: new Date(r.time).toISOString() }) + '\n').join('');
   }
-}
-
-/**
- * Test-only crash points (never set in a lab): with MAIL_LAB_TEST_CRASH set
- * to `name`, the process kills itself with SIGKILL there, so a test can
- * prove what a crash at that exact moment does. `after-remote-250`: the
- * remote server accepted a message (250 to DATA) and the queue has not yet
- * recorded it.
- */
-export function testCrashPoint(name: 'after-remote-250'): void {
-  if (process.env.MAIL_LAB_TEST_CRASH === name) process.kill(process.pid, 'SIGKILL');
 }

@@ -17,7 +17,7 @@ import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { describeTlsSocket } from '../tls/server-tls';
 import { bunyanAdapter, teeLogger, type Logger } from '../../../core/src/logger';
 import { statusFromReply } from './dsn';
-import { testCrashPoint } from './dedupe';
+import { testCrashPoint } from './test-crash';
 
 export interface LabResolver {
   resolveMx(domain: string): Promise<{ exchange: string; priority: number }[]>;
@@ -187,7 +187,7 @@ async function attemptRemote(o: RemoteDeliveryOptions, transcript: string[]): Pr
           if (e.rejectedErrors && e.rejectedErrors.length === o.recipients.length) return { accepted: [], rejected: o.recipients, rejectedErrors: e.rejectedErrors, response: '' };
           throw e;
         });
-        // Test only (MAIL_LAB_TEST_CRASH): die between the remote 250 and the queue recording it; see dedupe.ts.
+        // Test only (MAIL_LAB_TEST_CRASH): die between the remote 250 and the queue recording it; see test-crash.ts.
         if (info.accepted.length) testCrashPoint('after-remote-250');
         conn.quit();
         const rejected = new Map<string, SmtpError>(((info.rejectedErrors ?? []) as SmtpError[]).map((r) => [String(r.recipient).toLowerCase(), r]));

@@ -26,7 +26,7 @@ import { isStoreError } from '../store/types';
 import { buildDsn, headerBlock, type DsnRecipient } from './dsn';
 import { deliverRemote, type DnsLookup, type LabResolver, type Outcome } from './outbound';
 import { Spool } from './spool';
-import { SeenIndex } from './dedupe';
+import { relayIdentity, SeenIndex, splitRecipients, type RelayIdentity } from './dedupe';
 import { dirname, join } from 'node:path';
 import { messageIdentity, type TraceJournal } from '../trace/journal';
 import type { QueueListing, QueueProfileInfo } from '../../../core/src/admin/api';
@@ -98,8 +98,20 @@ export interface EnqueueRequest {
   recipients: { address: string; local: boolean }[];
   message: Buffer;
   id?: string;
-  /** A relayed copy's identity (dedupe.ts): recorded durably before delivery starts (and before SMTP answers 250). */
-  relay?: { key: string };
+  /** A relayed copy's identity, from `admitRelay`: recorded durably before delivery starts (and before SMTP answers 250). */
+  relay?: RelayIdentity;
+}
+
+/** The queue's answer to `admitRelay`: for which recipients a message that came in over SMTP is still to be queued. */
+export interface RelayAdmission<R extends { address: string }> {
+  /** The recipients to queue it for: all of them, unless it is a duplicate. */
+  fresh: R[];
+  /** The recipients that had it already, from the earlier copy (queued as `duplicateOf`). */
+  already: R[];
+  /** Our queue id of the earlier copy of this relayed message, when there is one. */
+  duplicateOf?: string;
+  /** The identity of a relayed copy (undefined for data that is none: a hand-typed message); give it to `enqueue`. */
+  relay?: RelayIdentity;
 }
 
 export class OutboundQueue extends EventEmitter {
@@ -111,7 +123,7 @@ export class OutboundQueue extends EventEmitter {
   private readonly waiting = new Set<string>();
   private readonly spool: Spool;
   /** Relayed copies accepted recently, to answer a sender's redelivery without delivering twice (dedupe.ts). */
-  readonly seen: SeenIndex;
+  private readonly seen: SeenIndex;
   private readonly now: () => Date;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -210,6 +222,22 @@ export class OutboundQueue extends EventEmitter {
 
   newId(): string {
     return Spool.newId(this.now());
+  }
+
+  /**
+   * The duplicate check of the receiving side (dedupe.ts), asked by SMTP
+   * before it queues data that came from another server: a relayed copy
+   * accepted before (its sender died between our 250 and recording it,
+   * RFC 5321 6.1) is not queued again for the recipients that had it; they
+   * are `already`, the earlier copy's queue id is `duplicateOf`. Data that
+   * is no relayed copy (no Received with an id at its top: a hand-typed
+   * message) is never a duplicate. Then `enqueue(..., relay)` for `fresh`
+   * (if any) records this copy.
+   */
+  admitRelay<R extends { address: string }>(data: Buffer, recipients: R[]): RelayAdmission<R> {
+    const relay = relayIdentity(data) ?? undefined;
+    const seen = relay ? this.seen.lookup(relay.key) : undefined;
+    return { ...splitRecipients(recipients, seen), ...(seen ? { duplicateOf: seen.id } : {}), ...(relay ? { relay } : {}) };
   }
 
   /** Stores a message durably; returns its queue id. Delivery starts at once. */

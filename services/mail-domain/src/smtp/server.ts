@@ -12,8 +12,7 @@ import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerDataStream,
 import type { Logger } from '../../../core/src/logger';
 import { bunyanAdapter } from '../../../core/src/logger';
 import type { AccountDirectory } from '../accounts';
-import type { OutboundQueue } from '../queue/queue';
-import { relayIdentity, splitRecipients } from '../queue/dedupe';
+import type { OutboundQueue, RelayAdmission } from '../queue/queue';
 import { LabSMTPServer } from './lab-connection';
 import { countHops, headerSection, missingHeaders, receivedHeader, refuseReason } from './message';
 import { localSenderRefusal, parseMailbox, type LocalSenderPolicy } from './commands';
@@ -196,23 +195,22 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
           const all = dedupe(recipients.get(session.envelope) ?? []);
           const date = now();
           // A relayed copy accepted before (its sender died between our 250 and recording it, RFC 5321 6.1):
-          // once per recipient. Hand-typed messages (no Received with an id) are never treated so (queue/dedupe.ts).
-          const relay = o.submission ? null : relayIdentity(message);
-          const seen = relay ? o.queue.seen.lookup(relay.key) : undefined;
-          const { fresh: list, already } = splitRecipients(all, seen);
-          if (seen && already.length) {
-            log.info(`duplicate of ${seen.id}: relayed message ${relay!.hopId} was accepted before for ${already.map((r) => r.address).join(', ')}; not queued again for them`, {
+          // once per recipient; the queue decides (admitRelay). Mail submitted by our own users is never a relayed copy.
+          const admitted: RelayAdmission<LabRecipient> = o.submission ? { fresh: all, already: [] } : o.queue.admitRelay(message, all);
+          const { fresh: list, already, duplicateOf, relay } = admitted;
+          if (duplicateOf !== undefined && already.length) {
+            log.info(`duplicate of ${duplicateOf}: relayed message ${relay!.hopId} was accepted before for ${already.map((r) => r.address).join(', ')}; not queued again for them`, {
               messageId: relay!.messageId,
               ...(list.length ? { queuedFor: list.map((r) => r.address).join(', ') } : {}),
             });
           }
-          if (seen && !list.length) {
-            const reply = `Ok: duplicate of ${seen.id} (accepted before; not queued again)`;
+          if (duplicateOf !== undefined && !list.length) {
+            const reply = `Ok: duplicate of ${duplicateOf} (accepted before; not queued again)`;
             o.trace?.add({
               kind: 'smtp-in',
               time: date.toISOString(),
               domain: o.domain,
-              queueId: seen.id,
+              queueId: duplicateOf,
               ...messageIdentity(message),
               port: o.implicitTls ? 465 : o.submission ? 587 : 25,
               peer: `${session.clientHostname} ${session.remoteAddress}`,
@@ -235,7 +233,7 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
           });
           const full = Buffer.concat([Buffer.from(trace + missingHeaders(headers, id, o.hostname, date), 'latin1'), message]);
           o.queue
-            .enqueue({ id, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', recipients: list, message: full, ...(relay ? { relay: { key: relay.key } } : {}) })
+            .enqueue({ id, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', recipients: list, message: full, relay })
             .then(
               () => {
                 o.trace?.add({
