@@ -4,7 +4,8 @@
  * Every accepted message goes through here, local or remote (as in
  * Postfix): SMTP answers 250 only once `enqueue` has put the message
  * durably in the spool. The agent then delivers local recipients into the
- * mailbox store and remote ones over SMTP (outbound.ts), per recipient.
+ * mailbox store (local-delivery.ts) and remote ones over SMTP (outbound.ts),
+ * per recipient.
  * Temporary failures are retried every `retryInterval`; after `warnAfter`
  * the sender gets a delay notice, after `returnAfter` the message is
  * returned; a 5xx bounces at once. Notices are RFC 3464 reports (dsn.ts)
@@ -22,8 +23,8 @@ import type { LabProfile } from '../../../core/src/config';
 import { formatDuration } from '../../../core/src/duration';
 import type { Logger } from '../../../core/src/logger';
 import type { MailStore } from '../store/types';
-import { isStoreError } from '../store/types';
 import { buildDsn, headerBlock, type DsnRecipient } from './dsn';
+import { alreadyInMailbox, deliverLocal } from './local-delivery';
 import { deliverRemote, type DnsLookup, type LabResolver, type Outcome } from './outbound';
 import { Spool } from './spool';
 import { relayIdentity, SeenIndex, splitRecipients, type RelayIdentity } from './dedupe';
@@ -208,7 +209,7 @@ export class OutboundQueue extends EventEmitter {
     for (const e of recovered) {
       for (const r of e.recipients) {
         // A crash between the mailbox append and the spool update must not deliver twice.
-        if (r.status === 'pending' && r.local && (await this.alreadyInMailbox(e.id, r.address))) {
+        if (r.status === 'pending' && r.local && (await alreadyInMailbox(this.o.store, e.id, r.address))) {
           r.status = 'delivered';
           r.doneAt = this.now().toISOString();
           r.detail = 'found in the mailbox after a restart';
@@ -466,7 +467,7 @@ export class OutboundQueue extends EventEmitter {
       const outcomes: Outcome[] = [];
       const records: AttemptRecord[] = [];
       for (const r of due.filter((x) => x.local)) {
-        const o = await this.deliverLocal(entry, r, message);
+        const o = await deliverLocal(this.o.store, entry.from, r.address, message);
         outcomes.push(o);
         records.push({ time: now.toISOString(), recipients: [r.address], result: o.result, detail: o.detail });
       }
@@ -604,34 +605,5 @@ export class OutboundQueue extends EventEmitter {
     const local = entry.from.toLowerCase().endsWith('@' + this.o.domain);
     this.o.logger.info(`${kind === 'delay' ? 'delay notice' : 'returned-mail notice'} for ${entry.id} to ${entry.from}`, { notice: id });
     await this.enqueue({ id, from: '', recipients: [{ address: entry.from, local }], message: Buffer.concat([Buffer.from(received), dsn]) });
-  }
-
-  private async deliverLocal(entry: QueueEntry, r: RecipientState, message: Buffer): Promise<Outcome> {
-    const user = r.address.slice(0, r.address.lastIndexOf('@'));
-    // RFC 5321 4.4: the final delivery adds Return-Path; Delivered-To records the mailbox.
-    const headers = `Return-Path: <${entry.from}>\r\nDelivered-To: ${r.address}\r\n`;
-    try {
-      const info = await this.o.store.append(user, 'INBOX', Buffer.concat([Buffer.from(headers), message]), { envelopeFrom: entry.from || 'MAILER-DAEMON' });
-      return { address: r.address, result: 'delivered', detail: `delivered to mailbox ${user} (uid ${info.uid})`, status: '2.0.0' };
-    } catch (e) {
-      if (isStoreError(e, 'NO_SUCH_USER')) return { address: r.address, result: 'bounced', detail: `550 5.1.1 no mailbox here by that name`, status: '5.1.1' };
-      if (isStoreError(e, 'TOO_BIG')) return { address: r.address, result: 'bounced', detail: `552 5.2.2 ${(e as Error).message}`, status: '5.2.2' };
-      return { address: r.address, result: 'deferred', detail: `452 4.2.2 mailbox unavailable: ${(e as Error).message}`, status: '4.2.2' };
-    }
-  }
-
-  /** Was this queue id already appended to the recipient's mailbox? (Looks at the newest messages.) */
-  private async alreadyInMailbox(id: string, address: string): Promise<boolean> {
-    const user = address.slice(0, address.lastIndexOf('@'));
-    try {
-      const snap = await this.o.store.snapshot(user, 'INBOX');
-      for (const m of snap.messages.slice(-50)) {
-        const raw = await this.o.store.read(user, 'INBOX', m.uid);
-        if (raw && new RegExp(`^Received:[^]*?\\bid ${id}\\b`, 'mi').test(headerBlock(raw))) return true;
-      }
-    } catch {
-      return false;
-    }
-    return false;
   }
 }
