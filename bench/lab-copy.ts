@@ -1,7 +1,8 @@
 /**
  * The benchmark's own no-Docker lab: a copy of lab-scenarios/lab.yaml with
- * every host port moved by an offset (so it never meets anybody's
- * `mail-lab up --local` or the Docker lab on the contract ports), data and
+ * every host port moved out of the numbered labs' range (10025-29995, labs
+ * 0-90; by default into the bench's own block 30025-31995, below the
+ * kernel's ephemeral ports), so it never meets a lab of this host, data and
  * logs in a directory of its own under /tmp, and the three services spawned
  * exactly as scripts/local-lab.ts spawns them. Only the PIDs spawned here
  * are ever signalled.
@@ -20,10 +21,17 @@ export interface LabCopy {
   dir: string;
 }
 
-/** Writes the shifted lab definition to `<dir>/lab.yaml` and loads it. */
-export function writeLabCopy(source: string, dir: string, offset: number, limits: Record<string, number> = {}): LabCopy {
+/**
+ * The bench's port block: 10xxx -> 30xxx, 20xxx -> 31xxx (30025-31995), above every numbered lab
+ * (10025-29995) and below the ephemeral ports (32768 up).
+ */
+export const benchPort = (p: number) => (p < 20000 ? p + 20000 : p + 11000);
+
+/** Writes the lab definition with its host ports moved (`'bench'`: the bench's block; a number: + offset) to `<dir>/lab.yaml` and loads it. */
+export function writeLabCopy(source: string, dir: string, offset: number | 'bench' = 'bench', limits: Record<string, number> = {}): LabCopy {
   const doc = parseDocument(readFileSync(source, 'utf8'));
-  const shift = (path: (string | number)[]) => doc.setIn(path, Number(doc.getIn(path)) + offset);
+  const move = (p: number) => (offset === 'bench' ? benchPort(p) : p + offset);
+  const shift = (path: (string | number)[]) => doc.setIn(path, move(Number(doc.getIn(path))));
   shift(['dns', 'hostPort']);
   if (doc.hasIn(['dns', 'adminPort'])) shift(['dns', 'adminPort']);
   // A bench setting (e.g. the concurrency bench's connections per client), never lab.yaml itself.
@@ -34,7 +42,7 @@ export function writeLabCopy(source: string, dir: string, offset: number, limits
   }
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'lab.yaml');
-  writeFileSync(file, `# mail-lab bench: ${source} with every host port + ${offset}\n${doc.toString()}`);
+  writeFileSync(file, `# mail-lab bench: ${source} with every host port ${offset === 'bench' ? 'in the bench block (10xxx -> 30xxx, 20xxx -> 31xxx)' : `+ ${offset}`}\n${doc.toString()}`);
   return { config: loadLabConfig(file).config, file, dir };
 }
 

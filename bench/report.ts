@@ -16,7 +16,7 @@ export interface BenchResults {
   mode: 'local' | 'docker';
   date: string;
   host: { node: string; cpus: number; kernel: string };
-  settings: { latencyCount: number; clients: number; total: number; maxLoadMs: number; size: number; portOffset?: number };
+  settings: { latencyCount: number; clients: number; total: number; maxLoadMs: number; size: number; portOffset?: number | 'bench' };
   startup: StartupResult | null;
   latency: { samplesMs: number[]; medianMs: number; p90Ms: number; minMs: number; maxMs: number; failures: string[] } | null;
   ours: LoadResult | null;
@@ -48,7 +48,7 @@ function loadLines(l: LoadResult, indent: string): string[] {
 export function formatReport(r: BenchResults): string {
   const out: string[] = [];
   const s = r.settings;
-  out.push(`mail-lab benchmark: ${r.mode === 'docker' ? 'Docker lab' : `no-Docker lab (own copy, host ports + ${s.portOffset})`}, ${r.date}`);
+  out.push(`mail-lab benchmark: ${r.mode === 'docker' ? 'Docker lab' : `no-Docker lab (own copy, host ports ${s.portOffset === 'bench' || s.portOffset === undefined ? 'in the bench block 30025-31995' : `+ ${s.portOffset}`})`}, ${r.date}`);
   out.push(`host: node ${r.host.node}, ${r.host.cpus} CPUs, Linux ${r.host.kernel}`);
   out.push('');
 

@@ -37,7 +37,7 @@ const { values: args } = parseArgs({
     total: { type: 'string', default: '2000' },
     'max-seconds': { type: 'string', default: '20' },
     size: { type: 'string', default: '2048' },
-    'port-offset': { type: 'string', default: '1000' },
+    'port-offset': { type: 'string' },
     profile: { type: 'string' },
     'no-concurrency': { type: 'boolean', default: false },
     'concurrency-clients': { type: 'string', default: '50' },
@@ -74,7 +74,7 @@ async function main(): Promise<number> {
     total: num('total', 1, 100_000),
     maxLoadMs: num('max-seconds', 1, 300) * 1000,
     size: num('size', 300, 10_000_000),
-    portOffset: args.docker ? undefined : num('port-offset', 1, 40_000),
+    portOffset: args.docker || args['port-offset'] === undefined ? ('bench' as const) : num('port-offset', 1, 40_000),
   };
   const runId = `b${Date.now().toString(36)}`;
   const dir = join('/tmp', `mail-lab-bench-${process.pid}-${runId}`);
@@ -109,7 +109,7 @@ async function main(): Promise<number> {
 
   try {
     log(`1. starting the ${args.docker ? 'Docker' : 'no-Docker'} lab`);
-    target = args.docker ? await startDockerTarget({ log, keep: args['keep-lab'] ?? false }) : await startLocalTarget({ dir, distRoot: join(__dirname, '..'), offset: settings.portOffset!, profileDir: args.profile, log });
+    target = args.docker ? await startDockerTarget({ log, keep: args['keep-lab'] ?? false }) : await startLocalTarget({ dir, distRoot: join(__dirname, '..'), offset: settings.portOffset, profileDir: args.profile, log });
     const lab = target;
     results.startup = lab.startup;
     results.memoryHow = lab.memoryHow;

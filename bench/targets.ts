@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadLabConfig, requireDomain, type LabConfig } from '../services/core/src/config';
 import { probeLab } from '../scripts/readiness';
-import { composeDown, repoRoot } from '../scripts/lab-docker';
-import { containerOf, labTarget, runningLocalLab, type LabTarget } from '../scripts/lab-target';
+import { composeDown, composeFile, repoRoot } from '../scripts/lab-docker';
+import { labTarget, runningLocalLab, type LabTarget } from '../scripts/lab-target';
 import { MAIL_API } from '../services/core/src/admin/api';
 import { readAdminToken } from '../services/core/src/admin/token';
 import { labPorts, portFree, spawnLab, writeLabCopy } from './lab-copy';
@@ -40,12 +40,12 @@ export interface LabUnderTest {
 
 const queueEmpty = (target: LabTarget) => async (domain: string) => (await target.mail(domain).call(MAIL_API.queue)).length === 0;
 
-export async function startLocalTarget(o: { dir: string; distRoot: string; offset: number; profileDir?: string; log: (l: string) => void }): Promise<LabUnderTest> {
+export async function startLocalTarget(o: { dir: string; distRoot: string; offset: number | 'bench'; profileDir?: string; log: (l: string) => void }): Promise<LabUnderTest> {
   const copy = writeLabCopy(join(repoRoot(), 'lab-scenarios', 'lab.yaml'), o.dir, o.offset);
   const busy: number[] = [];
   for (const p of labPorts(copy.config)) if (!(await portFree(p))) busy.push(p);
   if (busy.length) throw new Error(`ports ${busy.join(', ')} are in use on 127.0.0.1; choose another offset with --port-offset`);
-  o.log(`   lab copy: ${copy.file} (host ports + ${o.offset}), data and logs in ${o.dir}`);
+  o.log(`   lab copy: ${copy.file} (host ports ${o.offset === 'bench' ? "in the bench's block 30025-31995" : `+ ${o.offset}`}), data and logs in ${o.dir}`);
   const lab = spawnLab(copy, o.distRoot, o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : []);
   let startup: StartupResult;
   try {
@@ -89,9 +89,9 @@ export async function startDockerTarget(o: { log: (l: string) => void; keep: boo
     o.log(`   up returned after ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
   const containers = ['dns', ...config.domains.map((d) => d.name)];
-  const names = new Map(containers.map((c) => [c === 'dns' ? 'mail-lab-dns' : containerOf(c), c]));
   const notes: string[] = [];
   const target = labTarget(config, 'docker');
+  const names = new Map(containers.map((c) => [target.container(c), c]));
   return {
     mode: 'docker',
     config,
@@ -114,7 +114,7 @@ export async function startDockerTarget(o: { log: (l: string) => void; keep: boo
     async stop() {
       if (already || o.keep) return;
       o.log('   stopping the Docker lab the bench started (compose down -v: the bench filled its mailboxes)');
-      await composeDown({ volumes: true }, (l) => o.log(`   ${l}`));
+      await composeDown({ project: 'mail-lab', file: composeFile() }, { volumes: true }, (l) => o.log(`   ${l}`));
     },
   };
 }

@@ -7,8 +7,8 @@
  * - no-Docker lab: `.lab-data/admin-token`, made by the first service;
  * - Docker lab: the `lab-admin` volume, read in a lab container that mounts
  *   it, as the container's own user (the owner of the 0600 file), once:
- *   then kept on the host in `.lab-data/docker/admin-token` (0600), read
- *   again from the volume when the lab answers 401 (a new lab, new token).
+ *   then kept on the host in `.lab-data/labs/NN/docker-admin-token` (0600),
+ *   read again from the volume when the lab answers 401 (a new lab, new token).
  *
  * `npx mail-lab admin-token` prints it alone on a line.
  */
@@ -16,22 +16,22 @@ import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseAdminToken, readAdminToken } from '../services/core/src/admin/token';
 import { CONTAINER_ADMIN_TOKEN_FILE } from '../services/core/src/main-helpers';
-import { repoRoot } from './lab-docker';
+import { labDir, localDataRoot } from './lab-files';
 
 /** The no-Docker lab's token file. */
-export const localAdminTokenFile = () => join(repoRoot(), '.lab-data', 'admin-token');
-/** The host's copy of the Docker lab's token. */
-export const dockerTokenCacheFile = () => join(repoRoot(), '.lab-data', 'docker', 'admin-token');
+export const localAdminTokenFile = (n = 0) => join(localDataRoot(n), 'admin-token');
+/** The host's copy of a Docker lab's token. */
+export const dockerTokenCacheFile = (n = 0) => join(labDir(n), 'docker-admin-token');
 
 /** The Docker lab's token as last read, or null. */
-export async function cachedDockerToken(): Promise<string | null> {
+export async function cachedDockerToken(n = 0): Promise<string | null> {
   if (process.env.MAIL_LAB_ADMIN_TOKEN) return process.env.MAIL_LAB_ADMIN_TOKEN;
-  return readAdminToken(dockerTokenCacheFile()).catch(() => null);
+  return readAdminToken(dockerTokenCacheFile(n)).catch(() => null);
 }
 
 /** Keeps the Docker lab's token on the host (0600), so the next command needs no exec. */
-export async function rememberDockerToken(token: string): Promise<void> {
-  const file = dockerTokenCacheFile();
+export async function rememberDockerToken(token: string, n = 0): Promise<void> {
+  const file = dockerTokenCacheFile(n);
   await fs.mkdir(dirname(file), { recursive: true, mode: 0o700 });
   await fs.writeFile(file + '.tmp', token + '\n', { mode: 0o600 });
   await fs.rename(file + '.tmp', file);
@@ -41,10 +41,10 @@ export async function rememberDockerToken(token: string): Promise<void> {
 export type ContainerExec = (container: string, cmd: string[]) => Promise<{ code: number; output: string }>;
 
 /** The token of the no-Docker lab, or a message saying why there is none. */
-export async function localAdminToken(): Promise<string> {
+export async function localAdminToken(n = 0): Promise<string> {
   const fromEnv = process.env.MAIL_LAB_ADMIN_TOKEN;
   if (fromEnv) return fromEnv;
-  const file = localAdminTokenFile();
+  const file = localAdminTokenFile(n);
   const token = await readAdminToken(file);
   if (!token) throw new Error(`no admin token in ${file}: the lab's services make it when they start (\`npx mail-lab up --local\`)`);
   return token;

@@ -19,17 +19,19 @@
  */
 import { Command, Option } from 'commander';
 import { join, relative } from 'node:path';
-import { loadLabConfig, LabConfigError, formatProblem, requireDomain, type LabConfig } from '../services/core/src/config';
+import { LabConfigError, formatProblem, requireDomain, type LabConfig } from '../services/core/src/config';
+import { MAX_LAB } from '../services/core/src/labs';
 import { formatDuration } from '../services/core/src/duration';
 import { hashPassword } from '../services/core/src/password';
 import { MAIL_API, type QueueProfileInfo } from '../services/core/src/admin/api';
 import { isAdminCallError } from '../services/core/src/admin/client';
-import { buildImages, composeDown, composeUp, dockerReachable, repoRoot } from './lab-docker';
-import { labTarget, runningLocalLab } from './lab-target';
-import { dockerTokenCacheFile } from './admin-token';
-import { rmSync } from 'node:fs';
-import { startLocalLab, stopLocalLab } from './local-lab';
-import { probeLab, waitForLab } from './readiness';
+import { labTarget, type LabTarget } from './lab-target';
+import { defaultLabFile, LabSelectionError, selectLab, type LabChoice, type SelectedLab } from './lab-select';
+import { composeConfigPath, labDir } from './lab-files';
+import { renderCompose } from './compose/render';
+import { writeFileSync } from 'node:fs';
+import { LabStartError, startLab, stopLab } from './lab-lifecycle';
+import { probeLab } from './readiness';
 import { collectTrace, formatTrace } from './trace';
 import { runScenarios, listScenarios } from './scenario/runner';
 import { faultStatusLines, registerFaultCommands, registerLinkVerbs } from './commands/faults';
@@ -37,28 +39,34 @@ import { linkStates } from './faults/list';
 import { registerAdminTokenCommand } from './commands/admin-token';
 import { registerEventsCommand } from './commands/events';
 import { registerCaCommand } from './commands/ca';
+import { registerClassCommands } from './commands/class';
 import { chooseLang, isUnknownLanguageError, pick } from './scenario/messages';
 
 const out = (line = '') => process.stdout.write(line + '\n');
 
 class UsageError extends Error {}
 
-function defaultLabFile(): string {
-  return process.env.MAIL_LAB_CONFIG ?? join(repoRoot(), 'lab-scenarios', 'lab.yaml');
+let selection: SelectedLab | undefined;
+/** The lab this command is about (`--lab`, `--config`), read and checked once. */
+function selected(): SelectedLab {
+  if (!selection) {
+    try {
+      selection = selectLab(program.opts() as LabChoice);
+    } catch (e) {
+      if (e instanceof LabSelectionError) throw new UsageError(e.message);
+      throw e;
+    }
+  }
+  return selection;
 }
 
-function loadConfig(file = defaultLabFile()): LabConfig {
-  try {
-    const { config, warnings } = loadLabConfig(file);
-    for (const w of warnings) process.stderr.write(formatProblem(w) + '\n');
-    return config;
-  } catch (e) {
-    if (e instanceof LabConfigError) {
-      for (const p of e.problems) process.stderr.write(formatProblem(p) + '\n');
-      throw new UsageError(`${relative(process.cwd(), file) || file}: ${e.problems.filter((p) => p.severity === 'error').length} problem(s); nothing was started`);
-    }
-    throw e;
-  }
+/** Lab N of the lab definition: its addresses and host ports. */
+const loadConfig = (): LabConfig => selected().config;
+
+/** The running lab N as the CLI talks to it. */
+function target(): LabTarget {
+  const s = selected();
+  return labTarget(s.config, undefined, { lab: s.n });
 }
 
 function domainArg(config: LabConfig, name: string): string {
@@ -93,15 +101,27 @@ function timings(p: QueueProfileInfo): string {
 const profileLine = (p: QueueProfileInfo) => `queue profile ${p.name}: ${timings(p)}`;
 
 const program = new Command();
-program.name('mail-lab').description('A containerized e-mail laboratory: DNS, two mail domains and a client.').showHelpAfterError();
+program
+  .name('mail-lab')
+  .description('A containerized e-mail laboratory: DNS, two mail domains and a client.')
+  .option('--lab <n>', `which lab of this host: 0 (the default) to ${MAX_LAB}; lab N has every host port + 100*N (also MAIL_LAB_LAB)`)
+  .option('--config <file>', 'another lab definition (default lab-scenarios/lab.yaml; also MAIL_LAB_CONFIG)')
+  .showHelpAfterError();
 
 program
   .command('validate')
   .argument('[file]', 'lab definition', undefined)
   .description('check a lab definition against its schema (no Docker needed)')
   .action((file?: string) => {
-    const config = loadConfig(file);
-    out(`${file ?? relative(process.cwd(), defaultLabFile())}: valid`);
+    const sel = file ? (() => {
+      try {
+        return selectLab({ ...(program.opts() as LabChoice), config: file });
+      } catch (e) {
+        throw e instanceof LabSelectionError ? new UsageError(e.message) : e;
+      }
+    })() : selected();
+    const config = sel.base;
+    out(`${relative(process.cwd(), sel.file) || sel.file}: valid`);
     for (const d of config.domains) out(`  ${d.name}: ${d.accounts.length} accounts, ${Object.keys(d.aliases).length} aliases, MX ${d.mx.map((m) => `${m.preference} ${m.host}`).join(', ')}`);
     out(`  queue profile "${config.profile}": retry every ${formatDuration(config.timing.retryInterval)}, warn after ${formatDuration(config.timing.warnAfter)}, return after ${formatDuration(config.timing.returnAfter)}`);
   });
@@ -129,35 +149,15 @@ program
   .option('--no-build', 'do not build the images first')
   .option('--timeout <seconds>', 'how long to wait for every service to answer', '90')
   .action(async (opts: { local?: boolean; offline?: boolean; build: boolean; timeout: string }) => {
-    const file = defaultLabFile();
-    const config = loadConfig(file);
-    const started = Date.now();
-    if (opts.local) {
-      // Something else on the contract ports (the Docker lab, another copy) would answer the
-      // readiness probes in our place while our processes fail to bind: refuse, and say which.
-      const taken = (await probeLab(config, 500)).filter((p) => p.ok);
-      if (taken.length) {
-        throw new UsageError(`these lab ports already answer, so a lab is already running (\`npx mail-lab status\`; stop it with \`npx mail-lab down\`): ${taken.map((p) => `${p.service} ${p.target}`).join(', ')}`);
-      }
-      out('starting the lab without Docker (plain Node processes on 127.0.0.1)');
-      await startLocalLab(config, file, out);
-    } else {
-      const local = runningLocalLab();
-      if (local) throw new UsageError(`a no-Docker lab is running on the lab ports (PIDs ${Object.values(local.pids).join(', ')}); stop it first with \`npx mail-lab down\``);
-      if (!(await dockerReachable())) {
-        throw new UsageError('no Docker engine answers. Start one (as root: `bash scripts/docker-engine.sh`), or run the lab without Docker: `npx mail-lab up --local`');
-      }
-      if (opts.build) {
-        out('building the images');
-        await buildImages({ offline: opts.offline ? true : 'auto', log: (l) => out('  ' + l) });
-      }
-      out('starting the compose lab');
-      await composeUp((l) => out('  ' + l));
+    const sel = selected();
+    let r;
+    try {
+      r = await startLab(sel, { local: opts.local, build: opts.build, offline: opts.offline, timeoutMs: Number(opts.timeout) * 1000, log: out });
+    } catch (e) {
+      throw e instanceof LabStartError ? new UsageError(e.message) : e;
     }
-    out('waiting for every service to answer');
-    const { elapsedMs, probes } = await waitForLab(config, Number(opts.timeout) * 1000, out);
-    for (const line of table([['service', 'address', 'answer'], ...probes.map((p) => [p.service, p.target, p.detail])])) out('  ' + line);
-    out(`lab is up (${opts.local ? 'no-Docker' : 'Docker'} mode): every service answered ${(elapsedMs / 1000).toFixed(1)} s after start (${((Date.now() - started) / 1000).toFixed(1)} s in all)`);
+    for (const line of table([['service', 'address', 'answer'], ...r.probes.map((p) => [p.service, p.target, p.detail])])) out('  ' + line);
+    out(`lab ${sel.n} is up (${opts.local ? 'no-Docker' : 'Docker'} mode): every service answered ${(r.elapsedMs / 1000).toFixed(1)} s after start (${(r.totalMs / 1000).toFixed(1)} s in all)`);
   });
 
 program
@@ -165,16 +165,11 @@ program
   .description('stop the lab')
   .option('--volumes', 'also delete the mailboxes and queues')
   .action(async (opts: { volumes?: boolean }) => {
-    if (runningLocalLab()) {
-      await stopLocalLab(out, opts.volumes);
-      out('no-Docker lab stopped');
-      return;
+    try {
+      out(await stopLab(selected(), { volumes: opts.volumes, log: (l) => out('  ' + l) }));
+    } catch (e) {
+      throw e instanceof LabStartError ? new UsageError(e.message) : e;
     }
-    if (!(await dockerReachable())) throw new UsageError('no lab is running (no no-Docker lab, and no Docker engine answers)');
-    await composeDown({ volumes: opts.volumes }, (l) => out('  ' + l));
-    // The volumes held the admin token: the host's copy of it goes with them.
-    if (opts.volumes) rmSync(dockerTokenCacheFile(), { force: true });
-    out('lab stopped');
   });
 
 program
@@ -182,20 +177,20 @@ program
   .description('which services answer, which links are broken, queue sizes')
   .action(async () => {
     const config = loadConfig();
-    const target = labTarget(config);
-    out(`mode: ${target.mode === 'local' ? 'no-Docker (local processes)' : 'Docker'}`);
+    const t = target();
+    out(`lab ${t.lab}, mode: ${t.mode === 'local' ? 'no-Docker (local processes)' : 'Docker'}`);
     const probes = await probeLab(config);
     for (const line of table([['service', 'address', 'state', 'answer'], ...probes.map((p) => [p.service, p.target, p.ok ? 'up' : 'DOWN', p.detail])])) out('  ' + line);
     try {
-      for (const l of await linkStates(target)) out(`  link ${l.a} <-> ${l.b}: ${l.broken ? 'BROKEN' : 'ok'}`);
+      for (const l of await linkStates(t)) out(`  link ${l.a} <-> ${l.b}: ${l.broken ? 'BROKEN' : 'ok'}`);
     } catch (e) {
       out(`  links: unknown (${(e as Error).message})`);
     }
-    for (const l of await faultStatusLines(target)) out(`  ${l}`);
+    for (const l of await faultStatusLines(t)) out(`  ${l}`);
     for (const d of config.domains) {
       try {
-        const q = await target.mail(d.name).call(MAIL_API.queue);
-        const p = await target.mail(d.name).call(MAIL_API.queueProfile).catch(() => null);
+        const q = await t.mail(d.name).call(MAIL_API.queue);
+        const p = await t.mail(d.name).call(MAIL_API.queueProfile).catch(() => null);
         out(`  queue ${d.name}: ${q.length} message(s)${p ? `, ${profileLine(p)}` : ''}`);
       } catch {
         out(`  queue ${d.name}: unreachable`);
@@ -212,13 +207,13 @@ program
   .action(async (domain: string, opts: { json?: boolean }) => {
     const config = loadConfig();
     const d = domainArg(config, domain);
-    const target = labTarget(config);
-    const q = await target.mail(d).call(MAIL_API.queue);
+    const lab = target();
+    const q = await lab.mail(d).call(MAIL_API.queue);
     if (opts.json) {
       out(JSON.stringify(q, null, 2));
       return;
     }
-    const p = await target.mail(d).call(MAIL_API.queueProfile).catch(() => null);
+    const p = await lab.mail(d).call(MAIL_API.queueProfile).catch(() => null);
     if (p) out(`${profileLine(p)}`);
     if (!q.length) {
       out(`mail queue of ${d} is empty`);
@@ -255,9 +250,9 @@ program
     const d = domainArg(config, domain);
     const names = Object.keys(config.profiles);
     if (profile !== undefined && !Object.hasOwn(config.profiles, profile)) throw new UsageError(`unknown queue profile "${profile}"; lab.yaml has: ${names.join(', ')}`);
-    const target = labTarget(config);
+    const lab = target();
     if (profile === undefined) {
-      const p = await target.mail(d).call(MAIL_API.queueProfile);
+      const p = await lab.mail(d).call(MAIL_API.queueProfile);
       if (opts.json) {
         out(JSON.stringify(p, null, 2));
         return;
@@ -268,7 +263,7 @@ program
     }
     let r;
     try {
-      r = await target.mail(d).call(MAIL_API.setQueueProfile, { name: profile });
+      r = await lab.mail(d).call(MAIL_API.setQueueProfile, { name: profile });
     } catch (e) {
       // The server knows the profiles of the lab.yaml it started with, which may differ from this one.
       if (isAdminCallError(e, 'unknown-profile')) throw new UsageError(`${d}: ${e.message}`);
@@ -291,7 +286,7 @@ program
   .action(async (domain: string, id: string, opts: { json?: boolean }) => {
     const config = loadConfig();
     const d = domainArg(config, domain);
-    const e = await callOrUsage(() => labTarget(config).mail(d).call(MAIL_API.queueEntry, { id }));
+    const e = await callOrUsage(() => target().mail(d).call(MAIL_API.queueEntry, { id }));
     if (opts.json) {
       out(JSON.stringify(e, null, 2));
       return;
@@ -320,7 +315,7 @@ for (const [action, help] of [
     .action(async (domain: string, id: string) => {
       const config = loadConfig();
       const d = domainArg(config, domain);
-      const r = await callOrUsage(() => labTarget(config).mail(d).call(MAIL_API.queueAction, { id, action }));
+      const r = await callOrUsage(() => target().mail(d).call(MAIL_API.queueAction, { id, action }));
       out(r.result === 'already' ? `${id} was already ${action === 'hold' ? 'held' : 'released'}; nothing changed` : `${id}: ${r.result}`);
     });
 }
@@ -333,7 +328,7 @@ program
   .action(async (domain: string, id?: string) => {
     const config = loadConfig();
     const d = domainArg(config, domain);
-    const r = await callOrUsage(() => labTarget(config).mail(d).call(MAIL_API.flush, { id }));
+    const r = await callOrUsage(() => target().mail(d).call(MAIL_API.flush, { id }));
     out(r.flushed.length ? `retrying now: ${r.flushed.join(', ')}` : `the queue of ${d} is empty; nothing to flush`);
   });
 
@@ -345,7 +340,7 @@ program
   .description("a message's whole path: submission, DNS answers, each SMTP hop, queue attempts, mailbox, who read it")
   .action(async (id: string, opts: { json?: boolean; brief?: boolean }) => {
     const config = loadConfig();
-    const items = await collectTrace(labTarget(config), id);
+    const items = await collectTrace(target(), id);
     if (opts.json) {
       out(JSON.stringify(items, null, 2));
       return;
@@ -374,15 +369,31 @@ program
     }
     if (!opts.all && !names.length) throw new UsageError('name a scenario (see `npx mail-lab scenario --list`) or use --all');
     const config = loadConfig();
-    const ok = await runScenarios(labTarget(config), opts.all ? listScenarios().map((s) => s.name) : names, out, lang);
+    const ok = await runScenarios(target(), opts.all ? listScenarios().map((s) => s.name) : names, out, lang);
     if (!ok) process.exitCode = 1;
   });
 
-registerLinkVerbs(program, { loadConfig, out, UsageError });
-registerFaultCommands(program, { loadConfig, out, UsageError });
-registerAdminTokenCommand(program, { loadConfig, out, UsageError });
-registerEventsCommand(program, { loadConfig, out, UsageError });
-registerCaCommand(program, { loadConfig, out, UsageError });
+program
+  .command('render')
+  .argument('<what>', 'compose: the compose file of the lab (lab 0 of lab-scenarios/lab.yaml is the committed docker-compose.yml)')
+  .option('--out <file>', 'write it to a file instead of standard output')
+  .description('render a lab from the lab definition (`render compose --lab 3`)')
+  .action((what: string, opts: { out?: string }) => {
+    if (what !== 'compose') throw new UsageError(`render what? only \`render compose\` is known (got "${what}")`);
+    const sel = selected();
+    const resolvConf = sel.n === 0 && sel.file === defaultLabFile() ? './docker/resolv.conf' : composeConfigPath(join(labDir(sel.n), 'resolv.conf'));
+    const text = renderCompose(sel.base, sel.n, { configPath: composeConfigPath(sel.file), resolvConf });
+    if (opts.out) writeFileSync(opts.out, text);
+    else process.stdout.write(text);
+  });
+
+const helpers = { target, out, UsageError };
+registerLinkVerbs(program, helpers);
+registerFaultCommands(program, helpers);
+registerAdminTokenCommand(program, helpers);
+registerEventsCommand(program, helpers);
+registerCaCommand(program, helpers);
+registerClassCommands(program, { ...helpers, choice: () => program.opts() as LabChoice });
 
 program.parseAsync(process.argv).catch((e: Error) => {
   if (e instanceof LabConfigError) {

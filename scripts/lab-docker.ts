@@ -4,8 +4,9 @@
  * Finds a Compose (v2 plugin `docker compose`, else v1 `docker-compose`),
  * builds the one lab image (online from node:20-bookworm-slim, or offline
  * from mail-lab/base:bookworm made by scripts/build-base-image.sh), and
- * brings the lab up and down, always as project `mail-lab` with the
- * docker-compose.yml at the repository root.
+ * brings a lab up and down: lab N is compose project `mail-lab` (0) or
+ * `mail-lab-NN`, with the compose file rendered for it (compose/render.ts,
+ * written by lab-files.ts); compose always runs from the repository root.
  *
  * Everything runs the real `docker` / compose commands with
  * child_process.spawn; a failing command raises {@link DockerCommandError}
@@ -15,8 +16,6 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 
-/** Compose project name: containers, network and volumes are prefixed by it. */
-export const PROJECT = 'mail-lab';
 /** The one image every lab service runs. */
 export const APP_IMAGE = 'mail-lab/app:latest';
 /** Base image used when an image registry is reachable (or already pulled). */
@@ -33,6 +32,13 @@ export interface ComposeCommand {
   command: string[];
   /** Major version: 2 for the plugin (or a v2 standalone binary), 1 for docker-compose 1.x. */
   version: 1 | 2;
+}
+
+/** A lab as compose sees it: its project and its (rendered) compose file. */
+export interface ComposeLab {
+  project: string;
+  /** Absolute path of the compose file. */
+  file: string;
 }
 
 /** One container of the lab, as `composePs` reports it. */
@@ -204,7 +210,7 @@ export function repoRoot(): string {
   }
 }
 
-/** Absolute path of the lab's docker-compose.yml. */
+/** Absolute path of the committed docker-compose.yml (lab 0 of lab-scenarios/lab.yaml). */
 export function composeFile(): string {
   return path.join(repoRoot(), 'docker-compose.yml');
 }
@@ -288,11 +294,13 @@ async function offlineBaseState(log: LogFn): Promise<'current' | 'missing' | 'ol
 // compose wrappers
 
 async function compose(
+  lab: ComposeLab,
   args: string[],
   opts: { log?: LogFn; env?: NodeJS.ProcessEnv; check?: boolean } = {},
 ): Promise<RunResult> {
   const c = await detectCompose();
-  const argv = [...c.command, '--ansi', 'never', '-p', PROJECT, '-f', composeFile(), ...args];
+  // --project-directory: paths in every rendered file are relative to the repository root.
+  const argv = [...c.command, '--ansi', 'never', '-p', lab.project, '-f', lab.file, '--project-directory', repoRoot(), ...args];
   return run(argv, {
     cwd: repoRoot(),
     env: { ...process.env, BUILDKIT_PROGRESS: 'plain', ...opts.env },
@@ -375,7 +383,7 @@ async function chooseBase(opts: BuildOptions): Promise<string> {
  * Builds mail-lab/app:latest through `compose build` (the host must have run
  * `npm ci && npm run build`: the image copies node_modules and dist in).
  */
-export async function buildImages(opts: BuildOptions): Promise<void> {
+export async function buildImages(opts: BuildOptions & { lab: ComposeLab }): Promise<void> {
   const { log } = opts;
   const root = repoRoot();
   for (const needed of ['dist', 'node_modules']) {
@@ -387,18 +395,18 @@ export async function buildImages(opts: BuildOptions): Promise<void> {
   const c = await detectCompose();
   log(`building ${APP_IMAGE} with ${c.command.join(' ')} (compose v${c.version})`);
   const started = Date.now();
-  await compose(['build'], { log, env: { MAIL_LAB_BASE_IMAGE: base } });
+  await compose(opts.lab, ['build', 'dns'], { log, env: { MAIL_LAB_BASE_IMAGE: base } });
   log(`built ${APP_IMAGE} from ${base} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 /** `compose up -d`: creates the network and volumes, starts every service. */
-export async function composeUp(log: LogFn): Promise<void> {
-  await compose(['up', '-d', '--remove-orphans'], { log });
+export async function composeUp(lab: ComposeLab, log: LogFn): Promise<void> {
+  await compose(lab, ['up', '-d', '--remove-orphans'], { log });
 }
 
 /** `compose down`: stops and removes the lab; `volumes: true` also deletes the mailboxes. */
-export async function composeDown(opts: { volumes?: boolean }, log: LogFn): Promise<void> {
-  await compose(['down', '--remove-orphans', ...(opts.volumes ? ['-v'] : [])], { log });
+export async function composeDown(lab: ComposeLab, opts: { volumes?: boolean }, log: LogFn): Promise<void> {
+  await compose(lab, ['down', '--remove-orphans', ...(opts.volumes ? ['-v'] : [])], { log });
 }
 
 interface InspectedContainer {
@@ -417,9 +425,9 @@ interface InspectedContainer {
  * Read with `docker ps` + `docker inspect` on the compose project label, so
  * the answer is the same whichever Compose version started the lab.
  */
-export async function composePs(): Promise<LabContainer[]> {
+export async function composePs(project: string): Promise<LabContainer[]> {
   const ids = (
-    await run(['docker', 'ps', '-a', '-q', '--no-trunc', '--filter', `label=com.docker.compose.project=${PROJECT}`])
+    await run(['docker', 'ps', '-a', '-q', '--no-trunc', '--filter', `label=com.docker.compose.project=${project}`])
   ).stdout
     .split('\n')
     .map((s) => s.trim())
@@ -430,7 +438,7 @@ export async function composePs(): Promise<LabContainer[]> {
     .filter((c) => c.Config.Labels?.['com.docker.compose.oneoff'] !== 'True')
     .map((c): LabContainer => {
       const networks = c.NetworkSettings.Networks ?? {};
-      const backbone = networks[`${PROJECT}_backbone`] ?? Object.values(networks)[0];
+      const backbone = networks[`${project}_backbone`] ?? Object.values(networks)[0];
       const ports: LabContainer['ports'] = [];
       for (const [key, bindings] of Object.entries(c.NetworkSettings.Ports ?? {})) {
         const [port, protocol] = key.split('/');

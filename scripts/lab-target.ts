@@ -14,13 +14,19 @@ import { AdminClient } from '../services/core/src/admin/client';
 import type { LabConfig } from '../services/core/src/config';
 import { requireDomain } from '../services/core/src/config';
 import { cachedDockerToken, dockerAdminToken, localAdminToken, rememberDockerToken, type ContainerExec } from './admin-token';
-import { repoRoot } from './lab-docker';
+import { containerName, shortName } from './compose/render';
+import { labDir, localDataRoot } from './lab-files';
 
 export type LabMode = 'docker' | 'local';
 
 export interface LabTarget {
   mode: LabMode;
+  /** The lab number (0 … 90). */
+  lab: number;
+  /** Lab N of the definition: its addresses and host ports. */
   config: LabConfig;
+  /** The container of a service of this lab: `dns`, `client`, or a domain (`dadali.com`). */
+  container(service: string): string;
   /** The typed client of a mail domain's admin API (host port `ports.admin`). */
   mail(domain: string): AdminClient;
   /** The typed client of the lab DNS's admin API (host port `dns.adminPort`). */
@@ -33,7 +39,8 @@ export interface LabTarget {
   netExec?: ContainerExec;
 }
 
-export const localStateFile = () => join(repoRoot(), '.lab-data', 'local.json');
+/** The no-Docker lab N's process list: `.lab-data/local.json` (lab 0), `.lab-data/labs/NN/local.json`. */
+export const localStateFile = (n = 0) => (n === 0 ? join(localDataRoot(0), 'local.json') : join(labDir(n), 'local.json'));
 
 export interface LocalState {
   pids: Record<string, number>;
@@ -50,16 +57,14 @@ const alive = (pid: number) => {
   }
 };
 
-/** The no-Docker lab's state, if one is running. */
-export function runningLocalLab(): LocalState | null {
-  const file = localStateFile();
+/** The no-Docker lab N's state, if it is running. */
+export function runningLocalLab(n = 0): LocalState | null {
+  const file = localStateFile(n);
   if (!existsSync(file)) return null;
   const state = JSON.parse(readFileSync(file, 'utf8')) as LocalState;
   return Object.values(state.pids).some(alive) ? state : null;
 }
 
-export const containerOf = (domain: string) => `mail-lab-${domain.split('.')[0]}`;
-export const DNS_CONTAINER = 'mail-lab-dns';
 
 /** Runs commands in the lab's containers through the Docker API. */
 function dockerExec(): { exec: ContainerExec; netExec: ContainerExec } {
@@ -91,25 +96,30 @@ function dockerExec(): { exec: ContainerExec; netExec: ContainerExec } {
 export interface LabTargetOptions {
   /** The admin token, when the caller has it (a test lab); else it is looked up for the mode. */
   token?: string;
+  /** The lab number `config` is lab N of (containers, token and state files). @default 0 */
+  lab?: number;
 }
 
 /** The lab that is running: the no-Docker one if its processes are alive, else Docker. */
 export function labTarget(config: LabConfig, mode?: LabMode, options: LabTargetOptions = {}): LabTarget {
-  const m = mode ?? (runningLocalLab() ? 'local' : 'docker');
+  const n = options.lab ?? 0;
+  const m = mode ?? (runningLocalLab(n) ? 'local' : 'docker');
+  // `dns`, `client`, a domain (`dadali.com`) or its short name (`dadali`, as scenario files write it).
+  const container = (service: string) => containerName(n, service.includes('.') ? shortName({ name: service }) : service);
   const execs = m === 'docker' ? dockerExec() : undefined;
   let token: Promise<string> | undefined;
   /** Docker: the token read in a lab container (and kept on the host for the next command). */
   const fromVolume = async () => {
-    const t = await dockerAdminToken(execs!.exec, [DNS_CONTAINER, ...config.domains.map((d) => containerOf(d.name))]);
-    await rememberDockerToken(t).catch(() => undefined);
+    const t = await dockerAdminToken(execs!.exec, [container('dns'), ...config.domains.map((d) => container(d.name))]);
+    await rememberDockerToken(t, n).catch(() => undefined);
     return t;
   };
   const getToken = () => {
     token ??= options.token
       ? Promise.resolve(options.token)
       : m === 'local'
-        ? localAdminToken()
-        : cachedDockerToken().then((cached) => cached ?? fromVolume());
+        ? localAdminToken(n)
+        : cachedDockerToken(n).then((cached) => cached ?? fromVolume());
     // A failed lookup is tried again next time (the lab may be starting).
     token.catch(() => (token = undefined));
     return token;
@@ -124,6 +134,8 @@ export function labTarget(config: LabConfig, mode?: LabMode, options: LabTargetO
   };
   return {
     mode: m,
+    lab: n,
+    container,
     config,
     mail: (domain) => {
       const d = requireDomain(config, domain);

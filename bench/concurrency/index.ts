@@ -105,14 +105,12 @@ const reasonOf = (e: unknown) =>
 /** Users who receive load (and the readers' mailboxes): every account but postmaster. */
 const loadUsers = (d: DomainConfig) => d.accounts.map((a) => a.user).filter((u) => u !== 'postmaster');
 
+/** The lab copy in the bench's port block (bench/lab-copy.ts), refusing when something holds one of its ports. */
 async function pickOffset(source: string, dir: string, limits: Record<string, number>): Promise<ReturnType<typeof writeLabCopy>> {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const offset = 2000 + Math.floor(Math.random() * 8000); // host ports 12025..30995: below the kernel's ephemeral range
-    const copy = writeLabCopy(source, dir, offset, limits);
-    const free = await Promise.all(labPorts(copy.config).map((p) => portFree(p)));
-    if (free.every(Boolean)) return copy;
-  }
-  throw new Error('no free set of loopback ports found for the lab copy after 10 tries');
+  const copy = writeLabCopy(source, dir, 'bench', limits);
+  const busy = (await Promise.all(labPorts(copy.config).map(async (p) => ((await portFree(p)) ? null : p)))).filter((p) => p !== null);
+  if (busy.length) throw new Error(`the bench's ports ${busy.join(', ')} are in use on 127.0.0.1 (another bench still running?)`);
+  return copy;
 }
 
 async function queueLength(target: LabTarget, d: DomainConfig): Promise<number> {
@@ -167,7 +165,7 @@ export async function runConcurrencyBench(o: ConcurrencyOptions): Promise<Concur
   try {
     const copy = await pickOffset(source, dir, limits);
     const config: LabConfig = copy.config;
-    log(`concurrency: lab copy in ${dir} (ports of lab.yaml + ${copy.config.dns.hostPort - loadLabConfig(source).config.dns.hostPort})${r.settings.nodeFlags.length ? `, node flags ${r.settings.nodeFlags.join(' ')}` : ''}`);
+    log(`concurrency: lab copy in ${dir} (the bench's port block, DNS on ${copy.config.dns.hostPort})${r.settings.nodeFlags.length ? `, node flags ${r.settings.nodeFlags.join(' ')}` : ''}`);
     lab = spawnLab(copy, o.distRoot);
     const spawned = lab;
     await waitAllAnswer(config, spawned.spawnedAt);

@@ -118,12 +118,8 @@ export async function runSeamBench(o: { log: (l: string) => void; distRoot: stri
   mkdirSync(dir, { recursive: true });
   let lab: SpawnedLab | null = null;
   try {
-    let copy = null;
-    for (let attempt = 0; attempt < 10 && !copy; attempt++) {
-      const c = writeLabCopy(join(repoRoot(), 'lab-scenarios', 'lab.yaml'), dir, 2000 + Math.floor(Math.random() * 8000), { maxQueueSize: 20_000, maxConnectionsPerClient: 200 });
-      if ((await Promise.all(labPorts(c.config).map(portFree))).every(Boolean)) copy = c;
-    }
-    if (!copy) throw new Error('no free set of loopback ports for the lab copy');
+    const copy = writeLabCopy(join(repoRoot(), 'lab-scenarios', 'lab.yaml'), dir, 'bench', { maxQueueSize: 20_000, maxConnectionsPerClient: 200 });
+    if (!(await Promise.all(labPorts(copy.config).map(portFree))).every(Boolean)) throw new Error("the bench's ports (30025-31995) are in use on 127.0.0.1 (another bench still running?)");
     lab = spawnLab(copy, o.distRoot);
     await waitAllAnswer(copy.config, lab.spawnedAt);
     const target = labTarget(copy.config, 'local', { token: (await readAdminToken(lab.tokenFile)) ?? undefined });

@@ -5,15 +5,11 @@
  * Where it is kept: scripts/admin-token.ts.
  */
 import type { Command } from 'commander';
-import type { LabConfig } from '../../services/core/src/config';
-import { labTarget } from '../lab-target';
+import type { CommandHelpers } from './helpers';
+
 import { DNS_API } from '../../services/core/src/admin/api';
 
-export interface AdminTokenCommandHelpers {
-  loadConfig: () => LabConfig;
-  out: (line?: string) => void;
-  UsageError: new (message: string) => Error;
-}
+export type AdminTokenCommandHelpers = CommandHelpers;
 
 export function registerAdminTokenCommand(program: Command, h: AdminTokenCommandHelpers): void {
   program
@@ -21,7 +17,7 @@ export function registerAdminTokenCommand(program: Command, h: AdminTokenCommand
     .description("print the lab's admin token (every admin API call but /health needs it as `Authorization: Bearer <token>`)")
     .action(async () => {
       try {
-        const target = labTarget(h.loadConfig());
+        const target = h.target();
         // One call that needs the token: a copy kept from an earlier lab is replaced by the right one.
         await target.dns().call(DNS_API.faults);
         h.out(await target.token());

@@ -12,35 +12,31 @@ import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import type { LabConfig } from '../../services/core/src/config';
-import { repoRoot } from '../lab-docker';
-import { containerOf, labTarget, type LabTarget } from '../lab-target';
+import type { CommandHelpers } from './helpers';
+import { localDataRoot } from '../lab-files';
+import type { LabTarget } from '../lab-target';
 
 /** Where the CA certificate is in the containers (the `lab-ca` volume). */
 export const CONTAINER_CA_FILE = '/var/mail-lab-ca/ca.crt';
 /** Where the no-Docker lab keeps it. */
-export const localCaFile = () => join(repoRoot(), '.lab-data', 'ca', 'ca.crt');
+export const localCaFile = (n = 0) => join(localDataRoot(n), 'ca', 'ca.crt');
 
 export const THUNDERBIRD_HINT =
   'Thunderbird: Settings > Privacy & Security > Certificates > Manage Certificates > Authorities > Import, pick the saved file, tick "Trust this CA to identify websites".';
 
-export interface CaCommandHelpers {
-  loadConfig: () => LabConfig;
-  out: (line?: string) => void;
-  UsageError: new (message: string) => Error;
-}
+export type CaCommandHelpers = CommandHelpers;
 
 const PEM = /-----BEGIN CERTIFICATE-----[^]*?-----END CERTIFICATE-----\n?/;
 
 /** The lab CA certificate of the running lab, and where it was read. */
 export async function readLabCa(target: LabTarget): Promise<{ pem: string; from: string }> {
-  const local = localCaFile();
+  const local = localCaFile(target.lab);
   if (target.mode === 'local') {
     if (!existsSync(local)) throw new Error(`no lab CA in ${local} yet: the mail servers make it when they start (\`npx mail-lab up --local\`)`);
     return { pem: readFileSync(local, 'utf8'), from: local };
   }
   const tried: string[] = [];
-  const containers = [...target.config.domains.map((d) => containerOf(d.name)), 'mail-lab-client'];
+  const containers = [...target.config.domains.map((d) => target.container(d.name)), target.container('client')];
   for (const container of containers) {
     try {
       const r = await target.exec!(container, ['cat', CONTAINER_CA_FILE]);
@@ -62,10 +58,9 @@ export function registerCaCommand(program: Command, h: CaCommandHelpers): void {
     .description('print the lab CA certificate (PEM) that mail programs must trust for TLS, and how to trust it')
     .option('--out <file>', 'write the PEM to a file instead of standard output')
     .action(async (opts: { out?: string }) => {
-      const config = h.loadConfig();
       let ca: { pem: string; from: string };
       try {
-        ca = await readLabCa(labTarget(config));
+        ca = await readLabCa(h.target());
       } catch (e) {
         throw new h.UsageError((e as Error).message);
       }

@@ -10,16 +10,12 @@ import type { Command } from 'commander';
 import type { LabEvent } from '../../services/core/src/admin/api';
 import type { AdminClient } from '../../services/core/src/admin/client';
 import { followEvents } from '../../services/core/src/admin/event-stream';
-import type { LabConfig } from '../../services/core/src/config';
+import type { CommandHelpers } from './helpers';
 import { parseDuration } from '../../services/core/src/duration';
-import { labTarget, type LabTarget } from '../lab-target';
+import type { LabTarget } from '../lab-target';
 import { eventLine } from '../events/format';
 
-export interface EventsCommandHelpers {
-  loadConfig: () => LabConfig;
-  out: (line?: string) => void;
-  UsageError: new (message: string) => Error;
-}
+export type EventsCommandHelpers = CommandHelpers;
 
 interface EventsOptions {
   json?: boolean;
@@ -48,7 +44,7 @@ export function registerEventsCommand(program: Command, h: EventsCommandHelpers)
     .option('--for <duration>', 'stop after this long, e.g. 30s')
     .description("follow the lab's live events (queue, mailboxes, reads, faults, links, DNS queries) until Ctrl-C")
     .action(async (which: string | undefined, opts: EventsOptions) => {
-      const target = labTarget(h.loadConfig());
+      const target = h.target();
       const clients = sources(target, which, (m) => new h.UsageError(m));
       const count = opts.count === undefined ? Infinity : Number(opts.count);
       if (!(count > 0)) throw new h.UsageError(`--count must be a positive number (got "${opts.count}")`);

@@ -19,8 +19,8 @@
  * and exits 0; bad arguments say what is allowed and exit 2.
  */
 import type { Command } from 'commander';
-import type { LabConfig } from '../../services/core/src/config';
-import { labTarget, type LabTarget } from '../lab-target';
+import type { CommandHelpers } from './helpers';
+import type { LabTarget } from '../lab-target';
 import { FAULT_KINDS, FAULT_USAGE, FaultArgumentError, faultFromArgs, type FaultOptions } from '../../services/core/src/faults';
 import { isAdminCallError } from '../../services/core/src/admin/client';
 import { setFault, type FaultResult } from '../faults/apply';
@@ -28,12 +28,7 @@ import { clearAllFaults, faultLines, listFaults } from '../faults/list';
 
 const allFaultUsage = () => FAULT_KINDS.map((k) => FAULT_USAGE[k]).join(' | ');
 
-export interface FaultCommandHelpers {
-  loadConfig: () => LabConfig;
-  out: (line?: string) => void;
-  /** The CLI's usage error: printed without a trace, exit status 2. */
-  UsageError: new (message: string) => Error;
-}
+export type FaultCommandHelpers = CommandHelpers;
 
 /** The active faults as lines for `status` (never throws). */
 export async function faultStatusLines(target: LabTarget): Promise<string[]> {
@@ -53,7 +48,7 @@ export function registerLinkVerbs(program: Command, h: FaultCommandHelpers): voi
       .argument('<domain2>')
       .description(action === 'break' ? 'cut the path between two domains (each keeps its local mail); the same as `fault link`' : 'restore the path between two domains; the same as `fault clear link`')
       .action(async (a: string, b: string) => {
-        const target = labTarget(h.loadConfig());
+        const target = h.target();
         let spec;
         try {
           spec = faultFromArgs(target.config, 'link', [a, b], {}, action === 'heal');
@@ -67,7 +62,7 @@ export function registerLinkVerbs(program: Command, h: FaultCommandHelpers): voi
 
 export function registerFaultCommands(program: Command, h: FaultCommandHelpers): void {
   const run = (fn: (target: LabTarget) => Promise<FaultResult | void>) => async () => {
-    const target = labTarget(h.loadConfig());
+    const target = h.target();
     try {
       const r = await fn(target);
       if (r) for (const l of r.lines) h.out(l);

@@ -133,6 +133,12 @@ function words(spec: FaultSpec, on: boolean, r: FaultChange): FaultResult {
 
 /** Applies a fault (on: true) or clears it (on: false). */
 export async function setFault(target: LabTarget, spec: FaultSpec, on: boolean): Promise<FaultResult> {
+  const r = await change(target, spec, on);
+  // The commands the lines suggest are for this lab.
+  return target.lab ? { ...r, lines: r.lines.map((l) => l.replace(/`npx mail-lab ([^`]+)`/g, `\`npx mail-lab $1 --lab ${target.lab}\``)) } : r;
+}
+
+async function change(target: LabTarget, spec: FaultSpec, on: boolean): Promise<FaultResult> {
   if (spec.kind === 'link') return setLink(target, spec, on);
   if (spec.kind === 'slow-link') return setSlowLink(target, spec, on);
   if (spec.kind === 'isolate') return setIsolate(target, spec, on);

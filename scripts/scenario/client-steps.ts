@@ -40,7 +40,6 @@ export class ClientStepFailure extends Error {
 }
 
 /** The client container of docker-compose.yml and its home domain (MAIL_LAB_HOME_DOMAIN there). */
-export const CLIENT_CONTAINER = 'mail-lab-client';
 const HOME_DOMAIN = 'garudayaksa.com';
 /** A hard limit on one client run; the client itself gives up after 20 s (--timeout). */
 const CLIENT_LIMIT_MS = 60_000;
@@ -62,8 +61,8 @@ let cleanupRegistered = false;
 async function workDir(target: LabTarget, run: string): Promise<string> {
   if (target.exec) {
     const dir = `/tmp/mail-lab-scenario-${run}`;
-    const r = await target.exec(CLIENT_CONTAINER, ['mkdir', '-p', dir]);
-    if (r.code !== 0) throw new ClientStepFailure(`mkdir -p ${dir} in ${CLIENT_CONTAINER}: ${r.output.trim()}`);
+    const r = await target.exec(target.container('client'), ['mkdir', '-p', dir]);
+    if (r.code !== 0) throw new ClientStepFailure(`mkdir -p ${dir} in ${target.container('client')}: ${r.output.trim()}`);
     return dir;
   }
   let dir = localDirs.get(run);
@@ -152,7 +151,7 @@ export async function runClientStep(target: LabTarget, step: ClientStep, run: st
     let sha: string;
     if (target.exec) {
       const script = 'head -c "$1" /dev/urandom > "$2" && od -An -tx1 -N16 "$2" && sha256sum "$2"';
-      const r = await target.exec(CLIENT_CONTAINER, ['sh', '-c', `cd ${dir} && ${script}`, 'sh', String(bytes), file]);
+      const r = await target.exec(target.container('client'), ['sh', '-c', `cd ${dir} && ${script}`, 'sh', String(bytes), file]);
       if (r.code !== 0) throw new ClientStepFailure(said.cannotMake(file, r.output.trim()));
       const out = lines(r.output);
       head = out[0]?.trim() ?? '';
@@ -165,14 +164,14 @@ export async function runClientStep(target: LabTarget, step: ClientStep, run: st
       head = [...data.subarray(0, 16)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
       sha = createHash('sha256').update(data).digest('hex');
     }
-    return [said.made(file, bytes, dir, target.exec ? CLIENT_CONTAINER : undefined), said.firstBytes(head), `sha256 ${sha}  ${file}`];
+    return [said.made(file, bytes, dir, target.exec ? target.container('client') : undefined), said.firstBytes(head), `sha256 ${sha}  ${file}`];
   }
 
   if ('compare-files' in step) {
     const files = step['compare-files'].files.map(fill);
     let sums: { file: string; sha: string | null }[];
     if (target.exec) {
-      const r = await target.exec(CLIENT_CONTAINER, ['sh', '-c', `cd ${dir} && for f in "$@"; do if [ -f "$f" ]; then sha256sum "$f"; else echo "- $f"; fi; done`, 'sh', ...files]);
+      const r = await target.exec(target.container('client'), ['sh', '-c', `cd ${dir} && for f in "$@"; do if [ -f "$f" ]; then sha256sum "$f"; else echo "- $f"; fi; done`, 'sh', ...files]);
       if (r.code !== 0) throw new ClientStepFailure(r.output.trim());
       sums = lines(r.output).map((l) => {
         const [sha, ...rest] = l.trim().split(/\s+/);
@@ -200,7 +199,7 @@ export async function runClientStep(target: LabTarget, step: ClientStep, run: st
   let r: { code: number; output: string };
   if (target.exec) {
     // `cd` first, so relative file names mean the scenario's working directory.
-    r = await target.exec(CLIENT_CONTAINER, ['sh', '-c', `cd ${dir} && exec mail-lab-client "$@"`, 'mail-lab-client', ...args]);
+    r = await target.exec(target.container('client'), ['sh', '-c', `cd ${dir} && exec mail-lab-client "$@"`, 'mail-lab-client', ...args]);
   } else {
     r = await spawnClient([...args, ...extra], dir);
   }

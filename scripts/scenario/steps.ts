@@ -249,7 +249,7 @@ export async function runStep(ctx: StepContext, step: Step): Promise<StepResult>
   if ('expect-report' in step) return runExpectReportStep(ctx, step, (t) => fill(ctx, t), sleep, ms(step['expect-report'].within));
   const x = step.exec;
   if (!target.exec) return { status: 'skipped', detail: [said.dockerOnly] };
-  const r = await target.exec(`mail-lab-${x.container}`, x.command.map((c) => fill(ctx, c)));
+  const r = await target.exec(target.container(x.container), x.command.map((c) => fill(ctx, c)));
   const lines = r.output.trimEnd().split('\n');
   if (r.code !== 0) throw new StepFailure(failed.exited(r.code), lines);
   if (x.expect && !new RegExp(x.expect, 'm').test(r.output)) throw new StepFailure(failed.outputNoMatch(x.expect), lines);

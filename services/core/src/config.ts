@@ -165,6 +165,23 @@ const labSchema = z
       })
       .strict()
       .default({ vrfy: true, expn: true, localSenders: 'accept' }),
+    /** The lab's backbone network (a /24). @default the /24 of dns.address */
+    network: z
+      .object({
+        subnet: z.string().regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.0\/24$/, { message: 'must be a /24 network such as 172.29.25.0/24' }),
+      })
+      .strict()
+      .optional(),
+    /** The client container: its address on the backbone, its host name, the domain its mail program uses. */
+    client: z
+      .object({
+        address: ipv4,
+        hostname,
+        /** The domain whose servers the client's mail program uses by default. */
+        homeDomain: hostname,
+      })
+      .strict()
+      .optional(),
     dns: z
       .object({
         address: ipv4,
@@ -336,6 +353,20 @@ export function parseLabConfig(text: string, file = 'lab.yaml'): { config: LabCo
       });
     }
   });
+  // Every address on the one backbone.
+  const net = raw.network?.subnet.split('.').slice(0, 3).join('.') ?? raw.dns.address.split('.').slice(0, 3).join('.');
+  const onBackbone = (address: string, path: (string | number)[]) => {
+    if (address.split('.').slice(0, 3).join('.') !== net) add(path, `${address} is not on the lab's backbone ${net}.0/24`);
+    else if (/\.(0|1|255)$/.test(address)) add(path, `${address} is reserved on the backbone (.0 network, .1 gateway, .255 broadcast)`);
+  };
+  onBackbone(raw.dns.address, ['dns', 'address']);
+  raw.domains.forEach((d, i) => onBackbone(d.address, ['domains', i, 'address']));
+  if (raw.client) {
+    onBackbone(raw.client.address, ['client', 'address']);
+    const prev = seenAddresses.get(raw.client.address);
+    if (prev) add(['client', 'address'], `${raw.client.address} is already used by ${prev}`);
+    if (!raw.domains.some((d) => d.name === raw.client!.homeDomain)) add(['client', 'homeDomain'], `"${raw.client.homeDomain}" is not a domain of this lab`);
+  }
   if (problems.some((p) => p.severity === 'error')) throw new LabConfigError(problems);
 
   const domains: DomainConfig[] = raw.domains.map((d) => ({

@@ -5,6 +5,7 @@
  * SIGTERM/SIGINT.
  */
 import { loadLabConfig, LabConfigError, formatProblem, type LabConfig } from './config';
+import { deriveLab, LabNumberError, parseLabNumber } from './labs';
 import { ensureAdminToken } from './admin/token';
 import { createLogger, type Logger } from './logger';
 
@@ -38,16 +39,21 @@ export function loggerFromEnv(component: string, fields?: Record<string, unknown
   return createLogger({ format, level }, component, fields);
 }
 
+/** The lab definition (MAIL_LAB_CONFIG), as lab MAIL_LAB_LAB of it (labs.ts: addresses and host ports of that lab). */
 export function configFromEnv(log: Logger): LabConfig {
   const file = process.env.MAIL_LAB_CONFIG ?? '/etc/mail-lab/lab.yaml';
   try {
     const { config, warnings } = loadLabConfig(file);
     for (const w of warnings) log.warn(formatProblem(w));
-    return config;
+    return deriveLab(config, parseLabNumber(process.env.MAIL_LAB_LAB, 'MAIL_LAB_LAB'));
   } catch (e) {
     if (e instanceof LabConfigError) {
       for (const p of e.problems) process.stderr.write(formatProblem(p) + '\n');
       process.stderr.write(`the lab definition ${file} has errors; nothing was started\n`);
+      process.exit(1);
+    }
+    if (e instanceof LabNumberError) {
+      process.stderr.write(`${e.message}\n`);
       process.exit(1);
     }
     throw e;

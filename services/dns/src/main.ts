@@ -4,6 +4,7 @@
  *
  *   MAIL_LAB_CONFIG      lab definition file      (default /etc/mail-lab/lab.yaml)
  *   MAIL_LAB_MODE        docker | local           (default docker)
+ *   MAIL_LAB_LAB         which numbered lab of the definition (default 0; core/src/labs.ts)
  *   MAIL_LAB_DNS_PORT    UDP and TCP port         (default 53)
  *   MAIL_LAB_LOG_FORMAT  text | json              (default text)
  *   MAIL_LAB_DNS_HOST    address to bind          (default 0.0.0.0)
@@ -16,6 +17,7 @@
  * Everything else lives in server.ts, which the lab CLI imports for `up --local`.
  */
 import { formatProblem, LabConfigError, loadLabConfig } from '../../core/src/config';
+import { deriveLab, parseLabNumber } from '../../core/src/labs';
 import { createLogger } from '../../core/src/logger';
 import { adminTokenFromEnv } from '../../core/src/main-helpers';
 import { startDnsServer } from './server';
@@ -49,10 +51,17 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   }
   const logger = createLogger({ format }, 'dns');
   for (const w of loaded.warnings) logger.warn(formatProblem(w));
+  // Lab N of the definition (several labs on one host): its addresses and ports.
+  let config;
+  try {
+    config = deriveLab(loaded.config, parseLabNumber(env.MAIL_LAB_LAB, 'MAIL_LAB_LAB'));
+  } catch (e) {
+    fail((e as Error).message);
+  }
 
   const host = env.MAIL_LAB_DNS_HOST || '0.0.0.0';
-  const faults = new DnsFaults(loaded.config.domains.map((d) => d.name));
-  const server = await startDnsServer({ config: loaded.config, mode, host, port, logger, faults });
+  const faults = new DnsFaults(config.domains.map((d) => d.name));
+  const server = await startDnsServer({ config, mode, host, port, logger, faults });
   logger.info(`dns ready on port ${server.port}`, { mode, config: file });
   const admin = adminText ? await startDnsAdmin({ faults, dns: server, logger, token: await adminTokenFromEnv(logger, mode), mode, host, port: Number(adminText) }) : undefined;
   if (admin) logger.info(`dns admin API on port ${admin.port}`);

@@ -72,6 +72,8 @@ function toDefinition(config: LabConfig): Record<string, unknown> {
     profiles: Object.fromEntries(Object.entries(config.profiles).map(([k, p]) => [k, profile(p)])),
     limits: { ...config.limits, sessionIdle: ms(config.limits.sessionIdle) },
     smtp: config.smtp,
+    ...(config.network ? { network: config.network } : {}),
+    ...(config.client ? { client: config.client } : {}),
     dns: config.dns,
     domains: config.domains.map((d) => ({
       name: d.name,
