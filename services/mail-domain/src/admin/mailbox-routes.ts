@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import { MAIL_API, type TraceItem } from '../../../core/src/admin/api';
 import { notFound } from '../../../core/src/admin/errors';
 import type { AdminRouter } from '../../../core/src/admin/router';
-import { headerBlock } from '../queue/dsn';
+import { headerPart } from '../message-headers';
 import type { OutboundQueue } from '../queue/queue';
 import type { QueueEntry } from '../queue/types';
 import type { MboxMailStore } from '../store/mbox-store';
@@ -30,7 +30,7 @@ export function mailboxRoutes(router: AdminRouter, o: { domain: string; store: M
       needUser(user);
       const snap = await store.snapshot(user, 'INBOX');
       const raws = await store.readMany(user, 'INBOX', snap.messages.map((m) => m.uid), 'header');
-      return snap.messages.map((m, i) => ({ uid: m.uid, size: m.size, date: m.internalDate.toISOString(), flags: [...m.flags], headers: raws[i] ? headerBlock(raws[i]!) : '' }));
+      return snap.messages.map((m, i) => ({ uid: m.uid, size: m.size, date: m.internalDate.toISOString(), flags: [...m.flags], headers: raws[i] ? headerPart(raws[i]!.toString('latin1'), { breaks: 'any', upTo: 'fields' }) : '' }));
     })
     .on(MAIL_API.trace, ({ id }) => {
       const journal: TraceItem[] = (o.trace?.find(id) ?? []).map((e) => (e.kind === 'queue' ? { ...e, entry: entryView(e.entry as QueueEntry, false) } : e));

@@ -5,6 +5,7 @@
  * children (multipart) or encapsulated message (message/rfc822). Section
  * numbering and the navigation rules are in RFC 3501 section 6.4.5.
  */
+import { headerEnd } from '../message-headers';
 
 export interface HeaderField {
   /** Field name as written. */
@@ -55,15 +56,10 @@ export function headerValue(fields: readonly HeaderField[], name: string): strin
   return fields.find((f) => f.name.toLowerCase() === lower)?.value ?? null;
 }
 
-/** Where the header ends: index of the first body octet, and the header length. */
+/** The header (with its empty line) and the body; a part without an empty line is all header. */
 function splitHeader(data: Buffer): { header: Buffer; body: Buffer } {
-  if (data.length >= 2 && data[0] === 0x0d && data[1] === 0x0a) return { header: data.subarray(0, 2), body: data.subarray(2) };
-  if (data.length >= 1 && data[0] === 0x0a) return { header: data.subarray(0, 1), body: data.subarray(1) };
-  const crlf = data.indexOf('\r\n\r\n');
-  const lf = data.indexOf('\n\n');
-  if (crlf >= 0 && (lf < 0 || crlf < lf)) return { header: data.subarray(0, crlf + 4), body: data.subarray(crlf + 4) };
-  if (lf >= 0) return { header: data.subarray(0, lf + 2), body: data.subarray(lf + 2) };
-  return { header: data, body: Buffer.alloc(0) };
+  const at = headerEnd(data, { breaks: 'crlf-or-lf', emptyFirstLine: true })?.bodyStart ?? data.length;
+  return { header: data.subarray(0, at), body: data.subarray(at) };
 }
 
 /** Parses `type/subtype; a=b; c="d"` including RFC 2231 `name*0*=` continuations. */

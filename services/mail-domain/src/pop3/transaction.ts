@@ -5,6 +5,7 @@
  * from the store (which rewrites the mbox file atomically), releases the
  * lock and closes.
  */
+import { headerEnd } from '../message-headers';
 import type { Command } from './command';
 import { POP3_FOLDER, type Pop3Env, type Pop3State } from './context';
 import type { Maildrop } from './maildrop';
@@ -86,9 +87,9 @@ async function update(drop: Maildrop, s: Pop3State, env: Pop3Env): Promise<Reply
  */
 export function topOfMessage(raw: Buffer, lines: number): Buffer {
   const text = raw.toString('latin1');
-  const blank = /^\r?\n|\r?\n\r?\n/.exec(text); // an empty header is a blank first line
+  const blank = headerEnd(text, { breaks: 'any', emptyFirstLine: true }); // an empty header is a blank first line
   if (!blank) return raw;
-  const headEnd = blank.index + blank[0].length;
+  const headEnd = blank.bodyStart;
   let end = headEnd;
   for (let i = 0; i < lines && end < text.length; i++) {
     const lf = text.indexOf('\n', end);

@@ -40,6 +40,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
+import { headerPart } from '../message-headers';
 
 /** A record is kept at least this long, whatever the timing profile. */
 export const RETENTION_MIN_MS = 24 * 60 * 60 * 1000;
@@ -54,19 +55,13 @@ export interface RelayIdentity {
   messageId: string;
 }
 
-/** The header section of data as received (CRLF), unfolded lines kept as they are. */
-function headerText(data: Buffer): string {
-  const text = data.toString('latin1');
-  const end = text.indexOf('\r\n\r\n');
-  return end >= 0 ? text.slice(0, end + 2) : text;
-}
-
 /**
  * The identity of a relayed copy, or null when the data is not one (no
  * Received header at its top with an `id` clause: a hand-typed message).
  */
 export function relayIdentity(data: Buffer): RelayIdentity | null {
-  const headers = headerText(data);
+  // The header section of data as received (CRLF, each line with its CRLF), unfolded lines kept as they are.
+  const headers = headerPart(data.toString('latin1'), { breaks: 'crlf', upTo: 'lines' });
   // The first header field must be a Received (RFC 5321 4.4: each hop prepends its own at the top).
   const first = /^Received:[^\r\n]*(?:\r\n[ \t][^\r\n]*)*/i.exec(headers);
   if (!first) return null;

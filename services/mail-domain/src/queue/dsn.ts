@@ -109,10 +109,3 @@ export function buildDsn(input: DsnInput): Buffer {
   ].join('\r\n');
   return Buffer.from(text, 'utf8');
 }
-
-/** The header block of a message (up to the first empty line). */
-export function headerBlock(message: Buffer): string {
-  const text = message.toString('latin1');
-  const end = text.search(/\r?\n\r?\n/);
-  return end < 0 ? text : text.slice(0, end);
-}

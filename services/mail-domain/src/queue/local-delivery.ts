@@ -6,7 +6,7 @@
  */
 import type { MailStore } from '../store/types';
 import { isStoreError } from '../store/types';
-import { headerBlock } from './dsn';
+import { headerPart } from '../message-headers';
 import type { Outcome } from './outbound';
 
 const userOf = (address: string) => address.slice(0, address.lastIndexOf('@'));
@@ -33,7 +33,7 @@ export async function alreadyInMailbox(store: Pick<MailStore, 'snapshot' | 'read
     const snap = await store.snapshot(user, 'INBOX');
     for (const m of snap.messages.slice(-50)) {
       const raw = await store.read(user, 'INBOX', m.uid);
-      if (raw && new RegExp(`^Received:[^]*?\\bid ${id}\\b`, 'mi').test(headerBlock(raw))) return true;
+      if (raw && new RegExp(`^Received:[^]*?\\bid ${id}\\b`, 'mi').test(headerPart(raw.toString('latin1'), { breaks: 'any', upTo: 'fields' }))) return true;
     }
   } catch {
     return false;

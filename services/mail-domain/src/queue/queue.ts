@@ -23,13 +23,14 @@ import type { LabProfile } from '../../../core/src/config';
 import { formatDuration } from '../../../core/src/duration';
 import type { Logger } from '../../../core/src/logger';
 import type { MailStore } from '../store/types';
-import { buildDsn, headerBlock, type DsnRecipient } from './dsn';
+import { buildDsn, type DsnRecipient } from './dsn';
 import { alreadyInMailbox, deliverLocal } from './local-delivery';
 import { deliverRemote, type DnsLookup, type LabResolver, type Outcome } from './outbound';
 import { Spool } from './spool';
 import { relayIdentity, SeenIndex, splitRecipients, type RelayIdentity } from './dedupe';
 import { dirname, join } from 'node:path';
 import { messageIdentity, type TraceJournal } from '../trace/journal';
+import { headerPart } from '../message-headers';
 import type { QueueListing, QueueProfileInfo } from '../../../core/src/admin/api';
 import type { AttemptRecord, QueueEntry, RecipientState } from './types';
 
@@ -599,7 +600,7 @@ export class OutboundQueue extends EventEmitter {
       now,
       recipients,
       willRetryUntil: new Date(Date.parse(entry.arrival) + this.o.timing.returnAfter),
-      originalHeaders: headerBlock(original),
+      originalHeaders: headerPart(original.toString('latin1'), { breaks: 'any', upTo: 'fields' }),
     });
     const received = `Received: by ${this.o.hostname} (mail-lab queue) id ${id};\r\n\t${now.toUTCString().replace('GMT', '+0000')}\r\n`;
     const local = entry.from.toLowerCase().endsWith('@' + this.o.domain);

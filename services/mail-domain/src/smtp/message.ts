@@ -5,6 +5,7 @@
  * 6.3), the `Received:` trace header (RFC 5321 4.4), and `Date:` /
  * `Message-ID:` when a hand-typed message has none (RFC 5321 6.4).
  */
+import { headerEnd } from '../message-headers';
 
 export interface TraceInfo {
   helo: string;
@@ -45,10 +46,11 @@ export function refuseReason(message: Buffer): { code: number; text: string } | 
   return null;
 }
 
+/** The header lines of data as received (CRLF, each line with its CRLF). */
 export function headerSection(message: Buffer): string {
   const text = message.toString('latin1');
-  const end = text.indexOf('\r\n\r\n');
-  if (end >= 0) return text.slice(0, end + 2);
+  const end = headerEnd(text, { breaks: 'crlf' });
+  if (end) return text.slice(0, end.linesEnd);
   // No body: the whole message is headers if it looks like them.
   return /^[!-9;-~]+:/.test(text) ? text : '';
 }

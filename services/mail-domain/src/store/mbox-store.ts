@@ -35,6 +35,7 @@ import { INBOX, MAILBOX_MODE, decodeFolderName, folderPaths, normalizeFolder, us
 import { FolderRenames } from './rename-journal';
 import { Subscriptions } from './subscriptions';
 import { ensureFile, fsyncPath, replaceDurable } from '../../../core/src/durable-file';
+import { headerPart } from '../message-headers';
 
 export interface MailStoreOptions {
   dataDir: string;
@@ -64,13 +65,6 @@ const SYNC_READ_MAX = 1024 * 1024;
 /** readMany: the largest range read at once, and the largest gap between messages read over. */
 const READ_SPAN = 8 * 1024 * 1024;
 const READ_GAP = 64 * 1024;
-
-/** A stored body's header section: up to and including the first empty line (LF on disk), or all of it. */
-function headerOf(stored: Buffer): Buffer {
-  if (stored.length > 0 && stored[0] === 0x0a) return stored.subarray(0, 1);
-  const end = stored.indexOf('\n\n');
-  return end < 0 ? stored : stored.subarray(0, end + 2);
-}
 
 export function createMailStore(options: MailStoreOptions): MboxMailStore {
   const { dataDir } = options;
@@ -464,7 +458,8 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
           if (e.bodyEnd - from > bytesRead) continue; // the file shrank under us (a hand edit): the next state() re-reads it
           const stored = buf.subarray(e.bodyStart - from, e.bodyEnd - from);
           // fromMboxBody copies: a result does not keep the whole range alive.
-          out[i] = fromMboxBody(part === 'header' ? headerOf(stored) : stored);
+          // A stored body's header section: up to and including the first empty line (LF on disk), or all of it.
+          out[i] = fromMboxBody(part === 'header' ? headerPart(stored, { breaks: 'lf', emptyFirstLine: true, upTo: 'blank' }) : stored);
         }
       }
     });

@@ -10,6 +10,7 @@
  */
 import { appendFileSync, existsSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { headerPart } from '../message-headers';
 
 export type TraceEvent =
   | { kind: 'smtp-in'; time: string; domain: string; queueId: string; messageId?: string; subject?: string; port: number; peer: string; helo?: string; user?: string; transcript: string[] }
@@ -79,8 +80,7 @@ export class TraceJournal {
 /** The Message-ID and Subject from a message's header section. */
 export function messageIdentity(message: Buffer): { messageId?: string; subject?: string } {
   const head = message.subarray(0, 16 * 1024).toString('latin1');
-  const end = head.search(/\r?\n\r?\n/);
-  const headers = (end < 0 ? head : head.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ');
+  const headers = headerPart(head, { breaks: 'any', upTo: 'fields' }).replace(/\r?\n[ \t]+/g, ' ');
   const messageId = /^Message-ID:\s*(<[^>\r\n]+>)/im.exec(headers)?.[1];
   const subject = /^Subject:[ \t]*(.*)$/im.exec(headers)?.[1]?.trim();
   return { messageId, subject };
