@@ -17,13 +17,8 @@ import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { describeTlsSocket } from '../tls/server-tls';
 import { bunyanAdapter, teeLogger, type Logger } from '../../../core/src/logger';
 import { statusFromReply } from './dsn';
+import type { LabResolver } from '../resolver';
 import { testCrashPoint } from './test-crash';
-
-export interface LabResolver {
-  resolveMx(domain: string): Promise<{ exchange: string; priority: number }[]>;
-  resolve4(host: string): Promise<string[]>;
-  reverse(ip: string): Promise<string[]>;
-}
 
 export type Outcome = { address: string; result: 'delivered' | 'deferred' | 'bounced'; detail: string; status: string; remoteMta?: string };
 
