@@ -24,7 +24,7 @@ import { InServerLinks } from './links/in-server';
 import { Reachability } from './links/reachability';
 import type { LinkControl } from './links/types';
 import { AuthThrottle, DEFAULT_AUTH_FAILURE_DELAY_MS } from './auth-throttle';
-import { createImapServer } from './imap';
+import { createImapServer } from './imap/server';
 import { createPop3Server } from './pop3';
 import { OutboundQueue } from './queue/queue';
 import { labResolver, type LabResolver } from './resolver';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { DomainConfig } from '../../../services/core/src/config';
 import { memoryLogger } from '../../../services/core/src/logger';
 import { createAccountDirectory } from '../../../services/mail-domain/src/accounts';
-import { createImapServer } from '../../../services/mail-domain/src/imap';
+import { createImapServer } from '../../../services/mail-domain/src/imap/server';
 import { createMailStore, type MboxMailStore } from '../../../services/mail-domain/src/store/mbox-store';
 
 export const PASSWORD = 'rahasia123';

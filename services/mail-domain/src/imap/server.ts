@@ -66,5 +66,3 @@ export function createImapServer(opts: ImapServerOptions): net.Server {
   }) as typeof server.close;
   return server;
 }
-
-export type { Limits } from './result';
