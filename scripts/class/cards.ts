@@ -25,7 +25,14 @@ export interface Card {
   accounts: CardAccount[];
   /** The lab CA's certificate file (beside the cards) and its SHA-256 fingerprint, when the lab runs. */
   ca?: { file: string; fingerprint: string };
+  /** One lab for the whole class (generated accounts), not a lab of the student's own. */
+  shared?: boolean;
+  /** The card's title when it is not a lab's: `siswa07`. */
+  title?: string;
 }
+
+const intro = (c: Card) => (c.shared ? `The class's mail lab (lab ${c.lab}) on ${c.host}: your own accounts in it are below.` : `Your own mail lab: lab ${c.lab} on ${c.host}. Nobody else uses it.`);
+const heading = (c: Card) => `${c.title ?? `Lab ${pad2(c.lab)}`}${c.student ? ` — ${c.student}` : ''}`;
 
 const PORTS: [keyof LabConfig['domains'][number]['ports'], string][] = [
   ['smtp', 'SMTP (telnet, 25)'],
@@ -48,8 +55,8 @@ const TRUST = 'Thunderbird: Settings > Privacy & Security > Certificates > Manag
 export function cardsMarkdown(cards: Card[]): string {
   const out: string[] = ['# mail-lab: the students\' cards', ''];
   for (const c of cards) {
-    out.push(`## Lab ${pad2(c.lab)}${c.student ? ` — ${c.student}` : ''}`, '');
-    out.push(`Your own mail lab: lab **${c.lab}** on **${c.host}**. Nobody else uses it.`, '');
+    out.push(`## ${heading(c)}`, '');
+    out.push(intro(c), '');
     out.push(`| service | ${c.config.domains.map((d) => d.name).join(' | ')} |`, `| --- |${c.config.domains.map(() => ' --- |').join('')}`);
     for (const r of portRows(c)) out.push(`| ${r.join(' | ')} |`);
     out.push('', `First exercise: \`telnet ${c.host} ${c.config.domains[c.config.domains.length - 1].ports.smtp}\`.`, '');
@@ -66,8 +73,8 @@ const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '
 
 export function cardsHtml(cards: Card[]): string {
   const card = (c: Card) => `<section class="card">
-<h1>Lab ${pad2(c.lab)}${c.student ? ` &mdash; ${esc(c.student)}` : ''}</h1>
-<p>Your own mail lab: lab <b>${c.lab}</b> on <b>${esc(c.host)}</b>. Nobody else uses it.</p>
+<h1>${esc(heading(c))}</h1>
+<p>${esc(intro(c))}</p>
 <table><tr><th>service</th>${c.config.domains.map((d) => `<th>${esc(d.name)}</th>`).join('')}</tr>
 ${portRows(c)
   .map((r) => `<tr>${r.map((x, i) => (i ? `<td class="port">${esc(x)}</td>` : `<td>${esc(x)}</td>`)).join('')}</tr>`)

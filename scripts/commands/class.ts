@@ -18,6 +18,7 @@ import type { Command } from 'commander';
 import { MAIL_API } from '../../services/core/src/admin/api';
 import { MAX_LAB } from '../../services/core/src/labs';
 import { verifyPassword } from '../../services/core/src/password';
+import { studentAccounts } from '../../services/core/src/config';
 import { buildImages, repoRoot } from '../lab-docker';
 import { prepareComposeLab } from '../lab-files';
 import { LabStartError, startLab, stopLab } from '../lab-lifecycle';
@@ -38,6 +39,8 @@ export interface ClassCommandHelpers extends CommandHelpers {
   choice: () => LabChoice;
 }
 
+/** The password every account of the shipped lab definition has (its comment says so). */
+const DEFAULT_PASSWORD = 'rahasia123';
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const pad2 = (n: number) => String(n).padStart(2, '0');
 
@@ -191,42 +194,72 @@ export function registerClassCommands(program: Command, h: ClassCommandHelpers):
 
   cls
     .command('cards')
-    .option('--out <dir>', 'where to write cards.md, cards.html and each lab\'s CA certificate', join(repoRoot(), '.lab-data', 'class', 'cards'))
+    .option('--out <dir>', "where to write cards.md, cards.html and each lab's CA certificate", join(repoRoot(), '.lab-data', 'class', 'cards'))
     .option('--host <address>', "the address students type (default: this machine's LAN address)")
+    .option('--shared', 'one lab for the whole class (--lab N, default 0): a card per generated student account (students: in lab.yaml) with its password')
+    .option('--new-passwords', 'with --shared: make new passwords for every student account (the old ones stop working)')
     .description('a printable card per student: lab number, ports, accounts and passwords, how to trust the lab CA (Markdown and HTML)')
-    .action(async (opts: { out: string; host?: string }) => {
-      const roster = loadRoster();
-      const labs = [...new Set([...roster.map((r) => r.lab), ...(await existingLabs())])].sort((a, b) => a - b);
-      if (!labs.length) throw new h.UsageError('no class yet: `npx mail-lab class up --roster FILE` (or --count N) first');
+    .action(async (opts: { out: string; host?: string; shared?: boolean; newPasswords?: boolean }) => {
       mkdirSync(opts.out, { recursive: true });
       const host = opts.host ?? lanAddress() ?? '127.0.0.1';
-      // The passwords in the clear are not in the definition (only hashes): the cards show the lab's shared default where it matches.
-      const known = ['rahasia123'];
-      const base = lab(labs[0]).config;
-      const accounts = await Promise.all(
-        base.domains.flatMap((d) =>
-          d.accounts.map(async (a) => {
-            let password: string | null = a.password ?? null;
-            for (const p of known) if (!password && a.passwordHash && (await verifyPassword(p, a.passwordHash))) password = p;
-            return { address: `${a.user}@${d.name}`, name: a.name, password };
-          }),
-        ),
-      );
-      const cards: Card[] = await inPool(labs, 4, async (n) => {
-        const sel = lab(n);
-        let ca: Card['ca'];
-        try {
-          const r = await readLabCa(targetOf(sel));
-          const file = `ca-lab-${pad2(n)}.crt`;
-          writeFileSync(join(opts.out, file), r.pem);
-          ca = { file, fingerprint: new X509Certificate(r.pem).fingerprint256 };
-        } catch {
-          ca = undefined;
-        }
-        return { lab: n, student: studentOf(roster, n), config: sel.config, host, accounts, ca };
-      });
+      const cards = opts.shared ? await sharedCards(opts, host) : await labCards(opts, host);
       writeFileSync(join(opts.out, 'cards.md'), cardsMarkdown(cards));
       writeFileSync(join(opts.out, 'cards.html'), cardsHtml(cards));
-      h.out(`${cards.length} card(s) in ${opts.out}: cards.md, cards.html${cards.some((c) => c.ca) ? ", and each running lab's CA certificate (ca-lab-NN.crt)" : ''}; students type ${host}`);
+      h.out(`${cards.length} card(s) in ${opts.out}: cards.md, cards.html${cards.some((c) => c.ca) ? ', and the lab CA certificate(s) (ca-lab-NN.crt)' : ''}; students type ${host}`);
+      if (!process.env.MAIL_LAB_BIND) h.out('note: students on the LAN reach the labs only when they were started with MAIL_LAB_BIND=0.0.0.0 (otherwise on this machine only)');
     });
+
+  /** The lab's CA beside the cards, with its fingerprint (undefined when the lab does not run). */
+  const caFile = async (sel: SelectedLab, dir: string): Promise<Card['ca']> => {
+    try {
+      const r = await readLabCa(targetOf(sel));
+      const file = `ca-lab-${pad2(sel.n)}.crt`;
+      writeFileSync(join(dir, file), r.pem);
+      return { file, fingerprint: new X509Certificate(r.pem).fingerprint256 };
+    } catch {
+      return undefined;
+    }
+  };
+
+  /** A card per lab of the class (the roster's names). */
+  async function labCards(opts: { out: string }, host: string): Promise<Card[]> {
+    const roster = loadRoster();
+    const labs = [...new Set([...roster.map((r) => r.lab), ...(await existingLabs())])].sort((a, b) => a - b);
+    if (!labs.length) throw new h.UsageError('no class yet: `npx mail-lab class up --roster FILE` (or --count N) first');
+    // The passwords in the clear are not in the definition (only hashes): the cards show the lab's shared default where it matches.
+    const base = lab(labs[0]).config;
+    const accounts = await Promise.all(
+      base.domains.flatMap((d) =>
+        d.accounts.map(async (a) => {
+          let password: string | null = a.password ?? null;
+          if (!password && a.passwordHash && (await verifyPassword(DEFAULT_PASSWORD, a.passwordHash))) password = DEFAULT_PASSWORD;
+          return { address: `${a.user}@${d.name}`, name: a.name, password };
+        }),
+      ),
+    );
+    return inPool(labs, 4, async (n) => {
+      const sel = lab(n);
+      return { lab: n, student: studentOf(roster, n), config: sel.config, host, accounts, ca: await caFile(sel, opts.out) };
+    });
+  }
+
+  /** A card per generated student account of one shared lab, with the passwords the servers hand out once. */
+  async function sharedCards(opts: { out: string; newPasswords?: boolean }, host: string): Promise<Card[]> {
+    const sel = lab(Number((h.choice().lab ?? process.env.MAIL_LAB_LAB) || 0));
+    const numbers = Math.max(0, ...sel.config.domains.map((d) => studentAccounts(d).length));
+    if (!numbers) throw new h.UsageError(`${sel.file} has no generated student accounts: add \`students: { prefix: siswa, count: 30 }\` to each domain (see the comment in lab.yaml)`);
+    const t = targetOf(sel);
+    const byDomain = await Promise.all(sel.config.domains.map((d) => t.mail(d.name).call(MAIL_API.studentPasswords, { renew: !!opts.newPasswords })));
+    const roster = loadRoster();
+    const ca = await caFile(sel, opts.out);
+    const cards: Card[] = [];
+    let printedBefore = 0;
+    for (let i = 0; i < numbers; i++) {
+      const accounts = byDomain.flatMap((r) => (r.accounts[i] ? [r.accounts[i]] : [])).map((a) => ({ address: a.address, name: a.name, password: a.password }));
+      if (accounts.some((a) => a.password === null)) printedBefore++;
+      cards.push({ lab: sel.n, shared: true, title: accounts[0].address.split('@')[0], student: roster[i]?.name, config: sel.config, host, accounts, ca });
+    }
+    if (printedBefore) h.out(`${printedBefore} card(s) without passwords: they were printed before (\`--new-passwords\` makes new ones; the old ones stop working)`);
+    return cards;
+  }
 }

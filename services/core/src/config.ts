@@ -94,6 +94,21 @@ const domainSchema = z
     mx: z.array(z.object({ host: hostname, preference: z.number().int().min(0).max(65535) }).strict()).optional(),
     records: z.array(recordSchema).default([]),
     accounts: z.array(accountSchema).min(1),
+    /**
+     * A generated range of student accounts for a class that shares one lab:
+     * `prefix` + a number of `digits` (at least 2): siswa01 … siswa30. Each gets
+     * its own password, made by the server at first start (only its hash is
+     * kept) and printed once on the cards (`npx mail-lab class cards --shared`).
+     */
+    students: z
+      .object({
+        prefix: z.string().regex(/^[a-z][a-z0-9._-]{0,40}$/, { message: 'must be a lower-case user name start such as siswa' }),
+        count: z.number().int().min(1).max(99),
+        /** Display name; `{n}` is the number. @default 'Siswa {n}' */
+        name: z.string().min(1).default('Siswa {n}'),
+      })
+      .strict()
+      .optional(),
     /** alias -> local users or full addresses (EXPN shows the expansion). */
     aliases: z.record(z.string(), z.array(z.string()).min(1)).default({}),
   })
@@ -339,6 +354,11 @@ export function parseLabConfig(text: string, file = 'lab.yaml'): { config: LabCo
         add(['domains', i, 'accounts', j, 'password'], 'plain-text password: store a hash instead (`npx mail-lab hash-password`)', 'warning');
       }
     });
+    for (const s of d.students ? studentAccounts(d as Pick<DomainConfig, 'students'>) : []) {
+      if (users.has(s.user)) add(['domains', i, 'students'], `the generated account ${s.user}@${d.name} is also in accounts`);
+      if (Object.hasOwn(d.aliases, s.user)) add(['domains', i, 'students'], `the generated account ${s.user}@${d.name} is also an alias`);
+      users.add(s.user);
+    }
     for (const [alias, targets] of Object.entries(d.aliases)) {
       if (!LOCAL_PART.test(alias)) add(['domains', i, 'aliases', alias], `alias name "${alias}" is not a valid user name`);
       if (users.has(alias)) add(['domains', i, 'aliases', alias], `alias ${alias} has the same name as an account`);
@@ -389,6 +409,14 @@ export function loadLabConfig(file: string): { config: LabConfig; warnings: Conf
     ]);
   }
   return parseLabConfig(text, file);
+}
+
+/** The generated student accounts of a domain (`students:`), in order: siswa01 … */
+export function studentAccounts(d: Pick<DomainConfig, 'students'>): { user: string; name: string; number: number }[] {
+  if (!d.students) return [];
+  const { prefix, count, name } = d.students;
+  const digits = Math.max(2, String(count).length);
+  return Array.from({ length: count }, (_, i) => ({ user: `${prefix}${String(i + 1).padStart(digits, '0')}`, name: name.replace('{n}', String(i + 1)), number: i + 1 }));
 }
 
 /** The domain a host name or address belongs to, if any. */

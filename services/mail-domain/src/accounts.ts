@@ -25,6 +25,8 @@ export interface AccountDirectory {
    * accounts cannot do APOP.
    */
   apopSecret(user: string): string | null;
+  /** A new password hash for an account (generated student accounts, new passwords on the cards); a remembered login is forgotten. */
+  setPasswordHash(user: string, hash: string): void;
 }
 
 export interface AccountDirectoryOptions {
@@ -86,5 +88,11 @@ export function createAccountDirectory(domain: DomainConfig, options: AccountDir
       return account.password === password ? user : null;
     },
     apopSecret: (user) => byUser.get(user)?.password ?? null,
+    setPasswordHash: (user, hash) => {
+      const a = byUser.get(user);
+      if (!a) return;
+      byUser.set(user, { ...a, passwordHash: hash, password: undefined });
+      remembered.delete(user);
+    },
   };
 }

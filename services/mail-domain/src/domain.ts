@@ -16,6 +16,7 @@ import type { LabConfig } from '../../core/src/config';
 import { findDomain, requireDomain } from '../../core/src/config';
 import type { Logger } from '../../core/src/logger';
 import { createAccountDirectory } from './accounts';
+import { StudentPasswords } from './students';
 import { createAdminRouter } from './admin/server';
 import { EventHub } from '../../core/src/admin/events';
 import { publishDomainEvents } from './events';
@@ -102,7 +103,10 @@ const closeServer = (server: { close(cb: () => void): unknown }) => new Promise<
 export async function startMailDomain(o: MailDomainOptions): Promise<StartedMailDomain> {
   const d = requireDomain(o.config, o.domain);
   const log = o.logger;
-  const accounts = createAccountDirectory(d);
+  // Generated student accounts (`students:`): their passwords are made on the first start, hashes kept in the data.
+  const students = new StudentPasswords(d, o.dataDir, log.child('students'));
+  await students.init();
+  const accounts = createAccountDirectory({ ...d, accounts: [...d.accounts, ...students.accounts()] });
   const store = createMailStore({ dataDir: o.dataDir, users: accounts.users(), maxMessageSize: o.config.limits.maxMessageSize + 64 * 1024, now: o.now });
   await store.init();
   const trace = new TraceJournal(o.dataDir);
@@ -171,7 +175,7 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
   const imaps = tls && o.ports.imaps !== undefined ? createImapServer({ ...imapOptions, implicitTls: true }) : null;
   const events = new EventHub({ source: d.name, logger: log.child('events') });
   const unpublish = publishDomainEvents(events, { queue, store, trace });
-  const admin = createAdminRouter({ config: o.config, domain: d.name, hostname: d.mailHost, mode: o.mode, queue, store, faults, links, logger: log, startedAt: new Date(), trace, token: o.adminToken, events }).server();
+  const admin = createAdminRouter({ config: o.config, domain: d.name, hostname: d.mailHost, mode: o.mode, queue, store, faults, links, logger: log, startedAt: new Date(), trace, token: o.adminToken, events, students, accounts }).server();
 
   // A port that is taken fails the start: close what already listens, so nothing is left half-up.
   const opened: { close(cb: () => void): unknown }[] = [];

@@ -60,6 +60,8 @@ export interface TestLabOptions {
   dataDir?: string;
   /** TLS from a lab CA in `<dataDir>/ca` (STARTTLS/STLS, implicit-TLS ports); `{ requireTls: true }` also refuses plain logins. */
   tls?: boolean | { requireTls?: boolean };
+  /** Changes to lab.yaml's text before it is parsed (e.g. generated student accounts). */
+  edit?: (yaml: string) => string;
   /** Shorter timings for profiles of lab.yaml (e.g. `demo`), so a test need not wait as long as a class does. */
   profiles?: Record<string, { retryInterval: string; warnAfter: string; returnAfter: string }>;
 }
@@ -68,7 +70,7 @@ export async function startTestLab(options: TestLabOptions = {}): Promise<TestLa
   const { config } = parseLabConfig(readFileSync(LAB_YAML, 'utf8'), LAB_YAML);
   const t = { retryInterval: '1s', warnAfter: '1h', returnAfter: '2h', connectTimeout: '1s', ...options.timing };
   const { config: c2 } = parseLabConfig(
-    readFileSync(LAB_YAML, 'utf8').replace(/^profile: .*$/m, 'profile: test').replace(
+    (options.edit ?? ((t: string) => t))(readFileSync(LAB_YAML, 'utf8')).replace(/^profile: .*$/m, 'profile: test').replace(
       /^profiles:\n/m,
       `profiles:\n  test: { retryInterval: ${t.retryInterval}, warnAfter: ${t.warnAfter}, returnAfter: ${t.returnAfter}, connectTimeout: ${t.connectTimeout}, commandTimeout: 5s }\n`,
     ),

@@ -231,7 +231,19 @@ export const MAIL_API = {
   ),
   clearSlowLink: route<LinkChange>()('POST', '/links/:peer/slow/clear', z.object({ peer: domainParam })),
   events: route<never>()('GET', '/events', z.object({ types: z.string().optional() }), { stream: true }),
+  /**
+   * The generated student accounts' passwords for the cards: those not handed out yet (then
+   * forgotten by the server: `password: null` the next time), or new ones for all (`renew`).
+   */
+  studentPasswords: route<{ accounts: StudentPassword[] }>()('POST', '/students/passwords', z.object({ renew: z.boolean().default(false) })),
 } as const;
+
+export interface StudentPassword {
+  address: string;
+  name: string;
+  /** In the clear, this once; null when it was handed out before. */
+  password: string | null;
+}
 
 // ---------------------------------------------------------------------------
 // the routes of the lab DNS

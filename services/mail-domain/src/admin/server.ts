@@ -22,6 +22,9 @@ import { faultRoutes } from './fault-routes';
 import { linkRoutes } from './link-routes';
 import { mailboxRoutes } from './mailbox-routes';
 import { queueRoutes } from './queue-routes';
+import { studentRoutes } from './student-routes';
+import type { StudentPasswords } from '../students';
+import type { AccountDirectory } from '../accounts';
 
 export interface AdminOptions {
   config: LabConfig;
@@ -39,6 +42,9 @@ export interface AdminOptions {
   token: string | null;
   /** The domain's live events (GET /events). */
   events: EventHub;
+  /** Generated student accounts and their passwords (students.ts). */
+  students: StudentPasswords;
+  accounts: AccountDirectory;
 }
 
 export function createAdminRouter(o: AdminOptions): AdminRouter {
@@ -49,6 +55,7 @@ export function createAdminRouter(o: AdminOptions): AdminRouter {
   mailboxRoutes(router, { domain: o.domain, store: o.store, queue: o.queue, trace: o.trace });
   faultRoutes(router, { domain: o.domain, config: o.config, faults: o.faults, links: o.links, events: o.events });
   linkRoutes(router, { domain: o.domain, config: o.config, links: o.links, events: o.events });
+  studentRoutes(router, { domain: o.domain, students: o.students, accounts: o.accounts });
   router.stream(MAIL_API.events, o.events.handler());
   return router;
 }
