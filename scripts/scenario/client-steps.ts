@@ -27,17 +27,13 @@ import { join } from 'node:path';
 import type { LabConfig } from '../../services/core/src/config';
 import { repoRoot } from '../lab-docker';
 import type { LabTarget } from '../lab-target';
-import { messages, type Lang } from './messages';
+import { messages } from './messages';
+import type { Lang } from './lang';
+import { StepFailure } from './step-types';
 import type { Step } from './schema';
 
 type Pick<K extends string> = Extract<Step, Record<K, unknown>>;
 export type ClientStep = Pick<'client'> | Pick<'make-file'> | Pick<'compare-files'>;
-
-export class ClientStepFailure extends Error {
-  constructor(message: string, readonly detail: string[] = []) {
-    super(message);
-  }
-}
 
 /** The client container of docker-compose.yml and its home domain (MAIL_LAB_HOME_DOMAIN there). */
 const HOME_DOMAIN = 'garudayaksa.com';
@@ -62,7 +58,7 @@ async function workDir(target: LabTarget, run: string): Promise<string> {
   if (target.exec) {
     const dir = `/tmp/mail-lab-scenario-${run}`;
     const r = await target.exec(target.container('client'), ['mkdir', '-p', dir]);
-    if (r.code !== 0) throw new ClientStepFailure(`mkdir -p ${dir} in ${target.container('client')}: ${r.output.trim()}`);
+    if (r.code !== 0) throw new StepFailure(`mkdir -p ${dir} in ${target.container('client')}: ${r.output.trim()}`);
     return dir;
   }
   let dir = localDirs.get(run);
@@ -115,7 +111,7 @@ export function localEndpointArgs(config: LabConfig, args: string[]): string[] {
 /** Runs the compiled client as a Node process in `cwd`; stdout and stderr in the order they came. */
 function spawnClient(args: string[], cwd: string): Promise<{ code: number; output: string }> {
   const main = clientMain();
-  if (!existsSync(main)) throw new ClientStepFailure(`${main} is missing: run \`npm run build\` first`);
+  if (!existsSync(main)) throw new StepFailure(`${main} is missing: run \`npm run build\` first`);
   const env: NodeJS.ProcessEnv = {};
   // The user's own MAIL_LAB_* settings must not point the client elsewhere.
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('MAIL_LAB_')) env[k] = v;
@@ -152,7 +148,7 @@ export async function runClientStep(target: LabTarget, step: ClientStep, run: st
     if (target.exec) {
       const script = 'head -c "$1" /dev/urandom > "$2" && od -An -tx1 -N16 "$2" && sha256sum "$2"';
       const r = await target.exec(target.container('client'), ['sh', '-c', `cd ${dir} && ${script}`, 'sh', String(bytes), file]);
-      if (r.code !== 0) throw new ClientStepFailure(said.cannotMake(file, r.output.trim()));
+      if (r.code !== 0) throw new StepFailure(said.cannotMake(file, r.output.trim()));
       const out = lines(r.output);
       head = out[0]?.trim() ?? '';
       sha = out[out.length - 1]?.split(/\s+/)[0] ?? '';
@@ -172,7 +168,7 @@ export async function runClientStep(target: LabTarget, step: ClientStep, run: st
     let sums: { file: string; sha: string | null }[];
     if (target.exec) {
       const r = await target.exec(target.container('client'), ['sh', '-c', `cd ${dir} && for f in "$@"; do if [ -f "$f" ]; then sha256sum "$f"; else echo "- $f"; fi; done`, 'sh', ...files]);
-      if (r.code !== 0) throw new ClientStepFailure(r.output.trim());
+      if (r.code !== 0) throw new StepFailure(r.output.trim());
       sums = lines(r.output).map((l) => {
         const [sha, ...rest] = l.trim().split(/\s+/);
         return { file: rest.join(' '), sha: sha === '-' ? null : sha };
@@ -185,9 +181,9 @@ export async function runClientStep(target: LabTarget, step: ClientStep, run: st
     }
     const detail = sums.map((s) => (s.sha ? `sha256 ${s.sha}  ${s.file}` : said.missingFile(s.file)));
     const missing = sums.filter((s) => !s.sha).map((s) => s.file);
-    if (missing.length) throw new ClientStepFailure(said.filesMissing(missing.join(', ')), detail);
+    if (missing.length) throw new StepFailure(said.filesMissing(missing.join(', ')), detail);
     const differ = sums.filter((s) => s.sha !== sums[0].sha).map((s) => s.file);
-    if (differ.length) throw new ClientStepFailure(said.filesDiffer(sums[0].file, differ.join(', ')), detail);
+    if (differ.length) throw new StepFailure(said.filesDiffer(sums[0].file, differ.join(', ')), detail);
     detail.push(said.filesSame(sums.length));
     return detail;
   }
@@ -213,10 +209,10 @@ export async function runClientStep(target: LabTarget, step: ClientStep, run: st
   const detail = [...shown, ...body.map((l) => `  ${l}`)];
   if (r.code !== 0) {
     const why = out.find((l) => /^error: /.test(l))?.replace(/^error: /, '') ?? out[out.length - 1] ?? '';
-    throw new ClientStepFailure(said.exited(r.code, why), match ? [...shown, ...out.slice(-10).map((l) => `  ${l}`)] : detail);
+    throw new StepFailure(said.exited(r.code, why), match ? [...shown, ...out.slice(-10).map((l) => `  ${l}`)] : detail);
   }
   for (const e of c.expect === undefined ? [] : Array.isArray(c.expect) ? c.expect : [c.expect]) {
-    if (!new RegExp(fill(e), 'm').test(r.output)) throw new ClientStepFailure(said.noMatch(fill(e)), detail);
+    if (!new RegExp(fill(e), 'm').test(r.output)) throw new StepFailure(said.noMatch(fill(e)), detail);
   }
   return detail;
 }

@@ -13,9 +13,9 @@ import { faultFromArgs } from '../../services/core/src/faults';
 import { setFault } from '../faults/apply';
 import { clearAllFaults } from '../faults/list';
 import type { LabTarget } from '../lab-target';
-import type { Lang } from './messages';
+import type { Lang } from './lang';
 import type { Step } from './schema';
-import type { StepResult } from './steps';
+import type { StepResult } from './step-types';
 
 type FaultStep = Extract<Step, Record<'fault', unknown>> | Extract<Step, Record<'clear-fault', unknown>>;
 

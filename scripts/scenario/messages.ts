@@ -8,9 +8,7 @@
  */
 import type { Scenario, Step } from './schema';
 import { describeQueueStep } from './queue-steps';
-
-export const LANGS = ['en', 'id'] as const;
-export type Lang = (typeof LANGS)[number];
+import type { Lang } from './lang';
 
 /** A text in a scenario file: English only, or both languages. */
 export type Localized = string | { en: string; id: string };

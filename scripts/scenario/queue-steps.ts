@@ -18,9 +18,9 @@
  */
 import { formatDuration } from '../../services/core/src/duration';
 import { MAIL_API, type QueueProfileInfo } from '../../services/core/src/admin/api';
-import type { Lang } from './messages';
+import type { Lang } from './lang';
 import type { Step } from './schema';
-import type { StepContext, StepResult } from './steps';
+import type { StepContext, StepResult } from './step-types';
 
 type QueueProfileStep = Extract<Step, Record<'queue-profile', unknown>>;
 type ExpectReportStep = Extract<Step, Record<'expect-report', unknown>>;

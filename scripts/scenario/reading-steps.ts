@@ -9,15 +9,11 @@ import { requireDomain, type LabConfig } from '../../services/core/src/config';
 import { MAIL_API } from '../../services/core/src/admin/api';
 import type { LabTarget } from '../lab-target';
 import type { Step } from './schema';
-import { messages, type Lang } from './messages';
+import { messages } from './messages';
+import type { Lang } from './lang';
+import { StepFailure } from './step-types';
 
 type Pick<K extends string> = Extract<Step, Record<K, unknown>>;
-
-export class ReadingStepFailure extends Error {
-  constructor(message: string, readonly detail: string[] = []) {
-    super(message);
-  }
-}
 
 const MULTILINE = /^(LIST|UIDL|CAPA)$|^(RETR|TOP)\b/i;
 
@@ -51,7 +47,7 @@ export async function pop3Dialogue(config: LabConfig, step: Pick<'pop3'>['pop3']
           return [...lines, '.'];
         }
       }
-      if (Date.now() > deadline) throw new ReadingStepFailure(said.pop3NoAnswer, transcript);
+      if (Date.now() > deadline) throw new StepFailure(said.pop3NoAnswer, transcript);
       await new Promise((r) => setTimeout(r, 20));
     }
   };
@@ -61,7 +57,7 @@ export async function pop3Dialogue(config: LabConfig, step: Pick<'pop3'>['pop3']
     const reply = await read(MULTILINE.test(command.trim()));
     const shown = reply.length > 8 ? [...reply.slice(0, 6), messages(lang).client.moreLines(reply.length - 7), reply[reply.length - 1]] : reply;
     transcript.push(...shown.map((x) => `S: ${x}`));
-    if (!new RegExp('^' + expect).test(reply[0])) throw new ReadingStepFailure(said.expectedReply(expect), transcript);
+    if (!new RegExp('^' + expect).test(reply[0])) throw new StepFailure(said.expectedReply(expect), transcript);
     return reply;
   };
   try {
@@ -72,7 +68,7 @@ export async function pop3Dialogue(config: LabConfig, step: Pick<'pop3'>['pop3']
       await send(`PASS ${step.download.password}`, '\\+OK');
       const stat = await send('STAT', '\\+OK');
       const count = Number(/^\+OK (\d+)/.exec(stat[0])?.[1] ?? 0);
-      if (step.download.count !== undefined && count !== step.download.count) throw new ReadingStepFailure(said.statSays(step.download.count, count), transcript);
+      if (step.download.count !== undefined && count !== step.download.count) throw new StepFailure(said.statSays(step.download.count, count), transcript);
       await send('LIST', '\\+OK');
       for (let n = 1; n <= count; n++) await send(`RETR ${n}`, '\\+OK');
       for (let n = 1; n <= count; n++) await send(`DELE ${n}`, '\\+OK');
@@ -86,7 +82,7 @@ export async function pop3Dialogue(config: LabConfig, step: Pick<'pop3'>['pop3']
       }
       const greeting = await read(false);
       transcript.push(`S: ${greeting[0]}`);
-      if (!new RegExp('^' + l.expect).test(greeting[0])) throw new ReadingStepFailure(said.expectedReply(l.expect), transcript);
+      if (!new RegExp('^' + l.expect).test(greeting[0])) throw new StepFailure(said.expectedReply(l.expect), transcript);
     }
   } finally {
     socket.destroy();
@@ -105,7 +101,7 @@ export async function imapActions(config: LabConfig, step: Pick<'imap'>['imap'],
   try {
     await client.connect();
   } catch (e) {
-    throw new ReadingStepFailure(said.imapLogin(who, `127.0.0.1:${d.ports.imap}`, step.user, (e as Error).message));
+    throw new StepFailure(said.imapLogin(who, `127.0.0.1:${d.ports.imap}`, step.user, (e as Error).message));
   }
   try {
     for (const a of step.actions) {
@@ -119,12 +115,12 @@ export async function imapActions(config: LabConfig, step: Pick<'imap'>['imap'],
         const names = (await client.list()).map((m) => m.path);
         out.push(`${who} LIST: ${names.join(', ')}`);
         const missing = a.folders.includes.filter((f) => !names.includes(fill(f)));
-        if (missing.length) throw new ReadingStepFailure(said.foldersMissing(who, missing.join(', ')), out);
+        if (missing.length) throw new StepFailure(said.foldersMissing(who, missing.join(', ')), out);
       } else if ('move' in a) {
         const lock = await client.getMailboxLock(fill(a.move.from));
         try {
           const uids = (await client.search({ subject: fill(a.move.subject) }, { uid: true })) || [];
-          if (!uids.length) throw new ReadingStepFailure(said.noSubject(who, fill(a.move.subject), fill(a.move.from)), out);
+          if (!uids.length) throw new StepFailure(said.noSubject(who, fill(a.move.subject), fill(a.move.from)), out);
           await client.messageMove(uids, fill(a.move.to), { uid: true });
           out.push(said.moved(who, fill(a.move.subject), fill(a.move.from), uids.join(','), fill(a.move.to)));
         } finally {
@@ -138,7 +134,7 @@ export async function imapActions(config: LabConfig, step: Pick<'imap'>['imap'],
           const query = { ...(s.subject ? { subject: fill(s.subject) } : {}), ...(s.from ? { from: fill(s.from) } : {}), ...(s.body ? { body: fill(s.body) } : {}) };
           const uids = (await client.search(query, { uid: true })) || [];
           out.push(said.searched(who, JSON.stringify(query), folder, uids.length, uids.join(',')));
-          if (uids.length !== s.count) throw new ReadingStepFailure(said.expectedMessages(who, s.count), out);
+          if (uids.length !== s.count) throw new StepFailure(said.expectedMessages(who, s.count), out);
         } finally {
           lock.release();
         }
@@ -159,17 +155,17 @@ export async function mailboxFile(target: LabTarget, step: Pick<'mailbox-file'>[
   const detail = [said.fileSize(path, size, count)];
   if (step.smaller !== undefined) {
     const before = values.get(step.smaller);
-    if (before === undefined) throw new ReadingStepFailure(said.noSavedSize(step.smaller));
+    if (before === undefined) throw new StepFailure(said.noSavedSize(step.smaller));
     detail.push(said.wasBytes(before));
-    if (size >= before) throw new ReadingStepFailure(said.notShrunk, detail);
+    if (size >= before) throw new StepFailure(said.notShrunk, detail);
   }
   if (step.same !== undefined) {
     const before = values.get(step.same);
-    if (before === undefined) throw new ReadingStepFailure(said.noSavedSize(step.same));
-    if (size !== before) throw new ReadingStepFailure(said.changed(before), detail);
+    if (before === undefined) throw new StepFailure(said.noSavedSize(step.same));
+    if (size !== before) throw new StepFailure(said.changed(before), detail);
     detail.push(said.unchanged(before));
   }
   if (step.save) values.set(step.save, size);
-  if (count !== step.messages) throw new ReadingStepFailure(said.fileCount(step.messages), detail);
+  if (count !== step.messages) throw new StepFailure(said.fileCount(step.messages), detail);
   return detail;
 }

@@ -9,9 +9,11 @@ import { parseYamlWithSchema, LabConfigError, formatProblem } from '../../servic
 import { repoRoot } from '../lab-docker';
 import type { LabTarget } from '../lab-target';
 import { scenarioSchema, type Scenario } from './schema';
-import { describe, runStep, StepFailure, type StepContext } from './steps';
+import { describe, runStep } from './steps';
+import { StepFailure, type StepContext } from './step-types';
 import { queueProfileUndo } from './queue-steps';
-import { messages, pick, type Lang } from './messages';
+import { messages, pick } from './messages';
+import type { Lang } from './lang';
 import { dropWorkDir } from './client-steps';
 
 export const scenarioDir = () => join(repoRoot(), 'lab-scenarios', 'scenarios');

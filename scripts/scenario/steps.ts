@@ -11,35 +11,14 @@ import { requireDomain } from '../../services/core/src/config';
 import { MAIL_API, type QueueListing } from '../../services/core/src/admin/api';
 import { faultFromArgs } from '../../services/core/src/faults';
 import { setFault } from '../faults/apply';
-import type { LabTarget } from '../lab-target';
 import type { Step } from './schema';
-import { imapActions, mailboxFile, pop3Dialogue, ReadingStepFailure } from './reading-steps';
-import { describeStep, messages, pick, type Lang } from './messages';
+import { imapActions, mailboxFile, pop3Dialogue } from './reading-steps';
+import { describeStep, messages, pick } from './messages';
+import type { Lang } from './lang';
+import { StepFailure, type StepContext, type StepResult } from './step-types';
 import { runFaultStep } from './fault-steps';
 import { attemptsShortfall, runExpectReportStep, runQueueProfileStep } from './queue-steps';
-import { ClientStepFailure, isClientStep, runClientStep } from './client-steps';
-
-export interface StepContext {
-  target: LabTarget;
-  run: string;
-  ids: Map<string, string>;
-  /** Numbers saved by steps (e.g. a mailbox file size) for later steps. */
-  values: Map<string, number>;
-  /** The language of descriptions, notes and short details (messages.ts); English when absent. */
-  lang?: Lang;
-}
-
-export interface StepResult {
-  /** skipped: not possible in this mode (said why in detail). */
-  status: 'ok' | 'skipped';
-  detail: string[];
-}
-
-export class StepFailure extends Error {
-  constructor(message: string, readonly detail: string[] = []) {
-    super(message);
-  }
-}
+import { isClientStep, runClientStep } from './client-steps';
 
 export function fill(ctx: StepContext, text: string): string {
   return text.replace(/\{\{(run|id)(?::([a-z0-9-]+))?\}\}/g, (_, what: string, name?: string) => {
@@ -230,15 +209,10 @@ export async function runStep(ctx: StepContext, step: Step): Promise<StepResult>
     const port = requireDomain(config, s.domain).ports[s.port];
     return ok(await dialogue(port, s.dialogue.map((d) => ({ send: d.send === undefined ? undefined : fill(ctx, d.send), expect: d.expect })), ctx.lang ?? 'en'));
   }
-  try {
-    if ('pop3' in step) return ok(await pop3Dialogue(config, step.pop3, ctx.lang));
-    if ('imap' in step) return ok(await imapActions(config, step.imap, (t) => fill(ctx, t), ctx.lang));
-    if ('mailbox-file' in step) return ok(await mailboxFile(target, step['mailbox-file'], ctx.values, ctx.lang));
-    if (isClientStep(step)) return ok(await runClientStep(target, step, ctx.run, (t) => fill(ctx, t), ctx.lang));
-  } catch (e) {
-    if (e instanceof ReadingStepFailure || e instanceof ClientStepFailure) throw new StepFailure(e.message, e.detail);
-    throw e;
-  }
+  if ('pop3' in step) return ok(await pop3Dialogue(config, step.pop3, ctx.lang));
+  if ('imap' in step) return ok(await imapActions(config, step.imap, (t) => fill(ctx, t), ctx.lang));
+  if ('mailbox-file' in step) return ok(await mailboxFile(target, step['mailbox-file'], ctx.values, ctx.lang));
+  if (isClientStep(step)) return ok(await runClientStep(target, step, ctx.run, (t) => fill(ctx, t), ctx.lang));
   if ('expire' in step) {
     const id = fill(ctx, step.expire.id);
     await target.mail(step.expire.domain).call(MAIL_API.queueAction, { id, action: 'expire' });

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { parseYamlWithSchema, LabConfigError } from '../../../services/core/src/config';
 import { loadScenario, scenarioDir } from '../../../scripts/scenario/runner';
 import { scenarioSchema } from '../../../scripts/scenario/schema';
-import { chooseLang, describeStep, LANGS, messages, parseLang, pick, UnknownLanguageError, untranslated } from '../../../scripts/scenario/messages';
+import { chooseLang, describeStep, messages, parseLang, pick, UnknownLanguageError, untranslated } from '../../../scripts/scenario/messages';
+import { LANGS } from '../../../scripts/scenario/lang';
 
 const files = readdirSync(scenarioDir())
   .filter((f) => f.endsWith('.yaml'))
