@@ -13,13 +13,15 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const root = join(__dirname, '../..');
 
-/** What of project mail-lab exists now: containers and volumes. */
+const labProject = /^mail-lab(-\d\d)?$/;
+
+/** What of the labs of this host (project mail-lab, mail-lab-NN) exists now: containers and volumes. */
 async function leftovers(): Promise<string[]> {
   const found: string[] = [];
-  const ps = await run('docker', ['ps', '-a', '--filter', 'label=com.docker.compose.project=mail-lab', '--format', '{{.Names}} ({{.State}})']).catch(() => ({ stdout: '' }));
-  found.push(...ps.stdout.split('\n').filter(Boolean).map((c) => `container ${c}`));
-  const vols = await run('docker', ['volume', 'ls', '--filter', 'label=com.docker.compose.project=mail-lab', '--format', '{{.Name}}']).catch(() => ({ stdout: '' }));
-  found.push(...vols.stdout.split('\n').filter(Boolean).map((v) => `volume ${v}`));
+  const ps = await run('docker', ['ps', '-a', '--filter', 'label=com.docker.compose.project', '--format', '{{.Label "com.docker.compose.project"}} {{.Names}} ({{.State}})']).catch(() => ({ stdout: '' }));
+  found.push(...ps.stdout.split('\n').filter((l) => labProject.test(l.split(' ')[0])).map((l) => `container ${l.split(' ').slice(1).join(' ')}`));
+  const vols = await run('docker', ['volume', 'ls', '--filter', 'label=com.docker.compose.project', '--format', '{{.Label "com.docker.compose.project"}} {{.Name}}']).catch(() => ({ stdout: '' }));
+  found.push(...vols.stdout.split('\n').filter((l) => labProject.test(l.split(' ')[0])).map((l) => `volume ${l.split(' ')[1]}`));
   return found;
 }
 
@@ -31,11 +33,12 @@ export default async function globalSetup(): Promise<void> {
   );
   if (!found.length && !local) return;
   process.stderr.write(
-    `\n[containers] The container suite resets the lab of this machine: it takes down the running lab and deletes its data (mailboxes, queues, the lab CA).\n` +
+    `\n[containers] The container suite resets the labs of this machine: it takes down every running lab (lab 0 and the numbered labs of \`class up\`) and deletes their data (mailboxes, queues, the lab CAs).\n` +
       `[containers] Found: ${[...(local ? ['a no-Docker lab (npx mail-lab up --local)'] : []), ...found].join(', ')}\n` +
-      `[containers] Running: npx mail-lab down --volumes\n`,
+      `[containers] Running: npx mail-lab down --volumes; npx mail-lab class down --volumes\n`,
   );
-  await run(process.execPath, [join(root, 'bin/mail-lab.js'), 'down', '--volumes'], { cwd: root, timeout: 180_000 });
+  await run(process.execPath, [join(root, 'bin/mail-lab.js'), 'down', '--volumes'], { cwd: root, timeout: 180_000 }).catch(() => undefined);
+  await run(process.execPath, [join(root, 'bin/mail-lab.js'), 'class', 'down', '--volumes'], { cwd: root, timeout: 600_000 });
   // A no-Docker lab and a Docker lab may both be there: down stops one at a time.
   if (local && (await leftovers()).length) await run(process.execPath, [join(root, 'bin/mail-lab.js'), 'down', '--volumes'], { cwd: root, timeout: 180_000 });
   const still = await leftovers();
