@@ -21,6 +21,7 @@ import { formatMailboxReport, runMailboxBench } from './mailbox';
 import { formatToolkitReport, runToolkitBench } from './toolkit';
 import { formatConcurrencyReport, runConcurrencyBench } from './concurrency';
 import { formatSeamReport, runSeamBench } from './seam';
+import { formatClassReport, runClassBench } from './class';
 import { formatEventsReport, runEventsBench } from './events';
 import { SmtpClient } from './smtp-client';
 import { startDockerTarget, startLocalTarget, type LabUnderTest } from './targets';
@@ -42,6 +43,7 @@ const { values: args } = parseArgs({
     'no-concurrency': { type: 'boolean', default: false },
     'concurrency-clients': { type: 'string', default: '50' },
     'concurrency-messages': { type: 'string', default: '200' },
+    class: { type: 'string' },
   },
 });
 
@@ -208,7 +210,15 @@ async function main(): Promise<number> {
     process.stdout.write('\n' + formatConcurrencyReport(concurrency) + '\n\nresults: bench/results/concurrency.json\n');
     concurrencyOk = concurrency.ok;
   }
-  return results.errors.length || mailbox.errors.length || toolkit.errors.length || seam.errors.length || !concurrencyOk ? 1 : 0;
+  let classOk = true;
+  if (args.class !== undefined) {
+    // A class of N Docker labs on this host (bench/class): up, idle memory and CPU, class run, down.
+    const cls = await runClassBench({ labs: num('class', 1, 90), log });
+    writeFileSync(join(outDir, 'class.json'), JSON.stringify(cls, null, 2) + '\n');
+    process.stdout.write('\n' + formatClassReport(cls) + '\n\nresults: bench/results/class.json\n');
+    classOk = !cls.errors.length;
+  }
+  return results.errors.length || mailbox.errors.length || toolkit.errors.length || seam.errors.length || !concurrencyOk || !classOk ? 1 : 0;
 }
 
 main().then(

@@ -79,11 +79,6 @@ export class DockerCommandError extends Error {
   }
 }
 
-/** Type guard for {@link DockerCommandError}. */
-export function isDockerCommandError(e: unknown): e is DockerCommandError {
-  return e instanceof DockerCommandError;
-}
-
 // ---------------------------------------------------------------------------
 // process helper
 

@@ -8,8 +8,6 @@
 import { MAIL_API, type TraceItem } from '../services/core/src/admin/api';
 import type { LabTarget } from './lab-target';
 
-export type { TraceItem };
-
 export async function collectTrace(target: LabTarget, id: string): Promise<TraceItem[]> {
   const all: TraceItem[] = [];
   for (const d of target.config.domains) {

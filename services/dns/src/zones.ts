@@ -30,8 +30,6 @@ export type RecordData =
   | { type: 'TXT'; text: string[] }
   | { type: 'SOA'; mname: string; rname: string; serial: number; refresh: number; retry: number; expire: number; minimum: number };
 
-export type RecordType = RecordData['type'];
-
 export interface ResourceRecord {
   /** Owner name: lower case, absolute, no trailing dot. */
   name: string;

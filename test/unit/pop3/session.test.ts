@@ -6,7 +6,7 @@
  */
 import { memoryLogger } from '../../../services/core/src/logger';
 import type { AccountDirectory } from '../../../services/mail-domain/src/accounts';
-import { AuthThrottle } from '../../../services/mail-domain/src/pop3/auth-throttle';
+import { AuthThrottle } from '../../../services/mail-domain/src/auth-throttle';
 import type { Pop3Env } from '../../../services/mail-domain/src/pop3/context';
 import { encode, type Reply } from '../../../services/mail-domain/src/pop3/reply';
 import { Pop3Session } from '../../../services/mail-domain/src/pop3/session';

@@ -132,7 +132,6 @@ export interface SetProfileResult {
 }
 
 export const QUEUE_ACTIONS = ['hold', 'release', 'delete', 'expire'] as const;
-export type QueueAction = (typeof QUEUE_ACTIONS)[number];
 
 // ---------------------------------------------------------------------------
 // mail domain: trace, mailboxes

@@ -50,9 +50,5 @@ export class ApiError extends Error {
   }
 }
 
-export const isApiError = (e: unknown): e is ApiError => e instanceof ApiError;
-
-/** 400 bad-argument naming the field. */
-export const badArgument = (field: string, message: string) => new ApiError(400, 'bad-argument', message, field);
 /** 404 with a specific code (unknown-queue-id, unknown-user, …). */
 export const notFound = (code: ApiErrorCode, message: string) => new ApiError(404, code, message);

@@ -20,8 +20,6 @@ import type { Logger } from '../../../core/src/logger';
 import { formatDuration } from '../../../core/src/duration';
 import { GREYLIST_DEFAULT_MS, REJECT_DEFAULT } from '../../../core/src/faults';
 
-export { GREYLIST_DEFAULT_MS, REJECT_DEFAULT };
-
 export type MailFaultKind = 'server-down' | 'greylist' | 'reject';
 
 export interface MailFaultInfo {

@@ -33,15 +33,6 @@ export const DEFAULT_LINK_TOOLS: LinkTools = {
   ip: 'ip',
 };
 
-/** The tools, each overridable from the environment: MAIL_LAB_IPTABLES, MAIL_LAB_TC, MAIL_LAB_IP. */
-export function linkToolsFromEnv(env: NodeJS.ProcessEnv = process.env): LinkTools {
-  return {
-    iptables: env.MAIL_LAB_IPTABLES || DEFAULT_LINK_TOOLS.iptables,
-    tc: env.MAIL_LAB_TC || DEFAULT_LINK_TOOLS.tc,
-    ip: env.MAIL_LAB_IP || DEFAULT_LINK_TOOLS.ip,
-  };
-}
-
 /** Why a program could not be started, with a hint for the capability binaries. */
 function cannotRun(file: string, err: NodeJS.ErrnoException): string {
   const hint = err.code === 'EPERM' ? ' (a binary with a file capability runs only where the container has that capability in its bounding set: cap_add NET_ADMIN)' : '';

@@ -35,8 +35,6 @@ import { headerPart } from '../message-headers';
 import type { QueueListing, QueueProfileInfo } from '../../../core/src/admin/api';
 import type { AttemptRecord, QueueEntry, RecipientState } from './types';
 
-export type { QueueProfileInfo };
-
 export interface QueueOptions {
   /** This domain, e.g. `dadali.com`. */
   domain: string;

@@ -253,9 +253,3 @@ export async function ensureHostCertificate(o: HostCertificateOptions): Promise<
   o.logger?.info(`made the certificate of ${host} (signed by the lab CA): ${certFile}`, { names: names.join(', ') });
   return { ...base, certPem, keyPem };
 }
-
-/** Short description of a certificate, for logs and the CLI: subject, validity, SHA-256 fingerprint. */
-export function describeCertificate(pem: string): string {
-  const c = new NodeX509(pem);
-  return `${c.subject.replace(/\n/g, ', ')}; valid until ${c.validTo}; SHA-256 ${c.fingerprint256}`;
-}
