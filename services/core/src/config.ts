@@ -59,6 +59,23 @@ const accountSchema = z
     message: 'needs exactly one of passwordHash or password',
   });
 
+/**
+ * The instructor's login for the web pages (`npx mail-lab web`): a user name of
+ * its own (not a mail account), a display name, and the password as a scrypt
+ * hash (or, for quick experiments, in the clear, reported as a warning).
+ */
+const instructorSchema = z
+  .object({
+    user: z.string().transform((s) => s.toLowerCase()).refine((s) => LOCAL_PART.test(s), { message: 'is not a valid user name' }),
+    name: z.string().min(1).optional(),
+    passwordHash: z.string().refine(isPasswordHash, { message: 'is not a scrypt hash (make one with `npx mail-lab hash-password`)' }).optional(),
+    password: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((a) => (a.password === undefined) !== (a.passwordHash === undefined), {
+    message: 'needs exactly one of passwordHash or password',
+  });
+
 const recordSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('A'), name: z.string(), value: ipv4 }).strict(),
   z.object({ type: z.literal('TXT'), name: z.string(), value: z.string() }).strict(),
@@ -207,6 +224,8 @@ const labSchema = z
       })
       .strict(),
     domains: z.array(domainSchema).min(1),
+    /** The instructor's login for the web pages (`npx mail-lab web`); without it only students can log in. */
+    instructor: instructorSchema.optional(),
   })
   .strict();
 
@@ -214,6 +233,7 @@ type RawLab = z.infer<typeof labSchema>;
 export type LabProfile = z.infer<typeof profileSchema>;
 export type DomainConfig = z.infer<typeof domainSchema> & { mx: { host: string; preference: number }[] };
 export type AccountConfig = z.infer<typeof accountSchema>;
+export type InstructorConfig = z.infer<typeof instructorSchema>;
 export type LabConfig = Omit<RawLab, 'domains'> & {
   domains: DomainConfig[];
   /** The profile named by `profile`, resolved. */
@@ -387,6 +407,7 @@ export function parseLabConfig(text: string, file = 'lab.yaml'): { config: LabCo
     if (prev) add(['client', 'address'], `${raw.client.address} is already used by ${prev}`);
     if (!raw.domains.some((d) => d.name === raw.client!.homeDomain)) add(['client', 'homeDomain'], `"${raw.client.homeDomain}" is not a domain of this lab`);
   }
+  if (raw.instructor?.password !== undefined) add(['instructor', 'password'], 'plain-text password: store a hash instead (`npx mail-lab hash-password`)', 'warning');
   if (problems.some((p) => p.severity === 'error')) throw new LabConfigError(problems);
 
   const domains: DomainConfig[] = raw.domains.map((d) => ({

@@ -85,6 +85,7 @@ function toDefinition(config: LabConfig): Record<string, unknown> {
       accounts: d.accounts.map((a) => Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined))),
       aliases: d.aliases,
     })),
+    ...(config.instructor ? { instructor: Object.fromEntries(Object.entries(config.instructor).filter(([, v]) => v !== undefined)) } : {}),
   };
 }
 
