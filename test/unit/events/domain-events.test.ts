@@ -16,6 +16,7 @@ import type { LabEvent } from '../../../services/core/src/admin/api';
 import { followEvents } from '../../../services/core/src/admin/event-stream';
 import { faultFromArgs } from '../../../services/core/src/faults';
 import { setFault } from '../../../scripts/faults/apply';
+import { performance } from 'node:perf_hooks';
 import { eventually, LAB_YAML, startTestLab, type TestLab } from '../helpers/test-lab';
 
 const run = promisify(execFile);
@@ -127,3 +128,43 @@ test('npx mail-lab events: the same stream as lines on the terminal, and --json'
     rmSync(dir, { recursive: true, force: true });
   }
 }, 60_000);
+
+test('100 event clients on one mail domain for a minute: every client gets every event, in order, none dropped', async () => {
+  const hub = lab.domains['dadali.com'].events;
+  const CLIENTS = 100;
+  const EVENTS = 600;
+  const stop100 = new AbortController();
+  const got = new Array<number>(CLIENTS).fill(0);
+  let outOfOrder = 0;
+  const last = new Array<number>(CLIENTS).fill(0);
+  const latencies: number[] = [];
+  const sentAt = new Map<number, number>();
+  const follows = Array.from({ length: CLIENTS }, (_, i) =>
+    followEvents(lab.target().mail('dadali.com'), {
+      types: ['queue.attempt'],
+      signal: stop100.signal,
+      onEvent: (e) => {
+        if (e.data.marker !== 'seratus') return;
+        if (e.id <= last[i]) outOfOrder++;
+        last[i] = e.id;
+        got[i]++;
+        latencies.push(performance.now() - (sentAt.get(e.id) ?? performance.now()));
+      },
+    }),
+  );
+  await eventually('100 clients attached', () => hub.clients >= CLIENTS + 1, 20_000);
+  const dropped0 = hub.stats().droppedSlow;
+  const t0 = Date.now();
+  for (let n = 1; n <= EVENTS; n++) {
+    await new Promise((r) => setTimeout(r, Math.max(0, t0 + n * 100 - Date.now())));
+    const e = hub.publish('queue.attempt', { id: `seratus-${n}`, marker: 'seratus', domain: 'garudayaksa.com', outcomes: [] });
+    sentAt.set(e.id, performance.now());
+  }
+  await eventually('every event at every client', () => got.every((g) => g === EVENTS), 15_000);
+  stop100.abort();
+  await Promise.all(follows);
+  const s = [...latencies].sort((a, b) => a - b);
+  console.log(`100 clients on dadali.com's admin API × ${EVENTS} events in ${((Date.now() - t0) / 1000).toFixed(1)} s: median ${s[Math.floor(s.length / 2)].toFixed(2)} ms, p95 ${s[Math.floor(s.length * 0.95)].toFixed(2)} ms`);
+  expect(outOfOrder).toBe(0);
+  expect(hub.stats().droppedSlow).toBe(dropped0);
+}, 120_000);
