@@ -35,8 +35,6 @@ export interface LabTarget {
   token(): Promise<string>;
   /** Runs a command in a lab container as the container's own user, mail-lab (Docker mode only). */
   exec?: ContainerExec;
-  /** Runs iptables/tc for the link faults as root in a mail container (Docker mode only). */
-  netExec?: ContainerExec;
 }
 
 /** The no-Docker lab N's process list: `.lab-data/local.json` (lab 0), `.lab-data/labs/NN/local.json`. */
@@ -67,15 +65,15 @@ export function runningLocalLab(n = 0): LocalState | null {
 
 
 /** Runs commands in the lab's containers through the Docker API. */
-function dockerExec(): { exec: ContainerExec; netExec: ContainerExec } {
+function dockerExec(): { exec: ContainerExec } {
   const docker = new Docker();
-  // Reading (mailbox files, the CA, the token) runs as the container's own user: root in these
-  // containers has no capabilities, so it could not read a file of mail-lab's with mode 0600.
-  const execAs = async (user: string | undefined, container: string, cmd: string[]) => {
+  // As the container's own user (mail-lab): root in these containers has no capabilities, so it
+  // could not read a file of mail-lab's with mode 0600 (the token); the host never execs as root.
+  const exec = async (container: string, cmd: string[]) => {
     const c = docker.getContainer(container);
     let e;
     try {
-      e = await c.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, ...(user ? { User: user } : {}) });
+      e = await c.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
     } catch (err) {
       throw new Error(`cannot run a command in ${container} (is the lab up? \`npx mail-lab status\`): ${(err as Error).message}`);
     }
@@ -90,7 +88,7 @@ function dockerExec(): { exec: ContainerExec; netExec: ContainerExec } {
     const info = await e.inspect();
     return { code: info.ExitCode ?? -1, output: Buffer.concat(chunks).toString('utf8') };
   };
-  return { exec: (container, cmd) => execAs(undefined, container, cmd), netExec: (container, cmd) => execAs('root', container, cmd) };
+  return { exec };
 }
 
 export interface LabTargetOptions {

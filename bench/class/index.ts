@@ -5,7 +5,7 @@
  * cgroup memory as `docker stats` reports it, plus the host RSS of any
  * docker-proxy processes) and per lab; the whole machine's idle CPU over
  * 30 s; `class run cross-domain-delivery queue-retry` in every lab (pass
- * counts, time); then `class down --volumes`. Bounded: every step has a
+ * counts, time); then takes labs 1 … N down with their data. Bounded: every step has a
  * time limit; nothing leaves the host.
  */
 import { execFile } from 'node:child_process';
@@ -76,8 +76,10 @@ export async function runClassBench(o: { labs: number; log: (l: string) => void 
   } catch (e) {
     r.errors.push((e as Error).message);
   } finally {
-    o.log('class bench: class down --volumes');
-    await cli(['class', 'down', '--volumes'], 15 * 60_000);
+    // Only the labs it started (labs 1 … N), with their data; other labs of this host stay.
+    o.log(`class bench: down --lab 1 … ${o.labs} --volumes`);
+    const labs = Array.from({ length: o.labs }, (_, i) => i + 1);
+    for (let i = 0; i < labs.length; i += 4) await Promise.all(labs.slice(i, i + 4).map((n) => cli(['down', '--lab', String(n), '--volumes'], 5 * 60_000)));
   }
   return r;
 }
