@@ -50,8 +50,13 @@ export async function localAdminToken(n = 0): Promise<string> {
   return token;
 }
 
+/** The lab is not there at all: said plainly, with the command that starts it. */
+export class LabNotRunningError extends Error {
+  override readonly name = 'LabNotRunningError';
+}
+
 /** The token of the Docker lab, read in the first of `containers` that has it. */
-export async function dockerAdminToken(exec: ContainerExec, containers: string[]): Promise<string> {
+export async function dockerAdminToken(exec: ContainerExec, containers: string[], n = 0): Promise<string> {
   const fromEnv = process.env.MAIL_LAB_ADMIN_TOKEN;
   if (fromEnv) return fromEnv;
   const tried: string[] = [];
@@ -65,5 +70,6 @@ export async function dockerAdminToken(exec: ContainerExec, containers: string[]
       tried.push(`${c}: ${(e as Error).message.split('\n')[0]}`);
     }
   }
-  throw new Error(`cannot read the lab's admin token (is the lab up? \`npx mail-lab status\`): ${tried.join('; ')}`);
+  if (tried.every((t) => /no such container/i.test(t))) throw new LabNotRunningError(`lab ${n} is not running: none of its containers exists (start it: \`npx mail-lab up${n ? ` --lab ${n}` : ''}\`)`);
+  throw new Error(`cannot read the lab's admin token (is the lab up? \`npx mail-lab status${n ? ` --lab ${n}` : ''}\`): ${tried.join('; ')}`);
 }

@@ -16,6 +16,7 @@
  *   validate [file]              check a lab definition (no Docker needed)
  *   hash-password [password]     make a passwordHash for the lab definition
  *   ca [--out file]              the lab CA certificate (PEM) to trust for TLS
+ *   web [--port 8080] [--bind …] the lab in the browser (commands/web.ts), until Ctrl-C
  */
 import { Command, Option } from 'commander';
 import { join, relative } from 'node:path';
@@ -24,14 +25,15 @@ import { MAX_LAB } from '../services/core/src/labs';
 import { formatDuration } from '../services/core/src/duration';
 import { hashPassword } from '../services/core/src/password';
 import { MAIL_API, type QueueProfileInfo } from '../services/core/src/admin/api';
-import { isAdminCallError } from '../services/core/src/admin/client';
+import { AdminUnreachableError, isAdminCallError } from '../services/core/src/admin/client';
 import { labTarget, type LabTarget } from './lab-target';
 import { defaultLabFile, LabSelectionError, selectLab, type LabChoice, type SelectedLab } from './lab-select';
 import { composeConfigPath, labDir } from './lab-files';
 import { renderCompose } from './compose/render';
 import { writeFileSync } from 'node:fs';
 import { LabStartError, startLab, stopLab } from './lab-lifecycle';
-import { probeLab } from './readiness';
+import { LabNotReadyError, probeLab } from './readiness';
+import { LabNotRunningError } from './admin-token';
 import { collectTrace, formatTrace } from './trace';
 import { runScenarios, listScenarios } from './scenario/runner';
 import { faultStatusLines, registerFaultCommands, registerLinkVerbs } from './commands/faults';
@@ -40,6 +42,7 @@ import { registerAdminTokenCommand } from './commands/admin-token';
 import { registerEventsCommand } from './commands/events';
 import { registerCaCommand } from './commands/ca';
 import { registerClassCommands } from './commands/class';
+import { registerWebCommand } from './commands/web';
 import { chooseLang, isUnknownLanguageError, pick } from './scenario/messages';
 
 const out = (line = '') => process.stdout.write(line + '\n');
@@ -394,6 +397,7 @@ registerAdminTokenCommand(program, helpers);
 registerEventsCommand(program, helpers);
 registerCaCommand(program, helpers);
 registerClassCommands(program, { ...helpers, choice: () => program.opts() as LabChoice });
+registerWebCommand(program, { ...helpers, choice: () => program.opts() as LabChoice });
 
 program.parseAsync(process.argv).catch((e: Error) => {
   if (e instanceof LabConfigError) {
@@ -401,6 +405,8 @@ program.parseAsync(process.argv).catch((e: Error) => {
     for (const p of e.problems) process.stderr.write(formatProblem(p) + '\n');
     process.exit(2);
   }
-  process.stderr.write(`mail-lab: ${e instanceof UsageError ? e.message : (e.stack ?? e.message)}\n`);
+  // Errors that say all there is to say: no stack trace.
+  const said = e instanceof UsageError || e instanceof LabNotReadyError || e instanceof LabNotRunningError || isAdminCallError(e) || e instanceof AdminUnreachableError;
+  process.stderr.write(`mail-lab: ${said ? e.message : (e.stack ?? e.message)}\n`);
   process.exit(e instanceof UsageError ? 2 : 1);
 });

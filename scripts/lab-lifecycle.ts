@@ -104,8 +104,19 @@ export async function startLab(sel: SelectedLab, o: StartOptions): Promise<Start
     await composeUp(lab, (l) => log('  ' + l));
   }
   log('waiting for every service to answer');
-  const { elapsedMs, probes } = await waitForLab(sel.config, o.timeoutMs, log);
+  const { elapsedMs, probes } = await waitForLab(sel.config, o.timeoutMs, log, o.local ? undefined : () => crashing(sel));
   return { elapsedMs, totalMs: Date.now() - started, probes };
+}
+
+/** A container of the lab that keeps restarting or has stopped, with the last lines of its log; null when none. */
+async function crashing(sel: SelectedLab): Promise<string | null> {
+  const bad = (await composePs(sel.project).catch(() => [])).find((c) => c.state === 'restarting' || (c.state === 'exited' && c.service !== 'client'));
+  if (!bad) return null;
+  const logs = await run('docker', ['logs', '--tail', '3', bad.name], { timeout: 10_000 }).then(
+    (r) => (r.stdout + r.stderr).trim().split('\n').slice(-3).join(' | '),
+    () => '',
+  );
+  return `${bad.name} is ${bad.state === 'restarting' ? 'restarting again and again' : 'stopped'}${logs ? `; its last log lines: ${logs}` : ''} (\`docker logs ${bad.name}\`)`;
 }
 
 /** Stops lab `sel`, Docker or no-Docker; `volumes` also deletes its data. Returns what was stopped, in words. */

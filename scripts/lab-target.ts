@@ -108,7 +108,7 @@ export function labTarget(config: LabConfig, mode?: LabMode, options: LabTargetO
   let token: Promise<string> | undefined;
   /** Docker: the token read in a lab container (and kept on the host for the next command). */
   const fromVolume = async () => {
-    const t = await dockerAdminToken(execs!.exec, [container('dns'), ...config.domains.map((d) => container(d.name))]);
+    const t = await dockerAdminToken(execs!.exec, [container('dns'), ...config.domains.map((d) => container(d.name))], n);
     await rememberDockerToken(t, n).catch(() => undefined);
     return t;
   };

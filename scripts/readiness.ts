@@ -100,13 +100,24 @@ export async function probeLab(config: LabConfig, timeoutMs = 2000): Promise<Pro
   return Promise.all(probes);
 }
 
-/** Polls until every probe passes; reports progress; throws naming what never answered. */
-export async function waitForLab(config: LabConfig, timeoutMs: number, log: (line: string) => void): Promise<{ elapsedMs: number; probes: Probe[] }> {
+/** A lab that did not come up: said in words, no stack trace (the CLI exits 1). */
+export class LabNotReadyError extends Error {
+  override readonly name = 'LabNotReadyError';
+}
+
+/**
+ * Polls until every probe passes; reports progress; throws naming what never
+ * answered. `broken`, asked every round, ends the wait at once with its
+ * reason (e.g. a container that keeps restarting).
+ */
+export async function waitForLab(config: LabConfig, timeoutMs: number, log: (line: string) => void, broken?: () => Promise<string | null>): Promise<{ elapsedMs: number; probes: Probe[] }> {
   const start = Date.now();
   let last: Probe[] = [];
   let reported = '';
   while (Date.now() - start < timeoutMs) {
     last = await probeLab(config, 1000);
+    const why = last.some((p) => !p.ok) && broken ? await broken() : null;
+    if (why) throw new LabNotReadyError(why);
     const waiting = last.filter((p) => !p.ok).map((p) => p.service);
     if (!waiting.length) return { elapsedMs: Date.now() - start, probes: last };
     const text = waiting.join(', ');
@@ -117,5 +128,5 @@ export async function waitForLab(config: LabConfig, timeoutMs: number, log: (lin
     await new Promise((r) => setTimeout(r, 250));
   }
   const failing = last.filter((p) => !p.ok).map((p) => `${p.service} (${p.target}: ${p.detail})`);
-  throw new Error(`these services did not answer within ${Math.round(timeoutMs / 1000)} s: ${failing.join('; ')}`);
+  throw new LabNotReadyError(`these services did not answer within ${Math.round(timeoutMs / 1000)} s: ${failing.join('; ')}`);
 }
