@@ -10,7 +10,7 @@ module.exports = {
       testTimeout: 30_000,
       roots: ['<rootDir>/test/unit'],
       testMatch: ['**/*.test.ts'],
-      transform: { '^.+\\.ts$': tsJest },
+      transform: { '^.+\\.tsx?$': tsJest },
     },
     {
       displayName: 'containers',
@@ -19,7 +19,7 @@ module.exports = {
       globalSetup: '<rootDir>/test/containers/global-setup.ts',
       roots: ['<rootDir>/test/containers'],
       testMatch: ['**/*.test.ts'],
-      transform: { '^.+\\.ts$': tsJest },
+      transform: { '^.+\\.tsx?$': tsJest },
     },
   ],
 };
