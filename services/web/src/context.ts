@@ -64,3 +64,6 @@ export function currentLab(c: WebContext): WebLab {
 }
 
 export const isHtmx = (c: WebContext) => c.req.header('hx-request') === 'true';
+
+/** A browser loading a page (a link, a typed URL, a form): Sec-Fetch-Mode: navigate. */
+export const isNavigation = (c: WebContext) => c.req.header('sec-fetch-mode') === 'navigate';

@@ -59,6 +59,12 @@ describe('login', () => {
       messages.add(noticeOf(r.text));
     }
     expect([...messages]).toEqual(['Login failed: the account, the password or the lab is not right.']);
+    // A browser gets the form again with the same message (200: its console would call a 401 an error).
+    const b = new WebClient(base);
+    const form = await b.get('/login');
+    const token = /name="_csrf" value="([^"]+)"/.exec(form.text)![1];
+    const r = await b.post('/login', { _csrf: token, account: 'guru', password: 'x' }, { 'sec-fetch-mode': 'navigate' });
+    expect([r.status, noticeOf(r.text)]).toEqual([200, 'Login failed: the account, the password or the lab is not right.']);
   });
 
   test("a student logs in with their lab account (the lab's IMAP server says yes) and lands in their lab", async () => {

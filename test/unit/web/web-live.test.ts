@@ -43,6 +43,13 @@ test('a tab gets the lab events of its types as they happen, named by type, with
     expect(tab.messages.filter((m) => m.event.startsWith('fault.'))).toEqual([]);
     // Each frame has an id for Last-Event-ID.
     expect(tab.messages.find((m) => m.event === 'link.cut')!.id).toMatch(/^\d+$/);
+    // After the burst (two link.cut, one per side), `changed` comes: at once, and once more after the last event.
+    await tab.waitFor((m) => m.event === 'changed');
+    await new Promise((r) => setTimeout(r, 400));
+    const order = tab.messages.map((m) => m.event).filter((e) => e === 'link.cut' || e === 'changed');
+    expect(order[order.length - 1]).toBe('changed');
+    expect(order.filter((e) => e === 'changed').length).toBeLessThanOrEqual(2);
+    expect(JSON.parse(tab.messages.find((m) => m.event === 'changed')!.data)).toEqual({ labs: [42], types: ['link'] });
   } finally {
     tab.close();
     await restore();

@@ -23,7 +23,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import type { WebContext, WebEnv } from '../context';
-import { isHtmx } from '../context';
+import { isHtmx, isNavigation } from '../context';
 import { chooseLang, LANG_COOKIE, t as translate } from '../i18n';
 import { labNumberParam } from '../labs';
 import { safeNext, type DraftFields } from './drafts';
@@ -141,7 +141,7 @@ async function needLogin(c: WebContext, instructor = false): Promise<Response> {
   // comes back here; htmx is told to go there; anything else gets 401 with the login form.
   const url = `/login?next=${encodeURIComponent(next)}&need=${need}`;
   if (isHtmx(c)) return c.body(null, 401, { 'HX-Redirect': url });
-  if (c.req.header('sec-fetch-mode') === 'navigate') return c.redirect(url, 303);
+  if (isNavigation(c)) return c.redirect(url, 303);
   return loginPage(c, { next, message: NEED_MESSAGE[need], status: 401 });
 }
 

@@ -7,7 +7,7 @@
  * throttle adds its delays to the students' failures).
  */
 import { deleteCookie, setCookie } from 'hono/cookie';
-import type { WebApp, WebContext } from '../context';
+import { isNavigation, type WebApp, type WebContext } from '../context';
 import { errorPage } from '../error-page';
 import { labNumberParam } from '../labs';
 import { safeNext } from './drafts';
@@ -39,9 +39,11 @@ async function login(c: WebContext, fixedLab: number | undefined): Promise<Respo
   const account = text(f.account).trim();
   const password = text(f.password);
   const next = safeNext(text(f.next));
+  // 401 (a browser gets the form again with 200: its console would call a 401 page an error).
+  const refused = isNavigation(c) ? 200 : 401;
   const failed = async (message = 'login.failed') => {
     await new Promise((r) => setTimeout(r, FAILURE_DELAY_MS));
-    return loginPage(c, { next: next ?? undefined, message, lab: fixedLab, account, status: 401 });
+    return loginPage(c, { next: next ?? undefined, message, lab: fixedLab, account, status: refused });
   };
   if (!account || !password || account.length > 320 || password.length > 1024) return failed();
   if (!account.includes('@')) {
@@ -62,7 +64,7 @@ async function login(c: WebContext, fixedLab: number | undefined): Promise<Respo
   const r = await checkStudent(lab, account, password);
   if (!r.ok) {
     c.var.deps.logger.warn('student login failed', { account, lab: lab.n, why: r.why, detail: r.detail });
-    if (r.why === 'unreachable') return loginPage(c, { next: next ?? undefined, message: 'login.unreachable', lab: fixedLab, account, status: 503 });
+    if (r.why === 'unreachable') return loginPage(c, { next: next ?? undefined, message: 'login.unreachable', lab: fixedLab, account, status: isNavigation(c) ? 200 : 503 });
     return failed();
   }
   return startSession(c, { role: 'student', user: r.address, name: r.name, lab: lab.n, domain: r.domain, localPart: r.localPart, password }, next);

@@ -6,11 +6,17 @@
  * admin API, plus `lab`); besides: `ready` (subscribed), `lost` (events were
  * missed: reload what you show), `upstream` (a lab's stream state).
  *
+ * Besides, `changed` (data: the labs and types seen) comes after events of
+ * the tab's types, at most every CHANGED_MS: the first of a burst at once,
+ * the last after it, so a part that reloads on it is never left behind.
  * A page subscribes with htmx (layout.tsx loads htmx-ext-sse):
  *
  *   <div sse-connect={liveUrl({ labs: [n], types: ['link', 'fault'] })}>
- *     <div hx-get={`/lab/${n}/topology/drawing`} hx-trigger={liveTrigger(['link', 'fault'])}>…</div>
+ *     <div hx-get={`/lab/${n}/topology/drawing`} hx-trigger={liveTrigger('every 15s')}>…</div>
  *   </div>
+ *
+ * A page that wants the events themselves listens for their types (`sse:queue.deferred`,
+ * or an EventSource of its own script) and reads `data` (LiveEvent).
  *
  * Resuming: the tab id in the URL names the tab's state on the server (how
  * far it got in each lab's stream, its last frames), kept for a while after
@@ -41,13 +47,16 @@ export const EVENT_TYPES: Record<string, string[]> = {
 /** A lab event as the browser gets it. */
 export type LiveEvent = LabEvent & { lab: number };
 
+/** After a burst of events, `changed` comes at most this often (the first at once, the last after the burst). */
+export const CHANGED_MS = 300;
+
 /**
- * An hx-trigger value firing on the events of these prefixes (and on `lost`, when the tab missed some),
- * at most once per `throttleMs`: `hx-trigger={liveTrigger(['link', 'fault'])}`.
+ * An hx-trigger value that reloads a part when its tab's stream says `changed` (some event of the
+ * tab's types arrived; several in a burst make one) or `lost` (events were missed), plus any other
+ * triggers given: `hx-trigger={liveTrigger('every 20s')}`.
  */
-export function liveTrigger(prefixes: string[], throttleMs = 250): string {
-  const types = prefixes.flatMap((p) => EVENT_TYPES[p] ?? [p]);
-  return [...types, 'lost'].map((t) => `sse:${t}${throttleMs ? ` throttle:${throttleMs}ms` : ''}`).join(', ');
+export function liveTrigger(...more: string[]): string {
+  return ['sse:changed', 'sse:lost', ...more].join(', ');
 }
 
 /** The URL of a tab's live stream (a new tab id each time a page is rendered). */
@@ -156,6 +165,24 @@ export class LiveHub {
         }
         chain = chain.then(() => stream.writeSSE(msg)).finally(() => pending--);
       };
+      // `changed`: at most every CHANGED_MS, the first of a burst at once, the last after it.
+      let pendingChange: { labs: Set<number>; types: Set<string> } | null = null;
+      let lastChange = 0;
+      let changeTimer: NodeJS.Timeout | null = null;
+      const flushChange = () => {
+        changeTimer = null;
+        if (!pendingChange) return;
+        lastChange = Date.now();
+        send({ event: 'changed', data: JSON.stringify({ labs: [...pendingChange.labs], types: [...pendingChange.types] }) }, false);
+        pendingChange = null;
+      };
+      const changed = (lab: number, type: string) => {
+        pendingChange ??= { labs: new Set(), types: new Set() };
+        pendingChange.labs.add(lab);
+        pendingChange.types.add(type.split('.')[0]);
+        changeTimer ??= setTimeout(flushChange, Math.max(0, lastChange + CHANGED_MS - Date.now()));
+      };
+      const resumed = tab.seq > 0 || tab.positions.size > 0;
       const unsubs: (() => void)[] = [];
       const done = new Promise<void>((resolve) => {
         stream.onAbort(() => resolve());
@@ -175,7 +202,10 @@ export class LiveHub {
             .subscribe(lab, source, tab.positions.get(key), {
               event: (e) => {
                 tab.positions.set(key, e.id);
-                if (allowed(e)) send({ event: e.type, data: JSON.stringify({ ...e, lab } satisfies LiveEvent) });
+                if (allowed(e)) {
+                  send({ event: e.type, data: JSON.stringify({ ...e, lab } satisfies LiveEvent) });
+                  changed(lab, e.type);
+                }
               },
               lost: (missed) => {
                 if (missed === null) tab.positions.delete(key);
@@ -187,11 +217,14 @@ export class LiveHub {
           if (unsub) unsubs.push(unsub);
         }
         send({ event: 'ready', data: JSON.stringify({ tab: tab.id, labs, sources: keys.map((k) => upstreamKey(k.lab, k.source)) }) }, false);
+        // Back after a while away: whatever the page shows may be old.
+        if (resumed) for (const n of labs) changed(n, 'resumed');
         const keepAlive = setInterval(() => {
           if (pending === 0) void stream.write(': keep-alive\n\n');
         }, this.o.keepAliveMs ?? 15_000);
         await done;
         clearInterval(keepAlive);
+        if (changeTimer) clearTimeout(changeTimer);
       } finally {
         for (const u of unsubs) u();
         tab.connections--;

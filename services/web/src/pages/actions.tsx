@@ -109,12 +109,12 @@ export function resultText(r: ActionResult, t: T): string {
   }
 }
 
-export function ActionResults(props: { results: ActionResult[]; t: T }) {
+export function ActionResults(props: { results: ActionResult[]; t: T; summary?: boolean }) {
   const { results, t } = props;
   const ok = results.filter((r) => r.ok).length;
   return (
     <div class="results" role="status" data-ok={String(ok)} data-all={String(results.length)}>
-      {results.length > 1 && <p class="summary">{t('action.summary', { ok, all: results.length })}</p>}
+      {(props.summary ?? results.length > 1) && <p class="summary">{t('action.summary', { ok, all: results.length })}</p>}
       <ul>
         {results.map((r) => (
           <li class={r.ok ? 'ok' : 'failed'} data-lab={String(r.lab)}>

@@ -52,6 +52,9 @@ function LabCard(props: { s: LabStatus; t: T }) {
     ...s.faults.map((f) => `${t(`fault.kind.${f.kind}`)} ${f.target}`),
   ];
   const healthy = !down.length && !faults.length;
+  // One profile for the lab when its domains agree (they do unless someone switched one by hand).
+  const named = s.queues.filter((q) => q.profile);
+  const profiles = new Set(named.map((q) => q.profile)).size === 1 ? [named[0].profile!] : named.map((q) => `${q.domain} ${q.profile}`);
   return (
     <article class={`lab-card${down.length ? ' has-down' : ''}${faults.length ? ' has-faults' : ''}`} data-lab={String(s.n)} data-healthy={String(healthy)}>
       <h2>
@@ -89,10 +92,10 @@ function LabCard(props: { s: LabStatus; t: T }) {
         {s.queues.map((q) => (
           <li data-domain={q.domain} data-size={q.size === null ? '' : String(q.size)}>
             {q.size === null ? t('class.queueUnknown', { domain: q.domain }) : q.deferred ? t('class.queueDeferred', { domain: q.domain, n: q.size, deferred: q.deferred }) : t('class.queue', { domain: q.domain, n: q.size })}
-            {q.profile && <span class="profile"> · {t('class.profile', { profile: q.profile })}</span>}
           </li>
         ))}
       </ul>
+      {profiles.length > 0 && <p class="profile">{t('class.profile', { profile: profiles.join(', ') })}</p>}
     </article>
   );
 }
@@ -214,7 +217,7 @@ export function registerClassPages(app: WebApp): void {
         <div class="class-page" sse-connect={liveUrl({ labs: 'all', types: ['link', 'fault', 'queue'] })}>
           <h1>{t('class.title')}</h1>
           <ClassActions c={c} sample={labs[0]} t={t} />
-          <div id="grid" hx-get="/class/grid" hx-trigger={`${liveTrigger(['link', 'fault', 'queue'], 500)}, every 20s`} hx-swap="innerHTML">
+          <div id="grid" hx-get="/class/grid" hx-trigger={liveTrigger('every 20s')} hx-swap="innerHTML">
             <Grid statuses={statuses} t={t} />
           </div>
         </div>
@@ -233,7 +236,7 @@ export function registerClassPages(app: WebApp): void {
     const results = await runAction(labs, a);
     c.var.deps.status.invalidate();
     c.var.deps.logger.info('class action', { op: a.op, labs: labs.length, ok: results.filter((r) => r.ok).length });
-    const body = <ActionResults results={results} t={t} />;
+    const body = <ActionResults results={results} t={t} summary={true} />;
     if (isHtmx(c)) return c.html(body);
     return page(c, { title: t('class.title'), nav: 'class', body: <>{body}<p><a href="/class">{t('class.title')}</a></p></> });
   });

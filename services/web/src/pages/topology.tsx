@@ -8,6 +8,7 @@
  *   GET  /lab/:n/topology/drawing     the drawing (htmx fragment; ?part=faults: the active faults in words)
  *   POST /lab/:n/action               op=apply|clear|clear-all|profile and the fault's fields
  */
+import { describeSlowLink } from '../../../core/src/faults';
 import { requireInstructor, requireLab } from '../auth/middleware';
 import { currentLab, isHtmx, type WebApp, type WebContext } from '../context';
 import { errorPage } from '../error-page';
@@ -53,10 +54,11 @@ export function ActionButton(props: { c: WebContext; action: string; label: stri
 /** The active faults in words, beside the drawing (redrawn live too). */
 function ActiveFaults(props: { status: LabStatus; t: T }) {
   const { status, t } = props;
-  const lines = [
-    ...status.links.filter((l) => l.cut).map((l) => `${t('fault.kind.link')}: ${l.a} ↔ ${l.b}`),
-    ...status.links.filter((l) => l.slow).map((l) => `${t('fault.kind.slow-link')}: ${l.a} ↔ ${l.b}`),
-    ...status.faults.map((f) => `${t(`fault.kind.${f.kind}`)}: ${f.target} (${f.detail})`),
+  // The detail is the server's own words (how it was made), shown small under the fault.
+  const lines: { what: string; detail?: string }[] = [
+    ...status.links.filter((l) => l.cut).map((l) => ({ what: `${t('fault.kind.link')}: ${l.a} ↔ ${l.b}` })),
+    ...status.links.filter((l) => l.slow).map((l) => ({ what: `${t('fault.kind.slow-link')}: ${l.a} ↔ ${l.b}`, detail: describeSlowLink(l.slow!) })),
+    ...status.faults.map((f) => ({ what: `${t(`fault.kind.${f.kind}`)}: ${f.target}`, detail: f.detail })),
   ];
   return (
     <div class="active-faults">
@@ -64,7 +66,10 @@ function ActiveFaults(props: { status: LabStatus; t: T }) {
       {lines.length ? (
         <ul>
           {lines.map((l) => (
-            <li>{l}</li>
+            <li>
+              {l.what}
+              {l.detail && <small>{l.detail}</small>}
+            </li>
           ))}
         </ul>
       ) : (
@@ -219,12 +224,12 @@ export function registerTopologyPages(app: WebApp): void {
             )}
           </div>
           <div class="drawing">
-            <div id="drawing" hx-get={drawing} hx-trigger={`${liveTrigger(['link', 'fault', 'queue'])}, every 15s`} hx-swap="innerHTML">
+            <div id="drawing" hx-get={drawing} hx-trigger={liveTrigger('every 15s')} hx-swap="innerHTML">
               <TopologyDrawing lab={lab} status={status} t={t} />
             </div>
             <aside class="side">
               <QuickActions c={c} lab={lab} t={t} />
-              <div id="faults" hx-get={`${drawing}?part=faults`} hx-trigger={`${liveTrigger(['link', 'fault'])}, every 15s`} hx-swap="innerHTML">
+              <div id="faults" hx-get={`${drawing}?part=faults`} hx-trigger={liveTrigger('every 15s')} hx-swap="innerHTML">
                 <ActiveFaults status={status} t={t} />
               </div>
               <div id="action-result" class="action-result" aria-live="polite"></div>
