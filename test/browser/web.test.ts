@@ -32,7 +32,8 @@ const LAB = 42;
 
 /** Where Debian puts the headless shell (the /usr/bin one is a shell wrapper around the binary). */
 const CANDIDATES = ['/usr/lib/chromium/chromium-headless-shell', '/usr/bin/chromium-headless-shell', '/usr/lib/chromium/chromium', '/usr/bin/chromium'];
-const browserPath = process.env.MAIL_LAB_CHROMIUM ?? CANDIDATES.find((p) => existsSync(p));
+const wanted = process.env.MAIL_LAB_CHROMIUM;
+const browserPath = wanted ? (existsSync(wanted) ? wanted : undefined) : CANDIDATES.find((p) => existsSync(p));
 
 const mailLab = (...args: string[]) => run(process.execPath, [cli, ...args], { cwd: root, timeout: 120_000 });
 
@@ -142,7 +143,7 @@ const linkState = () => page.locator('#drawing [data-link-state]').getAttribute(
 test('a browser is installed (chromium-headless-shell)', () => {
   if (!browserPath) {
     throw new Error(
-      `no Chromium found (looked at ${CANDIDATES.join(', ')}): apt-get install -y --no-install-recommends chromium-headless-shell fonts-dejavu-core (scripts/test-deps.sh), or set MAIL_LAB_CHROMIUM`,
+      `no Chromium found (looked at ${wanted ?? CANDIDATES.join(', ')}): apt-get install -y --no-install-recommends chromium-headless-shell fonts-dejavu-core (scripts/test-deps.sh), or set MAIL_LAB_CHROMIUM`,
     );
   }
   expect(existsSync(browserPath)).toBe(true);
