@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import nodemailer from 'nodemailer';
 import { MAIL_API } from '../../../services/core/src/admin/api';
+import { parseLabConfig } from '../../../services/core/src/config';
 import { startTestLab, type TestLab } from '../helpers/test-lab';
 
 const run = promisify(execFile);
@@ -70,7 +71,6 @@ test('new passwords on request: the old ones stop working at once; a restart kee
 }, 60_000);
 
 test('a generated account that clashes with a listed one is refused with its place', async () => {
-  const { parseLabConfig } = await import('../../../services/core/src/config');
   const text = readFileSync(join(__dirname, '../../../lab-scenarios/lab.yaml'), 'utf8').replace('    # students: { prefix: siswa, count: 30 }\n', '    students: { prefix: siswa, count: 3 }\n').replace('{ user: siswa5,', '{ user: siswa03,');
   expect(() => parseLabConfig(text, 'lab.yaml')).toThrow(/lab\.yaml:\d+:\d+: error: domains\[0\]\.students: the generated account siswa03@garudayaksa\.com is also in accounts/);
 });
