@@ -11,142 +11,42 @@
  * error, no request from the page anywhere but the web server (never an
  * admin port). Screenshots: test/browser/artifacts/ (git-ignored).
  *
- * When no browser is found the suite FAILS (it never skips): install it with
- * `apt-get install -y --no-install-recommends chromium-headless-shell fonts-dejavu-core`,
- * or name one with MAIL_LAB_CHROMIUM=/path/to/chrome.
+ * When no browser is found the suite FAILS (it never skips); see harness.ts.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { browserPath, ensureBuilt, launchBrowser, loginStudent, logout, mailLab, origins, requireBrowser, startLocalLab, startWeb, stopLocalLab, type BrowserSession, type LocalLab, type WebServer } from './harness';
 
-const run = promisify(execFile);
 jest.setTimeout(120_000);
-const root = join(__dirname, '../..');
-const cli = join(root, 'bin/mail-lab.js');
-const artifacts = join(__dirname, 'artifacts');
 const LAB = 42;
 
-/** Where Debian puts the headless shell (the /usr/bin one is a shell wrapper around the binary). */
-const CANDIDATES = ['/usr/lib/chromium/chromium-headless-shell', '/usr/bin/chromium-headless-shell', '/usr/lib/chromium/chromium', '/usr/bin/chromium'];
-const wanted = process.env.MAIL_LAB_CHROMIUM;
-const browserPath = wanted ? (existsSync(wanted) ? wanted : undefined) : CANDIDATES.find((p) => existsSync(p));
-
-const mailLab = (...args: string[]) => run(process.execPath, [cli, ...args], { cwd: root, timeout: 120_000 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Newest modification time of the sources, to rebuild dist/ when it is older (mail-lab runs dist/). */
-function newest(dir: string): number {
-  let t = 0;
-  for (const f of readdirSync(dir)) {
-    const p = join(dir, f);
-    const s = statSync(p);
-    if (s.isDirectory()) t = Math.max(t, newest(p));
-    else if (/\.tsx?$/.test(f)) t = Math.max(t, s.mtimeMs);
-  }
-  return t;
-}
-
-let labStartedHere = false;
-let web: ChildProcess | undefined;
+let lab: LocalLab | undefined;
+let web: WebServer | undefined;
+let browser: BrowserSession | undefined;
 let base = '';
-let context: BrowserContext | undefined;
 let page: Page;
-let userDataDir = '';
-const consoleErrors: string[] = [];
-const requests: string[] = [];
-const failed: string[] = [];
 
-async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: join(artifacts, `${name}.png`) });
-}
+const shot = (name: string) => browser!.shot(name);
 
 beforeAll(async () => {
   if (!browserPath) return;
-  mkdirSync(artifacts, { recursive: true });
-  const built = existsSync(join(root, 'dist/scripts/cli.js')) ? statSync(join(root, 'dist/scripts/cli.js')).mtimeMs : 0;
-  if (Math.max(newest(join(root, 'services')), newest(join(root, 'scripts'))) > built) {
-    await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: root, timeout: 300_000 });
-  }
-  const status = await mailLab('status', '--lab', String(LAB)).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
-  if (!/no-Docker/.test(status.stdout)) {
-    await mailLab('up', '--local', '--lab', String(LAB));
-    labStartedHere = true;
-  }
-  await mailLab('fault', 'clear', 'all', '--lab', String(LAB));
-
-  const port = await freePort();
-  web = spawn(process.execPath, [cli, 'web', '--labs', String(LAB), '--port', String(port), '--lang', 'en'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  base = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`mail-lab web did not start: ${output}`)), 30_000);
-    const read = (b: Buffer) => {
-      output += b.toString();
-      const m = /mail-lab web: (http:\/\/\S+?)\/? /.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    web!.stdout!.on('data', read);
-    web!.stderr!.on('data', read);
-    web!.once('exit', (code) => reject(new Error(`mail-lab web exited (${code}): ${output}`)));
-  });
-
-  userDataDir = mkdtempSync(join(tmpdir(), 'mail-lab-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: browserPath,
-    headless: true,
-    viewport: { width: 1280, height: 720 },
-    locale: 'en-US',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
-  page.on('request', (r) => requests.push(r.url()));
-  page.on('requestfailed', (r) => {
-    // An event stream ends when the page is left: that is no failure.
-    if (!/\/live\?/.test(r.url())) failed.push(`${r.url()}: ${r.failure()?.errorText}`);
-  });
+  await ensureBuilt();
+  lab = await startLocalLab(LAB);
+  web = await startWeb({ labs: String(LAB), lang: 'en' });
+  base = web.base;
+  browser = await launchBrowser();
+  page = browser.page;
 }, 300_000);
 
 afterAll(async () => {
-  await context?.close().catch(() => undefined);
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
-  if (web && web.exitCode === null) {
-    const exited = new Promise((r) => web!.once('exit', r));
-    web.kill('SIGINT');
-    await exited;
-  }
-  if (labStartedHere) await mailLab('down', '--lab', String(LAB), '--volumes').catch(() => undefined);
-  else await mailLab('fault', 'clear', 'all', '--lab', String(LAB)).catch(() => undefined);
+  await browser?.close();
+  await web?.stop();
+  await stopLocalLab(lab);
 }, 120_000);
 
 const linkState = () => page.locator('#drawing [data-link-state]').getAttribute('data-link-state');
 
 test('a browser is installed (chromium-headless-shell)', () => {
-  if (!browserPath) {
-    throw new Error(
-      `no Chromium found (looked at ${wanted ?? CANDIDATES.join(', ')}): apt-get install -y --no-install-recommends chromium-headless-shell fonts-dejavu-core (scripts/test-deps.sh), or set MAIL_LAB_CHROMIUM`,
-    );
-  }
-  expect(existsSync(browserPath)).toBe(true);
+  requireBrowser();
 });
 
 test('the instructor logs in (one message for a wrong password) and sees the Class grid', async () => {
@@ -223,11 +123,8 @@ test('in Indonesian: the topology, an isolation and its badge', async () => {
 });
 
 test('a student sees their own lab, not the instructor pages', async () => {
-  await Promise.all([page.waitForURL(/\/login/), page.click('form.logout button')]);
-  await page.goto(`${base}/lab/${LAB}/login`);
-  await page.fill('input[name=account]', 'siswa1@garudayaksa.com');
-  await page.fill('input[name=password]', 'rahasia123');
-  await Promise.all([page.waitForURL(`${base}/lab/${LAB}/`), page.click('form.login-form button[type=submit]')]);
+  await logout(page);
+  await loginStudent(page, base, LAB, 'siswa1@garudayaksa.com');
   await expect(page.locator('header nav a').allTextContents()).resolves.toEqual(['Webmail', 'My lab']);
   await shot('10-student');
   await page.goto(`${base}/class`);
@@ -235,9 +132,8 @@ test('a student sees their own lab, not the instructor pages', async () => {
 });
 
 test('no console error, and every request went to the web server (never an admin port)', () => {
-  expect(consoleErrors).toEqual([]);
-  expect(failed).toEqual([]);
-  const origins = new Set(requests.map((u) => new URL(u).origin));
-  expect([...origins]).toEqual([base]);
-  expect(requests.some((u) => u.includes('/live?'))).toBe(true);
+  expect(browser!.consoleErrors).toEqual([]);
+  expect(browser!.failed).toEqual([]);
+  expect(origins(browser!.requests)).toEqual([base]);
+  expect(browser!.requests.some((u) => u.includes('/live?'))).toBe(true);
 });
