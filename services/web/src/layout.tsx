@@ -25,6 +25,8 @@ export interface PageOptions {
   /** A line above the page (a result, a warning). */
   notice?: { kind: 'info' | 'error'; text: string };
   status?: ContentfulStatusCode;
+  /** The page's own static files (services/web/public/: `queue.css`, `queue.js`), after web.css / web.js. */
+  assets?: string[];
 }
 
 /** The current URL with `lang` set (the language switch). */
@@ -57,6 +59,7 @@ export function Layout(props: { c: WebContext } & PageOptions) {
         <script src={assetUrl('htmx.min.js')} defer></script>
         <script src={assetUrl('htmx-ext-sse.min.js')} defer></script>
         <script src={assetUrl('web.js')} defer></script>
+        {(props.assets ?? []).map((a) => (a.endsWith('.css') ? <link rel="stylesheet" href={assetUrl(a)} /> : <script src={assetUrl(a)} defer></script>))}
       </head>
       <body hx-ext="sse" hx-headers={hxHeaders} data-lang={lang}>
         <header class="top">
