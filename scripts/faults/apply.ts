@@ -1,14 +1,15 @@
 /**
  * Applying and clearing one fault of the fault family on the running lab
- * (the kinds and their argument rules: services/core/src/faults.ts), through
- * the admin APIs that own it: the lab DNS, one mail domain, or both sides
- * of a link. The result says in words what changed, or "already …" when
+ * (the kinds and their argument rules: services/core/src/faults.ts; made
+ * through the admin APIs by services/core/src/admin/fault-actions.ts, which
+ * the web pages use too), in words: what changed, or "already …" when
  * nothing did; `break`/`heal`, `fault …`, `fault clear …` and the scenario
  * steps all come here.
  */
-import { DNS_API, MAIL_API, type FaultChange, type LinkChange } from '../../services/core/src/admin/api';
+import type { FaultChange } from '../../services/core/src/admin/api';
+import { setFaultThroughApis, type FaultOutcome } from '../../services/core/src/admin/fault-actions';
 import { formatDuration } from '../../services/core/src/duration';
-import { describeSlowLink, faultOwner, GREYLIST_DEFAULT_MS, rejectReply, type FaultSpec, type FaultSpecOf } from '../../services/core/src/faults';
+import { describeSlowLink, GREYLIST_DEFAULT_MS, rejectReply, type FaultSpec, type FaultSpecOf } from '../../services/core/src/faults';
 import type { LabTarget } from '../lab-target';
 
 export interface FaultResult {
@@ -22,31 +23,24 @@ const clearHint = (args: string) => `remove it with \`npx mail-lab fault clear $
 const retryHint = 'queued mail goes out at the next retry; `npx mail-lab flush <domain>` sends it now';
 const pair = (a: string, b: string) => `${a} <-> ${b}`;
 
-/** Both sides of a link: a's side towards b, then b's towards a. */
-async function bothSides(target: LabTarget, a: string, b: string, call: (from: string, peer: string) => Promise<LinkChange>): Promise<LinkChange[]> {
-  return [await call(a, b), await call(b, a)];
-}
-
-async function setLink(target: LabTarget, spec: FaultSpecOf<'link'>, on: boolean): Promise<FaultResult> {
-  const route = on ? MAIL_API.cutLink : MAIL_API.restoreLink;
-  const sides = await bothSides(target, spec.a, spec.b, (from, peer) => target.mail(from).call(route, { peer, reason: 'break' }));
-  const changed = sides.some((s) => s.changed);
+function linkWords(spec: FaultSpecOf<'link'>, on: boolean, o: FaultOutcome): FaultResult {
+  const sides = o.sides!;
+  const changed = o.changed;
   if (!changed) return { changed, lines: [`the link ${pair(spec.a, spec.b)} was already ${on ? 'broken' : 'healthy'}; nothing changed`] };
   if (on) return { changed, how: sides[0].how, lines: [`link ${pair(spec.a, spec.b)} BROKEN (${sides[0].how})`] };
   return { changed, lines: [`link ${pair(spec.a, spec.b)} healed`, `queued mail goes out at the next retry; \`npx mail-lab flush ${spec.a}\` sends it now`] };
 }
 
-async function setSlowLink(target: LabTarget, spec: FaultSpecOf<'slow-link'>, on: boolean): Promise<FaultResult> {
+function slowLinkWords(spec: FaultSpecOf<'slow-link'>, on: boolean, o: FaultOutcome): FaultResult {
   const p = pair(spec.a, spec.b);
+  const sides = o.sides!;
   if (!on) {
-    const sides = await bothSides(target, spec.a, spec.b, (from, peer) => target.mail(from).call(MAIL_API.clearSlowLink, { peer }));
-    return sides.some((s) => s.changed)
+    return o.changed
       ? { changed: true, lines: [`fault slow-link ${p} cleared: tc shaping and loss rules removed in both mail containers`] }
       : { changed: false, lines: [`the link ${p} was not slowed (no slow-link fault); nothing changed`] };
   }
   const params = { rate: spec.rate, delayMs: spec.delayMs, loss: spec.loss };
-  const sides = await bothSides(target, spec.a, spec.b, (from, peer) => target.mail(from).call(MAIL_API.slowLink, { peer, ...params }));
-  const changed = sides.some((s) => s.changed);
+  const changed = o.changed;
   const slow = sides.find((s) => s.slow)?.slow;
   const lines = [changed ? `fault slow-link ${p} applied (${describeSlowLink(params)}) inside both mail containers, only to traffic between them` : `the link ${p} was already slowed like this; nothing changed`];
   for (const s of sides) for (const m of s.slow?.methods ?? []) lines.push(`  ${s.domain}: ${m}`);
@@ -55,16 +49,10 @@ async function setSlowLink(target: LabTarget, spec: FaultSpecOf<'slow-link'>, on
   return { changed, lines };
 }
 
-/** Isolation of a domain; the no-Docker lab also tells the other domains to treat it as unreachable. */
-async function setIsolate(target: LabTarget, spec: FaultSpecOf<'isolate'>, on: boolean): Promise<FaultResult> {
-  const r = (await target.mail(spec.domain).call(MAIL_API[on ? 'applyFault' : 'clearFault'], spec)) as FaultChange;
-  let changed = r.changed;
-  if (target.mode === 'local') {
-    for (const peer of target.config.domains.filter((p) => p.name !== spec.domain)) {
-      changed = (await target.mail(peer.name).call(on ? MAIL_API.cutLink : MAIL_API.restoreLink, { peer: spec.domain, reason: 'isolate' })).changed || changed;
-    }
-  }
-  const how = r.how;
+/** Isolation of a domain (in a no-Docker lab the other domains were told too: fault-actions.ts). */
+function isolateWords(spec: FaultSpecOf<'isolate'>, on: boolean, o: FaultOutcome): FaultResult {
+  const changed = o.changed;
+  const how = o.change?.how;
   if (!changed) return { changed, lines: [on ? `${spec.domain} was already cut off from the backbone (fault isolate); nothing changed` : `${spec.domain} was not cut off (no isolate fault); nothing changed`] };
   return {
     changed,
@@ -139,10 +127,9 @@ export async function setFault(target: LabTarget, spec: FaultSpec, on: boolean):
 }
 
 async function change(target: LabTarget, spec: FaultSpec, on: boolean): Promise<FaultResult> {
-  if (spec.kind === 'link') return setLink(target, spec, on);
-  if (spec.kind === 'slow-link') return setSlowLink(target, spec, on);
-  if (spec.kind === 'isolate') return setIsolate(target, spec, on);
-  const owner = faultOwner(spec);
-  const r = 'dns' in owner ? await target.dns().call(on ? DNS_API.applyFault : DNS_API.clearFault, spec) : await target.mail((owner as { domain: string }).domain).call(on ? MAIL_API.applyFault : MAIL_API.clearFault, spec);
-  return words(spec, on, r as FaultChange);
+  const o = await setFaultThroughApis(target, spec, on);
+  if (spec.kind === 'link') return linkWords(spec, on, o);
+  if (spec.kind === 'slow-link') return slowLinkWords(spec, on, o);
+  if (spec.kind === 'isolate') return isolateWords(spec, on, o);
+  return words(spec, on, o.change!);
 }

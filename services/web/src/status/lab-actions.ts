@@ -4,11 +4,13 @@
  * the lab): apply or clear a fault (a link fault on both sides, an isolation
  * also in the other domains of a no-Docker lab, the others on the API that
  * owns them), clear everything, switch the queue profile; and the same in
- * many labs at once. The CLI does the same in scripts/faults/apply.ts (which
- * the web server may not import); the result says what was done, the page words it.
+ * many labs at once. The faults go through services/core/src/admin/
+ * fault-actions.ts, as the CLI's do; the result says what was done, the page
+ * words it.
  */
-import { DNS_API, MAIL_API, type FaultChange } from '../../../core/src/admin/api';
-import { checkFaultSpec, faultOwner, type FaultSpec } from '../../../core/src/faults';
+import { MAIL_API } from '../../../core/src/admin/api';
+import { setFaultThroughApis } from '../../../core/src/admin/fault-actions';
+import { checkFaultSpec, type FaultSpec } from '../../../core/src/faults';
 import type { WebLab } from '../labs';
 import { labStatus } from './lab-status';
 
@@ -42,43 +44,8 @@ export function specFromForm(lab: WebLab, f: Record<string, string | undefined>,
   return checkFaultSpec(lab.config, input);
 }
 
-/** docker or local: from the lab source, else as a domain's health says. */
-async function modeOf(lab: WebLab): Promise<'docker' | 'local' | undefined> {
-  if (lab.mode) return lab.mode;
-  return (await lab.mail(lab.config.domains[0].name).call(MAIL_API.health).catch(() => null))?.mode;
-}
-
-async function change(lab: WebLab, spec: FaultSpec, on: boolean): Promise<boolean> {
-  switch (spec.kind) {
-    case 'link': {
-      const route = on ? MAIL_API.cutLink : MAIL_API.restoreLink;
-      const r = [await lab.mail(spec.a).call(route, { peer: spec.b, reason: 'break' }), await lab.mail(spec.b).call(route, { peer: spec.a, reason: 'break' })];
-      return r.some((x) => x.changed);
-    }
-    case 'slow-link': {
-      const r = on
-        ? [spec.a, spec.b].map((from, i) => lab.mail(from).call(MAIL_API.slowLink, { peer: i ? spec.a : spec.b, rate: spec.rate, delayMs: spec.delayMs, loss: spec.loss }))
-        : [spec.a, spec.b].map((from, i) => lab.mail(from).call(MAIL_API.clearSlowLink, { peer: i ? spec.a : spec.b }));
-      return (await Promise.all(r)).some((x) => x.changed);
-    }
-    case 'isolate': {
-      const r = (await lab.mail(spec.domain).call(on ? MAIL_API.applyFault : MAIL_API.clearFault, spec)) as FaultChange;
-      let changed = r.changed;
-      // A no-Docker lab: the other domains treat the isolated one as unreachable themselves.
-      if ((await modeOf(lab)) === 'local') {
-        for (const peer of lab.config.domains.filter((p) => p.name !== spec.domain)) {
-          changed = (await lab.mail(peer.name).call(on ? MAIL_API.cutLink : MAIL_API.restoreLink, { peer: spec.domain, reason: 'isolate' })).changed || changed;
-        }
-      }
-      return changed;
-    }
-    default: {
-      const owner = faultOwner(spec);
-      const r = 'dns' in owner ? await lab.dns().call(on ? DNS_API.applyFault : DNS_API.clearFault, spec) : await lab.mail((owner as { domain: string }).domain).call(on ? MAIL_API.applyFault : MAIL_API.clearFault, spec);
-      return (r as FaultChange).changed;
-    }
-  }
-}
+/** One fault through the admin APIs (services/core/src/admin/fault-actions.ts, as the CLI does it): did anything change? */
+const change = async (lab: WebLab, spec: FaultSpec, on: boolean): Promise<boolean> => (await setFaultThroughApis(lab, spec, on)).changed;
 
 const failure = (lab: WebLab, op: ActionResult['op'], e: unknown, extra: Partial<ActionResult> = {}): ActionResult => ({ lab: lab.n, ok: false, changed: false, op, error: (e as Error).message, ...extra });
 
