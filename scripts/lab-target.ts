@@ -14,7 +14,8 @@ import { AdminClient } from '../services/core/src/admin/client';
 import type { LabConfig } from '../services/core/src/config';
 import { requireDomain } from '../services/core/src/config';
 import { cachedDockerToken, dockerAdminToken, localAdminToken, rememberDockerToken, type ContainerExec } from './admin-token';
-import { containerName, shortName } from './compose/render';
+import { containerName, mailService, shortName } from './compose/render';
+import { labProject } from '../services/core/src/labs';
 import { labDir, localDataRoot } from './lab-files';
 
 export type LabMode = 'docker' | 'local';
@@ -64,16 +65,29 @@ export function runningLocalLab(n = 0): LocalState | null {
 }
 
 
-/** Runs commands in the lab's containers through the Docker API. */
-function dockerExec(): { exec: ContainerExec } {
+/**
+ * Runs commands in the lab's containers through the Docker API. A container
+ * is found by its compose labels (project and service), not by its name:
+ * `service(name)` tells which compose service a name of `container()` is.
+ */
+function dockerExec(project: string, service: (name: string) => string): { exec: ContainerExec } {
   const docker = new Docker();
+  const ids = new Map<string, string>();
+  /** The running container of a compose service of this lab, by its labels. */
+  const find = async (name: string): Promise<string> => {
+    const cached = ids.get(name);
+    if (cached) return cached;
+    const found = await docker.listContainers({ filters: { label: [`com.docker.compose.project=${project}`, `com.docker.compose.service=${service(name)}`] } });
+    if (!found.length) throw Object.assign(new Error(`no such container: ${name} (no running container of service ${service(name)} in compose project ${project})`), { statusCode: 404 });
+    ids.set(name, found[0].Id);
+    return found[0].Id;
+  };
   // As the container's own user (mail-lab): root in these containers has no capabilities, so it
   // could not read a file of mail-lab's with mode 0600 (the token); the host never execs as root.
   const exec = async (container: string, cmd: string[]) => {
-    const c = docker.getContainer(container);
     let e;
     try {
-      e = await c.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+      e = await docker.getContainer(await find(container)).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
     } catch (err) {
       throw new Error(`cannot run a command in ${container} (is the lab up? \`npx mail-lab status\`): ${(err as Error).message}`);
     }
@@ -103,8 +117,14 @@ export function labTarget(config: LabConfig, mode?: LabMode, options: LabTargetO
   const n = options.lab ?? 0;
   const m = mode ?? (runningLocalLab(n) ? 'local' : 'docker');
   // `dns`, `client`, a domain (`dadali.com`) or its short name (`dadali`, as scenario files write it).
-  const container = (service: string) => containerName(n, service.includes('.') ? shortName({ name: service }) : service);
-  const execs = m === 'docker' ? dockerExec() : undefined;
+  const short = (service: string) => (service.includes('.') ? shortName({ name: service }) : service);
+  const container = (service: string) => containerName(n, short(service));
+  // Container name -> compose service: dns, client, mail-<short> (compose/render.ts).
+  const composeService = (name: string) => {
+    const s = name.slice(labProject(n).length + 1);
+    return s === 'dns' || s === 'client' ? s : mailService({ name: s });
+  };
+  const execs = m === 'docker' ? dockerExec(labProject(n), composeService) : undefined;
   let token: Promise<string> | undefined;
   /** Docker: the token read in a lab container (and kept on the host for the next command). */
   const fromVolume = async () => {
