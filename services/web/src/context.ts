@@ -18,6 +18,7 @@ import type { Lang } from './i18n';
 import type { LabSource, WebLab } from './labs';
 import type { LiveHub } from './live/tabs';
 import type { LabStatusCache } from './status/lab-status';
+import type { RecentMessages } from './status/recent-messages';
 
 /** The shared services of one web server. */
 export interface WebDeps {
@@ -26,6 +27,8 @@ export interface WebDeps {
   drafts: DraftStore;
   live: LiveHub;
   status: LabStatusCache;
+  /** The labs' recent messages and their live events (the Message path page). */
+  recent: RecentMessages;
   instructor?: InstructorConfig;
   defaultLang: Lang;
   logger: Logger;

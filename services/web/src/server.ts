@@ -29,6 +29,7 @@ import { UpstreamHub, type UpstreamOptions } from './live/upstream';
 import { registerPages } from './pages/index';
 import { registerStatic } from './static';
 import { LabStatusCache } from './status/lab-status';
+import { RecentMessages } from './status/recent-messages';
 
 export interface WebServerOptions {
   labs: LabSource;
@@ -84,6 +85,7 @@ export function createWebApp(o: WebServerOptions): WebApplication {
     drafts: new DraftStore(),
     live: new LiveHub({ labs: o.labs, upstream, keepAliveMs: o.live?.keepAliveMs, tabTtlMs: o.live?.tabTtlMs }),
     status: new LabStatusCache({ labs: o.labs, upstream, ttlMs: o.statusTtlMs }),
+    recent: new RecentMessages(upstream),
     instructor: o.instructor,
     defaultLang: o.defaultLang ?? 'en',
     logger,
@@ -118,6 +120,7 @@ export function createWebApp(o: WebServerOptions): WebApplication {
     upstream,
     close() {
       deps.status.close();
+      deps.recent.close();
       upstream.close();
       deps.sessions.clear();
     },
