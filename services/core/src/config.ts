@@ -194,9 +194,16 @@ const labSchema = z
          * @default accept
          */
         localSenders: z.enum(['accept', 'require-auth']).default('accept'),
+        /**
+         * How long the server waits before its greeting. A client that talks in
+         * that time gets `421 … You talk too soon` (early-talker detection, as
+         * Postfix's postscreen does). 0: greet at once, as Postfix's smtpd does.
+         * @default 0
+         */
+        greetDelay: duration.default(0),
       })
       .strict()
-      .default({ vrfy: true, expn: true, localSenders: 'accept' }),
+      .default({ vrfy: true, expn: true, localSenders: 'accept', greetDelay: 0 }),
     /** The lab's backbone network (a /24). @default the /24 of dns.address */
     network: z
       .object({

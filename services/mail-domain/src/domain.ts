@@ -152,6 +152,7 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
     queue,
     limits: o.config.limits,
     vrfy: o.config.smtp.vrfy,
+    greetDelayMs: o.config.smtp.greetDelay,
     expn: o.config.smtp.expn,
     localSenders: o.config.smtp.localSenders,
     reverse: (ip: string) => resolver.reverse(ip.replace(/^::ffff:/, '')),

@@ -18,6 +18,12 @@
  * code (`5.7.1 ...`) keeps it, where smtp-server would add a generic one
  * derived from the reply number (554 -> 5.6.0).
  *
+ * `init` makes the wait before the greeting a lab setting (`smtp.greetDelay`,
+ * default 0): smtp-server always waits 100 ms to catch clients that talk
+ * before the greeting (early talkers get `421 … You talk too soon`), which
+ * Postfix's smtpd does not do unless postscreen is on; a lab that teaches
+ * early-talker detection sets it again. Same steps as the library's `init`.
+ *
  * `handler_AUTH` refuses AUTH before STARTTLS when the lab requires TLS,
  * with the usual `530 5.7.0 Must issue a STARTTLS command first` (smtp-server
  * would answer a non-standard 538).
@@ -36,6 +42,8 @@ export interface LabExtras {
   settings: CommandSettings;
   /** Refuse AUTH until the session is TLS. */
   requireTls?: boolean;
+  /** Wait before the greeting, to catch early talkers (smtp-server's own is 100 ms). @default 0 */
+  greetDelayMs?: number;
 }
 
 export class LabSMTPConnection extends SMTPConnection {
@@ -46,6 +54,18 @@ export class LabSMTPConnection extends SMTPConnection {
     private readonly lab: LabExtras,
   ) {
     super(server, socket, options);
+  }
+
+  override init(): void {
+    const self = this as unknown as { _setListeners(cb: () => void): void; connectionReady(): void; _server: { options: { maxClients?: number }; connections: Set<unknown> }; name: string };
+    self._setListeners(() => {
+      if (self._server.options.maxClients && self._server.connections.size > self._server.options.maxClients) {
+        return this.send(421, self.name + ' Too many connected clients, try again in a moment', false);
+      }
+      const delay = this.lab.greetDelayMs ?? 0;
+      if (delay <= 0) return self.connectionReady();
+      setTimeout(() => self.connectionReady(), delay).unref();
+    });
   }
 
   override handler_AUTH(command: Buffer, callback: () => void): void {

@@ -35,6 +35,8 @@ export interface SmtpOptions {
   throttle?: AuthThrottle;
   vrfy: boolean;
   expn: boolean;
+  /** Wait before the greeting, catching clients that talk too soon (lab.yaml `smtp.greetDelay`). @default 0 */
+  greetDelayMs?: number;
   /** Port 25: MAIL FROM a sender of this domain without login (lab.yaml `smtp.localSenders`). @default 'accept' */
   localSenders?: LocalSenderPolicy;
   /** PTR lookups through the lab DNS. */
@@ -262,6 +264,7 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
       accounts: o.accounts,
       settings: { domain: o.domain, hostname: o.hostname, vrfy: o.vrfy, expn: o.expn, submission: o.submission, starttls: !!o.tls && !o.implicitTls },
       requireTls: o.tls?.requireTls,
+      greetDelayMs: o.greetDelayMs,
     },
   );
   server.on('error', (err: Error) => log.warn(`SMTP error: ${err.message}`));
