@@ -46,6 +46,8 @@ import { registerWebCommand } from './commands/web';
 import { chooseLang, isUnknownLanguageError, pick } from './scenario/messages';
 
 const out = (line = '') => process.stdout.write(line + '\n');
+// `npx mail-lab … | head`: a reader that stops early is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? process.exit(0) : undefined));
 
 class UsageError extends Error {}
 
