@@ -142,7 +142,7 @@ const labSchema = z
         maxMessageSize: z.number().int().min(1024).default(10 * 1024 * 1024),
         maxRecipients: z.number().int().min(1).default(100),
         maxHops: z.number().int().min(2).max(100).default(30),
-        maxLineLength: z.number().int().min(512).default(4096),
+        maxLineLength: z.number().int().min(512).default(65_536),
         imapMaxLiteral: z.number().int().min(1024).default(20 * 1024 * 1024),
         sessionIdle: duration.default(600_000),
         /** Simultaneous SMTP connections from one address (a class behind one NAT shares it). */
@@ -157,7 +157,7 @@ const labSchema = z
         maxMessageSize: 10 * 1024 * 1024,
         maxRecipients: 100,
         maxHops: 30,
-        maxLineLength: 4096,
+        maxLineLength: 65_536,
         imapMaxLiteral: 20 * 1024 * 1024,
         sessionIdle: 600_000,
         maxConnectionsPerClient: 100,
