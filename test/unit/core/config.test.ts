@@ -80,7 +80,7 @@ test('smtp.localSenders: accept unless the lab says require-auth (the commented 
   const example = /^ {2}# localSenders: accept .*$/m;
   expect(text).toMatch(example);
   expect(parseLabConfig(text.replace(example, '  localSenders: require-auth'), LAB).config.smtp.localSenders).toBe('require-auth');
-  expect(parseLabConfig(text.replace(/^smtp:\n( {2}.*\n)+/m, ''), LAB).config.smtp).toEqual({ vrfy: true, expn: true, localSenders: 'accept' });
+  expect(parseLabConfig(text.replace(/^smtp:\n( {2}.*\n)+/m, ''), LAB).config.smtp).toEqual({ vrfy: true, expn: true, localSenders: 'accept', greetDelay: 0 });
   expect(problems(text.replace(example, '  localSenders: refuse'))).toEqual([expect.stringMatching(/^lab\.yaml:\d+:\d+: error: smtp\.localSenders: .*"accept"\|"require-auth"/)]);
 });
 

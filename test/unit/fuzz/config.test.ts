@@ -71,7 +71,7 @@ function toDefinition(config: LabConfig): Record<string, unknown> {
     profile: config.profile,
     profiles: Object.fromEntries(Object.entries(config.profiles).map(([k, p]) => [k, profile(p)])),
     limits: { ...config.limits, sessionIdle: ms(config.limits.sessionIdle) },
-    smtp: config.smtp,
+    smtp: { ...config.smtp, greetDelay: ms(config.smtp.greetDelay) },
     ...(config.network ? { network: config.network } : {}),
     ...(config.client ? { client: config.client } : {}),
     dns: config.dns,
