@@ -13,6 +13,7 @@
  * carrying the tail of its stderr. Progress lines go to the caller's `log`.
  */
 import { spawn } from 'child_process';
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -387,11 +388,51 @@ export async function buildImages(opts: BuildOptions & { lab: ComposeLab }): Pro
     }
   }
   const base = await chooseBase(opts);
+  // Nothing the image is made of changed: no builder at all (a class restarts labs often).
+  const hash = await sourceHash(base);
+  const have = await run(['docker', 'image', 'inspect', '--format', '{{index .Config.Labels "mail-lab.source-hash"}}', APP_IMAGE], { check: false });
+  if (have.code === 0 && have.stdout.trim() === hash) {
+    log(`${APP_IMAGE} is up to date (source hash ${hash.slice(0, 12)}): not rebuilt`);
+    return;
+  }
   const c = await detectCompose();
   log(`building ${APP_IMAGE} with ${c.command.join(' ')} (compose v${c.version})`);
   const started = Date.now();
-  await compose(opts.lab, ['build', 'dns'], { log, env: { MAIL_LAB_BASE_IMAGE: base } });
+  await compose(opts.lab, ['build', 'dns'], { log, env: { MAIL_LAB_BASE_IMAGE: base, MAIL_LAB_SOURCE_HASH: hash } });
   log(`built ${APP_IMAGE} from ${base} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** Files of a folder, recursively, sorted (for the source hash). */
+function filesUnder(dir: string, skip: (rel: string) => boolean, rel = ''): string[] {
+  const out: string[] = [];
+  for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (skip(r)) continue;
+    if (e.isDirectory()) out.push(...filesUnder(dir, skip, r));
+    else if (e.isFile()) out.push(r);
+  }
+  return out;
+}
+
+/**
+ * A hash of what the image is made of: the base image, the Dockerfile and
+ * .dockerignore, package.json and the lock file (node_modules follows it),
+ * dist/ as the image copies it, lab-scenarios/. The image carries it as the
+ * label `mail-lab.source-hash`; an image with the same hash is not rebuilt.
+ */
+export async function sourceHash(base: string): Promise<string> {
+  const root = repoRoot();
+  const h = createHash('sha256');
+  const baseId = await run(['docker', 'image', 'inspect', '--format', '{{.Id}}', base], { check: false });
+  h.update(`base ${base} ${baseId.stdout.trim()}\n`);
+  const add = (rel: string) => {
+    h.update(`${rel}\0`);
+    h.update(fs.readFileSync(path.join(root, rel)));
+  };
+  for (const f of ['Dockerfile', '.dockerignore', 'package.json', 'package-lock.json']) if (fs.existsSync(path.join(root, f))) add(f);
+  for (const f of filesUnder(path.join(root, 'dist'), (r) => r === 'test' || r === 'bench' || r.endsWith('.tsbuildinfo'))) add(`dist/${f}`);
+  for (const f of filesUnder(path.join(root, 'lab-scenarios'), () => false)) add(`lab-scenarios/${f}`);
+  return h.digest('hex');
 }
 
 /** `compose up -d`: creates the network and volumes, starts every service. */

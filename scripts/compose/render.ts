@@ -149,6 +149,9 @@ services:
       context: .
       args:
         BASE_IMAGE: "\${MAIL_LAB_BASE_IMAGE:-node:20-bookworm-slim}"
+      # What the image is made of (scripts/lab-docker.ts sourceHash): \`up\` does not rebuild an image with the same.
+      labels:
+        mail-lab.source-hash: "\${MAIL_LAB_SOURCE_HASH:-}"
     container_name: ${containerName(n, 'dns')}
     command: ["node", "dist/services/dns/src/main.js"]
     init: true
