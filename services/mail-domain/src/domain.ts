@@ -176,7 +176,7 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
   const imaps = tls && o.ports.imaps !== undefined ? createImapServer({ ...imapOptions, implicitTls: true }) : null;
   const events = new EventHub({ source: d.name, logger: log.child('events') });
   const unpublish = publishDomainEvents(events, { queue, store, trace });
-  const admin = createAdminRouter({ config: o.config, domain: d.name, hostname: d.mailHost, mode: o.mode, queue, store, faults, links, logger: log, startedAt: new Date(), trace, token: o.adminToken, events, students, accounts }).server();
+  const admin = createAdminRouter({ config: o.config, domain: d.name, hostname: d.mailHost, mode: o.mode, queue, store, faults, links, logger: log, startedAt: new Date(), trace, token: o.adminToken, events, students, accounts, caDir: o.caDir }).server();
 
   // A port that is taken fails the start: close what already listens, so nothing is left half-up.
   const opened: { close(cb: () => void): unknown }[] = [];

@@ -235,7 +235,18 @@ export const MAIL_API = {
    * forgotten by the server: `password: null` the next time), or new ones for all (`renew`).
    */
   studentPasswords: route<{ accounts: StudentPassword[] }>()('POST', '/students/passwords', z.object({ renew: z.boolean().default(false) })),
+  /** The lab CA certificate (public part only), for a mail program to trust; 404 `not-found` when this server has no TLS. */
+  ca: route<LabCaCertificate>()('GET', '/ca', empty),
 } as const;
+
+export interface LabCaCertificate {
+  /** The CA certificate, PEM. */
+  pem: string;
+  /** SHA-256 fingerprint, `AB:CD:…` (as `openssl x509 -fingerprint -sha256` prints it). */
+  fingerprint256: string;
+  subject: string;
+  validTo: string;
+}
 
 export interface StudentPassword {
   address: string;

@@ -23,6 +23,7 @@ import { linkRoutes } from './link-routes';
 import { mailboxRoutes } from './mailbox-routes';
 import { queueRoutes } from './queue-routes';
 import { studentRoutes } from './student-routes';
+import { caRoutes } from './ca-routes';
 import type { StudentPasswords } from '../students';
 import type { AccountDirectory } from '../accounts';
 
@@ -45,6 +46,8 @@ export interface AdminOptions {
   /** Generated student accounts and their passwords (students.ts). */
   students: StudentPasswords;
   accounts: AccountDirectory;
+  /** The lab CA directory when the servers offer TLS (GET /ca reads its public certificate). */
+  caDir?: string;
 }
 
 export function createAdminRouter(o: AdminOptions): AdminRouter {
@@ -56,6 +59,7 @@ export function createAdminRouter(o: AdminOptions): AdminRouter {
   faultRoutes(router, { domain: o.domain, config: o.config, faults: o.faults, links: o.links, events: o.events });
   linkRoutes(router, { domain: o.domain, config: o.config, links: o.links, events: o.events });
   studentRoutes(router, { domain: o.domain, students: o.students, accounts: o.accounts });
+  caRoutes(router, { domain: o.domain, caDir: o.caDir });
   router.stream(MAIL_API.events, o.events.handler());
   return router;
 }
