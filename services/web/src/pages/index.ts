@@ -14,11 +14,17 @@ import type { WebApp } from '../context';
 import { registerClassPages } from './class';
 import { registerHomePages } from './home';
 import { registerPlaceholderPages } from './placeholders';
+import { registerQueuePages } from './queue';
+import { registerMailboxPages } from './mailbox';
+import { registerDnsPages } from './dns';
 import { registerTopologyPages } from './topology';
 
 export function registerPages(app: WebApp): void {
   registerHomePages(app);
   registerClassPages(app);
   registerTopologyPages(app);
+  registerQueuePages(app);
+  registerMailboxPages(app);
+  registerDnsPages(app);
   registerPlaceholderPages(app);
 }

@@ -68,3 +68,18 @@ export function countdown(ms: number): string {
 
 /** A lab domain's short name for tight places: `garudayaksa`. */
 export const shortDomain = (d: string) => d.split('.')[0];
+
+const WORD = /=\?([^?\s]+)\?([QqBb])\?([^?\s]*)\?=/g;
+
+/** A header's MIME encoded-words (RFC 2047: `=?UTF-8?Q?Rapat_besok?=`) as text; the rest as it is. */
+export function decodeWords(s: string): string {
+  // Whitespace between two encoded-words is not part of the text.
+  return s.replace(/(\?=)\s+(?==\?)/g, '$1').replace(WORD, (all, charset: string, enc: string, data: string) => {
+    try {
+      const octets = enc.toUpperCase() === 'B' ? Buffer.from(data, 'base64') : Buffer.from(data.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+      return new TextDecoder(charset.split('*')[0].toLowerCase(), { fatal: false }).decode(octets);
+    } catch {
+      return all;
+    }
+  });
+}

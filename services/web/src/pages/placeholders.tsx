@@ -32,12 +32,7 @@ function placeholder(app: WebApp, path: string, nav: string, label: string, ...g
 
 export function registerPlaceholderPages(app: WebApp): void {
   // The instructor's pages of one lab.
-  placeholder(app, '/lab/:n/queue', 'queue', 'nav.queue', requireInstructor, requireLab);
   placeholder(app, '/lab/:n/path', 'path', 'nav.path', requireInstructor, requireLab);
-  placeholder(app, '/lab/:n/dns', 'dns', 'nav.dns', requireInstructor, requireLab);
-  placeholder(app, '/lab/:n/mailbox', 'mailbox', 'nav.mailbox', requireInstructor, requireLab);
-  // A mailbox file: the instructor's, or the student's own account (their "My lab" links to it).
-  placeholder(app, '/lab/:n/mailbox/:account', 'mailbox', 'nav.mailbox', requireLogin, requireLab, requireAccount('account'));
   // The students' pages.
   placeholder(app, '/lab/:n/webmail', 'webmail', 'nav.webmail', requireStudent, requireLab);
   placeholder(app, '/lab/:n/', 'mylab', 'nav.mylab', requireLogin, requireLab);
