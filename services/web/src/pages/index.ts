@@ -17,7 +17,10 @@ import { registerPlaceholderPages } from './placeholders';
 import { registerQueuePages } from './queue';
 import { registerMailboxPages } from './mailbox';
 import { registerDnsPages } from './dns';
+import { registerPathPages } from './path';
 import { registerTopologyPages } from './topology';
+import { registerWebmailPages } from './webmail';
+import { registerMyLabPages } from './mylab';
 
 export function registerPages(app: WebApp): void {
   registerHomePages(app);
@@ -26,5 +29,8 @@ export function registerPages(app: WebApp): void {
   registerQueuePages(app);
   registerMailboxPages(app);
   registerDnsPages(app);
+  registerPathPages(app);
+  registerWebmailPages(app);
+  registerMyLabPages(app);
   registerPlaceholderPages(app);
 }
