@@ -19,8 +19,6 @@ import { registerMailboxPages } from './mailbox';
 import { registerDnsPages } from './dns';
 import { registerPathPages } from './path';
 import { registerTopologyPages } from './topology';
-import { registerWebmailPages } from './webmail';
-import { registerMyLabPages } from './mylab';
 
 export function registerPages(app: WebApp): void {
   registerHomePages(app);
@@ -30,7 +28,5 @@ export function registerPages(app: WebApp): void {
   registerMailboxPages(app);
   registerDnsPages(app);
   registerPathPages(app);
-  registerWebmailPages(app);
-  registerMyLabPages(app);
   registerPlaceholderPages(app);
 }
