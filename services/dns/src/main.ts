@@ -13,6 +13,9 @@
  *   MAIL_LAB_ADMIN_TOKEN_FILE  the lab's admin token, made there on the first
  *                        start (default /var/mail-lab-admin/token, the
  *                        `lab-admin` volume)
+ *   MAIL_LAB_DISCOVERY   `swarm`: the hosts' addresses come from the platform
+ *                        (`tasks.<service>` in Docker's embedded DNS,
+ *                        core/src/swarm.ts) and the zones follow them
  *
  * Everything else lives in server.ts, which the lab CLI imports for `up --local`.
  */
@@ -23,6 +26,7 @@ import { adminTokenFromEnv } from '../../core/src/main-helpers';
 import { startDnsServer } from './server';
 import { startDnsAdmin } from './admin';
 import { DnsFaults } from './faults';
+import { AddressWatcher, swarmDiscovery, withAddresses } from '../../core/src/swarm';
 
 function fail(message: string): never {
   process.stderr.write(`dns: ${message}\n`);
@@ -63,11 +67,15 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const faults = new DnsFaults(config.domains.map((d) => d.name));
   const server = await startDnsServer({ config, mode, host, port, logger, faults });
   logger.info(`dns ready on port ${server.port}`, { mode, config: file });
+  // Swarm: no fixed addresses; serve the ones the platform gave the tasks, and follow them.
+  const watcher = swarmDiscovery(env) ? new AddressWatcher({ config, logger, onChange: (found) => server.setConfig(withAddresses(config!, found)) }) : undefined;
+  await watcher?.start();
   const admin = adminText ? await startDnsAdmin({ faults, dns: server, logger, token: await adminTokenFromEnv(logger, mode), mode, host, port: Number(adminText) }) : undefined;
   if (admin) logger.info(`dns admin API on port ${admin.port}`);
 
   const stop = (signal: string) => {
     logger.info(`${signal} received, stopping`);
+    watcher?.stop();
     Promise.all([server.close(), admin?.close()]).then(
       () => process.exit(0),
       () => process.exit(1),

@@ -79,6 +79,8 @@ export interface StartedDnsServer {
   faults: DnsFaults;
   /** The zones as served: each zone's records as zone-file lines. */
   zones(): { zone: string; records: string[] }[];
+  /** Serves the zones of `config` from now on (the lab on Swarm: the addresses learned from the platform). */
+  setConfig(config: LabConfig): void;
   /** Calls `listener` for every answered query from now on (the live event stream); returns the unsubscribe. */
   subscribe(listener: (entry: QueryLogEntry) => void): () => void;
 }
@@ -136,7 +138,7 @@ async function bindBoth(host: string, port: number): Promise<{ udp: DNS.UDPServe
 export async function startDnsServer(opts: DnsServerOptions): Promise<StartedDnsServer> {
   const { config, mode, logger } = opts;
   const host = opts.host ?? '0.0.0.0';
-  const lab = buildZones(config, mode, { serial: dateSerial(new Date()) });
+  let lab = buildZones(config, mode, { serial: dateSerial(new Date()) });
   for (const w of lab.warnings) logger.warn(`zone warning: ${w}`);
   for (const zone of lab.zones) {
     const count = [...zone.nodes.values()].reduce((n, rs) => n + rs.length, 0);
@@ -238,6 +240,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<StartedDns
   tcp.on('error', (e: Error) => logger.error(`tcp server error: ${e.message}`));
 
   let closing: Promise<void> | undefined;
+  let reloads = 0;
   return {
     port,
     faults,
@@ -247,6 +250,10 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<StartedDns
       return () => listeners.delete(listener);
     },
     zones: () => lab.zones.map((z) => ({ zone: z.origin, records: [...z.nodes.values()].flat().map(recordLine) })),
+    setConfig(next) {
+      // Swarm: the hosts' addresses as the platform gives them (core/src/swarm.ts); a new serial each time.
+      lab = buildZones(next, mode, { serial: dateSerial(new Date()) + (++reloads % 99) });
+    },
     close() {
       closing ??= Promise.all([
         new Promise<void>((resolve) => udp.close(() => resolve())),

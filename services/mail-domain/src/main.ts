@@ -15,6 +15,8 @@
  *   MAIL_LAB_ADMIN_TOKEN_FILE the lab's admin token, made there on the first
  *                     start (default /var/mail-lab-admin/token, the
  *                     `lab-admin` volume; `up --local`: .lab-data/admin-token)
+ *   MAIL_LAB_DISCOVERY `swarm`: no fixed addresses; its own, the lab DNS's and
+ *                     the peers' come from the platform (swarm.ts)
  *   MAIL_LAB_LOG_FORMAT / MAIL_LAB_LOG_LEVEL
  *   MAIL_LAB_TEST_CRASH  tests only, never in a lab: `after-remote-250` makes
  *                     the queue SIGKILL itself between another server's 250
@@ -31,6 +33,8 @@ import { dirname, join, resolve } from 'node:path';
 import { adminTokenFromEnv, configFromEnv, loggerFromEnv, onShutdown } from '../../core/src/main-helpers';
 import { requireDomain } from '../../core/src/config';
 import { startMailDomain } from './domain';
+import { swarmDiscovery } from '../../core/src/swarm';
+import { swarmMailDomain } from './swarm';
 
 async function main(): Promise<void> {
   const domainName = process.env.MAIL_LAB_DOMAIN;
@@ -39,8 +43,10 @@ async function main(): Promise<void> {
     process.stderr.write('MAIL_LAB_DOMAIN is not set: which domain should this server serve?\n');
     process.exit(1);
   }
-  const config = configFromEnv(log);
   const mode = process.env.MAIL_LAB_MODE === 'local' ? 'local' : 'docker';
+  // Docker Swarm: the addresses come from the platform, not from the definition.
+  const swarm = swarmDiscovery() && mode === 'docker' ? await swarmMailDomain(configFromEnv(log), domainName, log) : undefined;
+  const config = swarm?.config ?? configFromEnv(log);
   const domain = requireDomain(config, domainName);
   const dataDir = process.env.MAIL_LAB_DATA ?? '/var/mail-lab';
   const caEnv = process.env.MAIL_LAB_CA;
@@ -56,6 +62,7 @@ async function main(): Promise<void> {
     dnsServer: mode === 'local' ? `127.0.0.1:${config.dns.hostPort}` : config.dns.address,
     logger: log,
     adminToken: await adminTokenFromEnv(log, mode, join(dirname(resolve(dataDir)), 'admin-token')),
+    ...(swarm ? { resolver: swarm.resolver, links: swarm.links } : {}),
   });
   const publicDir = process.env.MAIL_LAB_CA_PUBLIC;
   if (caDir && publicDir && existsSync(join(caDir, 'ca.crt'))) {
