@@ -12,7 +12,7 @@
  */
 import type { AttemptView, LabEvent, QueueEntryView, TraceItem } from '../../../core/src/admin/api';
 
-export type StepKind = 'submission' | 'smtp-in' | 'queued' | 'dns-mx' | 'dns-a' | 'hop' | 'deferred' | 'bounced' | 'mailbox' | 'waiting' | 'held' | 'delay-notice' | 'returned' | 'read';
+export type StepKind = 'submission' | 'smtp-in' | 'queued' | 'dns-mx' | 'dns-a' | 'hop' | 'deferred' | 'bounced' | 'mailbox' | 'waiting' | 'held' | 'deleted' | 'delay-notice' | 'returned' | 'read';
 export type StepCategory = 'smtp' | 'dns' | 'queue' | 'mailbox' | 'read' | 'notice';
 
 export const CATEGORY: Record<StepKind, StepCategory> = {
@@ -24,6 +24,7 @@ export const CATEGORY: Record<StepKind, StepCategory> = {
   bounced: 'queue',
   waiting: 'queue',
   held: 'queue',
+  deleted: 'queue',
   'dns-mx': 'dns',
   'dns-a': 'dns',
   mailbox: 'mailbox',
@@ -131,14 +132,14 @@ interface Lookup {
   error?: string;
 }
 
-/** The queue.attempt event of an attempt (same queue id and remote domain, at or just after its start). */
+/** The queue.attempt event of an attempt (same queue id and remote domain, the first one published after its start). */
 function attemptEvent(events: LabEvent[], source: string, queueId: string, remote: string, time: string): LabEvent | undefined {
   const t = Date.parse(time);
   let best: LabEvent | undefined;
   for (const e of events) {
     if (e.type !== 'queue.attempt' || e.source !== source || e.data.id !== queueId || e.data.domain !== remote) continue;
     const et = Date.parse(e.time);
-    if (et < t - 1000) continue;
+    if (et < t) continue;
     if (!best || et < Date.parse(best.time)) best = e;
   }
   return best;
@@ -327,6 +328,26 @@ export function buildPath(input: PathInput): MessagePath {
   function attemptSteps(domain: string, e: QueueEntryView, h: AttemptView, index: number): PathStep[] {
     const out: PathStep[] = [];
     const base = `${domain}/${e.id}/${index}`;
+    // The administrator's records (postsuper -e, -d): no delivery was tried.
+    const admin = !h.host && !h.mx && !h.transcript ? (/^expired by the administrator/.test(h.detail) ? 'returned' : /^deleted from the queue/.test(h.detail) ? 'deleted' : null) : null;
+    if (admin) {
+      const notice = input.notices?.find((n) => n.kind === 'failure');
+      out.push({
+        key: `${admin}/${base}`,
+        kind: admin,
+        category: admin === 'returned' ? 'notice' : 'queue',
+        time: h.time,
+        at: domain,
+        from: domain,
+        to: admin === 'returned' ? senderNode(e.from) : domain,
+        outcome: 'fail',
+        title: admin === 'returned' ? { key: 'path.step.returned', params: { sender: e.from || '<>' } } : { key: 'path.step.deleted', params: { domain } },
+        info: { key: admin === 'returned' ? 'path.info.returned' : 'path.info.deleted', params: { rcpts: h.recipients.join(', ') } },
+        said: h.detail,
+        details: { facts: [['path.fact.rcpts', h.recipients.join(', ')]], notice: admin === 'returned' ? notice?.key : undefined },
+      });
+      return out;
+    }
     const local = h.recipients.every((a) => e.recipients.find((r) => r.address === a)?.local);
     if (local) {
       for (const a of h.recipients) {
