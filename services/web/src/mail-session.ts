@@ -12,8 +12,9 @@
  * used when a server offers STARTTLS; its certificate (from the lab CA) is
  * not checked here, the connection never leaves the host.
  */
-import { ImapFlow } from 'imapflow';
+import { ImapFlow, type Logger as ImapLogger } from 'imapflow';
 import { createTransport, type Transporter } from 'nodemailer';
+import type { Logger as SmtpLogger } from 'nodemailer/lib/shared';
 import type { Session } from './auth/sessions';
 import type { WebLab } from './labs';
 
@@ -26,6 +27,8 @@ export interface ImapLogin {
   user: string;
   password: string;
   timeoutMs?: number;
+  /** imapflow's logger (the webmail's protocol drawer: webmail/protocol-log.ts); none by default. */
+  logger?: ImapLogger;
 }
 
 /** A connected, logged-in imapflow client (throws the library's error: `authenticationFailed` for a wrong login). */
@@ -37,7 +40,7 @@ export async function openImap(o: ImapLogin): Promise<ImapFlow> {
     secure: false,
     auth: { user: o.user, pass: o.password },
     tls: TLS,
-    logger: false,
+    logger: o.logger ?? false,
     disableAutoIdle: true,
     connectionTimeout: t,
     greetingTimeout: t,
@@ -67,13 +70,15 @@ function domainOf(lab: WebLab, session: Session) {
 }
 
 /** IMAP with the student's own account on their domain's IMAP port. */
-export function openStudentImap(lab: WebLab, session: Session): Promise<ImapFlow> {
+export function openStudentImap(lab: WebLab, session: Session, o: { logger?: ImapLogger } = {}): Promise<ImapFlow> {
   const d = domainOf(lab, session);
-  return openImap({ port: d.ports.imap, user: session.user, password: session.password! });
+  return openImap({ port: d.ports.imap, user: session.user, password: session.password!, logger: o.logger });
 }
 
 /** SMTP submission (587 with AUTH) with the student's own account. */
-export function studentSubmission(lab: WebLab, session: Session): Transporter {
+export function studentSubmission(lab: WebLab, session: Session, o: { logger?: SmtpLogger } = {}): Transporter {
   const d = domainOf(lab, session);
-  return createTransport({ host: LOOPBACK, port: d.ports.submission, secure: false, auth: { user: session.user, pass: session.password! }, tls: TLS, connectionTimeout: 10_000, greetingTimeout: 10_000 });
+  // With a logger: the commands and replies (transactionLog), never the message itself.
+  const log = o.logger ? { logger: o.logger, transactionLog: true } : {};
+  return createTransport({ host: LOOPBACK, port: d.ports.submission, secure: false, auth: { user: session.user, pass: session.password! }, tls: TLS, connectionTimeout: 10_000, greetingTimeout: 10_000, ...log });
 }

@@ -19,6 +19,8 @@ import { registerMailboxPages } from './mailbox';
 import { registerDnsPages } from './dns';
 import { registerPathPages } from './path';
 import { registerTopologyPages } from './topology';
+import { registerWebmailPages } from './webmail';
+import { registerMyLabPages } from './mylab';
 
 export function registerPages(app: WebApp): void {
   registerHomePages(app);
@@ -28,5 +30,7 @@ export function registerPages(app: WebApp): void {
   registerMailboxPages(app);
   registerDnsPages(app);
   registerPathPages(app);
+  registerWebmailPages(app);
+  registerMyLabPages(app);
   registerPlaceholderPages(app);
 }

@@ -33,6 +33,4 @@ function placeholder(app: WebApp, path: string, nav: string, label: string, ...g
 export function registerPlaceholderPages(app: WebApp): void {
   // The instructor's pages of one lab.
   // The students' pages.
-  placeholder(app, '/lab/:n/webmail', 'webmail', 'nav.webmail', requireStudent, requireLab);
-  placeholder(app, '/lab/:n/', 'mylab', 'nav.mylab', requireLogin, requireLab);
 }
