@@ -8,6 +8,7 @@
  *   fault dns-servfail <domain>                  SERVFAIL for names in one lab domain
  *   fault server-down <domain>                   port 25 refuses connections; the rest keeps working
  *   fault greylist <domain> [--delay 60s]        451 4.7.1 for the first attempt of each triplet
+ *   fault greet-delay <domain> [--delay 5s]      port 25 waits before its greeting; early talkers get 421
  *   fault reject <address> [--code 552 --text "5.2.2 Mailbox full"]
  *   fault slow-link <domain> <domain> [--rate 64kbit] [--delay 500ms] [--loss 10%]   (Docker only)
  *   fault isolate <domain>                       the domain is cut off from the lab backbone entirely
@@ -100,6 +101,12 @@ export function registerFaultCommands(program: Command, h: FaultCommandHelpers):
     .option('--delay <duration>', 'how long a new (client IP, sender, recipient) triplet is refused with 451 (default 60s)')
     .description('greylisting on port 25: the first attempt of each triplet gets "451 4.7.1 Greylisted, try again in N s"')
     .action((domain: string, opts: FaultOptions) => apply('greylist', [domain], opts)());
+  fault
+    .command('greet-delay')
+    .argument('<domain>', 'a lab domain')
+    .option('--delay <duration>', 'how long port 25 waits before its greeting, 1ms to 60s (default 5s)')
+    .description('early-talker detection on port 25: the greeting comes late, and a client that talks first gets "421 You talk too soon"')
+    .action((domain: string, opts: FaultOptions) => apply('greet-delay', [domain], opts)());
   fault
     .command('reject')
     .argument('<address>', 'a local address, e.g. jpri@dadali.com')

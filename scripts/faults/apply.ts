@@ -9,7 +9,7 @@
 import type { FaultChange } from '../../services/core/src/admin/api';
 import { setFaultThroughApis, type FaultOutcome } from '../../services/core/src/admin/fault-actions';
 import { formatDuration } from '../../services/core/src/duration';
-import { describeSlowLink, GREYLIST_DEFAULT_MS, rejectReply, type FaultSpec, type FaultSpecOf } from '../../services/core/src/faults';
+import { describeSlowLink, GREET_DELAY_DEFAULT_MS, GREYLIST_DEFAULT_MS, rejectReply, type FaultSpec, type FaultSpecOf } from '../../services/core/src/faults';
 import type { LabTarget } from '../lab-target';
 
 export interface FaultResult {
@@ -105,6 +105,19 @@ function words(spec: FaultSpec, on: boolean, r: FaultChange): FaultResult {
           `fault greylist ${spec.domain} applied: port 25 answers the first RCPT of each new (client IP, sender, recipient) with "451 4.7.1 Greylisted, try again in N s"`,
           `the same triplet is accepted once ${delay} have passed, so a real sender's queue delivers at its next retry`,
           clearHint(`greylist ${spec.domain}`),
+        ],
+      };
+    }
+    case 'greet-delay': {
+      if (!on) return changed ? { changed, lines: [`fault greet-delay ${spec.domain} cleared: port 25 of ${spec.domain} greets at once again`] } : { changed, lines: [`port 25 of ${spec.domain} was already greeting at once (no greet-delay fault); nothing changed`] };
+      const delay = formatDuration(r.delayMs ?? spec.delayMs ?? GREET_DELAY_DEFAULT_MS);
+      if (!changed) return { changed, lines: [`port 25 of ${spec.domain} already waits ${delay} before its greeting; nothing changed`] };
+      return {
+        changed,
+        lines: [
+          `fault greet-delay ${spec.domain} applied: port 25 of ${spec.domain} waits ${delay} before its "220" greeting`,
+          'a client that sends a command before the greeting gets "421 You talk too soon" and is cut off; mail servers wait for the greeting, so mail still arrives',
+          clearHint(`greet-delay ${spec.domain}`),
         ],
       };
     }

@@ -12,6 +12,7 @@
  *   dns-servfail <domain>         SERVFAIL for names in one lab domain
  *   server-down <domain>          port 25 refuses connections
  *   greylist <domain> [delay]     451 for the first attempt of each triplet
+ *   greet-delay <domain> [delay]  port 25 waits before its greeting; a client that talks first gets 421
  *   reject <address> [code text]  RCPT to that address answers 5xx
  *   slow-link <domain> <domain>   rate, delay, loss between two mail hosts (Docker lab)
  *   isolate <domain>              the domain is cut off from the backbone
@@ -20,7 +21,7 @@ import { z } from 'zod';
 import { formatDuration, parseDuration } from './duration';
 import type { LabConfig } from './config';
 
-export const FAULT_KINDS = ['link', 'dns-down', 'dns-servfail', 'server-down', 'greylist', 'reject', 'slow-link', 'isolate'] as const;
+export const FAULT_KINDS = ['link', 'dns-down', 'dns-servfail', 'server-down', 'greylist', 'greet-delay', 'reject', 'slow-link', 'isolate'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** How each fault is typed on the command line (`npx mail-lab fault …`). */
@@ -30,6 +31,7 @@ export const FAULT_USAGE: Record<FaultKind, string> = {
   'dns-servfail': 'dns-servfail <domain>',
   'server-down': 'server-down <domain>',
   greylist: 'greylist <domain> [--delay 60s]',
+  'greet-delay': 'greet-delay <domain> [--delay 5s]',
   reject: 'reject <address> [--code 552] [--text "5.2.2 Mailbox full"]',
   'slow-link': 'slow-link <domain> <domain> [--rate 64kbit] [--delay 500ms] [--loss 10%]',
   isolate: 'isolate <domain>',
@@ -38,6 +40,13 @@ export const FAULT_USAGE: Record<FaultKind, string> = {
 /** Greylisting: the default delay and the longest one. */
 export const GREYLIST_DEFAULT_MS = 60_000;
 export const GREYLIST_MAX_MS = 86_400_000;
+/**
+ * greet-delay: the wait before the 220 greeting when none is given, and the
+ * longest (an SMTP client waits 5 minutes for the greeting, RFC 5321
+ * 4.5.3.2.1; a lab needs far less to make the point).
+ */
+export const GREET_DELAY_DEFAULT_MS = 5_000;
+export const GREET_DELAY_MAX_MS = 60_000;
 /** reject: the reply when none is given (RFC 3463 5.2.2: mailbox full). */
 export const REJECT_DEFAULT = { code: 552, text: '5.2.2 Mailbox full' };
 /** The text when only a code is given (RFC 3463 enhanced status codes). */
@@ -62,6 +71,7 @@ const address = z
 const RATE = /^\d+(\.\d+)?(bit|kbit|mbit|gbit)$/;
 
 const greylist = z.object({ kind: z.literal('greylist'), domain: domainName, delayMs: z.number().int().min(1, { error: 'the delay must be at least 1ms' }).max(GREYLIST_MAX_MS, { error: 'the delay must be at most 1d' }).optional() });
+const greetDelay = z.object({ kind: z.literal('greet-delay'), domain: domainName, delayMs: z.number().int().min(1, { error: 'the delay must be at least 1ms' }).max(GREET_DELAY_MAX_MS, { error: 'the delay must be at most 60s' }).optional() });
 const reject = z.object({
   kind: z.literal('reject'),
   address,
@@ -95,6 +105,7 @@ export const faultSpecSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('dns-servfail'), domain: domainName }),
   z.object({ kind: z.literal('server-down'), domain: domainName }),
   greylist,
+  greetDelay,
   reject,
   slowLink,
   z.object({ kind: z.literal('isolate'), domain: domainName }),
@@ -148,6 +159,7 @@ const OPTIONS: Record<FaultKind, (keyof FaultOptions)[]> = {
   'dns-servfail': [],
   'server-down': [],
   greylist: ['delay'],
+  'greet-delay': ['delay'],
   reject: ['code', 'text'],
   'slow-link': ['rate', 'delay', 'loss'],
   isolate: [],
@@ -181,6 +193,7 @@ export function checkFaultSpec(config: LabConfig, input: unknown): FaultSpec {
     case 'dns-servfail':
     case 'server-down':
     case 'greylist':
+    case 'greet-delay':
     case 'isolate':
       checkLabDomain(config, spec.domain);
       break;
@@ -252,6 +265,11 @@ export function faultFromArgs(config: LabConfig, kind: string, args: string[], o
       input = { kind: k, domain: checkLabDomain(config, args[0]) };
       if (!clearing && opts.delay !== undefined) input.delayMs = durationArg(opts.delay, '--delay', '1ms to 1d', '60s, 2m, 500ms');
       break;
+    case 'greet-delay':
+      want(1);
+      input = { kind: k, domain: checkLabDomain(config, args[0]) };
+      if (!clearing && opts.delay !== undefined) input.delayMs = durationArg(opts.delay, '--delay', '1ms to 60s', '5s, 500ms');
+      break;
     default:
       want(1);
       input = { kind: k, domain: checkLabDomain(config, args[0]) };
@@ -274,6 +292,8 @@ export function describeFault(spec: FaultSpec): string {
     }
     case 'greylist':
       return `greylist ${spec.domain} (delay ${formatDuration(spec.delayMs ?? GREYLIST_DEFAULT_MS)})`;
+    case 'greet-delay':
+      return `greet-delay ${spec.domain} (${formatDuration(spec.delayMs ?? GREET_DELAY_DEFAULT_MS)} before the greeting)`;
     default:
       return `${spec.kind} ${spec.domain}`;
   }

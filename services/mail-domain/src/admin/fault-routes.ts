@@ -4,7 +4,7 @@
  * faults/state.ts; isolation: the domain's link control).
  *
  *   GET  /faults           the active faults of this domain
- *   POST /faults/apply     a spec: server-down, greylist, reject, isolate
+ *   POST /faults/apply     a spec: server-down, greylist, greet-delay, reject, isolate
  *   POST /faults/clear     the same spec, or { kind: 'all' }
  *
  * A cut or slowed link is a fault too, but each side of it is set on
@@ -17,7 +17,7 @@ import { ApiError } from '../../../core/src/admin/errors';
 import type { AdminRouter } from '../../../core/src/admin/router';
 import type { LabConfig } from '../../../core/src/config';
 import { formatDuration } from '../../../core/src/duration';
-import { checkFaultSpec, FaultArgumentError, faultOwner, GREYLIST_DEFAULT_MS, rejectReply, type FaultSpec } from '../../../core/src/faults';
+import { checkFaultSpec, FaultArgumentError, faultOwner, GREET_DELAY_DEFAULT_MS, GREYLIST_DEFAULT_MS, rejectReply, type FaultSpec } from '../../../core/src/faults';
 import type { MailFaults } from '../faults/state';
 import type { LinkControl } from '../links/types';
 import type { EventHub } from '../../../core/src/admin/events';
@@ -64,6 +64,11 @@ async function changeFault(o: FaultRoutesOptions, spec: FaultSpec, on: boolean):
       const delayMs = spec.delayMs ?? GREYLIST_DEFAULT_MS;
       return { spec, active: true, delayMs, changed: f.setGreylist(delayMs) };
     }
+    case 'greet-delay': {
+      if (!on) return { spec, active: false, changed: f.clearGreetDelay() };
+      const delayMs = spec.delayMs ?? GREET_DELAY_DEFAULT_MS;
+      return { spec, active: true, delayMs, changed: f.setGreetDelay(delayMs) };
+    }
     case 'reject': {
       if (!on) return { spec, active: false, changed: f.clearReject(spec.address) };
       const r = rejectReply(spec);
@@ -84,6 +89,7 @@ export async function activeFaults(o: FaultRoutesOptions): Promise<ActiveFault[]
   for (const f of o.faults.list()) {
     if (f.kind === 'server-down') out.push({ kind: f.kind, target: o.domain, detail: 'port 25 not listening (connection refused)', since: f.since, spec: { kind: 'server-down', domain: o.domain } });
     else if (f.kind === 'greylist') out.push({ kind: f.kind, target: o.domain, detail: `delay ${formatDuration(f.delayMs ?? 0)}, ${f.triplets ?? 0} triplet(s) seen, ${f.passed ?? 0} accepted`, since: f.since, spec: { kind: 'greylist', domain: o.domain } });
+    else if (f.kind === 'greet-delay') out.push({ kind: f.kind, target: o.domain, detail: `port 25 waits ${formatDuration(f.delayMs ?? 0)} before its greeting, ${f.refused ?? 0} early talker(s) cut off`, since: f.since, spec: { kind: 'greet-delay', domain: o.domain } });
     else if (f.kind === 'reject') out.push({ kind: f.kind, target: f.address!, detail: `RCPT answers ${f.code} ${f.text}`, since: f.since, spec: { kind: 'reject', address: f.address! } });
   }
   const iso = (await o.links.view()).isolated;

@@ -10,6 +10,13 @@
  *   recipient) triplet gets `451 4.7.1 Greylisted, try again in N s`; once the
  *   delay has passed the triplet is accepted (and stays accepted). Port 25
  *   only, as on a real MX: logged-in users on 587 are not greylisted.
+ * - `greet-delay [delay]`: port 25 waits before its 220 greeting, as
+ *   Postfix's postscreen does in its pregreet test; a client that sends a
+ *   command before the greeting is an early talker (many spam bots are) and
+ *   gets `421 … You talk too soon` (smtp-server's reply) and is cut off. A
+ *   real MTA waits for the greeting (RFC 5321 4.3.1: the client waits for
+ *   220), so mail between the domains still flows, only later.
+ *   smtp/lab-connection.ts asks `greetDelayMs()` for every new connection.
  * - `reject <address> [code] [text]`: RCPT to that local address gets the
  *   given 5xx (mailbox full, user unknown …), so the sender bounces at once.
  * (`isolate` and the links are the domain's link control's: links/.)
@@ -20,14 +27,16 @@ import type { Logger } from '../../../core/src/logger';
 import { formatDuration } from '../../../core/src/duration';
 import { GREYLIST_DEFAULT_MS, REJECT_DEFAULT } from '../../../core/src/faults';
 
-export type MailFaultKind = 'server-down' | 'greylist' | 'reject';
+export type MailFaultKind = 'server-down' | 'greylist' | 'greet-delay' | 'reject';
 
 export interface MailFaultInfo {
   kind: MailFaultKind;
   domain: string;
   since: string;
-  /** greylist: delay in ms. */
+  /** greylist, greet-delay: delay in ms. */
   delayMs?: number;
+  /** greet-delay: clients cut off for talking too soon so far. */
+  refused?: number;
   /** greylist: triplets seen / accepted so far. */
   triplets?: number;
   passed?: number;
@@ -69,6 +78,7 @@ interface Greylist {
 export class MailFaults {
   private downSince: Date | null = null;
   private greylist: Greylist | null = null;
+  private greet: { since: Date; delayMs: number; refused: number } | null = null;
   private readonly rejects = new Map<string, RcptRefusal & { since: Date }>();
   private readonly log: Logger;
   private readonly now: () => Date;
@@ -119,6 +129,33 @@ export class MailFaults {
     this.greylist = null;
     this.log.info(`fault cleared: greylist on ${this.domain} (triplets forgotten)`);
     return true;
+  }
+
+  /** Starts waiting before the greeting on port 25, or changes the wait. Returns false when it already waited this long. */
+  setGreetDelay(delayMs: number): boolean {
+    if (this.greet?.delayMs === delayMs) return false;
+    this.greet = { since: this.greet?.since ?? this.now(), delayMs, refused: this.greet?.refused ?? 0 };
+    this.log.info(`fault applied: greet-delay on ${this.domain} (port 25 waits ${formatDuration(delayMs)} before its greeting; a client that talks first gets 421)`);
+    return true;
+  }
+
+  /** Greets at once again. Returns false when it did already. */
+  clearGreetDelay(): boolean {
+    if (!this.greet) return false;
+    this.greet = null;
+    this.log.info(`fault cleared: greet-delay on ${this.domain} (port 25 greets at once)`);
+    return true;
+  }
+
+  /** The wait before the greeting the fault asks for (port 25 only), or null without the fault. */
+  greetDelayMs(submission: boolean): number | null {
+    return this.greet && !submission ? this.greet.delayMs : null;
+  }
+
+  /** A client talked before the greeting and was cut off (counted while the fault is on). */
+  earlyTalker(client: string): void {
+    if (this.greet) this.greet.refused++;
+    this.log.info(`early talker ${client.replace(/^::ffff:/, '')} sent a command before the greeting: 421 You talk too soon`);
   }
 
   /** Returns false when that address was already rejected with this reply. */
@@ -173,6 +210,7 @@ export class MailFaults {
       const g = this.greylist;
       out.push({ kind: 'greylist', domain: d, since: g.since.toISOString(), delayMs: g.delayMs, triplets: g.firstSeen.size, passed: g.passed.size });
     }
+    if (this.greet) out.push({ kind: 'greet-delay', domain: d, since: this.greet.since.toISOString(), delayMs: this.greet.delayMs, refused: this.greet.refused });
     for (const [address, r] of this.rejects) out.push({ kind: 'reject', domain: d, since: r.since.toISOString(), address, code: r.code, text: r.text });
     return out;
   }
@@ -182,6 +220,7 @@ export class MailFaults {
     const n = this.list().length;
     await this.setServerDown(false);
     this.clearGreylist();
+    this.clearGreetDelay();
     for (const a of [...this.rejects.keys()]) this.clearReject(a);
     return n;
   }

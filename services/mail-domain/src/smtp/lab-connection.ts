@@ -22,7 +22,9 @@
  * default 0): smtp-server always waits 100 ms to catch clients that talk
  * before the greeting (early talkers get `421 … You talk too soon`), which
  * Postfix's smtpd does not do unless postscreen is on; a lab that teaches
- * early-talker detection sets it again. Same steps as the library's `init`.
+ * early-talker detection sets it again, or the instructor switches on the
+ * `greet-delay` fault (asked per connection). Same steps as the library's
+ * `init`. An early talker's 421 is reported through `onEarlyTalker`.
  *
  * `handler_AUTH` refuses AUTH before STARTTLS when the lab requires TLS,
  * with the usual `530 5.7.0 Must issue a STARTTLS command first` (smtp-server
@@ -42,8 +44,10 @@ export interface LabExtras {
   settings: CommandSettings;
   /** Refuse AUTH until the session is TLS. */
   requireTls?: boolean;
-  /** Wait before the greeting, to catch early talkers (smtp-server's own is 100 ms). @default 0 */
-  greetDelayMs?: number;
+  /** Wait before the greeting of a new connection, to catch early talkers (smtp-server's own is 100 ms). @default 0 */
+  greetDelayMs?: () => number;
+  /** A client sent a command before the greeting and got 421. */
+  onEarlyTalker?: (remoteAddress: string) => void;
 }
 
 export class LabSMTPConnection extends SMTPConnection {
@@ -62,7 +66,7 @@ export class LabSMTPConnection extends SMTPConnection {
       if (self._server.options.maxClients && self._server.connections.size > self._server.options.maxClients) {
         return this.send(421, self.name + ' Too many connected clients, try again in a moment', false);
       }
-      const delay = this.lab.greetDelayMs ?? 0;
+      const delay = this.lab.greetDelayMs?.() ?? 0;
       if (delay <= 0) return self.connectionReady();
       setTimeout(() => self.connectionReady(), delay).unref();
     });
@@ -77,6 +81,8 @@ export class LabSMTPConnection extends SMTPConnection {
   }
 
   override send(code: number, data?: string | string[] | null, context?: string | false): void {
+    // smtp-server answers a command sent before the greeting with exactly this (its _onCommand).
+    if (code === 421 && typeof data === 'string' && data.endsWith(' You talk too soon')) this.lab.onEarlyTalker?.((this as unknown as { remoteAddress: string }).remoteAddress);
     const lines = Array.isArray(data) ? data : data ? [data] : [];
     const own = lines.length > 0 && lines.every((l) => OWN_CODE.test(l));
     super.send(code, data, own ? false : context);

@@ -264,7 +264,8 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
       accounts: o.accounts,
       settings: { domain: o.domain, hostname: o.hostname, vrfy: o.vrfy, expn: o.expn, submission: o.submission, starttls: !!o.tls && !o.implicitTls },
       requireTls: o.tls?.requireTls,
-      greetDelayMs: o.greetDelayMs,
+      greetDelayMs: () => o.faults?.greetDelayMs(o.submission) ?? o.greetDelayMs ?? 0,
+      onEarlyTalker: (address) => o.faults?.earlyTalker(address),
     },
   );
   server.on('error', (err: Error) => log.warn(`SMTP error: ${err.message}`));

@@ -45,6 +45,7 @@ addMessages({
   'fault.kind.dns-servfail': { en: 'DNS answers SERVFAIL', id: 'DNS menjawab SERVFAIL' },
   'fault.kind.server-down': { en: 'SMTP port 25 down', id: 'Port SMTP 25 mati' },
   'fault.kind.greylist': { en: 'Greylisting', id: 'Greylisting' },
+  'fault.kind.greet-delay': { en: 'Late greeting (early talkers refused)', id: 'Salam terlambat (klien yang bicara duluan ditolak)' },
   'fault.kind.reject': { en: 'Refuse an address (5xx)', id: 'Tolak sebuah alamat (5xx)' },
   'fault.kind.slow-link': { en: 'Slow link', id: 'Jalur lambat' },
   'fault.kind.isolate': { en: 'Isolated from the network', id: 'Terisolasi dari jaringan' },

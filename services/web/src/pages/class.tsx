@@ -124,7 +124,7 @@ function faultChoices(lab: WebLab, t: T): { value: string; label: string }[] {
   }
   out.push({ value: q({ kind: 'dns-down' }), label: t('fault.kind.dns-down') });
   for (const d of lab.config.domains) {
-    for (const kind of ['dns-servfail', 'server-down', 'greylist', 'isolate']) out.push({ value: q({ kind, domain: d.name }), label: `${t(`fault.kind.${kind}`)}: ${d.name}` });
+    for (const kind of ['dns-servfail', 'server-down', 'greylist', 'greet-delay', 'isolate']) out.push({ value: q({ kind, domain: d.name }), label: `${t(`fault.kind.${kind}`)}: ${d.name}` });
   }
   return out;
 }

@@ -31,6 +31,7 @@ addMessages({
   'badge.dns-servfail': { en: 'SERVFAIL {target}', id: 'SERVFAIL {target}' },
   'badge.server-down': { en: 'PORT 25 DOWN', id: 'PORT 25 MATI' },
   'badge.greylist': { en: 'GREYLISTING', id: 'GREYLISTING' },
+  'badge.greet-delay': { en: 'LATE GREETING', id: 'SALAM TERLAMBAT' },
   'badge.reject': { en: 'REJECTS {target}', id: 'MENOLAK {target}' },
 });
 
@@ -86,6 +87,7 @@ function badgeOf(f: ActiveFault, t: T): { at: string; text: string } | null {
       return { at: 'dns', text: t('badge.dns-servfail', { target: f.target }) };
     case 'server-down':
     case 'greylist':
+    case 'greet-delay':
       return { at: f.target, text: t(`badge.${f.kind}`) };
     case 'reject': {
       const domain = f.target.slice(f.target.lastIndexOf('@') + 1);

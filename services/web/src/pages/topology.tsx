@@ -145,7 +145,7 @@ function Controls(props: { c: WebContext; lab: WebLab; t: T }) {
             <span class="what">{d.name}</span>
             {B(t('btn.isolate'), { op: 'apply', kind: 'isolate', domain: d.name }, 'danger')}
             {B(t('btn.reconnect'), { op: 'clear', kind: 'isolate', domain: d.name }, 'ok')}
-            {(['server-down', 'greylist', 'dns-servfail'] as const).map((k) => (
+            {(['server-down', 'greylist', 'greet-delay', 'dns-servfail'] as const).map((k) => (
               <span class="pair">
                 <span class="label">{t(`fault.kind.${k}`)}</span>
                 {B(t('btn.apply'), { op: 'apply', kind: k, domain: d.name }, 'danger')}
