@@ -18,6 +18,9 @@ import { parseAdminToken, readAdminToken } from '../services/core/src/admin/toke
 import { CONTAINER_ADMIN_TOKEN_FILE } from '../services/core/src/main-helpers';
 import { labDir, localDataRoot } from './lab-files';
 
+/** Where a lab on Docker Swarm has its token: a swarm secret (the same as SWARM_TOKEN_FILE of swarm/render.ts). */
+const SWARM_ADMIN_TOKEN_FILE = '/run/secrets/mail-lab-admin-token';
+
 /** The no-Docker lab's token file. */
 export const localAdminTokenFile = (n = 0) => join(localDataRoot(n), 'admin-token');
 /** The host's copy of a Docker lab's token. */
@@ -62,7 +65,9 @@ export async function dockerAdminToken(exec: ContainerExec, containers: string[]
   const tried: string[] = [];
   for (const c of containers) {
     try {
-      const r = await exec(c, ['cat', CONTAINER_ADMIN_TOKEN_FILE]);
+      // The lab-admin volume (compose), else the swarm secret (a lab on Docker Swarm, swarm/render.ts).
+      let r = await exec(c, ['cat', CONTAINER_ADMIN_TOKEN_FILE]);
+      if (r.code !== 0) r = await exec(c, ['cat', SWARM_ADMIN_TOKEN_FILE]).then((s) => (s.code === 0 ? s : r));
       const token = r.code === 0 ? parseAdminToken(r.output) : null;
       if (token) return token;
       tried.push(`${c}: ${r.output.trim().split('\n')[0] || `exit status ${r.code}`}`);

@@ -30,7 +30,8 @@ import { labTarget, type LabTarget } from './lab-target';
 import { defaultLabFile, LabSelectionError, selectLab, type LabChoice, type SelectedLab } from './lab-select';
 import { composeConfigPath, labDir } from './lab-files';
 import { renderCompose } from './compose/render';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { prepareStack, stackExists, swarmStatusLines } from './swarm/stack';
 import { LabStartError, startLab, stopLab } from './lab-lifecycle';
 import { LabNotReadyError, probeLab } from './readiness';
 import { LabNotRunningError } from './admin-token';
@@ -111,6 +112,7 @@ program
   .description('A containerized e-mail laboratory: DNS, two mail domains and a client.')
   .option('--lab <n>', `which lab of this host: 0 (the default) to ${MAX_LAB}; lab N has every host port + 100*N (also MAIL_LAB_LAB)`)
   .option('--config <file>', 'another lab definition (default lab-scenarios/lab.yaml; also MAIL_LAB_CONFIG)')
+  .option('--engine <engine>', 'how the Docker lab runs: compose (the default) or swarm, a stack on the Docker Swarm this host belongs to (also MAIL_LAB_ENGINE; docs/cluster.md)')
   .showHelpAfterError();
 
 program
@@ -162,7 +164,7 @@ program
       throw e instanceof LabStartError ? new UsageError(e.message) : e;
     }
     for (const line of table([['service', 'address', 'answer'], ...r.probes.map((p) => [p.service, p.target, p.detail])])) out('  ' + line);
-    out(`lab ${sel.n} is up (${opts.local ? 'no-Docker' : 'Docker'} mode): every service answered ${(r.elapsedMs / 1000).toFixed(1)} s after start (${(r.totalMs / 1000).toFixed(1)} s in all)`);
+    out(`lab ${sel.n} is up (${opts.local ? 'no-Docker' : sel.engine === 'swarm' ? `Docker Swarm, stack ${sel.project}` : 'Docker'} mode): every service answered ${(r.elapsedMs / 1000).toFixed(1)} s after start (${(r.totalMs / 1000).toFixed(1)} s in all)`);
   });
 
 program
@@ -183,7 +185,9 @@ program
   .action(async () => {
     const config = loadConfig();
     const t = target();
-    out(`lab ${t.lab}, mode: ${t.mode === 'local' ? 'no-Docker (local processes)' : 'Docker'}`);
+    const swarm = t.mode === 'docker' && (selected().engine === 'swarm' || (await stackExists(t.lab)));
+    out(`lab ${t.lab}, mode: ${t.mode === 'local' ? 'no-Docker (local processes)' : swarm ? `Docker Swarm (stack ${selected().project})` : 'Docker'}`);
+    if (swarm) for (const l of await swarmStatusLines(t.lab)) out(`  task ${l}`);
     const probes = await probeLab(config);
     for (const line of table([['service', 'address', 'state', 'answer'], ...probes.map((p) => [p.service, p.target, p.ok ? 'up' : 'DOWN', p.detail])])) out('  ' + line);
     try {
@@ -380,12 +384,18 @@ program
 
 program
   .command('render')
-  .argument('<what>', 'compose: the compose file of the lab (lab 0 of lab-scenarios/lab.yaml is the committed docker-compose.yml)')
+  .argument('<what>', 'compose: the compose file of the lab (lab 0 of lab-scenarios/lab.yaml is the committed docker-compose.yml); swarm: its stack file for Docker Swarm')
   .option('--out <file>', 'write it to a file instead of standard output')
   .description('render a lab from the lab definition (`render compose --lab 3`)')
-  .action((what: string, opts: { out?: string }) => {
-    if (what !== 'compose') throw new UsageError(`render what? only \`render compose\` is known (got "${what}")`);
+  .action(async (what: string, opts: { out?: string }) => {
     const sel = selected();
+    if (what === 'swarm') {
+      const { file } = await prepareStack(sel);
+      if (opts.out) writeFileSync(opts.out, readFileSync(file));
+      else process.stdout.write(readFileSync(file));
+      return;
+    }
+    if (what !== 'compose') throw new UsageError(`render what? only \`render compose\` and \`render swarm\` are known (got "${what}")`);
     const resolvConf = sel.n === 0 && sel.file === defaultLabFile() ? './docker/resolv.conf' : composeConfigPath(join(labDir(sel.n), 'resolv.conf'));
     const text = renderCompose(sel.base, sel.n, { configPath: composeConfigPath(sel.file), resolvConf });
     if (opts.out) writeFileSync(opts.out, text);

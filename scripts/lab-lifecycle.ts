@@ -16,6 +16,7 @@ import type { SelectedLab } from './lab-select';
 import { runningLocalLab } from './lab-target';
 import { startLocalLab, stopLocalLab } from './local-lab';
 import { waitForLab, type Probe } from './readiness';
+import { stackExists, startSwarmLab, stopSwarmLab } from './swarm/stack';
 
 const run = promisify(execFile);
 
@@ -90,6 +91,9 @@ export async function startLab(sel: SelectedLab, o: StartOptions): Promise<Start
     const local = runningLocalLab(sel.n);
     if (local) throw new LabStartError(`a no-Docker lab ${sel.n} is running on its ports (PIDs ${Object.values(local.pids).join(', ')}); stop it first with \`npx mail-lab down${sel.n ? ` --lab ${sel.n}` : ''}\``);
     if (!(await dockerReachable())) throw new LabStartError('no Docker engine answers. Start one (as root: `bash scripts/docker-engine.sh`), or run the lab without Docker: `npx mail-lab up --local`');
+    // Docker Swarm: a stack (scripts/swarm/stack.ts).
+    if (sel.engine === 'swarm') return startSwarmLab(sel, o);
+    if (await stackExists(sel.n)) throw new LabStartError(`lab ${sel.n} is deployed on this swarm (stack ${sel.project}); a lab number is used once: \`npx mail-lab down${sel.n ? ` --lab ${sel.n}` : ''}\` first, or pick another --lab`);
     // Ports held by something else; the lab's own running containers hold them rightly.
     if (!(await runningContainers(sel))) {
       const taken = await takenPorts(sel);
@@ -126,6 +130,8 @@ export async function stopLab(sel: SelectedLab, o: { volumes?: boolean; log: Log
     return `no-Docker lab ${sel.n} stopped`;
   }
   if (!(await dockerReachable())) throw new LabStartError(`lab ${sel.n} is not running (no no-Docker lab ${sel.n}, and no Docker engine answers)`);
+  // A stack of this lab number is taken down whether or not --engine swarm was given.
+  if (sel.engine === 'swarm' || (await stackExists(sel.n))) return stopSwarmLab(sel, o);
   const lab = prepareComposeLab(sel.base, sel.n, sel.file);
   await composeDown(lab, { volumes: o.volumes }, o.log);
   // The volumes held the admin token: the host's copy of it goes with them.

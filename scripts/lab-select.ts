@@ -18,11 +18,25 @@ export interface SelectedLab {
   /** Lab N of it: its addresses and host ports. */
   config: LabConfig;
   project: string;
+  /** How the Docker lab runs: `compose` (the default) or `swarm` (a stack; scripts/swarm/). */
+  engine: Engine;
 }
 
 export interface LabChoice {
   lab?: string;
   config?: string;
+  /** `--engine compose|swarm` (or MAIL_LAB_ENGINE). */
+  engine?: string;
+}
+
+export type Engine = 'compose' | 'swarm';
+export const ENGINES: readonly Engine[] = ['compose', 'swarm'];
+
+/** The engine asked for (option, else MAIL_LAB_ENGINE, else compose). */
+export function chosenEngine(choice: LabChoice): Engine {
+  const text = (choice.engine ?? process.env.MAIL_LAB_ENGINE ?? '').trim() || 'compose';
+  if (!(ENGINES as readonly string[]).includes(text)) throw new LabSelectionError(`${choice.engine !== undefined ? '--engine' : 'MAIL_LAB_ENGINE'} must be ${ENGINES.join(' or ')} (got "${text}")`);
+  return text as Engine;
 }
 
 /** Bad `--lab` or an invalid definition: the CLI prints it and exits 2. */
@@ -45,6 +59,7 @@ export function chosenLabNumber(choice: LabChoice): number {
 /** Reads the definition and makes lab N of it; warnings go to `warn`. */
 export function selectLab(choice: LabChoice, warn: (line: string) => void = (l) => process.stderr.write(l + '\n')): SelectedLab {
   const n = chosenLabNumber(choice);
+  const engine = chosenEngine(choice);
   const file = choice.config ?? defaultLabFile();
   let base: LabConfig;
   try {
@@ -64,5 +79,5 @@ export function selectLab(choice: LabChoice, warn: (line: string) => void = (l) 
   } catch (e) {
     throw new LabSelectionError((e as Error).message);
   }
-  return { n, file, base, config, project: labProject(n) };
+  return { n, file, base, config, project: labProject(n), engine };
 }

@@ -67,27 +67,32 @@ export function runningLocalLab(n = 0): LocalState | null {
 
 /**
  * Runs commands in the lab's containers through the Docker API. A container
- * is found by its compose labels (project and service), not by its name:
- * `service(name)` tells which compose service a name of `container()` is.
+ * is found by its labels, not by its name: compose's (project and service),
+ * else Docker Swarm's (stack namespace and service `<stack>_<service>`, the
+ * lab on Swarm: only the tasks on this node); `service(name)` tells which
+ * service a name of `container()` is.
  */
 function dockerExec(project: string, service: (name: string) => string): { exec: ContainerExec } {
   const docker = new Docker();
   const ids = new Map<string, string>();
-  /** The running container of a compose service of this lab, by its labels. */
+  /** The running container of a service of this lab, by its labels. */
   const find = async (name: string): Promise<string> => {
     const cached = ids.get(name);
     if (cached) return cached;
-    const found = await docker.listContainers({ filters: { label: [`com.docker.compose.project=${project}`, `com.docker.compose.service=${service(name)}`] } });
-    if (!found.length) throw Object.assign(new Error(`no such container: ${name} (no running container of service ${service(name)} in compose project ${project})`), { statusCode: 404 });
+    // A swarm task carries the compose labels of the image it runs (compose built it): not a compose container.
+    const compose = (await docker.listContainers({ filters: { label: [`com.docker.compose.project=${project}`, `com.docker.compose.service=${service(name)}`] } })).filter((c) => !c.Labels?.['com.docker.swarm.service.name']);
+    const found = compose.length ? compose : await docker.listContainers({ filters: { label: [`com.docker.stack.namespace=${project}`, `com.docker.swarm.service.name=${project}_${service(name)}`] } });
+    if (!found.length) throw Object.assign(new Error(`no such container: ${name} (no running container of service ${service(name)} in compose project ${project}, nor a task of ${project}_${service(name)} on this swarm node)`), { statusCode: 404 });
     ids.set(name, found[0].Id);
     return found[0].Id;
   };
-  // As the container's own user (mail-lab): root in these containers has no capabilities, so it
-  // could not read a file of mail-lab's with mode 0600 (the token); the host never execs as root.
+  // As mail-lab, the containers' own user (on Swarm the container starts as root for its entry
+  // script, so it is named): root in these containers has no capabilities, so it could not read a
+  // file of mail-lab's with mode 0600 (the token); the host never execs as root.
   const exec = async (container: string, cmd: string[]) => {
     let e;
     try {
-      e = await docker.getContainer(await find(container)).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+      e = await docker.getContainer(await find(container)).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, User: 'mail-lab' });
     } catch (err) {
       throw new Error(`cannot run a command in ${container} (is the lab up? \`npx mail-lab status\`): ${(err as Error).message}`);
     }

@@ -1,6 +1,7 @@
 /**
  * The numbered labs of this host that exist (some container of project
- * `mail-lab-NN`, running or not, or a running no-Docker lab N), for
+ * `mail-lab-NN`, running or not, a stack `mail-lab-NN` on the swarm, or a
+ * running no-Docker lab N), for
  * `class status|down|run|cards`; and a small pool that works on several
  * labs at once, in lab order, with a bound on how many run together.
  */
@@ -11,6 +12,7 @@ import { promisify } from 'node:util';
 import { MAX_LAB } from '../../services/core/src/labs';
 import { repoRoot } from '../lab-docker';
 import { runningLocalLab } from '../lab-target';
+import { swarmLabs } from '../swarm/stack';
 
 const run = promisify(execFile);
 
@@ -26,6 +28,8 @@ export async function existingLabs(): Promise<number[]> {
   } catch {
     // No Docker: only no-Docker labs.
   }
+  // Labs deployed as stacks on the swarm this host manages (--engine swarm).
+  for (const n of await swarmLabs()) if (n >= 1 && n <= MAX_LAB) labs.add(n);
   const dir = join(repoRoot(), '.lab-data', 'labs');
   if (existsSync(dir)) for (const d of readdirSync(dir)) if (/^\d\d$/.test(d) && Number(d) >= 1 && runningLocalLab(Number(d))) labs.add(Number(d));
   return [...labs].sort((a, b) => a - b);
