@@ -168,8 +168,10 @@ export function recordPage(page: Page, into: Pick<BrowserSession, 'consoleErrors
   page.on('pageerror', (e) => into.consoleErrors.push(`${page.url()}: ${e.message}`));
   page.on('request', (r) => into.requests.push(r.url()));
   page.on('requestfailed', (r) => {
-    // An event stream ends when the page is left: that is no failure.
-    if (!/\/live\?/.test(r.url())) into.failed.push(`${r.url()}: ${r.failure()?.errorText}`);
+    // An event stream ends when the page is left, and a request still under way then is cancelled
+    // (net::ERR_ABORTED): neither is a failure.
+    const error = r.failure()?.errorText ?? '';
+    if (!/\/live\?/.test(r.url()) && error !== 'net::ERR_ABORTED') into.failed.push(`${r.url()}: ${error}`);
   });
 }
 

@@ -19,10 +19,13 @@
   var SVGNS = 'http://www.w3.org/2000/svg';
   var LEG_MS = 650;
   var PLAY_MS = 1700;
+  var CATCHUP_MS = 900;
 
   var state = { key: null, playing: false, timer: null, hidden: {}, atEnd: true };
   var anim = null;
   var reloadTimer = null;
+  var drawingTimer = null;
+  var keysBefore = null;
 
   function body() { return document.getElementById('path-body'); }
   function rows() {
@@ -117,6 +120,7 @@
     var kind = row.getAttribute('data-kind');
     var outcome = row.getAttribute('data-outcome');
     env.setAttribute('class', 'envelope cat-' + row.getAttribute('data-category') + ' outcome-' + outcome);
+    env.removeAttribute('data-done');
     env.setAttribute('data-at', row.getAttribute('data-to'));
     env.setAttribute('data-step', row.getAttribute('data-key'));
     env.querySelector('.env-mark').textContent = '';
@@ -223,6 +227,17 @@
     }
   }
 
+  /** New steps while following: shown one after the other from `from`, quicker than play, then it stops at the newest. */
+  function catchUp(from) {
+    setPlaying(false);
+    select(from);
+    state.timer = setInterval(function () {
+      var i = current();
+      if (i < rows().length - 1) select(i + 1);
+      else { clearInterval(state.timer); state.timer = null; }
+    }, CATCHUP_MS);
+  }
+
   function op(name) {
     var i = current();
     var n = rows().length;
@@ -254,7 +269,9 @@
     applyFilter();
   });
   document.addEventListener('keydown', function (e) {
-    if (e.target && /^(INPUT|SELECT|TEXTAREA|BUTTON)$/.test(e.target.tagName)) return;
+    if (e.target && /^(INPUT|SELECT|TEXTAREA)$/.test(e.target.tagName)) return;
+    // On a button the space bar is the button's own.
+    if (e.target && e.target.tagName === 'BUTTON' && (e.key === ' ' || e.key === 'Enter')) return;
     if (e.key === 'ArrowRight') { op('forward'); e.preventDefault(); }
     else if (e.key === 'ArrowLeft') { op('back'); e.preventDefault(); }
     else if (e.key === ' ') { op('play'); e.preventDefault(); }
@@ -301,6 +318,11 @@
       if (ev.type === 'link.restored' || ev.type === 'link.cut') { /* the queue follows by its own events */ }
       return;
     }
+    if (/^queue\.(queued|delivered|bounced|returned|deleted|expired|held|released)$/.test(ev.type)) {
+      // The queue sizes on the drawing.
+      if (drawingTimer) clearTimeout(drawingTimer);
+      drawingTimer = setTimeout(function () { var d = document.getElementById('path-drawing'); if (d && window.htmx) htmx.trigger(d, 'drawing-changed'); }, 600);
+    }
     if (follow && ev.type === 'queue.queued' && ev.data) {
       var next = ev.data.messageId || ev.data.id;
       var b = body().querySelector('.path-body');
@@ -337,6 +359,13 @@
     });
   });
 
+  document.addEventListener('htmx:beforeSwap', function (e) {
+    if (!e.detail.target || e.detail.target.id !== 'path-body') return;
+    keysBefore = {};
+    var all = body().querySelectorAll('tr.step');
+    for (var i = 0; i < all.length; i++) keysBefore[all[i].getAttribute('data-key')] = true;
+  });
+
   document.addEventListener('htmx:afterSwap', function (e) {
     var target = e.detail && e.detail.target;
     if (!target) return;
@@ -353,12 +382,22 @@
     var had = indexOfKey(list2, state.key);
     page.setAttribute('data-steps', String(list2.length));
     page.setAttribute('data-updated', String(Date.now()));
-    if (state.key === null || state.atEnd || had < 0) {
-      // Following the story as it happens: the newest step.
-      if (list2.length) select(list2.length - 1, true);
-      else select(0);
-    } else {
+    var firstNew = -1;
+    for (var k = 0; k < list2.length; k++) {
+      if (!keysBefore || !keysBefore[list2[k].getAttribute('data-key')]) { firstNew = k; break; }
+    }
+    keysBefore = null;
+    if (!list2.length) { select(0); return; }
+    if (state.key === null) {
+      // Another message (the newest of the lab): its story from the start.
+      catchUp(0);
+    } else if ((state.atEnd || had < 0) && firstNew >= 0 && !state.playing) {
+      // Following the story as it happens: the new steps, one after the other.
+      catchUp(firstNew);
+    } else if (had >= 0) {
       select(had, false);
+    } else {
+      select(list2.length - 1, true);
     }
   });
 
@@ -366,7 +405,9 @@
     envelope();
     var list = rows();
     page.setAttribute('data-steps', String(list.length));
-    if (list.length) select(follow ? list.length - 1 : 0, true);
+    // A message still on its way: where it is now (and on from there, live); a finished one: from the start.
+    var pending = body().querySelector('.path-body[data-pending="true"]');
+    if (list.length) select(follow || pending ? list.length - 1 : 0, true);
     else position();
   });
 })();
