@@ -244,6 +244,8 @@ export function buildPath(input: PathInput): MessagePath {
       });
       continue;
     }
+    // Kinds of record this page does not show (yet) are left out.
+    if (it.kind !== 'queue') continue;
     const q = queues.get(`${it.domain}/${it.queueId}`);
     if (!q || q.entry !== it.entry) continue;
     steps.push(...queueSteps(q.domain, q.entry, q.live));
