@@ -14,7 +14,9 @@
  * - A CNAME is followed while its target stays inside the lab zones; the
  *   rcode then describes the last name of the chain (RFC 6604 §2.1).
  * - MX and NS answers bring the targets' A records along in the additional
- *   section (RFC 1035 §3.3.9, §3.3.11), so one round trip finds a mail host.
+ *   section (RFC 1035 §3.3.9, §3.3.11), so one round trip finds a mail host;
+ *   so do SRV answers (RFC 2782, "Usage rules": the targets' address records
+ *   in the additional data).
  * - ANY: we answer with every RRset the name has. RFC 8482 lets a server
  *   choose; the lab is small, closed and authoritative-only (no amplification
  *   worth fearing), and `dig ANY dadali.com` showing the whole apex is a
@@ -55,12 +57,12 @@ function negativeSoa(zone: Zone): ResourceRecord {
   return { ...zone.soa, ttl: Math.min(zone.soa.ttl, minimum) };
 }
 
-/** A records of the MX/NS targets in `records`, skipping those already in the answer. */
+/** A records of the MX/NS/SRV targets in `records`, skipping those already in the answer. */
 function additionalFor(lab: LabZones, records: ResourceRecord[]): ResourceRecord[] {
   const out: ResourceRecord[] = [];
   const seen = new Set(records.filter((r) => r.data.type === 'A').map((r) => r.name));
   for (const r of records) {
-    const target = r.data.type === 'MX' ? r.data.exchange : r.data.type === 'NS' ? r.data.host : undefined;
+    const target = r.data.type === 'MX' ? r.data.exchange : r.data.type === 'NS' ? r.data.host : r.data.type === 'SRV' ? r.data.target : undefined;
     if (!target || seen.has(target)) continue;
     seen.add(target);
     const node = findZone(lab, target)?.nodes.get(target) ?? [];

@@ -22,6 +22,8 @@ export function rdataText(data: RecordData): string {
       return data.target;
     case 'MX':
       return `${data.preference} ${data.exchange}`;
+    case 'SRV':
+      return `${data.priority} ${data.weight} ${data.port} ${data.target}`;
     case 'TXT':
       return data.text.map(quote).join(' ');
     case 'SOA':
@@ -44,6 +46,9 @@ export function recordLine(r: ResourceRecord): string {
       break;
     case 'MX':
       rdata = `${d.preference} ${dot(d.exchange)}`;
+      break;
+    case 'SRV':
+      rdata = `${d.priority} ${d.weight} ${d.port} ${dot(d.target)}`;
       break;
     case 'SOA':
       rdata = `${dot(d.mname)} ${dot(d.rname)} ${d.serial} ${d.refresh} ${d.retry} ${d.expire} ${d.minimum}`;

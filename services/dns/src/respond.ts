@@ -19,6 +19,32 @@ type Packet = DNS.Packet;
 type Resource = DNS.Packet.Resource;
 const { Packet } = DNS;
 
+/**
+ * SRV targets go on the wire uncompressed: RFC 2782 ("Target": "name
+ * compression is not to be used for this field") and RFC 3597 §4 (no
+ * compression inside the RDATA of types newer than RFC 1035). dns2 3.1.1
+ * would compress it like any name, so its SRV encoder is replaced here, the
+ * one place that puts lab records on the wire; its decoder stays.
+ */
+interface NameWriter {
+  write(value: number, bits: number): void;
+  names?: unknown;
+}
+const SRV_CODEC = (Packet.Resource as unknown as Record<string, { encode: (record: Record<string, unknown>, writer: NameWriter) => void }>).SRV;
+SRV_CODEC.encode = (record, writer) => {
+  writer.write(record.priority as number, 16);
+  writer.write(record.weight as number, 16);
+  writer.write(record.port as number, 16);
+  const names = writer.names;
+  // Without its table of names dns2 writes every label in full (and records none for later pointers).
+  writer.names = undefined;
+  try {
+    (Packet as unknown as { Name: { encode(name: string, w: NameWriter): void } }).Name.encode(record.target as string, writer);
+  } finally {
+    writer.names = names;
+  }
+};
+
 /** Payload size we advertise in our OPT record: the DNS Flag Day 2020 value. */
 const EDNS_PAYLOAD = 1232;
 /** Code → mnemonic; the first name wins, so 16 reads BADVERS (its meaning here), not BADSIG. */
@@ -60,6 +86,9 @@ function toResource(r: ResourceRecord): Resource {
       break;
     case 'MX':
       rr = { type: T.MX, exchange: d.exchange, priority: d.preference };
+      break;
+    case 'SRV':
+      rr = { type: T.SRV, priority: d.priority, weight: d.weight, port: d.port, target: d.target };
       break;
     case 'TXT':
       // dns2 writes each string's length in one octet without checking;

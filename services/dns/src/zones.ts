@@ -7,6 +7,14 @@
  * under in-addr.arpa). `answer.ts` answers questions from this data and
  * `server.ts` puts it on the wire; nothing here knows about sockets or dns2.
  *
+ * Each domain also gets what a mail program uses to set itself up: RFC 6186
+ * SRV records (`_submission._tcp`, `_imap._tcp`, `_pop3._tcp` and the
+ * implicit-TLS `_submissions._tcp` (RFC 8314 §5.1), `_imaps._tcp`,
+ * `_pop3s._tcp`) pointing at the mail host, and an A record for
+ * `autoconfig.<domain>`, the host Thunderbird asks for its configuration file
+ * (services/core/src/autoconfig.ts). Names the definition's own `records`
+ * already use are left to the definition.
+ *
  * Modes: `docker` answers each host's backbone address; `local` (no Docker,
  * every service on loopback) answers 127.0.0.1 for every lab host. The reverse
  * zones keep the backbone addresses in both modes (so `dig -x 172.29.25.10`
@@ -17,7 +25,7 @@
  *
  * Names are stored lower case, absolute, without the trailing dot.
  */
-import type { LabConfig } from '../../core/src/config';
+import type { DomainConfig, LabConfig } from '../../core/src/config';
 
 export type LabMode = 'docker' | 'local';
 
@@ -28,6 +36,7 @@ export type RecordData =
   | { type: 'PTR'; target: string }
   | { type: 'MX'; preference: number; exchange: string }
   | { type: 'TXT'; text: string[] }
+  | { type: 'SRV'; priority: number; weight: number; port: number; target: string }
   | { type: 'SOA'; mname: string; rname: string; serial: number; refresh: number; retry: number; expire: number; minimum: number };
 
 export interface ResourceRecord {
@@ -61,6 +70,33 @@ const REFRESH = 3600;
 const RETRY = 900;
 const EXPIRE = 1_209_600;
 const LOOPBACK = '127.0.0.1';
+
+/** The mail services a client can find by SRV (RFC 6186 §3, RFC 8314 §5.1), with the lab's port key and container port. */
+const MAIL_SRV = [
+  { service: '_submission._tcp', port: 'submission', standard: 587, priority: 0 },
+  { service: '_submissions._tcp', port: 'smtps', standard: 465, priority: 0 },
+  // RFC 6186 §3.4: the priority tells a client that can do both which of IMAP and POP3 the domain prefers; IMAP here.
+  { service: '_imap._tcp', port: 'imap', standard: 143, priority: 0 },
+  { service: '_imaps._tcp', port: 'imaps', standard: 993, priority: 0 },
+  { service: '_pop3._tcp', port: 'pop3', standard: 110, priority: 10 },
+  { service: '_pop3s._tcp', port: 'pop3s', standard: 995, priority: 10 },
+] as const;
+
+/**
+ * The SRV records of a domain's mail services. In Docker the mail host
+ * listens on the standard ports of the lab network; without Docker every
+ * service is on loopback at the lab's host ports, so those are the ports a
+ * client in that lab must use. Implicit-TLS services only where the
+ * definition gives them a port.
+ */
+export function mailServiceRecords(d: DomainConfig, mode: LabMode): { name: string; data: Extract<RecordData, { type: 'SRV' }> }[] {
+  return MAIL_SRV.flatMap((s) => {
+    const hostPort = d.ports[s.port];
+    if (hostPort === undefined) return [];
+    const port = mode === 'local' ? hostPort : s.standard;
+    return [{ name: `${s.service}.${d.name}`, data: { type: 'SRV' as const, priority: s.priority, weight: 1, port, target: normalizeName(d.mailHost) } }];
+  });
+}
 
 /** Lower case, without the trailing dot: the form every lookup uses (RFC 4343: names compare case-insensitively). */
 export function normalizeName(name: string): string {
@@ -204,6 +240,13 @@ export function buildZones(config: LabConfig, mode: LabMode, options: BuildZones
     });
   }
 
+  // What mail programs look up to set themselves up, unless the definition already uses the name.
+  for (const d of config.domains) {
+    const taken = (name: string) => (findZone(lab, name)?.nodes.get(name)?.length ?? 0) > 0;
+    if (!taken(`autoconfig.${d.name}`)) add(`autoconfig.${d.name}`, { type: 'A', address: at(d.address) });
+    for (const r of mailServiceRecords(d, mode)) if (!taken(r.name)) add(r.name, r.data);
+  }
+
   // Reverse zones: one /24 per backbone subnet used by a lab host.
   const ptrs: [string, string][] = [
     ...config.domains.map((d): [string, string] => [d.address, d.mailHost]),
@@ -243,11 +286,11 @@ function checkZones(lab: LabZones): void {
   for (const zone of lab.zones) {
     for (const records of zone.nodes.values()) {
       for (const r of records) {
-        const target = r.data.type === 'MX' ? r.data.exchange : r.data.type === 'NS' ? r.data.host : undefined;
+        const target = r.data.type === 'MX' ? r.data.exchange : r.data.type === 'NS' ? r.data.host : r.data.type === 'SRV' ? r.data.target : undefined;
         if (!target || !findZone(lab, target)) continue;
         const node = findZone(lab, target)?.nodes.get(target) ?? [];
         if (!node.some((x) => x.data.type === 'A')) {
-          // RFC 2181 §10.3: MX and NS targets must have address records, not aliases.
+          // RFC 2181 §10.3: MX and NS targets must have address records, not aliases (RFC 2782: so must an SRV target).
           lab.warnings.push(`${r.name} ${r.data.type} ${target}: the target has no A record in the lab`);
         }
       }
