@@ -33,25 +33,26 @@ addMessages({
   'dns.failed': { en: 'The lab DNS does not answer: {error}', id: 'DNS lab tidak menjawab: {error}' },
   'dns.dig': { en: 'Try it: dig @127.0.0.1 -p {port} {name} MX', id: 'Coba: dig @127.0.0.1 -p {port} {name} MX' },
   'dns.records': { en: '{n} record(s)', id: '{n} rekaman' },
+  'dns.labDns': { en: 'lab DNS', id: 'DNS lab' },
 });
 
 const LOG_LIMIT = 150;
 const TYPES = ['MX', 'A', 'PTR', 'TXT', 'NS', 'SOA'];
 
 /** The lab's hosts by address: who asked. */
-function hostsOf(lab: WebLab): Map<string, string> {
+function hostsOf(lab: WebLab, t: T): Map<string, string> {
   const m = new Map<string, string>();
   const cfg = lab.config;
   for (const d of cfg.domains) m.set(d.address, d.mailHost);
   if (cfg.client?.address) m.set(cfg.client.address, cfg.client.hostname ?? 'client');
-  m.set(cfg.dns.address, 'lab DNS');
+  m.set(cfg.dns.address, t('dns.labDns'));
   return m;
 }
 
 function QueryLog(props: { lab: WebLab; queries: DnsQuery[] | null; error?: string; t: T }) {
   const { lab, queries, t } = props;
   if (!queries) return <p class="notice error">{t('dns.failed', { error: props.error ?? '?' })}</p>;
-  const hosts = hostsOf(lab);
+  const hosts = hostsOf(lab, t);
   const rows = [...queries].reverse();
   return (
     <div class="dns-log-body" data-count={String(rows.length)}>
