@@ -45,6 +45,7 @@ import { registerCaCommand } from './commands/ca';
 import { registerClassCommands } from './commands/class';
 import { registerWebCommand } from './commands/web';
 import { chooseLang, isUnknownLanguageError, pick } from './scenario/messages';
+import { addK8sOptions, K8S_ADMIN_ONLY, k8sDownCommand, k8sEngineRequested, k8sStatusCommand, k8sUpCommand, registerK8sFaultCommands, renderK8sCommand, type K8sCliOptions } from './k8s/commands';
 
 const out = (line = '') => process.stdout.write(line + '\n');
 // `npx mail-lab … | head`: a reader that stops early is not an error.
@@ -52,9 +53,13 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? p
 
 class UsageError extends Error {}
 
+/** `--engine k8s`: a lab on a Kubernetes cluster has its own up, down, status and network faults (scripts/k8s/commands.ts). */
+const k8s = k8sEngineRequested();
+
 let selection: SelectedLab | undefined;
 /** The lab this command is about (`--lab`, `--config`), read and checked once. */
 function selected(): SelectedLab {
+  if (k8s) throw new UsageError(K8S_ADMIN_ONLY);
   if (!selection) {
     try {
       selection = selectLab(program.opts() as LabChoice);
@@ -112,7 +117,8 @@ program
   .description('A containerized e-mail laboratory: DNS, two mail domains and a client.')
   .option('--lab <n>', `which lab of this host: 0 (the default) to ${MAX_LAB}; lab N has every host port + 100*N (also MAIL_LAB_LAB)`)
   .option('--config <file>', 'another lab definition (default lab-scenarios/lab.yaml; also MAIL_LAB_CONFIG)')
-  .option('--engine <engine>', 'how the Docker lab runs: compose (the default) or swarm, a stack on the Docker Swarm this host belongs to (also MAIL_LAB_ENGINE; docs/cluster.md)')
+  .option('--engine <engine>', 'how the Docker lab runs: compose (the default) or swarm, a stack on the Docker Swarm this host belongs to; or k8s, a Kubernetes cluster (also MAIL_LAB_ENGINE; docs/cluster.md)')
+  .option('--kubeconfig <file>', 'k8s: the kubeconfig of the cluster (default: $KUBECONFIG, else ~/.kube/config)')
   .showHelpAfterError();
 
 program
@@ -148,14 +154,14 @@ program
     out(await hashPassword(pw));
   });
 
-program
-  .command('up')
+addK8sOptions(program.command('up'))
   .description('build the images (offline when no registry is reachable) and start the lab')
   .option('--local', 'no Docker: start the services as plain Node processes on 127.0.0.1')
   .addOption(new Option('--offline', 'build the base image locally even if a registry is reachable'))
   .option('--no-build', 'do not build the images first')
   .option('--timeout <seconds>', 'how long to wait for every service to answer', '90')
-  .action(async (opts: { local?: boolean; offline?: boolean; build: boolean; timeout: string }) => {
+  .action(async (opts: { local?: boolean; offline?: boolean; build: boolean; timeout: string } & K8sCliOptions) => {
+    if (k8s) return k8sUpCommand(k8sHelpers, opts);
     const sel = selected();
     let r;
     try {
@@ -172,6 +178,7 @@ program
   .description('stop the lab')
   .option('--volumes', 'also delete the mailboxes and queues')
   .action(async (opts: { volumes?: boolean }) => {
+    if (k8s) return k8sDownCommand(k8sHelpers, opts);
     try {
       out(await stopLab(selected(), { volumes: opts.volumes, log: (l) => out('  ' + l) }));
     } catch (e) {
@@ -183,6 +190,7 @@ program
   .command('status')
   .description('which services answer, which links are broken, queue sizes')
   .action(async () => {
+    if (k8s) return k8sStatusCommand(k8sHelpers);
     const config = loadConfig();
     const t = target();
     const swarm = t.mode === 'docker' && (selected().engine === 'swarm' || (await stackExists(t.lab)));
@@ -382,12 +390,13 @@ program
     if (!ok) process.exitCode = 1;
   });
 
-program
-  .command('render')
-  .argument('<what>', 'compose: the compose file of the lab (lab 0 of lab-scenarios/lab.yaml is the committed docker-compose.yml); swarm: its stack file for Docker Swarm')
-  .option('--out <file>', 'write it to a file instead of standard output')
-  .description('render a lab from the lab definition (`render compose --lab 3`)')
-  .action(async (what: string, opts: { out?: string }) => {
+addK8sOptions(program.command('render'))
+  .argument('<what>', 'compose: the compose file of the lab (lab 0 of lab-scenarios/lab.yaml is the committed docker-compose.yml); swarm: its stack file for Docker Swarm; k8s: its Kubernetes manifests (docs/cluster.md)')
+  .option('--out <file>', 'write it to a file instead of standard output (k8s: a directory, default .lab-data/k8s)')
+  .option('--labs <n>', 'k8s: labs 1 to N instead of the one --lab')
+  .description('render a lab from the lab definition (`render compose --lab 3`, `render k8s --labs 30`)')
+  .action(async (what: string, opts: { out?: string; labs?: string } & K8sCliOptions) => {
+    if (what === 'k8s') return renderK8sCommand(k8sHelpers, opts);
     const sel = selected();
     if (what === 'swarm') {
       const { file } = await prepareStack(sel);
@@ -395,7 +404,7 @@ program
       else process.stdout.write(readFileSync(file));
       return;
     }
-    if (what !== 'compose') throw new UsageError(`render what? only \`render compose\` and \`render swarm\` are known (got "${what}")`);
+    if (what !== 'compose') throw new UsageError(`render what? only \`render compose\`, \`render swarm\` and \`render k8s\` are known (got "${what}")`);
     const resolvConf = sel.n === 0 && sel.file === defaultLabFile() ? './docker/resolv.conf' : composeConfigPath(join(labDir(sel.n), 'resolv.conf'));
     const text = renderCompose(sel.base, sel.n, { configPath: composeConfigPath(sel.file), resolvConf });
     if (opts.out) writeFileSync(opts.out, text);
@@ -403,8 +412,12 @@ program
   });
 
 const helpers = { target, out, UsageError };
-registerLinkVerbs(program, helpers);
-registerFaultCommands(program, helpers);
+const k8sHelpers = { out, UsageError, choice: () => program.opts() as LabChoice & { kubeconfig?: string } };
+if (k8s) registerK8sFaultCommands(program, k8sHelpers);
+else {
+  registerLinkVerbs(program, helpers);
+  registerFaultCommands(program, helpers);
+}
 registerAdminTokenCommand(program, helpers);
 registerEventsCommand(program, helpers);
 registerCaCommand(program, helpers);

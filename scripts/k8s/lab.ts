@@ -57,6 +57,12 @@ export const K8S_DEFAULTS: K8sOptions = {
   image: APP_IMAGE,
 };
 
+/** The namespace annotation with the options a lab was rendered with (those that differ from the defaults). */
+export const OPTIONS_ANNOTATION = 'mail-lab/options';
+
+/** The options to keep on the namespace, so `down`, `status` and the faults compute the same objects. */
+export const optionsAnnotation = (o: K8sOptions) => JSON.stringify(Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && v !== (K8S_DEFAULTS as unknown as Record<string, unknown>)[k])));
+
 /** Node ports per lab: lab N's block starts at nodePortBase + NODE_PORT_STRIDE·N. */
 export const NODE_PORT_STRIDE = 20;
 /** Lab N's backbone is this /24 of the Service CIDR, plus N. */

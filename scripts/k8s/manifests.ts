@@ -43,7 +43,7 @@ import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { IPersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import { stringify } from 'yaml';
-import { CONTAINER_PORT, DNS_ADMIN_PORT, MAIL_LAB_UID, PUBLIC_PORTS, type K8sHost, type K8sLab } from './lab';
+import { CONTAINER_PORT, DNS_ADMIN_PORT, MAIL_LAB_UID, OPTIONS_ANNOTATION, optionsAnnotation, PUBLIC_PORTS, type K8sHost, type K8sLab } from './lab';
 import { hostSelector, labLabels } from './labels';
 import { labPolicies, type NetworkFaults } from './policies';
 import { ADMIN_SECRET, CA_SECRET } from './secrets';
@@ -285,6 +285,7 @@ function namespace(lab: K8sLab): INamespace {
         // The mail containers keep NET_ADMIN (see above), which `baseline` and `restricted` forbid.
         'pod-security.kubernetes.io/enforce': 'privileged',
       },
+      annotations: { [OPTIONS_ANNOTATION]: optionsAnnotation(lab.options) },
     },
   };
 }

@@ -6,12 +6,15 @@
  *   lab-NN.yaml          every object but the Secrets (manifests.ts)
  *   lab-NN-secrets.yaml  the Secrets (admin token, lab CA; secrets.ts), mode
  *                        0600; kept when it is already there, so rendering
- *                        again does not change a lab's token or CA
+ *                        again does not change a lab's token or CA. It has
+ *                        the Namespace too, so the two files can be applied
+ *                        in either order (`kubectl apply -f DIR` takes this
+ *                        one first)
  *
  * The default DIR is `.lab-data/k8s/` (which git ignores).
  */
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { labLabel } from '../../services/core/src/labs';
 import { repoRoot } from '../lab-docker';
@@ -20,6 +23,12 @@ import { labObjects, toYaml } from './manifests';
 import { makeLabSecrets, readIfThere, secretObjects, secretsFromObjects, type LabSecrets } from './secrets';
 
 export const defaultK8sDir = () => join(repoRoot(), '.lab-data', 'k8s');
+
+/** A file as the header names it: relative to the repository when inside it. */
+function displayPath(file: string): string {
+  const rel = relative(repoRoot(), resolve(file));
+  return rel.startsWith('..') || isAbsolute(rel) ? file : rel;
+}
 
 export interface RenderedLab {
   lab: K8sLab;
@@ -36,8 +45,7 @@ export function manifestHeader(lab: K8sLab, file: string): string {
   return (
     `# mail-lab, lab ${lab.n} on Kubernetes: namespace ${lab.namespace}, backbone ${lab.subnet} (fixed ClusterIPs).\n` +
     `# RENDERED from ${file} by \`npx mail-lab render k8s\`: do not edit by hand. The Secrets (admin token,\n` +
-    `# lab CA) are in lab-${labLabel(lab.n)}-secrets.yaml beside this file; apply both:\n` +
-    `#   kubectl apply -f lab-${labLabel(lab.n)}-secrets.yaml -f lab-${labLabel(lab.n)}.yaml\n` +
+    `# lab CA) are in lab-${labLabel(lab.n)}-secrets.yaml beside this file; apply both (kubectl apply -f <this directory>),\n` +
     `# or let the CLI do it: npx mail-lab up --engine k8s --lab ${lab.n}\n` +
     `# Students reach the lab on the node that runs each pod (externalTrafficPolicy Local):\n` +
     ports.join('\n') +
@@ -62,9 +70,9 @@ export async function renderK8sLab(text: string, file: string, n: number, dir: s
   const newSecrets = !secrets;
   if (!secrets) {
     secrets = await makeLabSecrets();
-    writeFileSync(secretsFile, toYaml(secretObjects(lab, secrets), `# mail-lab lab ${n}: the admin token and the lab CA (with its private key). Keep this file private (0600).\n`), { mode: 0o600 });
+    writeFileSync(secretsFile, toYaml([labObjects(lab)[0], ...secretObjects(lab, secrets)], `# mail-lab lab ${n}: the admin token and the lab CA (with its private key). Keep this file private (0600).\n`), { mode: 0o600 });
     chmodSync(secretsFile, 0o600);
   }
-  writeFileSync(manifest, toYaml(labObjects(lab), manifestHeader(lab, file)));
+  writeFileSync(manifest, toYaml(labObjects(lab), manifestHeader(lab, displayPath(file))));
   return { lab, manifest, secretsFile, newSecrets };
 }
