@@ -32,6 +32,7 @@ import { labResolver, type LabResolver } from './resolver';
 import { createSmtpServer } from './smtp/server';
 import { createMailStore, type MboxMailStore } from './store/mbox-store';
 import { MailFaults } from './faults/state';
+import { forgetOnLinkChange, SmtpConnectionCache } from './queue/connection-cache';
 import { TraceJournal } from './trace/journal';
 import { recordingReads } from './trace/reads';
 import { ensureHostCertificate } from './tls/pki';
@@ -118,11 +119,15 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
   // tc, Docker lab), or by the queue treating a domain as unreachable (no-Docker lab).
   const peers = o.config.domains.filter((x) => x.name !== d.name);
   const reachability = new Reachability(o.now);
-  const links: LinkControl =
+  // Sessions to other mail hosts kept open for the next message (Postfix's connection cache); closed whenever a link changes.
+  const connectionCache = new SmtpConnectionCache();
+  const links: LinkControl = forgetOnLinkChange(
     o.links ??
-    (o.mode === 'docker'
-      ? new IptablesLinks({ self: d, peers, now: o.now, logger: log.child('links') })
-      : new InServerLinks({ self: d, peers, reachability, logger: log.child('links') }));
+      (o.mode === 'docker'
+        ? new IptablesLinks({ self: d, peers, now: o.now, logger: log.child('links') })
+        : new InServerLinks({ self: d, peers, reachability, logger: log.child('links') })),
+    connectionCache,
+  );
   const portFor = (exchange: string) => (o.mode === 'local' ? (findDomain(o.config, exchange)?.ports.smtp ?? 25) : 25);
   const queue = new OutboundQueue({
     domain: d.name,
@@ -139,6 +144,7 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
     trace,
     tls: tls ? { ca: tls.ca } : undefined,
     reachability: o.mode === 'local' ? reachability : undefined,
+    connectionCache,
   });
   await queue.init();
   const faults = new MailFaults({ domain: d.name, logger: log.child('faults'), now: o.now });
@@ -205,9 +211,14 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
     await store.flush();
     throw e;
   }
-  // server-down: port 25 stops listening (refused) and listens again on the same port; open sessions go on.
+  // server-down: port 25 stops listening (refused) and listens again on the same port; sessions
+  // between two messages (another server's cached session) are ended with 421, as a stopped
+  // daemon ends them; a message being sent finishes.
   faults.attachListener({
-    stop: async () => void smtp.server.close(),
+    stop: async () => {
+      smtp.server.close();
+      smtp.endIdleSessions('4.3.2 Service shutting down (the instructor stopped port 25)');
+    },
     start: async () => void (await listen(smtp.server, ports.smtp, o.host)),
   });
   log.info(`${d.name} ready`, { hostname: d.mailHost, ...ports });
@@ -233,6 +244,7 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
         ...[imaps, pop3s].filter((s) => s !== null).map((s) => closeServer(s)),
       ]);
       await queue.close();
+      connectionCache.closeAll();
       await store.flush();
     },
   };

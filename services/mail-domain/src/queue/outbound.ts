@@ -11,6 +11,10 @@
  * offers it (opportunistic TLS), and its certificate must verify against
  * the lab CA for the MX host name; a server that does not offer STARTTLS
  * gets the message in plain text. The transcript says which it was.
+ *
+ * With a connection cache (`cache`, connection-cache.ts), a session that
+ * just sent a message stays open for a moment and the next message to the
+ * same host goes over it; the transcript says so.
  */
 import type { TLSSocket } from 'node:tls';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
@@ -19,6 +23,7 @@ import { bunyanAdapter, teeLogger, type Logger } from '../../../core/src/logger'
 import { statusFromReply } from './dsn';
 import type { LabResolver } from '../resolver';
 import { testCrashPoint } from './test-crash';
+import type { CachedSession, SmtpConnectionCache, TranscriptSink } from './connection-cache';
 
 export type Outcome = { address: string; result: 'delivered' | 'deferred' | 'bounced'; detail: string; status: string; remoteMta?: string };
 
@@ -58,6 +63,14 @@ export interface RemoteDeliveryOptions {
   logger: Logger;
   /** The lab CA (PEM): STARTTLS when offered, the peer verified against it. Without it: plain text only. */
   tls?: { ca: string };
+  /**
+   * The names this server is known by (its mail host): found among the MX hosts, it and every
+   * less preferred one are left out (RFC 5321 5.1), so a backup MX passes mail on to the
+   * better MX hosts and never to itself. By name only: in a no-Docker lab every host is 127.0.0.1.
+   */
+  selfNames?: readonly string[];
+  /** Open sessions to reuse (and to leave the session in afterwards); without it every message opens its own. */
+  cache?: SmtpConnectionCache;
 }
 
 class TemporaryError extends Error {}
@@ -89,6 +102,17 @@ export async function lookupMx(resolver: LabResolver, domain: string): Promise<{
     throw new PermanentError(`${domain} does not accept mail (null MX, RFC 7505)`, '5.1.10');
   }
   return [...records].sort((a, b) => a.priority - b.priority);
+}
+
+/**
+ * RFC 5321 5.1: "The relay host MUST then inspect the list for any of the names or addresses
+ * by which it might be known in mail transactions. If a matching record is found, all records
+ * at that preference level and higher-numbered ones MUST be discarded from consideration."
+ */
+export function withoutSelf(mx: { exchange: string; priority: number }[], selfNames: readonly string[]): { hosts: { exchange: string; priority: number }[]; self?: { exchange: string; priority: number } } {
+  const names = new Set(selfNames.map((n) => n.toLowerCase().replace(/\.$/, '')));
+  const self = mx.find((m) => names.has(m.exchange.toLowerCase().replace(/\.$/, '')));
+  return self ? { hosts: mx.filter((m) => m.priority < self.priority), self } : { hosts: mx };
 }
 
 function send(conn: SMTPConnection, envelope: { from: string; to: string[] }, message: Buffer): Promise<SMTPConnection.SentMessageInfo> {
@@ -137,8 +161,19 @@ async function attemptRemote(o: RemoteDeliveryOptions, transcript: string[]): Pr
   }
   log.info(`MX ${o.domain} -> ${mx.map((m) => `${m.priority} ${m.exchange}`).join(', ')}`);
   transcript.push(`DNS: MX ${o.domain} -> ${mx.map((m) => `${m.priority} ${m.exchange}`).join(', ')}`);
+  const tryHosts = withoutSelf(mx, o.selfNames ?? []);
+  if (tryHosts.self) {
+    const { self } = tryHosts;
+    if (!tryHosts.hosts.length) {
+      // RFC 5321 5.1: "If there are no records left at that point, it is an error condition, and the message MUST be returned as undeliverable."
+      const detail = `mail for ${o.domain} loops back to myself: ${self.exchange} (this server) is its best MX, but ${o.domain} is not delivered here (RFC 5321 5.1)`;
+      transcript.push(`MX: ${detail}`);
+      return { outcomes: all('bounced', detail, '5.4.6'), mx };
+    }
+    transcript.push(`MX: ${self.exchange} is this server: it and every MX of preference ${self.priority} or more are left out (RFC 5321 5.1); trying ${tryHosts.hosts.map((m) => m.exchange).join(', ')}`);
+  }
   let lastError = 'no MX host could be tried';
-  for (const { exchange } of mx) {
+  for (const { exchange } of tryHosts.hosts) {
     let ips: string[];
     try {
       ips = await o.resolver.resolve4(exchange);
@@ -150,33 +185,11 @@ async function attemptRemote(o: RemoteDeliveryOptions, transcript: string[]): Pr
     for (const ip of ips) {
       const port = o.portFor(exchange, ip);
       const host = `${exchange}[${ip}]:${port}`;
-      const conn = new SMTPConnection({
-        host: ip,
-        port,
-        name: o.heloName,
-        connectionTimeout: o.connectTimeout,
-        greetingTimeout: o.commandTimeout,
-        socketTimeout: o.commandTimeout,
-        ...(o.tls ? { ignoreTLS: false, opportunisticTLS: true, tls: { ca: [o.tls.ca], servername: exchange, minVersion: 'TLSv1.2' } } : { ignoreTLS: true }),
-        allowInternalNetworkInterfaces: true,
-        debug: true,
-        logger: bunyanAdapter(
-          teeLogger(log.child('smtp-out', { host }), (line) => transcript.length < 400 && transcript.push(line)),
-          'debug',
-          { messageLines: 20 },
-        ),
-      } as SMTPConnection.Options);
+      const key = `${exchange} ${ip}:${port}`;
+      let session: CachedSession | null = null;
       try {
-        await new Promise<void>((resolve, reject) => {
-          conn.once('error', reject);
-          conn.connect(() => resolve());
-        });
-        const tls = conn.secure ? describeTlsSocket((conn as unknown as { _socket: TLSSocket })._socket) : 'none';
-        transcript.push(
-          conn.secure
-            ? `TLS: ${tls}; the certificate of ${exchange} verified against the lab CA`
-            : `TLS: none (${o.tls ? `${exchange} did not offer STARTTLS` : 'this server has no lab CA'}): the message goes in plain text`,
-        );
+        session = (await reuse(o, key, host, transcript)) ?? (await open(o, exchange, ip, port, host, transcript));
+        const conn = session.conn;
         const info = await send(conn, { from: o.from, to: o.recipients }, o.message).catch((e: SmtpError) => {
           // Every recipient refused: report each with its own reply.
           if (e.rejectedErrors && e.rejectedErrors.length === o.recipients.length) return { accepted: [], rejected: o.recipients, rejectedErrors: e.rejectedErrors, response: '' };
@@ -184,7 +197,10 @@ async function attemptRemote(o: RemoteDeliveryOptions, transcript: string[]): Pr
         });
         // Test only (MAIL_LAB_TEST_CRASH): die between the remote 250 and the queue recording it; see test-crash.ts.
         if (info.accepted.length) testCrashPoint('after-remote-250');
-        conn.quit();
+        session.messages++;
+        if (o.cache) o.cache.give(key, session);
+        else conn.quit();
+        const tls = session.tls;
         const rejected = new Map<string, SmtpError>(((info.rejectedErrors ?? []) as SmtpError[]).map((r) => [String(r.recipient).toLowerCase(), r]));
         const outcomes = o.recipients.map((address): Outcome => {
           const r = rejected.get(address.toLowerCase());
@@ -195,12 +211,12 @@ async function attemptRemote(o: RemoteDeliveryOptions, transcript: string[]): Pr
         });
         return { outcomes, mx, host, tls };
       } catch (e) {
-        conn.close();
+        session?.conn.close();
         const err = e as SmtpError;
         const reply = err.response ? String(err.response).trim() : '';
         if (reply && (err.responseCode ?? 0) >= 500) {
           // A 5xx to MAIL FROM or DATA is the destination's final word for every recipient.
-          return { outcomes: all('bounced', `${host} said: ${reply}`, statusFromReply(reply, 5)).map((x) => ({ ...x, remoteMta: exchange })), mx, host, tls: conn.secure ? describeTlsSocket((conn as unknown as { _socket: TLSSocket })._socket) : 'none' };
+          return { outcomes: all('bounced', `${host} said: ${reply}`, statusFromReply(reply, 5)).map((x) => ({ ...x, remoteMta: exchange })), mx, host, tls: session?.tls ?? 'none' };
         }
         lastError = reply ? `${host} said: ${reply}` : `${host}: ${describeConnectionError(err, exchange)}`;
         log.warn(`delivery to ${host} failed, trying the next host if any`, { error: lastError });
@@ -208,6 +224,58 @@ async function attemptRemote(o: RemoteDeliveryOptions, transcript: string[]): Pr
     }
   }
   return { outcomes: all('deferred', lastError, '4.4.1'), mx };
+}
+
+const clock = (ms: number) => new Date(ms).toISOString().slice(11, 23);
+
+/** A cached session to this host, now writing into this attempt's transcript, or null. */
+async function reuse(o: RemoteDeliveryOptions, key: string, host: string, transcript: string[]): Promise<CachedSession | null> {
+  const session = (await o.cache?.take(key)) ?? null;
+  if (!session) return null;
+  session.sink.lines = transcript;
+  session.sink.logger = o.logger.child('smtp-out', { host });
+  transcript.push(`connection reused: the session to ${host} opened at ${clock(session.openedAt)} is still open (message ${session.messages + 1} on it, after RSET); TLS: ${session.tls}`);
+  return session;
+}
+
+/** A new session: TCP, greeting, EHLO, STARTTLS when offered (the lab CA checks the certificate), EHLO again. */
+async function open(o: RemoteDeliveryOptions, exchange: string, ip: string, port: number, host: string, transcript: string[]): Promise<CachedSession> {
+  const sink: TranscriptSink = { lines: transcript, logger: o.logger.child('smtp-out', { host }) };
+  const conn = new SMTPConnection({
+    host: ip,
+    port,
+    name: o.heloName,
+    connectionTimeout: o.connectTimeout,
+    greetingTimeout: o.commandTimeout,
+    socketTimeout: o.commandTimeout,
+    ...(o.tls ? { ignoreTLS: false, opportunisticTLS: true, tls: { ca: [o.tls.ca], servername: exchange, minVersion: 'TLSv1.2' } } : { ignoreTLS: true }),
+    allowInternalNetworkInterfaces: true,
+    debug: true,
+    logger: bunyanAdapter(
+      // The sink is read at every line: a reused session writes into the attempt using it now.
+      teeLogger({ info: (m, f) => sink.logger.info(m, f), warn: (m, f) => sink.logger.warn(m, f), error: (m, f) => sink.logger.error(m, f), debug: (m, f) => sink.logger.debug(m, f), child: (n, f) => sink.logger.child(n, f) }, (line) => sink.lines.length < 400 && sink.lines.push(line)),
+      'debug',
+      { messageLines: 20 },
+    ),
+  } as SMTPConnection.Options);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      conn.once('error', reject);
+      conn.connect(() => resolve());
+    });
+  } catch (e) {
+    conn.close();
+    throw e;
+  }
+  // Errors after this surface through the command callbacks; a stray one must not crash the process.
+  conn.on('error', () => undefined);
+  const tls = conn.secure ? describeTlsSocket((conn as unknown as { _socket: TLSSocket })._socket) : 'none';
+  transcript.push(
+    conn.secure
+      ? `TLS: ${tls}; the certificate of ${exchange} verified against the lab CA`
+      : `TLS: none (${o.tls ? `${exchange} did not offer STARTTLS` : 'this server has no lab CA'}): the message goes in plain text`,
+  );
+  return { conn, sink, tls, openedAt: Date.now(), messages: 0 };
 }
 
 /** TLS errors from Node (certificate checks) and nodemailer (STARTTLS). */
@@ -218,7 +286,8 @@ function describeConnectionError(err: SmtpError, exchange: string): string {
   if (TLS_ERROR.test(err.code ?? '') || TLS_ERROR.test(err.originalCode ?? '')) {
     return `TLS failed: ${err.message} (the certificate of ${exchange} must be signed by the lab CA and name ${exchange}); nothing was sent`;
   }
-  switch (err.code) {
+  // nodemailer wraps socket errors as ESOCKET, keeping the system's code as originalCode.
+  switch (err.code === 'ESOCKET' && err.originalCode ? err.originalCode : err.code) {
     case 'ETIMEDOUT':
       return 'connection timed out (is the link between the domains broken?)';
     case 'ECONNREFUSED':

@@ -26,6 +26,8 @@ import type { MailStore } from '../store/types';
 import { buildDsn, type DsnRecipient } from './dsn';
 import { alreadyInMailbox, deliverLocal } from './local-delivery';
 import { deliverRemote, type DnsLookup, type Outcome } from './outbound';
+import { Wakeups } from './wakeups';
+import type { SmtpConnectionCache } from './connection-cache';
 import type { LabResolver } from '../resolver';
 import { Spool } from './spool';
 import { relayIdentity, SeenIndex, splitRecipients, type RelayIdentity } from './dedupe';
@@ -49,6 +51,8 @@ export interface QueueOptions {
   now?: () => Date;
   /** Deliveries running at once. @default 8 */
   concurrency?: number;
+  /** Open SMTP sessions kept for the next message to the same host (connection-cache.ts); without it every message opens its own. */
+  connectionCache?: SmtpConnectionCache;
   /** Where finished messages are recorded for `trace`. */
   trace?: TraceJournal;
   /** The lab CA: outbound SMTP uses STARTTLS when offered and verifies the peer against it. */
@@ -122,6 +126,8 @@ export class OutboundQueue extends EventEmitter {
   private readonly running = new Set<string>();
   /** Messages due for an attempt while every delivery slot was busy (insertion order = FIFO). */
   private readonly waiting = new Set<string>();
+  /** When each message next needs the queue (attempt, warning, return): what is due is found without scanning the queue. */
+  private readonly wakeups = new Wakeups();
   private readonly spool: Spool;
   /** Relayed copies accepted recently, to answer a sender's redelivery without delivering twice (dedupe.ts). */
   private readonly seen: SeenIndex;
@@ -129,7 +135,7 @@ export class OutboundQueue extends EventEmitter {
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   /** The lab's queue profiles, and the name of the one in force (`setProfile`). */
-  private readonly profiles: Record<string, LabProfile>;
+  private profiles: Record<string, LabProfile>;
   private profileName: string;
 
   constructor(private readonly o: QueueOptions) {
@@ -197,8 +203,37 @@ export class OutboundQueue extends EventEmitter {
       rescheduled,
     });
     this.emit('profile', name, previous);
+    for (const e of this.entries.values()) this.plan(e);
     this.schedule();
     return { previous, profile: this.profile(), changed: previous !== name, queued: this.entries.size, rescheduled };
+  }
+
+  /**
+   * The profiles of a reloaded lab definition (`npx mail-lab reload`); then `setProfile`
+   * puts one in force. The one in force now keeps running until then.
+   */
+  setProfiles(profiles: Record<string, LabProfile>): void {
+    this.profiles = profiles;
+  }
+
+  /**
+   * Empties the queue for a new class (`npx mail-lab reset --queues`): every message is
+   * deleted as `remove` does (nobody is told; a delivery under way finishes first).
+   * Returns the ids dropped.
+   */
+  async clear(): Promise<string[]> {
+    const ids = [...this.entries.keys()];
+    const dropped: string[] = [];
+    for (const id of ids) {
+      try {
+        await this.remove(id);
+        dropped.push(id);
+      } catch (e) {
+        // Finished while we waited for its delivery: not in the queue any more.
+        if (!(e instanceof UnknownQueueIdError)) throw e;
+      }
+    }
+    return dropped;
   }
 
   /** Loads the spool after a restart; messages still owed are delivered again. */
@@ -216,6 +251,7 @@ export class OutboundQueue extends EventEmitter {
         }
       }
       this.entries.set(e.id, e);
+      this.plan(e);
       this.o.logger.info(`recovered ${e.id} from the spool`, { pending: e.recipients.filter((r) => r.status === 'pending').length });
     }
     this.schedule();
@@ -325,6 +361,7 @@ export class OutboundQueue extends EventEmitter {
     await this.spool.update(entry);
     this.o.logger.info(`held ${id}`, { by: 'admin' });
     this.emit('held', entry);
+    this.plan(entry);
     this.schedule();
     return 'held';
   }
@@ -345,8 +382,11 @@ export class OutboundQueue extends EventEmitter {
   async remove(id: string): Promise<void> {
     const entry = this.require(id);
     while (this.running.has(id)) await new Promise((r) => setTimeout(r, 20));
+    // The delivery under way finished it (delivered or bounced): there is nothing left to delete.
+    if (!this.entries.has(id)) throw new UnknownQueueIdError(id, this.o.domain);
     await this.spool.remove(id);
     this.entries.delete(id);
+    this.wakeups.set(id, null);
     entry.history.push({ time: this.now().toISOString(), recipients: entry.recipients.filter((r) => r.status === 'pending').map((r) => r.address), result: 'bounced', detail: 'deleted from the queue by the administrator; nobody was told' });
     this.remember(entry);
     this.o.logger.warn(`deleted ${id} from the queue`, { by: 'admin' });
@@ -372,6 +412,7 @@ export class OutboundQueue extends EventEmitter {
       await this.finishAttempt(entry, bounced);
     } finally {
       this.running.delete(id);
+      this.plan(entry);
       this.schedule();
     }
   }
@@ -394,36 +435,34 @@ export class OutboundQueue extends EventEmitter {
     while (this.running.size) await new Promise((r) => setTimeout(r, 20));
   }
 
+  /** Plans when this message next needs the queue: its earliest pending attempt, its delay warning, its return; nothing when held or done. */
+  private plan(e: QueueEntry): void {
+    const pending = e.recipients.filter((r) => r.status === 'pending');
+    if (e.held || !pending.length || !this.entries.has(e.id)) return this.wakeups.set(e.id, null);
+    const arrival = Date.parse(e.arrival);
+    let next = arrival + this.o.timing.returnAfter;
+    if (!e.warned && e.from !== '') next = Math.min(next, arrival + this.o.timing.warnAfter);
+    for (const r of pending) if (r.nextAttempt) next = Math.min(next, Date.parse(r.nextAttempt));
+    this.wakeups.set(e.id, next);
+  }
+
+  /** One timer, for the earliest planned wake-up. */
   private schedule(): void {
     if (this.closed) return;
     if (this.timer) clearTimeout(this.timer);
-    let next = Infinity;
-    for (const e of this.entries.values()) {
-      // Held, running or waiting for a slot: their turn comes from release, the end of a delivery, or pump().
-      if (e.held || this.running.has(e.id) || this.waiting.has(e.id)) continue;
-      const arrival = Date.parse(e.arrival);
-      for (const r of e.recipients) if (r.status === 'pending' && r.nextAttempt) next = Math.min(next, Date.parse(r.nextAttempt));
-      if (e.recipients.some((r) => r.status === 'pending')) {
-        if (!e.warned && e.from !== '') next = Math.min(next, arrival + this.o.timing.warnAfter);
-        next = Math.min(next, arrival + this.o.timing.returnAfter);
-      }
-    }
-    if (next === Infinity) return;
+    this.timer = null;
+    const next = this.wakeups.next();
+    if (next === null) return;
     const delay = Math.max(0, Math.min(next - this.now().getTime(), 2 ** 31 - 1));
     this.timer = setTimeout(() => this.runDue(), delay);
     this.timer.unref?.();
   }
 
+  /** Starts the messages that are due (held ones wait for release; a running one is planned again when it ends). */
   private runDue(): void {
-    const now = this.now().getTime();
-    for (const e of this.entries.values()) {
-      if (e.held || this.running.has(e.id)) continue;
-      const arrival = Date.parse(e.arrival);
-      const due =
-        e.recipients.some((r) => r.status === 'pending' && r.nextAttempt && Date.parse(r.nextAttempt) <= now) ||
-        (e.recipients.some((r) => r.status === 'pending') &&
-          ((!e.warned && e.from !== '' && now >= arrival + this.o.timing.warnAfter) || now >= arrival + this.o.timing.returnAfter));
-      if (due) void this.attempt(e.id);
+    for (const id of this.wakeups.due(this.now().getTime())) {
+      const e = this.entries.get(id);
+      if (e && !e.held) void this.attempt(id);
     }
     this.schedule();
   }
@@ -444,6 +483,7 @@ export class OutboundQueue extends EventEmitter {
       this.o.logger.error(`delivery of ${id} failed unexpectedly`, { error: (e as Error).message });
     } finally {
       this.running.delete(id);
+      this.plan(entry);
       this.pump();
       this.schedule();
     }
@@ -493,10 +533,12 @@ export class OutboundQueue extends EventEmitter {
           resolver: this.o.resolver,
           portFor: this.o.portFor,
           heloName: this.o.hostname,
+          selfNames: [this.o.hostname],
           connectTimeout: this.o.timing.connectTimeout,
           commandTimeout: this.o.timing.commandTimeout,
           logger: this.o.logger.child('outbound', { id: entry.id }),
           tls: this.o.tls,
+          cache: this.o.connectionCache,
         });
         outcomes.push(...result.outcomes);
         this.emit('attempt', entry, {

@@ -48,6 +48,8 @@ export interface LabExtras {
   greetDelayMs?: () => number;
   /** A client sent a command before the greeting and got 421. */
   onEarlyTalker?: (remoteAddress: string) => void;
+  /** A connection opened (before its greeting): its session id (the log's `cid`) and the client's address. */
+  onOpen?: (id: string, remoteAddress: string) => void;
 }
 
 export class LabSMTPConnection extends SMTPConnection {
@@ -122,11 +124,29 @@ export class LabSMTPServer extends SMTPServer {
     super(options);
   }
 
+  /**
+   * Ends the sessions that are between messages with 421 and closes them
+   * (RFC 5321 3.8: a server shutting down says 421 first); a session inside a
+   * transaction (after MAIL FROM) goes on. Returns how many were ended.
+   */
+  endIdleSessions(text: string): number {
+    let n = 0;
+    for (const c of (this as unknown as { connections: Set<LabSMTPConnection> }).connections) {
+      if ((c as unknown as { session?: { envelope?: { mailFrom?: unknown } } }).session?.envelope?.mailFrom) continue;
+      c.send(421, text, false);
+      c.close();
+      n++;
+    }
+    return n;
+  }
+
   override connect(socket: Socket, socketOptions: ConstructorParameters<typeof SMTPConnection>[2]): void {
     // Same steps as SMTPServer.connect in smtp-server 3.21, with our connection class.
     const connection = new LabSMTPConnection(this, socket, socketOptions, this.lab);
     const self = this as unknown as { connections: Set<unknown>; _onError(e: Error): void; _onClientConnect(d: unknown): void };
     self.connections.add(connection);
+    const opened = connection as unknown as { id: string; remoteAddress: string };
+    this.lab.onOpen?.(opened.id, opened.remoteAddress);
     connection.on('error', (err: Error) => self._onError(err));
     connection.on('connect', (data: unknown) => self._onClientConnect(data));
     connection.init();
