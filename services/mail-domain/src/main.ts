@@ -25,7 +25,8 @@
  * messages accepted, so a redelivery is recognised), state/ (IMAP UIDs and
  * flags, rename.journal while a folder RENAME is finishing), trace.jsonl.
  * In Docker it listens on the standard ports (25, 587, 110, 143, admin
- * 8080, and with TLS 465, 993, 995) and asks the lab DNS on the backbone; locally it listens on
+ * 8080, the mail programs' autoconfig file on 80, and with TLS 465, 993,
+ * 995) and asks the lab DNS on the backbone; locally it listens on
  * 127.0.0.1 on the domain's host ports and asks the lab DNS on 127.0.0.1.
  */
 import { copyFileSync, existsSync, renameSync } from 'node:fs';
@@ -57,7 +58,8 @@ async function main(): Promise<void> {
     mode,
     dataDir,
     host: mode === 'local' ? '127.0.0.1' : '0.0.0.0',
-    ports: mode === 'local' ? domain.ports : { smtp: 25, submission: 587, pop3: 110, imap: 143, admin: 8080, smtps: 465, imaps: 993, pop3s: 995 },
+    // Docker: port 80 too, where autoconfig.<domain> of the lab DNS sends a mail program for its settings.
+    ports: mode === 'local' ? domain.ports : { smtp: 25, submission: 587, pop3: 110, imap: 143, admin: 8080, smtps: 465, imaps: 993, pop3s: 995, autoconfig: 80 },
     caDir,
     dnsServer: mode === 'local' ? `127.0.0.1:${config.dns.hostPort}` : config.dns.address,
     logger: log,

@@ -4,10 +4,13 @@
  * (queue-routes.ts), mailboxes and traces (mailbox-routes.ts), faults
  * (fault-routes.ts) and links (link-routes.ts). Served on container port
  * 8080, published on the host's loopback only (10080, 20080); every route
- * but `GET /health` needs the lab's admin token. Used by the lab CLI, the
+ * but `GET /health` needs the lab's admin token. In front of it, and the
+ * only other thing answered without the token: the autoconfig file for mail
+ * programs (autoconfig/http.ts, {@link createAdminServer}). Used by the lab CLI, the
  * scenario runner, the bench and the tests through the one typed client
  * (services/core/src/admin/client.ts).
  */
+import { createServer, type Server } from 'node:http';
 import { MAIL_API } from '../../../core/src/admin/api';
 import { AdminRouter } from '../../../core/src/admin/router';
 import type { EventHub } from '../../../core/src/admin/events';
@@ -26,6 +29,7 @@ import { studentRoutes } from './student-routes';
 import { caRoutes } from './ca-routes';
 import type { StudentPasswords } from '../students';
 import type { AccountDirectory } from '../accounts';
+import { autoconfigHandler } from '../autoconfig/http';
 
 export interface AdminOptions {
   config: LabConfig;
@@ -62,4 +66,17 @@ export function createAdminRouter(o: AdminOptions): AdminRouter {
   caRoutes(router, { domain: o.domain, caDir: o.caDir });
   router.stream(MAIL_API.events, o.events.handler());
   return router;
+}
+
+/**
+ * The admin port's HTTP server: the autoconfig paths (GET/HEAD only, no
+ * token: what a mail program fetches) answered first, every other request
+ * by the admin router with its token check.
+ */
+export function createAdminServer(o: AdminOptions): Server {
+  const router = createAdminRouter(o);
+  const autoconfig = autoconfigHandler({ config: o.config, domain: o.domain, view: 'host', tls: o.caDir !== undefined, logger: o.logger });
+  return createServer((req, res) => {
+    if (!autoconfig(req, res)) router.handle(req, res);
+  });
 }
