@@ -38,9 +38,12 @@ interface LabMemory {
 export interface RecentMessagesOptions {
   /** Messages kept per lab. @default 200 */
   messages?: number;
-  /** Queue and trace events kept per lab. @default 3000 */
+  /** Queue and trace events kept per lab (their small fields only). @default 1500 */
   events?: number;
 }
+
+/** The fields of an event kept (the rest, e.g. a transcript, is not). */
+const KEPT = ['id', 'messageId', 'queueId', 'subject', 'from', 'recipients', 'recipient', 'notice', 'domain', 'lookups', 'blocked', 'local', 'user', 'protocol'];
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 const bare = (id: string) => id.trim().replace(/^<|>$/g, '');
@@ -74,8 +77,12 @@ export class RecentMessages {
     if (!e.type.startsWith('queue.') && !e.type.startsWith('trace.')) return;
     if (e.type === 'queue.flushed' || e.type === 'queue.profile') return;
     const m = this.memory(lab);
+    // Only what the path page reads (a transcript stays behind the trace API): a class of busy labs stays small.
+    const data: Record<string, unknown> = {};
+    for (const k of KEPT) if (e.data[k] !== undefined) data[k] = e.data[k];
+    e = { ...e, data };
     m.events.push(e);
-    if (m.events.length > (this.o.events ?? 3000)) m.events.shift();
+    if (m.events.length > (this.o.events ?? 1500)) m.events.shift();
     if (e.type === 'queue.queued') this.queued(lab, m, e);
     else if (e.type === 'queue.delay-notice' || e.type === 'queue.returned' || e.type === 'queue.bounced') this.linkNotice(m, e);
   }
