@@ -17,7 +17,8 @@ import { findDomain, requireDomain } from '../../core/src/config';
 import type { Logger } from '../../core/src/logger';
 import { createAccountDirectory } from './accounts';
 import { StudentPasswords } from './students';
-import { createAdminRouter } from './admin/server';
+import { createAdminServer } from './admin/server';
+import { createAutoconfigServer } from './autoconfig/http';
 import { EventHub } from '../../core/src/admin/events';
 import { publishDomainEvents } from './events';
 import { IptablesLinks } from './links/iptables';
@@ -48,6 +49,8 @@ export interface ListenPorts {
   smtps?: number;
   imaps?: number;
   pop3s?: number;
+  /** Docker lab only: port 80 for `autoconfig.<domain>` on the lab network (the mail programs' settings file). */
+  autoconfig?: number;
 }
 
 export interface MailDomainOptions {
@@ -182,7 +185,8 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
   const imaps = tls && o.ports.imaps !== undefined ? createImapServer({ ...imapOptions, implicitTls: true }) : null;
   const events = new EventHub({ source: d.name, logger: log.child('events') });
   const unpublish = publishDomainEvents(events, { queue, store, trace });
-  const admin = createAdminRouter({ config: o.config, domain: d.name, hostname: d.mailHost, mode: o.mode, queue, store, faults, links, logger: log, startedAt: new Date(), trace, token: o.adminToken, events, students, accounts, caDir: o.caDir }).server();
+  const admin = createAdminServer({ config: o.config, domain: d.name, hostname: d.mailHost, mode: o.mode, queue, store, faults, links, logger: log, startedAt: new Date(), trace, token: o.adminToken, events, students, accounts, caDir: o.caDir });
+  const autoconfig = o.ports.autoconfig !== undefined ? createAutoconfigServer({ config: o.config, domain: d.name, tls: tls !== undefined, logger: log }) : null;
 
   // A port that is taken fails the start: close what already listens, so nothing is left half-up.
   const opened: { close(cb: () => void): unknown }[] = [];
@@ -203,6 +207,7 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
     if (smtps) ports.smtps = await open(smtps.server, o.ports.smtps!);
     if (imaps) ports.imaps = await open(imaps, o.ports.imaps!);
     if (pop3s) ports.pop3s = await open(pop3s, o.ports.pop3s!);
+    if (autoconfig) ports.autoconfig = await open(autoconfig, o.ports.autoconfig!);
   } catch (e) {
     await Promise.all(opened.map(closeServer));
     unpublish();
@@ -241,7 +246,7 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
         closeServer(imap),
         closeServer(admin),
         ...(smtps ? [new Promise<void>((r) => smtps.close(() => r()))] : []),
-        ...[imaps, pop3s].filter((s) => s !== null).map((s) => closeServer(s)),
+        ...[imaps, pop3s, autoconfig].filter((s) => s !== null).map((s) => closeServer(s)),
       ]);
       await queue.close();
       connectionCache.closeAll();
