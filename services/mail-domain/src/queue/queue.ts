@@ -252,8 +252,10 @@ export class OutboundQueue extends EventEmitter {
       }
       this.entries.set(e.id, e);
       this.plan(e);
-      this.o.logger.info(`recovered ${e.id} from the spool`, { pending: e.recipients.filter((r) => r.status === 'pending').length });
+      // One line per message for a classroom queue; a summary for a big one (100,000 lines would bury the log).
+      if (recovered.length <= 50) this.o.logger.info(`recovered ${e.id} from the spool`, { pending: e.recipients.filter((r) => r.status === 'pending').length });
     }
+    if (recovered.length > 50) this.o.logger.info(`recovered ${recovered.length} messages from the spool`);
     this.schedule();
   }
 

@@ -42,19 +42,22 @@ export class Spool {
     await fs.mkdir(this.dir, { recursive: true });
     const files = await fs.readdir(this.dir);
     const entries: QueueEntry[] = [];
-    for (const f of files) {
-      if (f.includes('.tmp')) {
-        await fs.unlink(join(this.dir, f)).catch(() => undefined);
-        continue;
+    for (const f of files) if (f.includes('.tmp')) await fs.unlink(join(this.dir, f)).catch(() => undefined);
+    // Read 64 at a time: a queue of 100,000 messages after a long outage is read in seconds, not minutes.
+    const json = files.filter((f) => f.endsWith('.json') && !f.includes('.tmp'));
+    let next = 0;
+    const reader = async () => {
+      for (let i = next++; i < json.length; i = next++) {
+        const f = json[i];
+        try {
+          const entry: unknown = JSON.parse(await fs.readFile(join(this.dir, f), 'utf8'));
+          if (isQueueEntry(entry, f.slice(0, -5))) entries.push(entry);
+        } catch {
+          // A torn JSON file cannot exist (rename is atomic); skip anything foreign.
+        }
       }
-      if (!f.endsWith('.json')) continue;
-      try {
-        const entry: unknown = JSON.parse(await fs.readFile(join(this.dir, f), 'utf8'));
-        if (isQueueEntry(entry, f.slice(0, -5))) entries.push(entry);
-      } catch {
-        // A torn JSON file cannot exist (rename is atomic); skip anything foreign.
-      }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(64, json.length) }, reader));
     const ids = new Set(entries.map((e) => e.id));
     for (const f of files) {
       if (f.endsWith('.eml') && !ids.has(f.slice(0, -4))) await fs.unlink(join(this.dir, f)).catch(() => undefined);
