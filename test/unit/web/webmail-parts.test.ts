@@ -169,6 +169,11 @@ describe('worksheets as Markdown', () => {
     expect(html).toContain('<table><thead><tr><th>a</th><th>b</th></tr></thead><tbody><tr><td><code>x</code></td><td>y</td></tr></tbody></table>');
     expect(html).not.toMatch(/<script|<img/);
   });
+  test('an emphasis with strong parts inside (the worksheets’ lesson line)', () => {
+    expect(render(Markdown({ text: '*Lesson: **2.C Server IMAP** (port 143) and **3. X** (y).*\nScenario: `a` · 5 min', o }))).toBe(
+      '<p><em>Lesson: <strong>2.C Server IMAP</strong> (port 143) and <strong>3. X</strong> (y).</em> Scenario: <code>a</code> · 5 min</p>',
+    );
+  });
 });
 
 describe('compose', () => {

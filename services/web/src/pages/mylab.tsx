@@ -74,8 +74,8 @@ addMessages({
   'mylab.noWorksheets': { en: 'The worksheets are not on this computer.', id: 'Lembar kerja tidak ada di komputer ini.' },
   'mylab.mailbox': { en: 'Your mailbox file', id: 'Berkas mailbox Anda' },
   'mylab.mailboxText': {
-    en: 'Your INBOX is one plain-text file on the mail server: {path} ({size}). Its last lines, as `cat` shows them:',
-    id: 'INBOX Anda adalah satu berkas teks biasa di server e-mail: {path} ({size}). Baris-baris terakhirnya, seperti yang ditampilkan `cat`:',
+    en: 'Your INBOX is one plain-text file on the mail server: {path} ({size}). Its last lines, as cat shows them:',
+    id: 'INBOX Anda adalah satu berkas teks biasa di server e-mail: {path} ({size}). Baris-baris terakhirnya, seperti yang ditampilkan cat:',
   },
   'mylab.mailboxEmpty': { en: 'Your INBOX file {path} is empty: no message yet.', id: 'Berkas INBOX Anda {path} kosong: belum ada pesan.' },
   'mylab.mailboxAll': { en: 'The whole file, live', id: 'Seluruh berkas, langsung' },
@@ -83,11 +83,10 @@ addMessages({
   'guide.title': { en: 'Worksheets', id: 'Lembar kerja' },
   'guide.notFound': { en: 'There is no worksheet {name}.', id: 'Tidak ada lembar kerja {name}.' },
   'guide.ports': {
-    en: 'This worksheet uses the ports of lab 0 (10025, 10143, 20587 …). You are in lab {n}: add {plus} to every port (garudayaksa.com IMAP 10143 → {imap}). The Docker commands name your lab’s containers mail-lab-{nn}-… .',
-    id: 'Lembar kerja ini memakai port lab 0 (10025, 10143, 20587 …). Anda berada di lab {n}: tambahkan {plus} ke setiap port (IMAP garudayaksa.com 10143 → {imap}). Perintah Docker memakai kontainer lab Anda mail-lab-{nn}-… .',
+    en: 'This worksheet uses the ports of lab 0 (10025, 10143, 20587 …). You are in lab {n}: add {plus} to every port (garudayaksa.com IMAP 10143 → {imap}). In Docker commands, mail-lab-dadali is mail-lab-{nn}-dadali in your lab (and so on).',
+    id: 'Lembar kerja ini memakai port lab 0 (10025, 10143, 20587 …). Anda berada di lab {n}: tambahkan {plus} ke setiap port (IMAP garudayaksa.com 10143 → {imap}). Dalam perintah Docker, mail-lab-dadali menjadi mail-lab-{nn}-dadali di lab Anda (dan seterusnya).',
   },
   'guide.back': { en: '← My lab', id: '← Lab saya' },
-  'guide.other': { en: 'In English', id: 'Dalam Bahasa Indonesia' },
 });
 
 // ---------------------------------------------------------------------------
@@ -399,7 +398,7 @@ export function registerMyLabPages(app: WebApp): void {
             <a href={`/lab/${lab.n}/`}>{t('guide.back')}</a>
             {readWorksheet(other, name) !== null && (
               <a href={`/lab/${lab.n}/guide/${name}?lang=${other}`} hreflang={other} lang={other}>
-                {t('guide.other')}
+                {t('lang.switch')}
               </a>
             )}
           </p>

@@ -263,11 +263,7 @@ export function MessageList(props: { c: WebContext; lab: number; list: MessagePa
                 <span class="who">{sentLike ? who(m.to) : who(m.from)}</span>
                 <span class="date">{shortDate(m.date, lang)}</span>
                 <span class="subject">
-                  {m.attachments && (
-                    <span class="clip" title={t('webmail.hasAttachment')} aria-label={t('webmail.hasAttachment')}>
-                      📎{' '}
-                    </span>
-                  )}
+                  {m.attachments && <span class="clip" title={t('webmail.hasAttachment')} role="img" aria-label={t('webmail.hasAttachment')}></span>}
                   {m.subject || t('webmail.noSubject')}
                 </span>
                 <span class="size">{sizeInWords(m.size, lang)}</span>
@@ -356,7 +352,10 @@ export function Reader(props: { c: WebContext; lab: number; m: ReaderData; folde
           <CsrfField c={c} />
           <input type="hidden" name="folder" value={at.folder} />
           <input type="hidden" name="uid" value={String(at.uid)} />
-          <select name="to" aria-label={t('webmail.moveTo')}>
+          <select name="to" aria-label={t('webmail.moveTo')} required>
+            <option value="" selected disabled>
+              {t('webmail.moveTo')} …
+            </option>
             {props.folders
               .filter((f) => f.selectable && f.path !== m.folder)
               .map((f) => (

@@ -136,7 +136,8 @@ export function parseBlocks(text: string): Block[] {
 /** Inline Markdown: `code`, **bold**, *em* / _em_, [text](href). */
 export function Inline(props: { text: string; o: MarkdownOptions }): Child {
   const out: Child[] = [];
-  const re = /`([^`]+)`|\*\*(.+?)\*\*|__(.+?)__|\*([^*\s][^*]*?)\*|(?<![\w])_([^_\s][^_]*?)_(?![\w])|\[([^\]]+)\]\(([^)\s]+)\)/g;
+  // An emphasis may hold strong parts (`*Lesson: **2.C** (…)*`): its closing star is one not doubled.
+  const re = /`([^`]+)`|\*\*(.+?)\*\*|__(.+?)__|\*(?![*\s])((?:\*\*.+?\*\*|[^*])+?)\*(?!\*)|(?<![\w])_([^_\s][^_]*?)_(?![\w])|\[([^\]]+)\]\(([^)\s]+)\)/g;
   let last = 0;
   for (const m of props.text.matchAll(re)) {
     if (m.index! > last) out.push(props.text.slice(last, m.index));
