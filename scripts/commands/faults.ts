@@ -6,7 +6,8 @@
  *
  *   fault dns-down                               the lab DNS stops answering (lookups time out)
  *   fault dns-servfail <domain>                  SERVFAIL for names in one lab domain
- *   fault server-down <domain>                   port 25 refuses connections; the rest keeps working
+ *   fault server-down <domain> [--all]           port 25 refuses connections; the rest keeps working
+ *                                                (--all: every mail port; the whole server is down to mail programs)
  *   fault greylist <domain> [--delay 60s]        451 4.7.1 for the first attempt of each triplet
  *   fault greet-delay <domain> [--delay 5s]      port 25 waits before its greeting; early talkers get 421
  *   fault reject <address> [--code 552 --text "5.2.2 Mailbox full"]
@@ -94,7 +95,8 @@ export function registerFaultCommands(program: Command, h: FaultCommandHelpers):
     .command('server-down')
     .argument('<domain>', 'a lab domain')
     .description("the domain's SMTP port 25 stops listening (connection refused); 587, POP3, IMAP and its queue keep working")
-    .action((domain: string) => apply('server-down', [domain])());
+    .option('--all', 'every mail port stops listening (25, 587, 465, POP3, IMAP and their TLS ports): the mail server is down for mail programs too; the queue and the admin API keep working')
+    .action((domain: string, opts: { all?: boolean }) => apply('server-down', [domain], opts.all ? { all: true } : {})());
   fault
     .command('greylist')
     .argument('<domain>', 'a lab domain')

@@ -88,12 +88,23 @@ function words(spec: FaultSpec, on: boolean, r: FaultChange): FaultResult {
           : [`fault dns-servfail ${spec.domain} cleared: the lab DNS answers for ${spec.domain} again`, retryHint],
       };
     case 'server-down':
+      if (spec.all && on) {
+        if (!changed) return { changed, lines: [`every mail port of ${spec.domain} was already down (fault server-down --all); nothing changed`] };
+        return {
+          changed,
+          lines: [
+            `fault server-down ${spec.domain} --all applied: no mail port of ${spec.domain} listens (25, 587, 465, POP3, IMAP: connection refused)`,
+            'mail programs cannot send or read: what they write waits in their outbox, what they synced is all they can read; the queue and the admin API keep working',
+            clearHint(`server-down ${spec.domain}`),
+          ],
+        };
+      }
       if (!changed) return { changed, lines: [on ? `port 25 of ${spec.domain} was already down (fault server-down); nothing changed` : `port 25 of ${spec.domain} was already listening (no server-down fault); nothing changed`] };
       return {
         changed,
         lines: on
           ? [`fault server-down ${spec.domain} applied: SMTP port 25 of ${spec.domain} no longer listens (connection refused)`, 'submission (587), POP3, IMAP and its outbound queue keep working; senders to it defer and retry', clearHint(`server-down ${spec.domain}`)]
-          : [`fault server-down ${spec.domain} cleared: port 25 of ${spec.domain} listens again`, 'senders deliver at their next retry; `npx mail-lab flush <domain>` sends now'],
+          : [`fault server-down ${spec.domain} cleared: the stopped ports of ${spec.domain} listen again`, 'senders deliver at their next retry; `npx mail-lab flush <domain>` sends now'],
       };
     case 'greylist': {
       if (!on) return changed ? { changed, lines: [`fault greylist ${spec.domain} cleared: no more greylisting; the triplets seen are forgotten`] } : { changed, lines: [`${spec.domain} was not greylisting (no greylist fault); nothing changed`] };

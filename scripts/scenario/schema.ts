@@ -13,7 +13,7 @@ const domainPair = z.tuple([z.string(), z.string()]);
 const within = z.string().default('30s');
 /** The instructor's faults (`npx mail-lab fault …`); options as on the command line. */
 const faultKind = z.enum(['dns-down', 'dns-servfail', 'server-down', 'greylist', 'greet-delay', 'reject', 'slow-link', 'isolate']);
-const faultOptions = { delay: z.string().optional(), code: z.union([z.number(), z.string()]).optional(), text: z.string().optional(), rate: z.string().optional(), loss: z.union([z.number(), z.string()]).optional() };
+const faultOptions = { delay: z.string().optional(), code: z.union([z.number(), z.string()]).optional(), text: z.string().optional(), rate: z.string().optional(), loss: z.union([z.number(), z.string()]).optional(), all: z.boolean().optional() };
 /** A text shown to the class: a plain string (English only) or both languages, `{ en, id }`. */
 export const localizedText = z.union([z.string(), z.object({ en: z.string().min(1), id: z.string().min(1) }).strict()]);
 

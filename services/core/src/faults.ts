@@ -10,7 +10,7 @@
  *   link <domain> <domain>        the path between two domains is cut (break/heal)
  *   dns-down                      the lab DNS stops answering
  *   dns-servfail <domain>         SERVFAIL for names in one lab domain
- *   server-down <domain>          port 25 refuses connections
+ *   server-down <domain> [--all]  port 25 refuses connections (--all: every mail port)
  *   greylist <domain> [delay]     451 for the first attempt of each triplet
  *   greet-delay <domain> [delay]  port 25 waits before its greeting; a client that talks first gets 421
  *   reject <address> [code text]  RCPT to that address answers 5xx
@@ -29,7 +29,7 @@ export const FAULT_USAGE: Record<FaultKind, string> = {
   link: 'link <domain> <domain>   (also: npx mail-lab break|heal <domain> <domain>)',
   'dns-down': 'dns-down',
   'dns-servfail': 'dns-servfail <domain>',
-  'server-down': 'server-down <domain>',
+  'server-down': 'server-down <domain> [--all]',
   greylist: 'greylist <domain> [--delay 60s]',
   'greet-delay': 'greet-delay <domain> [--delay 5s]',
   reject: 'reject <address> [--code 552] [--text "5.2.2 Mailbox full"]',
@@ -103,7 +103,8 @@ export const faultSpecSchema = z.discriminatedUnion('kind', [
   link,
   z.object({ kind: z.literal('dns-down') }),
   z.object({ kind: z.literal('dns-servfail'), domain: domainName }),
-  z.object({ kind: z.literal('server-down'), domain: domainName }),
+  /** `all`: every mail port refuses (25, 587, 465, POP3, IMAP and their TLS ports), not only 25. */
+  z.object({ kind: z.literal('server-down'), domain: domainName, all: z.boolean().optional() }),
   greylist,
   greetDelay,
   reject,
@@ -150,6 +151,8 @@ export interface FaultOptions {
   text?: string;
   rate?: string;
   loss?: string | number;
+  /** server-down: every mail port, not only 25. */
+  all?: boolean;
 }
 
 /** The options each fault takes on the command line. */
@@ -157,7 +160,7 @@ const OPTIONS: Record<FaultKind, (keyof FaultOptions)[]> = {
   link: [],
   'dns-down': [],
   'dns-servfail': [],
-  'server-down': [],
+  'server-down': ['all'],
   greylist: ['delay'],
   'greet-delay': ['delay'],
   reject: ['code', 'text'],
@@ -166,7 +169,7 @@ const OPTIONS: Record<FaultKind, (keyof FaultOptions)[]> = {
 };
 
 /** The CLI's names of a spec's fields, for messages. */
-const FLAG: Record<string, string> = { delayMs: '--delay', code: '--code', text: '--text', rate: '--rate', loss: '--loss' };
+const FLAG: Record<string, string> = { delayMs: '--delay', code: '--code', text: '--text', rate: '--rate', loss: '--loss', all: '--all' };
 
 /** A domain of the lab (case-insensitive), or a message naming the lab's domains. */
 export function checkLabDomain(config: LabConfig, name: string): string {
@@ -231,7 +234,7 @@ export function faultFromArgs(config: LabConfig, kind: string, args: string[], o
   const want = (n: number) => {
     if (args.length !== n) throw new FaultArgumentError(`${k} takes ${n || 'no'} argument${n === 1 ? '' : 's'}: ${clearing ? 'clear ' + FAULT_USAGE[k].replace(/ \[.*$/, '') : FAULT_USAGE[k]}`);
   };
-  const given = (Object.keys(opts) as (keyof FaultOptions)[]).filter((o) => opts[o] !== undefined);
+  const given = (Object.keys(opts) as (keyof FaultOptions)[]).filter((o) => opts[o] !== undefined && opts[o] !== false);
   const wrong = given.filter((o) => clearing || !OPTIONS[k].includes(o));
   if (wrong.length) throw new FaultArgumentError(`${clearing ? 'clear ' + k : k} takes ${clearing || !OPTIONS[k].length ? 'no options' : OPTIONS[k].map((o) => '--' + o).join(', ')}, not --${wrong.join(', --')}: ${FAULT_USAGE[k]}`);
   let input: Record<string, unknown>;
@@ -270,6 +273,11 @@ export function faultFromArgs(config: LabConfig, kind: string, args: string[], o
       input = { kind: k, domain: checkLabDomain(config, args[0]) };
       if (!clearing && opts.delay !== undefined) input.delayMs = durationArg(opts.delay, '--delay', '1ms to 60s', '5s, 500ms');
       break;
+    case 'server-down':
+      want(1);
+      input = { kind: k, domain: checkLabDomain(config, args[0]) };
+      if (!clearing && opts.all) input.all = true;
+      break;
     default:
       want(1);
       input = { kind: k, domain: checkLabDomain(config, args[0]) };
@@ -294,6 +302,8 @@ export function describeFault(spec: FaultSpec): string {
       return `greylist ${spec.domain} (delay ${formatDuration(spec.delayMs ?? GREYLIST_DEFAULT_MS)})`;
     case 'greet-delay':
       return `greet-delay ${spec.domain} (${formatDuration(spec.delayMs ?? GREET_DELAY_DEFAULT_MS)} before the greeting)`;
+    case 'server-down':
+      return spec.all ? `server-down ${spec.domain} (every mail port)` : `server-down ${spec.domain}`;
     default:
       return `${spec.kind} ${spec.domain}`;
   }

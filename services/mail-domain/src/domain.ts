@@ -225,7 +225,26 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
       smtp.endIdleSessions('4.3.2 Service shutting down (the instructor stopped port 25)');
     },
     start: async () => void (await listen(smtp.server, ports.smtp, o.host)),
+  }, {
+    // server-down --all: every other mail port too (a mail program finds nothing listening); open sessions go on.
+    stop: async () => {
+      for (const [server] of otherListeners()) server.close();
+    },
+    start: async () => {
+      for (const [server, port] of otherListeners()) await listen(server, port, o.host);
+    },
   });
+  function otherListeners(): [Server, number][] {
+    const all: [Server | null | undefined, number | undefined][] = [
+      [submission.server, ports.submission],
+      [pop3, ports.pop3],
+      [imap, ports.imap],
+      [smtps?.server, ports.smtps],
+      [imaps, ports.imaps],
+      [pop3s, ports.pop3s],
+    ];
+    return all.filter((x): x is [Server, number] => !!x[0] && x[1] !== undefined);
+  }
   log.info(`${d.name} ready`, { hostname: d.mailHost, ...ports });
   return {
     domain: d.name,

@@ -63,3 +63,32 @@ test('down and up again twice in a row; close() of the domain still works while 
   expect(await w.reply()).toMatch(/^220 /);
   w.close();
 });
+
+test('--all: every mail port refuses, the admin API and the queue go on; plain server-down narrows it, clear opens everything', async () => {
+  const all = (on: boolean) => setFault(f.target, faultSpec(f.lab.config, 'server-down', ['dadali.com'], on ? { all: true } : {}, !on), on);
+  const mailPorts = ['smtp', 'submission', 'pop3', 'imap'] as const;
+  const mailPort = (p: (typeof mailPorts)[number]) => f.lab.config.domains.find((d) => d.name === 'dadali.com')!.ports[p];
+  const r = await all(true);
+  expect(r.lines[0]).toBe('fault server-down dadali.com --all applied: no mail port of dadali.com listens (25, 587, 465, POP3, IMAP: connection refused)');
+  expect((await all(true)).lines).toEqual(['every mail port of dadali.com was already down (fault server-down --all); nothing changed']);
+  for (const p of mailPorts) expect([p, await connectError(mailPort(p))]).toEqual([p, 'ECONNREFUSED']);
+  expect((await listFaults(f.target)).faults).toEqual([expect.objectContaining({ kind: 'server-down', target: 'dadali.com', spec: { kind: 'server-down', domain: 'dadali.com', all: true } })]);
+  // garudayaksa.com is untouched.
+  expect(await connectError(port(f.lab, 'garudayaksa.com', 'submission'))).toBe('connected');
+
+  // Back to port 25 only: the other ports listen again.
+  expect((await serverDown(true)).changed).toBe(true);
+  expect(await connectError(port(f.lab, 'dadali.com', 'smtp'))).toBe('ECONNREFUSED');
+  for (const p of ['submission', 'pop3', 'imap'] as const) expect([p, await connectError(mailPort(p))]).toEqual([p, 'connected']);
+
+  await all(true);
+  const cleared = await all(false);
+  expect(cleared.lines[0]).toBe('fault server-down dadali.com cleared: the stopped ports of dadali.com listen again');
+  for (const p of mailPorts) expect([p, await connectError(mailPort(p))]).toEqual([p, 'connected']);
+  expect((await listFaults(f.target)).faults).toEqual([]);
+});
+
+test('--all is refused where it means nothing and when clearing', () => {
+  expect(() => faultSpec(f.lab.config, 'greylist', ['dadali.com'], { all: true })).toThrow('greylist takes --delay, not --all');
+  expect(() => faultSpec(f.lab.config, 'server-down', ['dadali.com'], { all: true }, true)).toThrow('clear server-down takes no options');
+});

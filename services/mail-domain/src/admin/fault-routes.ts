@@ -58,7 +58,7 @@ async function changeFault(o: FaultRoutesOptions, spec: FaultSpec, on: boolean):
   const f = o.faults;
   switch (spec.kind) {
     case 'server-down':
-      return { spec, active: on, changed: await f.setServerDown(on) };
+      return { spec, active: on, changed: await f.setServerDown(on, spec.all === true) };
     case 'greylist': {
       if (!on) return { spec, active: false, changed: f.clearGreylist() };
       const delayMs = spec.delayMs ?? GREYLIST_DEFAULT_MS;
@@ -87,7 +87,10 @@ async function changeFault(o: FaultRoutesOptions, spec: FaultSpec, on: boolean):
 export async function activeFaults(o: FaultRoutesOptions): Promise<ActiveFault[]> {
   const out: ActiveFault[] = [];
   for (const f of o.faults.list()) {
-    if (f.kind === 'server-down') out.push({ kind: f.kind, target: o.domain, detail: 'port 25 not listening (connection refused)', since: f.since, spec: { kind: 'server-down', domain: o.domain } });
+    if (f.kind === 'server-down') {
+      const detail = f.all ? 'no mail port listening (connection refused): 25, 587, 465, POP3, IMAP; the queue and the admin API work' : 'port 25 not listening (connection refused)';
+      out.push({ kind: f.kind, target: o.domain, detail, since: f.since, spec: { kind: 'server-down', domain: o.domain, ...(f.all ? { all: true } : {}) } });
+    }
     else if (f.kind === 'greylist') out.push({ kind: f.kind, target: o.domain, detail: `delay ${formatDuration(f.delayMs ?? 0)}, ${f.triplets ?? 0} triplet(s) seen, ${f.passed ?? 0} accepted`, since: f.since, spec: { kind: 'greylist', domain: o.domain } });
     else if (f.kind === 'greet-delay') out.push({ kind: f.kind, target: o.domain, detail: `port 25 waits ${formatDuration(f.delayMs ?? 0)} before its greeting, ${f.refused ?? 0} early talker(s) cut off`, since: f.since, spec: { kind: 'greet-delay', domain: o.domain } });
     else if (f.kind === 'reject') out.push({ kind: f.kind, target: f.address!, detail: `RCPT answers ${f.code} ${f.text}`, since: f.since, spec: { kind: 'reject', address: f.address! } });

@@ -5,7 +5,11 @@
  *
  * - `server-down`: port 25 stops listening (connection refused) while 587,
  *   POP3, IMAP and the queue keep working; domain.ts closes and reopens the
- *   listener through `SmtpListenerControl`.
+ *   listener through `SmtpListenerControl`. `server-down --all`: every mail
+ *   port stops listening (25, 587, 465, POP3, IMAP and their TLS ports), the
+ *   whole mail server is down as a student's mail program sees it (its
+ *   outbox keeps what it writes; its offline copy is all it can read); the
+ *   queue and the admin API go on, so the instructor can still heal it.
  * - `greylist [delay]`: the first RCPT from an unknown (client IP, sender,
  *   recipient) triplet gets `451 4.7.1 Greylisted, try again in N s`; once the
  *   delay has passed the triplet is accepted (and stays accepted). Port 25
@@ -40,13 +44,15 @@ export interface MailFaultInfo {
   /** greylist: triplets seen / accepted so far. */
   triplets?: number;
   passed?: number;
+  /** server-down: every mail port, not only 25 (`--all`). */
+  all?: boolean;
   /** reject: the address and the reply. */
   address?: string;
   code?: number;
   text?: string;
 }
 
-/** Closes and reopens the port-25 listener (domain.ts owns it). */
+/** Closes and reopens a listener: port 25, or every other mail port together (domain.ts owns them). */
 export interface SmtpListenerControl {
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -76,13 +82,14 @@ interface Greylist {
 }
 
 export class MailFaults {
-  private downSince: Date | null = null;
+  private down: { since: Date; all: boolean } | null = null;
   private greylist: Greylist | null = null;
   private greet: { since: Date; delayMs: number; refused: number } | null = null;
   private readonly rejects = new Map<string, RcptRefusal & { since: Date }>();
   private readonly log: Logger;
   private readonly now: () => Date;
   private listener?: SmtpListenerControl;
+  private others?: SmtpListenerControl;
 
   constructor(private readonly o: { domain: string; logger: Logger; now?: () => Date; listener?: SmtpListenerControl }) {
     this.log = o.logger;
@@ -94,24 +101,39 @@ export class MailFaults {
     return this.o.domain;
   }
 
-  /** domain.ts hands over the port-25 listener once it exists. */
-  attachListener(listener: SmtpListenerControl): void {
+  /** domain.ts hands over the port-25 listener once it exists, and the other mail ports together (for `--all`). */
+  attachListener(listener: SmtpListenerControl, others?: SmtpListenerControl): void {
     this.listener = listener;
+    this.others = others;
   }
 
-  /** Port 25 down (true) or up again (false). Returns false when it already was. */
-  async setServerDown(on: boolean): Promise<boolean> {
-    if ((this.downSince !== null) === on) return false;
-    if (!this.listener) throw new Error('no port-25 listener to control');
-    if (on) {
-      await this.listener.stop();
-      this.downSince = this.now();
-      this.log.info(`fault applied: server-down (port 25 of ${this.domain} no longer listens: connection refused; 587, POP3, IMAP and the queue keep working)`);
-    } else {
-      await this.listener.start();
-      this.downSince = null;
-      this.log.info(`fault cleared: server-down (port 25 of ${this.domain} listens again)`);
+  /**
+   * Port 25 down (`on`), with `all` every mail port, or everything up again
+   * (`on` false). Applying the other scope while down widens or narrows it.
+   * Returns false when nothing changed.
+   */
+  async setServerDown(on: boolean, all = false): Promise<boolean> {
+    const was = this.down;
+    if (!on) {
+      if (!was) return false;
+      await this.listener?.start();
+      if (was.all) await this.others?.start();
+      this.down = null;
+      this.log.info(`fault cleared: server-down (${was.all ? 'every mail port' : 'port 25'} of ${this.domain} listens again)`);
+      return true;
     }
+    if (was && was.all === all) return false;
+    if (!this.listener) throw new Error('no port-25 listener to control');
+    if (all && !this.others) throw new Error('no control of the other mail ports');
+    if (!was) await this.listener.stop();
+    if (all && !was?.all) await this.others!.stop();
+    if (!all && was?.all) await this.others!.start();
+    this.down = { since: was?.since ?? this.now(), all };
+    this.log.info(
+      all
+        ? `fault applied: server-down --all (every mail port of ${this.domain} no longer listens: connection refused; the queue and the admin API keep working)`
+        : `fault applied: server-down (port 25 of ${this.domain} no longer listens: connection refused; 587, POP3, IMAP and the queue keep working)`,
+    );
     return true;
   }
 
@@ -205,7 +227,7 @@ export class MailFaults {
   list(): MailFaultInfo[] {
     const out: MailFaultInfo[] = [];
     const d = this.domain;
-    if (this.downSince) out.push({ kind: 'server-down', domain: d, since: this.downSince.toISOString() });
+    if (this.down) out.push({ kind: 'server-down', domain: d, since: this.down.since.toISOString(), ...(this.down.all ? { all: true } : {}) });
     if (this.greylist) {
       const g = this.greylist;
       out.push({ kind: 'greylist', domain: d, since: g.since.toISOString(), delayMs: g.delayMs, triplets: g.firstSeen.size, passed: g.passed.size });
