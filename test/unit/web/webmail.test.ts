@@ -228,6 +228,34 @@ describe('replying, forwarding, moving, deleting, searching, folders', () => {
   });
 });
 
+describe('paging', () => {
+  test('20 a page, newest first, with Newer / Older links and the page shown', async () => {
+    const t = createTransport({ host: '127.0.0.1', port: port(D, 'smtp'), secure: false, pool: true, maxConnections: 1, tls: { rejectUnauthorized: false } });
+    for (let i = 1; i <= 23; i++) await t.sendMail({ from: `mbrain@${G}`, to: `siswa4@${D}`, subject: `Nomor ${String(i).padStart(2, '0')}`, text: `${i}` });
+    t.close();
+    const siswa4 = new WebClient(bed.web.url);
+    await siswa4.login(`siswa4@${D}`, PASSWORD, 42);
+    const end = Date.now() + 15_000;
+    let first = await siswa4.get('/lab/42/webmail');
+    while (!first.text.includes('data-total="23"') && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 200));
+      first = await siswa4.get('/lab/42/webmail');
+    }
+    const one = listed(first.text).map((m) => m.subject);
+    expect(one).toHaveLength(20);
+    expect(one[0]).toBe('Nomor 23');
+    expect(one[19]).toBe('Nomor 04');
+    expect(first.text).toContain('page 1 of 2');
+    expect(first.text).toContain('<a href="/lab/42/webmail?page=2" rel="next">Older →</a>');
+    expect(protocolLines(first.text)).toEqual(expect.arrayContaining([expect.stringMatching(/^IMAP C: \w+ FETCH 4:23 \(UID FLAGS [A-Z0-9. ]*ENVELOPE[A-Z0-9. ]*\)$/)]));
+    const two = await siswa4.get('/lab/42/webmail?page=2');
+    expect(listed(two.text).map((m) => m.subject)).toEqual(['Nomor 03', 'Nomor 02', 'Nomor 01']);
+    expect(two.text).toContain('<a href="/lab/42/webmail">← Newer</a>');
+    // A page past the end shows the last one.
+    expect(listed((await siswa4.get('/lab/42/webmail?page=9')).text)).toHaveLength(3);
+  });
+});
+
 describe('bad input and safety', () => {
   const evilName = '<img src=x onerror=alert(1)> "Eve"';
   const evilSubject = '<b>Penting</b> & <script>alert(2)</script>';
