@@ -24,4 +24,16 @@ if [ -n "$ip" ]; then
 else
   echo "swarm-entry: no task of the lab DNS (tasks.dns) after 60 s; /etc/resolv.conf left as Docker made it" >&2
 fi
-exec setpriv --reuid=mail-lab --regid=mail-lab --init-groups --inh-caps=-all --bounding-set=-all${MAIL_LAB_KEEP_CAPS:+,$MAIL_LAB_KEEP_CAPS} -- "$@"
+# As mail-lab: a mail server copies the lab CA the CLI made (a config and a secret, the same on
+# every node) into its lab-ca volume, key first, the certificate last (the server makes a CA of
+# its own only where there is no ca.crt). A volume left on a node by an earlier lab of the same
+# number holds another CA: it is replaced, with the host certificates made from it.
+exec setpriv --reuid=mail-lab --regid=mail-lab --init-groups --inh-caps=-all --bounding-set=-all${MAIL_LAB_KEEP_CAPS:+,$MAIL_LAB_KEEP_CAPS} -- sh -c '
+  if [ -n "${MAIL_LAB_CA_SEED_CERT:-}" ] && [ -r "$MAIL_LAB_CA_SEED_CERT" ] && [ -r "${MAIL_LAB_CA_SEED_KEY:-}" ] && ! cmp -s "$MAIL_LAB_CA_SEED_CERT" /var/mail-lab-ca/ca.crt; then
+    [ -e /var/mail-lab-ca/ca.crt ] && echo "swarm-entry: /var/mail-lab-ca holds another lab CA (an earlier lab on this node): replaced by this lab'"'"'s" >&2
+    rm -rf /var/mail-lab-ca/hosts
+    (umask 077 && cp "$MAIL_LAB_CA_SEED_KEY" /var/mail-lab-ca/.ca.key.$$ && mv -f /var/mail-lab-ca/.ca.key.$$ /var/mail-lab-ca/ca.key) &&
+      cp "$MAIL_LAB_CA_SEED_CERT" /var/mail-lab-ca/.ca.crt.$$ && chmod 0644 /var/mail-lab-ca/.ca.crt.$$ && mv -f /var/mail-lab-ca/.ca.crt.$$ /var/mail-lab-ca/ca.crt ||
+      echo "swarm-entry: cannot copy the lab CA into /var/mail-lab-ca" >&2
+  fi
+  exec "$@"' swarm-entry "$@"

@@ -20,7 +20,13 @@
  *   student's connection keeps its source address (the Received header
  *   names the student's machine). Host mode binds every interface (Swarm has
  *   no host address for a published port), the admin ports too: there the
- *   lab's admin token is what protects them.
+ *   lab's admin token is what protects them. MAIL_LAB_SWARM_PUBLISH=ingress
+ *   uses the routing mesh instead (every node answers every port, for a lab
+ *   spread over nodes and driven from one host; the tasks then see the mesh's
+ *   address, not the student's).
+ * - The lab CA is made by the CLI and shipped as a config (certificate) and a
+ *   secret (key): mail servers on different nodes get the same CA, and the
+ *   client its certificate, whichever node they run on.
  * - The lab definition and the entry script are swarm configs, the admin
  *   token a swarm secret made by the CLI (so every node has the same one);
  *   their names carry a hash of the content (configs cannot change).
@@ -43,6 +49,18 @@ export interface StackRenderOptions {
   /** Absolute path of the file holding the admin token (becomes a swarm secret), and the token. */
   tokenFile: string;
   token: string;
+  /** The lab CA made by the CLI (swarm/stack.ts): its certificate (a config) and key (a secret), the same on every node. */
+  caCertFile: string;
+  caCertText: string;
+  caKeyFile: string;
+  /**
+   * How ports are published: \`host\` (the default: on the node where the task runs, the student's
+   * address kept) or \`ingress\` (the routing mesh: every node answers every port, the tasks see the
+   * mesh's address; for a lab spread over several nodes driven from one host).
+   */
+  publish?: 'host' | 'ingress';
+  /** Placement constraints by service (\`{ "mail-dadali": ["node.role==worker"] }\`); none by default (the swarm spreads). */
+  placement?: Record<string, string[]>;
   /** The uid and gid of mail-lab in the image (owner of the token secret). @default 999 */
   uid?: number;
   /** The image. @default mail-lab/app:latest */
@@ -65,8 +83,11 @@ const PORT_ORDER = ['smtp', 'submission', 'pop3', 'imap', 'admin', 'smtps', 'ima
 export const SWARM_TOKEN_FILE = '/run/secrets/mail-lab-admin-token';
 /** Where the entry script is mounted. */
 export const SWARM_ENTRY = '/usr/local/libexec/mail-lab-swarm/entry';
+/** Where the mail services find the lab CA's certificate (a config) to seed lab-ca with. */
+const CA_SEED_CERT = '/etc/mail-lab/ca-seed.crt';
 
-const port = (published: number, target: number, protocol = 'tcp') => `      - { target: ${target}, published: ${published}, protocol: ${protocol}, mode: host }`;
+let publishMode: 'host' | 'ingress' = 'host';
+const port = (published: number, target: number, protocol = 'tcp') => `      - { target: ${target}, published: ${published}, protocol: ${protocol}, mode: ${publishMode} }`;
 
 /** Labels on the containers: the image carries compose's project/service labels (compose built it); these blank them so no compose lookup takes a swarm container for its own. */
 const labels = (n: number, service: string) => `    labels:
@@ -76,11 +97,14 @@ const labels = (n: number, service: string) => `    labels:
       mail-lab.service: ${service}
 `;
 
-const deploy = `    deploy:
-      endpoint_mode: dnsrr
+let placement: Record<string, string[]> = {};
+// dnsrr: no virtual IP (tasks.x is what the services ask anyway); the routing mesh needs one.
+const deploy = (service: string) => `    deploy:
+      endpoint_mode: ${publishMode === 'host' ? 'dnsrr' : 'vip'}
       replicas: 1
       restart_policy: { condition: any, delay: 2s }
-`;
+${placement[service]?.length ? `      placement: { constraints: ${JSON.stringify(placement[service])} }
+` : ''}`;
 
 function mailBlock(d: DomainConfig, n: number, image: string): string {
   const short = shortName(d);
@@ -102,19 +126,21 @@ function mailBlock(d: DomainConfig, n: number, image: string): string {
     environment:
       <<: *app-env
       MAIL_LAB_DOMAIN: ${d.name}
-      MAIL_LAB_CA_PUBLIC: /var/mail-lab-ca-public
       MAIL_LAB_KEEP_CAPS: "+net_admin"
-${labels(n, mailService(d))}    configs: [*lab-yaml, *entry]
-    secrets: [*admin-token]
+      # The lab CA the CLI made, copied into lab-ca by swarm-entry.sh on the first start, so the
+      # domains' certificates verify whichever node each one runs on.
+      MAIL_LAB_CA_SEED_CERT: ${CA_SEED_CERT}
+      MAIL_LAB_CA_SEED_KEY: /run/secrets/mail-lab-ca-key
+${labels(n, mailService(d))}    configs: [*lab-yaml, *entry, { source: ca-crt, target: ${CA_SEED_CERT}, mode: 0444 }]
+    secrets: [*admin-token, *ca-key]
     volumes:
       - ${short}-data:/var/mail-lab
       - lab-ca:/var/mail-lab-ca
-      - lab-ca-public:/var/mail-lab-ca-public
     ports:
 ${ports.join('\n')}
     networks: [backbone]
     stop_grace_period: 5s
-${deploy}`;
+${deploy(mailService(d))}`;
 }
 
 /** The stack file of lab `n` of `config` (the definition as written, not yet derived). */
@@ -122,6 +148,8 @@ export function renderStack(config: LabConfig, n: number, o: StackRenderOptions)
   const lab = deriveLab(config, n);
   const client = clientOf(lab);
   const uid = o.uid ?? 999;
+  publishMode = o.publish ?? 'host';
+  placement = o.placement ?? {};
   const image = o.image ?? 'mail-lab/app:latest';
   const domainList = lab.domains.map((d) => d.name).join(', ');
   return `# mail-lab, lab ${n} on Docker Swarm (stack ${stackName(n)}): the lab DNS, the mail domains (${domainList})
@@ -146,6 +174,7 @@ x-app-env: &app-env
 x-lab-yaml: &lab-yaml { source: lab-yaml, target: /etc/mail-lab/lab.yaml, mode: 0444 }
 x-entry: &entry { source: entry, target: ${SWARM_ENTRY}, mode: 0555 }
 x-admin-token: &admin-token { source: admin-token, target: mail-lab-admin-token, uid: "${uid}", gid: "${uid}", mode: 0400 }
+x-ca-key: &ca-key { source: ca-key, target: mail-lab-ca-key, uid: "${uid}", gid: "${uid}", mode: 0400 }
 
 services:
   dns:
@@ -168,7 +197,7 @@ ${port(lab.dns.hostPort, 53, 'tcp')}
 ${port(lab.dns.adminPort, 8053)}   # admin API: every interface (host mode); the token protects it
     networks: [backbone]
     stop_grace_period: 5s
-${deploy}
+${deploy('dns')}
 ${lab.domains.map((d) => mailBlock(d, n, image)).join('\n')}
   client:
     image: ${image}
@@ -184,13 +213,11 @@ ${lab.domains.map((d) => mailBlock(d, n, image)).join('\n')}
       <<: *app-env
       MAIL_LAB_HOME_DOMAIN: ${client.homeDomain}
       MAIL_LAB_KEEP_CAPS: ""
-${labels(n, 'client')}    configs: [*lab-yaml, *entry]
-    volumes:
-      # the CA certificate only; the private keys are in lab-ca, not mounted here
-      - lab-ca-public:/var/mail-lab-ca:ro
+${labels(n, 'client')}    # the CA certificate only (a config: on every node); the private keys are not here
+    configs: [*lab-yaml, *entry, { source: ca-crt, target: /var/mail-lab-ca/ca.crt, mode: 0444 }]
     networks: [backbone]
     stop_grace_period: 5s
-${deploy}
+${deploy('client')}
 networks:
   # One overlay per lab, with the lab's subnet; overlays of different stacks cannot reach each
   # other. (Unlike the compose bridge, a swarm task also sits on docker_gwbridge, the way its
@@ -204,7 +231,6 @@ networks:
 volumes:
 ${lab.domains.map((d) => `  ${shortName(d)}-data:`).join('\n')}
   lab-ca:
-  lab-ca-public:
 
 configs:
   lab-yaml:
@@ -213,10 +239,16 @@ configs:
   entry:
     name: ${versioned(n, 'entry', o.entryText)}
     file: ${o.entryFile}
+  ca-crt:
+    name: ${versioned(n, 'ca-crt', o.caCertText)}
+    file: ${o.caCertFile}
 
 secrets:
   admin-token:
     name: ${versioned(n, 'admin-token', o.token)}
     file: ${o.tokenFile}
+  ca-key:
+    name: ${versioned(n, 'ca-key', o.caCertText)}
+    file: ${o.caKeyFile}
 `;
 }

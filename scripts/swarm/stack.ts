@@ -29,6 +29,7 @@ import type { SelectedLab } from '../lab-select';
 import { waitForLab } from '../readiness';
 import { mailService } from '../compose/render';
 import { renderStack, stackName, swarmServiceName } from './render';
+import { ensureLabCa } from '../../services/mail-domain/src/tls/pki';
 
 const exec = promisify(execFile);
 
@@ -162,11 +163,38 @@ async function stackToken(n: number): Promise<{ token: string; file: string }> {
   return { token, file };
 }
 
+/** Where the host keeps the lab CA of a lab on the swarm (made here, shipped to every node). */
+export const swarmCaDir = (n: number) => join(labDir(n), 'swarm-ca');
+
+/** How ports are published (MAIL_LAB_SWARM_PUBLISH: host, the default, or ingress). */
+export function publishMode(env: NodeJS.ProcessEnv = process.env): 'host' | 'ingress' {
+  const v = (env.MAIL_LAB_SWARM_PUBLISH ?? '').trim() || 'host';
+  if (v !== 'host' && v !== 'ingress') throw new LabStartError(`MAIL_LAB_SWARM_PUBLISH must be host or ingress (got "${v}")`);
+  return v;
+}
+
+/** Placement constraints by service (MAIL_LAB_SWARM_PLACEMENT, JSON: `{"mail-dadali":["node.role==worker"]}`). */
+export function placementFrom(env: NodeJS.ProcessEnv = process.env): Record<string, string[]> {
+  const text = (env.MAIL_LAB_SWARM_PLACEMENT ?? '').trim();
+  if (!text) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    v = null;
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v) || !Object.values(v).every((c) => Array.isArray(c) && c.every((x) => typeof x === 'string')))
+    throw new LabStartError('MAIL_LAB_SWARM_PLACEMENT must be JSON: service -> list of placement constraints, e.g. {"mail-dadali":["node.role==worker"]}');
+  return v as Record<string, string[]>;
+}
+
 /** Renders lab N's stack file into `.lab-data/labs/NN/stack.yml`. */
 export async function prepareStack(sel: SelectedLab): Promise<{ file: string; token: string }> {
   const dir = labDir(sel.n);
   mkdirSync(dir, { recursive: true });
   const { token, file: tokenFile } = await stackToken(sel.n);
+  // The lab CA, made once per lab on this host (down --volumes deletes it, like the lab-ca volume).
+  const ca = await ensureLabCa(swarmCaDir(sel.n));
   const entryFile = join(repoRoot(), 'docker', 'swarm-entry.sh');
   const text = renderStack(sel.base, sel.n, {
     configFile: sel.file,
@@ -175,6 +203,11 @@ export async function prepareStack(sel: SelectedLab): Promise<{ file: string; to
     entryText: readFileSync(entryFile, 'utf8'),
     tokenFile,
     token,
+    caCertFile: ca.certFile,
+    caCertText: ca.certPem,
+    caKeyFile: join(ca.dir, 'ca.key'),
+    publish: publishMode(),
+    placement: placementFrom(),
   });
   const file = join(dir, 'stack.yml');
   writeFileSync(file, text);
@@ -289,6 +322,7 @@ export async function stopSwarmLab(sel: SelectedLab, o: { volumes?: boolean; log
     if (vols.length) await docker(['volume', 'rm', ...vols], 60_000);
     o.log(`deleted ${vols.length} volume(s) of ${stack} on this node${swarm && swarm.nodes > 1 ? `; on the other nodes: \`docker volume ls --filter label=com.docker.stack.namespace=${stack}\` and \`docker volume rm\` there` : ''}`);
     rmSync(dockerTokenCacheFile(sel.n), { force: true });
+    rmSync(swarmCaDir(sel.n), { recursive: true, force: true });
   }
   return `lab ${sel.n} (stack ${stack}) stopped`;
 }

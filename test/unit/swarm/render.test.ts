@@ -11,7 +11,7 @@ import { renderStack, stackName, swarmServiceName } from '../../../scripts/swarm
 import { chosenEngine, LabSelectionError } from '../../../scripts/lab-select';
 
 const base = loadLabConfig(join(__dirname, '../../../lab-scenarios/lab.yaml')).config;
-const opts = { configFile: '/x/lab.yaml', configText: 'a', entryFile: '/x/entry.sh', entryText: 'b', tokenFile: '/x/token', token: 'T'.repeat(43) };
+const opts = { configFile: '/x/lab.yaml', configText: 'a', entryFile: '/x/entry.sh', entryText: 'b', tokenFile: '/x/token', token: 'T'.repeat(43), caCertFile: '/x/ca.crt', caCertText: 'c', caKeyFile: '/x/ca.key' };
 
 test('lab 63 as a stack: the services, host-mode ports, the overlay with the lab subnet, no compose-only keys', () => {
   const text = renderStack(base, 63, opts);
@@ -41,13 +41,26 @@ test('lab 63 as a stack: the services, host-mode ports, the overlay with the lab
   expect(stack.services.dns.user).toBe('mail-lab');
   expect(stack.services.dns.ports).toContainEqual({ target: 53, published: lab.dns.hostPort, protocol: 'udp', mode: 'host' });
   expect(stack.networks.backbone).toEqual({ driver: 'overlay', ipam: { config: [{ subnet: '172.29.163.0/24' }] } });
-  expect(Object.keys(stack.volumes).sort()).toEqual(['dadali-data', 'garudayaksa-data', 'lab-ca', 'lab-ca-public']);
+  expect(Object.keys(stack.volumes).sort()).toEqual(['dadali-data', 'garudayaksa-data', 'lab-ca']);
+  // One lab CA on every node: its certificate a config, its key a secret (mail services only).
+  expect(stack.services.client.configs).toContainEqual({ source: 'ca-crt', target: '/var/mail-lab-ca/ca.crt', mode: 0o444 });
+  expect(stack.services.client.secrets).toBeUndefined();
+  expect(dadali.secrets).toContainEqual({ source: 'ca-key', target: 'mail-lab-ca-key', uid: '999', gid: '999', mode: 0o400 });
+  expect(stack.secrets['ca-key'].file).toBe('/x/ca.key');
   expect(stack.secrets['admin-token'].file).toBe('/x/token');
   expect(stack.secrets['admin-token'].name).toMatch(/^mail-lab-63-admin-token-[0-9a-f]{12}$/);
   expect(stack.services.dns.secrets[0]).toMatchObject({ source: 'admin-token', target: 'mail-lab-admin-token', mode: 0o400 });
   expect(stack.configs['lab-yaml']).toMatchObject({ file: '/x/lab.yaml' });
   // The token is not in the file, only the path of the file that holds it.
   expect(text).not.toContain(opts.token);
+});
+
+test('MAIL_LAB_SWARM_PUBLISH=ingress: the routing mesh, with virtual IPs', () => {
+  const stack = parse(renderStack(base, 63, { ...opts, publish: 'ingress' }), { merge: true, version: '1.1' });
+  expect(stack.services['mail-dadali'].ports.every((p: { mode: string }) => p.mode === 'ingress')).toBe(true);
+  expect(stack.services.dns.deploy.endpoint_mode).toBe('vip');
+  // and back to host mode for the next render
+  expect(parse(renderStack(base, 63, opts), { merge: true, version: '1.1' }).services.dns.deploy.endpoint_mode).toBe('dnsrr');
 });
 
 test('config and secret names follow their content (a swarm config cannot change)', () => {
