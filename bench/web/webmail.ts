@@ -56,6 +56,8 @@ export interface WebmailBenchResults {
   lab: number;
   inbox: number;
   messageList: ListRate[];
+  /** RSS of the web process just after it started (no request yet), MiB. */
+  rssStartMiB: number;
   dashboards: {
     tabs: number;
     rssBeforeMiB: number;
@@ -258,7 +260,7 @@ export async function runWebmailBench(o: WebmailBenchOptions = {}): Promise<Webm
   const hold = Math.max(1, Math.min(120, o.holdSeconds ?? 15));
   const deadline = Date.now() + (o.deadlineMs ?? 240_000);
   const lab = WEBMAIL_BENCH_LAB;
-  const r: WebmailBenchResults = { lab, inbox: 0, messageList: [], dashboards: null, errors: [], load: { start: round(loadavg()[0], 2), end: NaN, cores: availableParallelism() } };
+  const r: WebmailBenchResults = { lab, inbox: 0, messageList: [], rssStartMiB: NaN, dashboards: null, errors: [], load: { start: round(loadavg()[0], 2), end: NaN, cores: availableParallelism() } };
   const config = deriveLab(loadLabConfig(join(ROOT, 'lab-scenarios', 'lab.yaml')).config, lab);
   let startedHere = false;
   let web: { base: string; proc: ChildProcess } | null = null;
@@ -274,6 +276,8 @@ export async function runWebmailBench(o: WebmailBenchOptions = {}): Promise<Webm
     web = await startWeb(lab);
     const base = web.base;
     const pid = web.proc.pid!;
+    await sleep(500);
+    r.rssStartMiB = round(rssMiB(pid));
 
     // 1. The message list.
     log(`webmail: ${messages} messages into jpri's INBOX`);
@@ -373,7 +377,7 @@ if (require.main === module) {
       console.log(`Webmail message list (lab ${r.lab}, INBOX of ${r.inbox}, a page of 20; every request: IMAP login, LIST, STATUS, EXAMINE, FETCH):`);
       for (const x of r.messageList) console.log(`  ${String(x.concurrency).padStart(2)} client(s): ${x.perSecond} requests/s  median ${x.medianMs} ms  p95 ${x.p95Ms} ms  max ${x.maxMs} ms  (${x.requests} in ${x.seconds} s, ${x.errors} errors${x.firstError ? `; first: ${x.firstError}` : ''})`);
       const d = r.dashboards;
-      if (d) console.log(`Web process memory: RSS ${d.rssBeforeMiB} MiB idle, ${d.rssWithTabsMiB} MiB with ${d.tabs} Class dashboards live (peak ${d.rssPeakMiB} MiB, ~${d.perTabKiB} KiB per tab); ${d.tabsLive}/${d.tabs} tabs got live events during ${d.holdSeconds} s`);
+      if (d) console.log(`Web process memory: RSS ${r.rssStartMiB} MiB just started, ${d.rssBeforeMiB} MiB after the list runs, ${d.rssWithTabsMiB} MiB with ${d.tabs} Class dashboards live (peak ${d.rssPeakMiB} MiB, ~${d.perTabKiB} KiB per tab); ${d.tabsLive}/${d.tabs} tabs got live events during ${d.holdSeconds} s`);
       console.log(`Load average (1 min) ${r.load.start} at the start, ${r.load.end} at the end, on ${r.load.cores} core(s).`);
       for (const e of r.errors) console.log(`error: ${e}`);
       process.exitCode = r.errors.length ? 1 : 0;
