@@ -86,8 +86,8 @@ export const SWARM_ENTRY = '/usr/local/libexec/mail-lab-swarm/entry';
 /** Where the mail services find the lab CA's certificate (a config) to seed lab-ca with. */
 const CA_SEED_CERT = '/etc/mail-lab/ca-seed.crt';
 
-let publishMode: 'host' | 'ingress' = 'host';
-const port = (published: number, target: number, protocol = 'tcp') => `      - { target: ${target}, published: ${published}, protocol: ${protocol}, mode: ${publishMode} }`;
+type Publish = 'host' | 'ingress';
+const port = (mode: Publish, published: number, target: number, protocol = 'tcp') => `      - { target: ${target}, published: ${published}, protocol: ${protocol}, mode: ${mode} }`;
 
 /** Labels on the containers: the image carries compose's project/service labels (compose built it); these blank them so no compose lookup takes a swarm container for its own. */
 const labels = (n: number, service: string) => `    labels:
@@ -97,18 +97,17 @@ const labels = (n: number, service: string) => `    labels:
       mail-lab.service: ${service}
 `;
 
-let placement: Record<string, string[]> = {};
 // dnsrr: no virtual IP (tasks.x is what the services ask anyway); the routing mesh needs one.
-const deploy = (service: string) => `    deploy:
-      endpoint_mode: ${publishMode === 'host' ? 'dnsrr' : 'vip'}
+const deploy = (service: string, mode: Publish, placement: Record<string, string[]>) => `    deploy:
+      endpoint_mode: ${mode === 'host' ? 'dnsrr' : 'vip'}
       replicas: 1
       restart_policy: { condition: any, delay: 2s }
 ${placement[service]?.length ? `      placement: { constraints: ${JSON.stringify(placement[service])} }
 ` : ''}`;
 
-function mailBlock(d: DomainConfig, n: number, image: string): string {
+function mailBlock(d: DomainConfig, n: number, image: string, mode: Publish, placement: Record<string, string[]>): string {
   const short = shortName(d);
-  const ports = PORT_ORDER.filter((k) => d.ports[k] !== undefined).map((k) => port(d.ports[k]!, CONTAINER_PORT[k]) + (k === 'admin' ? '   # admin API: every interface (host mode); the token protects it' : ''));
+  const ports = PORT_ORDER.filter((k) => d.ports[k] !== undefined).map((k) => port(mode, d.ports[k]!, CONTAINER_PORT[k]) + (k === 'admin' ? '   # admin API: every interface (host mode); the token protects it' : ''));
   return `  ${mailService(d)}:
     image: ${image}
     hostname: ${d.mailHost}
@@ -140,7 +139,7 @@ ${labels(n, mailService(d))}    configs: [*lab-yaml, *entry, { source: ca-crt, t
 ${ports.join('\n')}
     networks: [backbone]
     stop_grace_period: 5s
-${deploy(mailService(d))}`;
+${deploy(mailService(d), mode, placement)}`;
 }
 
 /** The stack file of lab `n` of `config` (the definition as written, not yet derived). */
@@ -148,8 +147,8 @@ export function renderStack(config: LabConfig, n: number, o: StackRenderOptions)
   const lab = deriveLab(config, n);
   const client = clientOf(lab);
   const uid = o.uid ?? 999;
-  publishMode = o.publish ?? 'host';
-  placement = o.placement ?? {};
+  const mode = o.publish ?? 'host';
+  const placement = o.placement ?? {};
   const image = o.image ?? 'mail-lab/app:latest';
   const domainList = lab.domains.map((d) => d.name).join(', ');
   return `# mail-lab, lab ${n} on Docker Swarm (stack ${stackName(n)}): the lab DNS, the mail domains (${domainList})
@@ -192,13 +191,13 @@ services:
 ${labels(n, 'dns')}    configs: [*lab-yaml]
     secrets: [*admin-token]
     ports:
-${port(lab.dns.hostPort, 53, 'udp')}
-${port(lab.dns.hostPort, 53, 'tcp')}
-${port(lab.dns.adminPort, 8053)}   # admin API: every interface (host mode); the token protects it
+${port(mode, lab.dns.hostPort, 53, 'udp')}
+${port(mode, lab.dns.hostPort, 53, 'tcp')}
+${port(mode, lab.dns.adminPort, 8053)}   # admin API: every interface (host mode); the token protects it
     networks: [backbone]
     stop_grace_period: 5s
-${deploy('dns')}
-${lab.domains.map((d) => mailBlock(d, n, image)).join('\n')}
+${deploy('dns', mode, placement)}
+${lab.domains.map((d) => mailBlock(d, n, image, mode, placement)).join('\n')}
   client:
     image: ${image}
     hostname: ${client.hostname}
@@ -217,7 +216,7 @@ ${labels(n, 'client')}    # the CA certificate only (a config: on every node); t
     configs: [*lab-yaml, *entry, { source: ca-crt, target: /var/mail-lab-ca/ca.crt, mode: 0444 }]
     networks: [backbone]
     stop_grace_period: 5s
-${deploy('client')}
+${deploy('client', mode, placement)}
 networks:
   # One overlay per lab, with the lab's subnet; overlays of different stacks cannot reach each
   # other. (Unlike the compose bridge, a swarm task also sits on docker_gwbridge, the way its

@@ -59,8 +59,13 @@ test('MAIL_LAB_SWARM_PUBLISH=ingress: the routing mesh, with virtual IPs', () =>
   const stack = parse(renderStack(base, 63, { ...opts, publish: 'ingress' }), { merge: true, version: '1.1' });
   expect(stack.services['mail-dadali'].ports.every((p: { mode: string }) => p.mode === 'ingress')).toBe(true);
   expect(stack.services.dns.deploy.endpoint_mode).toBe('vip');
-  // and back to host mode for the next render
   expect(parse(renderStack(base, 63, opts), { merge: true, version: '1.1' }).services.dns.deploy.endpoint_mode).toBe('dnsrr');
+});
+
+test('MAIL_LAB_SWARM_PLACEMENT: constraints per service, none by default', () => {
+  const stack = parse(renderStack(base, 63, { ...opts, placement: { 'mail-dadali': ['node.hostname==node2'] } }), { merge: true, version: '1.1' });
+  expect(stack.services['mail-dadali'].deploy.placement).toEqual({ constraints: ['node.hostname==node2'] });
+  expect(stack.services.dns.deploy.placement).toBeUndefined();
 });
 
 test('config and secret names follow their content (a swarm config cannot change)', () => {
