@@ -20,11 +20,12 @@
  * (auth/drafts.ts); files are not kept, the page says so.
  */
 import type { ImapFlow } from 'imapflow';
+import type { Child } from 'hono/jsx';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { requireLab, requireStudent, takeDraft } from '../auth/middleware';
 import type { Session } from '../auth/sessions';
 import { currentLab, currentSession, isNavigation, type WebApp, type WebContext } from '../context';
-import { addMessages } from '../i18n';
+import { addMessages, type Lang } from '../i18n';
 import { page } from '../layout';
 import type { WebLab } from '../labs';
 import { closeStudentImap, openStudentImap, studentSubmission } from '../mail-session';
@@ -143,7 +144,7 @@ const folderParam = (v: unknown) => {
 };
 
 /** The page in the layout, with the drawer of this click's protocol. */
-function webmailPage(s: Student, o: { title: string; body: unknown; status?: 200 | 400 | 403 | 404 | 413 | 502 | 503; notice?: { kind: 'info' | 'error'; text: string } }) {
+function webmailPage(s: Student, o: { title: string; body: Child; status?: 200 | 400 | 403 | 404 | 413 | 502 | 503; notice?: { kind: 'info' | 'error'; text: string } }) {
   const records = rememberClick(s.session, s.logs);
   return page(s.c, {
     title: o.title,
@@ -154,7 +155,7 @@ function webmailPage(s: Student, o: { title: string; body: unknown; status?: 200
     status: o.status,
     body: (
       <div class="webmail-page">
-        {o.body as never}
+        {o.body}
         <ProtocolDrawer lab={s.lab.n} records={records} t={s.t} />
       </div>
     ),
@@ -226,23 +227,23 @@ function readerOf(parsed: ParsedMail, source: Buffer, o: { folder: string; uid: 
 async function webmailMain(c: WebContext): Promise<Response> {
   const s = student(c);
   const t = s.t;
-  let folder = folderParam(c.req.query('folder'));
+  const asked = folderParam(c.req.query('folder'));
   const q = str(c.req.query('q'), 200).trim() || undefined;
   const pageNo = Math.max(1, Number(c.req.query('page')) || 1);
   const uid = uidOf(c.req.query('uid'));
   const view = c.req.query('view') === 'html' ? 'html' : 'text';
   let notice = takeFlash(s.session);
-  let folders: Folder[] = [];
-  let list: MessagePage | null = null;
-  let reader: ReaderData | null = null;
-  const label = uid ? t('proto.label.read', { uid, folder }) : q ? t('proto.label.search', { q, folder }) : t('proto.label.page', { folder: folderLabel(folder, t) });
+  const label = uid ? t('proto.label.read', { uid, folder: asked }) : q ? t('proto.label.search', { q, folder: asked }) : t('proto.label.page', { folder: folderLabel(asked, t) });
+  let shown: { folder: string; folders: Folder[]; list: MessagePage; reader: ReaderData | null };
   try {
-    await withImap(s, label, async (imap) => {
-      folders = await listFolders(imap);
+    shown = await withImap(s, label, async (imap) => {
+      const folders = await listFolders(imap);
+      let folder = asked;
       if (!folders.some((f) => f.path === folder && f.selectable)) {
         notice = { kind: 'error', text: t('webmail.noFolder', { folder }) };
         folder = 'INBOX';
       }
+      let reader: ReaderData | null = null;
       if (uid) {
         const got = await fetchMessage(imap, folder, uid, true);
         if (got) {
@@ -252,21 +253,21 @@ async function webmailMain(c: WebContext): Promise<Response> {
           if (got.wasUnseen && f && f.unseen > 0) f.unseen--;
         } else notice = { kind: 'error', text: t('webmail.gone', { folder: folderLabel(folder, t) }) };
       }
-      list = await listMessages(imap, folder, pageNo, q);
+      return { folder, folders, reader, list: await listMessages(imap, folder, pageNo, q) };
     });
   } catch (e) {
     return webmailPage(s, { title: t('webmail.title'), status: 502, notice: { kind: 'error', text: failureText(e, t) }, body: <p><a href={webmailUrl(s.lab.n)}>{folderLabel('INBOX', t)}</a></p> });
   }
-  const isTrash = (path: string) => specialFolder(folders, '\\Trash') === path;
-  const m = reader as ReaderData | null;
+  const { folder, folders, list, reader: m } = shown;
+  const isTrash = specialFolder(folders, '\\Trash') === folder;
   return webmailPage(s, {
     title: m ? m.subject || t('webmail.noSubject') : `${folderLabel(folder, t)} · ${t('webmail.title')}`,
     notice,
     body: (
       <div class={`webmail${m ? ' reading' : ''}`} data-folder={folder}>
         <FolderList c={c} lab={s.lab.n} folders={folders} current={folder} t={t} />
-        <MessageList c={c} lab={s.lab.n} list={list!} selected={uid} isTrash={isTrash(folder)} t={t} />
-        {m ? <Reader c={c} lab={s.lab.n} m={m} folders={folders} isTrash={isTrash(folder)} instructor={s.session.role === 'instructor'} t={t} /> : <p class="wm-reader muted pick">{t('webmail.pick')}</p>}
+        <MessageList c={c} lab={s.lab.n} list={list} selected={uid} isTrash={isTrash} t={t} />
+        {m ? <Reader c={c} lab={s.lab.n} m={m} folders={folders} isTrash={isTrash} instructor={s.session.role === 'instructor'} t={t} /> : <p class="wm-reader muted pick">{t('webmail.pick')}</p>}
       </div>
     ),
   });
@@ -304,7 +305,7 @@ async function composePage(c: WebContext): Promise<Response> {
   });
 }
 
-function replyDraft(p: ParsedMail, mode: 'reply' | 'replyall' | 'forward', s: Student, lang: string, t: T, folder: string, uid: number): ComposeData {
+function replyDraft(p: ParsedMail, mode: 'reply' | 'replyall' | 'forward', s: Student, lang: Lang, t: T, folder: string, uid: number): ComposeData {
   const from = addressList(p.from);
   const text = (p.text ?? '').replace(/\r\n/g, '\n');
   const me = s.session.user.toLowerCase();
@@ -312,7 +313,7 @@ function replyDraft(p: ParsedMail, mode: 'reply' | 'replyall' | 'forward', s: St
     const head = [
       t('compose.forwardHead'),
       `${t('webmail.col.from')}: ${from.map(fullAddress).join(', ')}`,
-      `${t('webmail.col.date')}: ${longDate(p.date, lang as never)}`,
+      `${t('webmail.col.date')}: ${longDate(p.date, lang)}`,
       `${t('webmail.col.subject')}: ${p.subject ?? ''}`,
       `${t('webmail.col.to')}: ${addressList(p.to).map(fullAddress).join(', ')}`,
     ].join('\n');
@@ -333,7 +334,7 @@ function replyDraft(p: ParsedMail, mode: 'reply' | 'replyall' | 'forward', s: St
     to: to.map(fullAddress).join(', '),
     cc: cc.map(fullAddress).join(', '),
     subject: replySubject(p.subject ?? ''),
-    body: quote(text, t('compose.wrote', { date: longDate(p.date, lang as never), who })),
+    body: quote(text, t('compose.wrote', { date: longDate(p.date, lang), who })),
     inReplyTo: p.messageId,
     references: refs.join(' ') || undefined,
     folder,
