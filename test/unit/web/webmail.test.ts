@@ -19,6 +19,9 @@ import { MAIL_API } from '../../../services/core/src/admin/api';
 import { WebClient, noticeOf, startWebTestBed, type WebTestBed } from './helpers';
 import { download, listed, postMultipart, protocolLines, startWebmailBed, unescape, unseenOf } from './webmail-helpers';
 
+// Uploads of 10 MB, TLS and real deliveries on a machine that may be busy: room beyond jest's 5 s.
+jest.setTimeout(60_000);
+
 let bed: WebTestBed;
 let mbrain: WebClient;
 let jpri: WebClient;
