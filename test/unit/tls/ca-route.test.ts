@@ -11,6 +11,9 @@ import { AdminCallError } from '../../../services/core/src/admin/client';
 import { startTestLab, type TestLab } from '../helpers/test-lab';
 import { caFile, D, G } from './helpers';
 
+// Two labs with their CA made at start: more than jest's 5 s on a busy machine.
+jest.setTimeout(30_000);
+
 let tls: TestLab;
 let plain: TestLab;
 
