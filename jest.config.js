@@ -3,12 +3,14 @@
  * Chromium, driven by playwright-core, against a no-Docker lab; `npm run test:browser`). */
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: { warnOnly: false, ignoreCodes: [151002] } }];
 module.exports = {
+  // Tests wait for real deliveries and timers; a loaded CI machine needs room. Jest reads
+  // testTimeout only here, at the top (a project's own is ignored: its tests got jest's 5 s).
+  // Slower files set more with jest.setTimeout (the browser suites 120 s and up).
+  testTimeout: 30_000,
   projects: [
     {
       displayName: 'unit',
       testEnvironment: 'node',
-      // Tests wait for real deliveries and timers; a loaded CI machine needs room.
-      testTimeout: 30_000,
       roots: ['<rootDir>/test/unit'],
       testMatch: ['**/*.test.ts'],
       transform: { '^.+\\.tsx?$': tsJest },
@@ -25,8 +27,6 @@ module.exports = {
     {
       displayName: 'browser',
       testEnvironment: 'node',
-      // Starts a no-Docker lab and `mail-lab web`, then a real browser: give it room.
-      testTimeout: 120_000,
       roots: ['<rootDir>/test/browser'],
       testMatch: ['**/*.test.ts'],
       transform: { '^.+\\.tsx?$': tsJest },
