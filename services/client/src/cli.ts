@@ -40,6 +40,15 @@ function connection(c: Command, service: string): Command {
     .option('-v, --verbose', 'show the protocol conversation (C: and S: lines) on stderr');
 }
 
+const LOCAL_DIR = ['--local-dir <dir>', "this computer's copy of the mail and the outbox (default: $MAIL_LAB_CLIENT_DIR, else ~/.mail-lab-client)"] as const;
+
+/** --offline and --local-dir: read the copy on this computer instead of the server. */
+function offlineOptions(c: Command): Command {
+  return c
+    .option('--offline', 'read the copy on this computer (made by download for POP3, sync for IMAP) without connecting')
+    .option(...LOCAL_DIR);
+}
+
 /** --user, --protocol, --folder. */
 function mailboxOptions(c: Command): Command {
   return connection(
@@ -53,7 +62,7 @@ function mailboxOptions(c: Command): Command {
 
 export function buildProgram(io: ClientIo): Command {
   const program = new Command('mail-lab-client')
-    .description('The mail-lab client: send mail, read it over POP3 or IMAP, save attachments.')
+    .description('The mail-lab client: send mail (an outbox keeps it while the server is away), read it over POP3 or IMAP, keep a copy on this computer, save attachments.')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError('(add --help for usage)')
@@ -65,6 +74,11 @@ Examples:
   mail-lab-client list --user jpri@dadali.com --protocol imap
   mail-lab-client read --user jpri@dadali.com 1
   mail-lab-client save-attachments --user jpri@dadali.com 1 --dir ./lampiran
+  mail-lab-client download --user jpri@dadali.com --keep        (POP3; --keep: leave it on the server)
+  mail-lab-client sync --user jpri@dadali.com                   (IMAP folders copied to this computer)
+  mail-lab-client list --offline --protocol imap --user jpri@dadali.com
+  mail-lab-client outbox list                                   (mail written while the server was away)
+  mail-lab-client outbox flush --from jpri@dadali.com
 
 The password comes from --password or $MAIL_LAB_PASSWORD. Bare user names
 (mbrain) get $MAIL_LAB_HOME_DOMAIN. From the host, point at the published
@@ -83,28 +97,43 @@ ports: --server 127.0.0.1 --port 10587 (or MAIL_LAB_SERVER, MAIL_LAB_*_PORT).`,
       .option('--body <text>', 'message text')
       .option('--body-file <file>', 'message text from a file (- for standard input)')
       .option('--attach <files...>', 'files to attach')
-      .option('--uuencode', 'put the files uuencoded in the text (begin 644 ... end) instead of MIME parts'),
+      .option('--uuencode', 'put the files uuencoded in the text (begin 644 ... end) instead of MIME parts')
+      .option('--later', 'put it in the outbox without connecting (send later: outbox flush, or the next send)')
+      .option('--no-outbox', 'when the server cannot be reached, fail instead of keeping the message in the outbox')
+      .option(...LOCAL_DIR)
+      .addHelpText(
+        'after',
+        `
+When the server cannot be reached (nothing listens, no answer, the DNS does
+not answer), the message is kept in the outbox on this computer and the
+command still succeeds; it goes out, oldest first, with the next send or
+with: mail-lab-client outbox flush --from <address>.`,
+      ),
     'submission',
   ).action((o: cmd.SendOptions) => cmd.send(o, io));
 
-  mailboxOptions(program.command('list').description('list the messages: number (POP3) or UID (IMAP), date, from, subject, size')).action(
+  mailboxOptions(offlineOptions(program.command('list').description('list the messages: number (POP3) or UID (IMAP), date, from, subject, size'))).action(
     (o: cmd.MailboxOptions) => cmd.list(o, io),
   );
 
   mailboxOptions(
-    program
-      .command('read')
-      .description('show one message: headers and text (--raw: the source as stored)')
-      .argument('<n>', 'message number (POP3) or UID (IMAP)', positiveInt('the message number'))
-      .option('--raw', 'print the message source exactly as the server sends it'),
+    offlineOptions(
+      program
+        .command('read')
+        .description('show one message: headers and text (--raw: the source as stored)')
+        .argument('<n>', 'message number (POP3; with --offline the number of the download) or UID (IMAP)', positiveInt('the message number'))
+        .option('--raw', 'print the message source exactly as the server sends it'),
+    ),
   ).action((n: number, o: cmd.MailboxOptions & { raw?: boolean }) => cmd.read(n, o, io));
 
   mailboxOptions(
-    program
-      .command('save-attachments')
-      .description('save the attached files of one message (MIME parts and uuencoded blocks)')
-      .argument('<n>', 'message number (POP3) or UID (IMAP)', positiveInt('the message number'))
-      .requiredOption('--dir <directory>', 'where to save them (created if missing)'),
+    offlineOptions(
+      program
+        .command('save-attachments')
+        .description('save the attached files of one message (MIME parts and uuencoded blocks)')
+        .argument('<n>', 'message number (POP3) or UID (IMAP)', positiveInt('the message number'))
+        .requiredOption('--dir <directory>', 'where to save them (created if missing)'),
+    ),
   ).action((n: number, o: cmd.MailboxOptions & { dir: string }) => cmd.saveAttachments(n, o, io));
 
   mailboxOptions(
@@ -115,9 +144,66 @@ ports: --server 127.0.0.1 --port 10587 (or MAIL_LAB_SERVER, MAIL_LAB_*_PORT).`,
   ).action((n: number, o: cmd.MailboxOptions) => cmd.remove(n, o, io));
 
   connection(
-    program.command('folders').description('list the IMAP folders with their message counts').requiredOption('--user <address>', 'whose folders'),
+    offlineOptions(program.command('folders').description('list the IMAP folders with their message counts').requiredOption('--user <address>', 'whose folders')),
     'imap',
-  ).action((o: cmd.CommonOptions & { user: string }) => cmd.folders(o, io));
+  ).action((o: cmd.CommonOptions & { user: string; offline?: boolean; localDir?: string }) => cmd.folders(o, io));
+
+  connection(
+    program
+      .command('download')
+      .description('POP3: copy every new message to this computer, then delete them from the server (--keep: leave them there)')
+      .requiredOption('--user <address>', 'whose mailbox')
+      .option('--keep', 'leave the messages on the server; the next download fetches only new ones (by UIDL)')
+      .option(...LOCAL_DIR)
+      .addHelpText(
+        'after',
+        `
+The messages go to <local-dir>/<address>/pop3/ as 1.eml, 2.eml, ... (read
+them with list --offline and read --offline). The UIDL of each message is
+remembered, so a message is never downloaded twice.`,
+      ),
+    'pop3',
+  ).action((o: cmd.CommonOptions & { user: string; keep?: boolean; localDir?: string }) => cmd.download(o, io));
+
+  connection(
+    program
+      .command('sync')
+      .description('IMAP: bring the offline copy of the folders on this computer up to date (new messages fetched, expunged ones removed)')
+      .requiredOption('--user <address>', 'whose folders')
+      .option('--folder <name>', 'only this folder (repeatable; default: every folder)', collect)
+      .option(...LOCAL_DIR)
+      .addHelpText(
+        'after',
+        `
+The copy is <local-dir>/<address>/imap/<folder>/<uid>.eml. Messages are
+fetched with BODY.PEEK[], so syncing marks nothing as read. Read the copy
+without the server: list --offline --protocol imap, read --offline, folders --offline.`,
+      ),
+    'imap',
+  ).action((o: cmd.CommonOptions & { user: string; folder?: string[]; localDir?: string }) => cmd.sync(o, io));
+
+  const outbox = program.command('outbox').description('the mail written while the server could not be reached: list, send (flush) or delete it');
+  outbox
+    .command('list')
+    .description('the messages waiting in the outbox (every account, or one with --from)')
+    .option('--from <address>', 'only this sender')
+    .option(...LOCAL_DIR)
+    .action((o: cmd.OutboxOptions) => cmd.outboxList(o, io));
+  connection(
+    outbox
+      .command('flush')
+      .description('send every waiting message of a sender now, oldest first (exit status 1 when some are still waiting)')
+      .requiredOption('--from <address>', 'the sender; also the login')
+      .option(...LOCAL_DIR),
+    'submission',
+  ).action((o: cmd.OutboxOptions & { from: string }) => cmd.outboxFlush(o, io));
+  outbox
+    .command('delete')
+    .description('remove one waiting message without sending it')
+    .argument('<id>', 'its id (see: outbox list)')
+    .requiredOption('--from <address>', 'the sender')
+    .option(...LOCAL_DIR)
+    .action((id: string, o: cmd.OutboxOptions & { from: string }) => cmd.outboxDelete(id, o, io));
 
   connection(
     program

@@ -7,7 +7,7 @@
  */
 import { promises as dns, Resolver } from 'node:dns';
 import { isIP } from 'node:net';
-import { ClientError, notInDns, UsageError, type Target } from './errors';
+import { notInDns, UnreachableError, UsageError, type Target } from './errors';
 import type { Transcript } from './transcript';
 
 /** The environment the client reads (main.ts passes process.env). */
@@ -118,6 +118,6 @@ export async function resolveHost(e: Pick<Endpoint, 'host' | 'timeoutMs' | 'dnsS
     }
     if (NOT_THERE.has(c)) throw notInDns(e.host);
     const via = e.dnsServer ? ` at ${e.dnsServer}` : '';
-    throw new ClientError(`cannot look up ${e.host}: the DNS server${via} does not answer (is the lab DNS up?)`);
+    throw new UnreachableError(`cannot look up ${e.host}: the DNS server${via} does not answer (is the lab DNS up?)`);
   }
 }

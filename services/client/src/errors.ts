@@ -1,8 +1,12 @@
 /**
- * The client's two kinds of failure and how socket, DNS and library errors
+ * The client's kinds of failure and how socket, DNS and library errors
  * become one sentence a student can act on (never a stack trace):
- * `ClientError` (exit status 1: the lab said no, or could not be reached)
- * and `UsageError` (exit status 2: the command line itself is wrong).
+ * `ClientError` (exit status 1: the lab said no, or could not be reached),
+ * `UnreachableError`, the ClientError that means "the server cannot be
+ * reached right now" (nothing listens, no answer, no route, the DNS does
+ * not answer, 421 service not available), which `send` answers by keeping
+ * the message in the outbox, and `UsageError` (exit status 2: the command
+ * line itself is wrong).
  */
 
 /** Something went wrong talking to the lab; exit status 1. */
@@ -20,6 +24,14 @@ export class UsageError extends ClientError {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
+  }
+}
+
+/** The server cannot be reached now; trying again later may work (the outbox waits for it). */
+export class UnreachableError extends ClientError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnreachableError';
   }
 }
 
@@ -43,7 +55,7 @@ export function notInDns(host: string): ClientError {
 }
 
 export function timedOut(t: Target, what = 'an answer'): ClientError {
-  return new ClientError(`timed out after ${t.timeoutMs / 1000}s waiting for ${what} from ${t.host}:${t.port}`);
+  return new UnreachableError(`timed out after ${t.timeoutMs / 1000}s waiting for ${what} from ${t.host}:${t.port}`);
 }
 
 const code = (e: unknown): string | undefined => {
@@ -63,7 +75,7 @@ export function networkError(e: unknown, t: Target): ClientError | null {
   const where = `${t.host}:${t.port}`;
   switch (code(e)) {
     case 'ECONNREFUSED':
-      return new ClientError(`nothing listens on ${where} (is the lab up?)`);
+      return new UnreachableError(`nothing listens on ${where} (is the lab up?)`);
     case 'ENOTFOUND':
     case 'EREFUSED':
     case 'ENODATA':
@@ -76,12 +88,12 @@ export function networkError(e: unknown, t: Target): ClientError | null {
       return timedOut(t);
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return new ClientError(`cannot reach ${where}: no route (is the link between the networks broken?)`);
+      return new UnreachableError(`cannot reach ${where}: no route (is the link between the networks broken?)`);
     case 'ECONNRESET':
     case 'EPIPE':
     case 'NoConnection':
     case 'ECONNECTION':
-      return new ClientError(`${where} closed the connection unexpectedly`);
+      return new UnreachableError(`${where} closed the connection unexpectedly`);
     default:
       return null;
   }

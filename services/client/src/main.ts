@@ -6,7 +6,9 @@
  * Environment: MAIL_LAB_PASSWORD, MAIL_LAB_HOME_DOMAIN (completes bare user
  * names), MAIL_LAB_SERVER, MAIL_LAB_SUBMISSION_PORT, MAIL_LAB_POP3_PORT,
  * MAIL_LAB_IMAP_PORT, MAIL_LAB_TIMEOUT (seconds), MAIL_LAB_DNS (host:port of
- * a DNS server to resolve names with, e.g. the lab DNS from the host).
+ * a DNS server to resolve names with, e.g. the lab DNS from the host),
+ * MAIL_LAB_CLIENT_DIR (this computer's copy of the mail and the outbox;
+ * default ~/.mail-lab-client).
  */
 import { run } from './cli';
 

@@ -1,7 +1,7 @@
 /**
  * A small POP3 client (RFC 1939) over one net.Socket: USER/PASS, STAT, LIST,
- * RETR, TOP, DELE, QUIT. Replies are single `+OK`/`-ERR` lines or, for LIST,
- * RETR and TOP, multi-line answers ending with a lone `.`, with the
+ * UIDL, RETR, TOP, DELE, QUIT. Replies are single `+OK`/`-ERR` lines or, for LIST,
+ * UIDL, RETR and TOP, multi-line answers ending with a lone `.`, with the
  * byte-stuffing undone (a line that starts with `..` loses one dot). Bytes
  * are kept as latin1 so 8-bit messages come back unchanged.
  */
@@ -81,6 +81,23 @@ export class Pop3Client {
       .map((l) => {
         const [n, size] = l.trim().split(/\s+/).map(Number);
         return { n, size };
+      });
+  }
+
+  /**
+   * UIDL (RFC 1939 §7): each message's unique-id, which stays the same in
+   * every session as long as the message is on the server; a client that
+   * leaves mail on the server remembers these to know what it already has.
+   */
+  async uidl(): Promise<{ n: number; uid: string }[]> {
+    await this.command('UIDL');
+    const text = (await this.multiline()).toString('latin1');
+    return text
+      .split('\r\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => {
+        const [n, uid] = l.trim().split(/\s+/);
+        return { n: Number(n), uid };
       });
   }
 

@@ -2,6 +2,9 @@
  * Drives the client's command line in-process (`run`, the same function
  * main.ts calls) against a test lab, capturing what it prints.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestLab } from '../helpers/test-lab';
 import { run } from '../../../services/client/src/cli';
 import type { Env } from '../../../services/client/src/endpoint';
@@ -29,6 +32,18 @@ export async function client(argv: string[], env: Env, stdin = ''): Promise<Ran>
   return { code, out: bytes.toString('utf8'), err, bytes };
 }
 
+let localDir: string | undefined;
+
+/** The client's local directory for this test file (its outbox and copies; never the real ~/.mail-lab-client), removed at exit. */
+export function testLocalDir(): string {
+  if (!localDir) {
+    const dir = mkdtempSync(join(tmpdir(), 'mail-lab-client-local-'));
+    localDir = dir;
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return localDir;
+}
+
 /** The environment of a host-side user of one domain: 127.0.0.1 and that domain's ports. */
 export function hostEnv(lab: TestLab, domain: string, extra: Env = {}): Env {
   const d = lab.config.domains.find((x) => x.name === domain)!;
@@ -39,6 +54,7 @@ export function hostEnv(lab: TestLab, domain: string, extra: Env = {}): Env {
     MAIL_LAB_IMAP_PORT: String(d.ports.imap),
     MAIL_LAB_PASSWORD: PASSWORD,
     MAIL_LAB_TIMEOUT: '10',
+    MAIL_LAB_CLIENT_DIR: testLocalDir(),
     ...extra,
   };
 }

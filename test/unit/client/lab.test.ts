@@ -191,7 +191,8 @@ describe('errors: one sentence, exit status 1 (2 for usage)', () => {
     for (const argv of [
       ['list', '--user', 'mbrain@garudayaksa.com'],
       ['list', '--user', 'mbrain@garudayaksa.com', '--protocol', 'imap'],
-      ['send', '--from', 'mbrain@garudayaksa.com', '--to', 'jpri@dadali.com', '--subject', 'x'],
+      // --no-outbox: fail as before instead of keeping it in the outbox (outbox.test.ts).
+      ['send', '--from', 'mbrain@garudayaksa.com', '--to', 'jpri@dadali.com', '--subject', 'x', '--no-outbox'],
     ]) {
       expect(await client([...argv, '--port', String(port)], sender)).toMatchObject({ code: 1, err: expected });
     }
@@ -215,7 +216,7 @@ describe('errors: one sentence, exit status 1 (2 for usage)', () => {
         expect(r.code).toBe(1);
         expect(r.err).toBe(`error: timed out after 0.5s waiting for an answer from 127.0.0.1:${port}\n`);
       }
-      const send = await client(['send', '--from', 'mbrain@garudayaksa.com', '--to', 'jpri@dadali.com', '--subject', 'x', '--port', String(port), '--timeout', '0.5'], sender);
+      const send = await client(['send', '--from', 'mbrain@garudayaksa.com', '--to', 'jpri@dadali.com', '--subject', 'x', '--port', String(port), '--timeout', '0.5', '--no-outbox'], sender);
       expect(send).toMatchObject({ code: 1, err: `error: timed out after 0.5s waiting for an answer from 127.0.0.1:${port}\n` });
     } finally {
       silent.close();
