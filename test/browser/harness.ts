@@ -95,11 +95,28 @@ export async function startLocalLab(n: number): Promise<LocalLab> {
   return { n, startedHere };
 }
 
-/** Takes the lab down with its data when this test started it; else clears its faults. */
+/** Takes the lab (no-Docker or Docker) down with its data when this test started it; else clears its faults. */
 export async function stopLocalLab(lab: LocalLab | undefined): Promise<void> {
   if (!lab) return;
   if (lab.startedHere) await mailLab('down', '--lab', String(lab.n), '--volumes').catch(() => undefined);
   else await mailLab('fault', 'clear', 'all', '--lab', String(lab.n)).catch(() => undefined);
+}
+
+/**
+ * A Docker lab n (the compose lab the user starts with `npx mail-lab up`), with no fault: started
+ * (`up --lab n`; builds the images when they are missing) when its services do not answer.
+ * Take it down with {@link stopLocalLab}, which works for both modes.
+ */
+export async function startDockerLab(n: number): Promise<LocalLab> {
+  const status = await mailLab('status', '--lab', String(n)).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
+  let startedHere = false;
+  if (/no-Docker/.test(status.stdout)) throw new Error(`lab ${n} runs without Docker here: take it down first (npx mail-lab down --lab ${n})`);
+  if (/\bDOWN\b/.test(status.stdout)) {
+    await run(process.execPath, [cli, 'up', '--lab', String(n)], { cwd: root, timeout: 900_000 });
+    startedHere = true;
+  }
+  await mailLab('fault', 'clear', 'all', '--lab', String(n));
+  return { n, startedHere };
 }
 
 export interface WebServer {
