@@ -1,7 +1,7 @@
 /**
  * Benchmark 1, start-up: from the moment the services are spawned (or
  * `mail-lab up --no-build` is run) until every service answers, with the
- * project's own readiness probes (scripts/readiness.ts: DNS answers MX,
+ * project's own readiness probes (scripts/readiness.ts: DNS answers SOA,
  * SMTP/submission/POP3/IMAP greet, admin /health). No-Docker mode polls
  * every 20 ms to see each service's own moment; Docker mode uses
  * `waitForLab` itself while `up` runs.

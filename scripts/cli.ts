@@ -13,10 +13,14 @@
  *   flush <domain> [id]          retry now
  *   show|hold|release|delete|expire <domain> <id>   one queued message
  *   scenario <name> | --all      run scenarios from lab-scenarios/scenarios/ (--lang en|id)
+ *   check [account] | --all      which worksheet tasks a student did, from the servers' records (commands/check.ts)
  *   validate [file]              check a lab definition (no Docker needed)
  *   hash-password [password]     make a passwordHash for the lab definition
  *   ca [--out file]              the lab CA certificate (PEM) to trust for TLS
  *   web [--port 8080] [--bind …] the lab in the browser (commands/web.ts), until Ctrl-C
+ *   reset [--mailboxes] [--queues] [--faults]   back to the class-start state (commands/reset.ts)
+ *   seed [--worksheet …] [--to …] the mail the POP3/IMAP worksheets expect (commands/seed.ts)
+ *   reload [--force] [--dry-run] a changed lab definition, without a restart (commands/reload.ts)
  */
 import { Command, Option } from 'commander';
 import { join, relative } from 'node:path';
@@ -44,6 +48,10 @@ import { registerEventsCommand } from './commands/events';
 import { registerCaCommand } from './commands/ca';
 import { registerClassCommands } from './commands/class';
 import { registerWebCommand } from './commands/web';
+import { registerResetCommands } from './commands/reset';
+import { registerSeedCommands } from './commands/seed';
+import { registerReloadCommands } from './commands/reload';
+import { registerCheckCommands } from './commands/check';
 import { chooseLang, isUnknownLanguageError, pick } from './scenario/messages';
 import { addK8sOptions, K8S_ADMIN_ONLY, k8sDownCommand, k8sEngineRequested, k8sStatusCommand, k8sUpCommand, registerK8sFaultCommands, renderK8sCommand, type K8sCliOptions } from './k8s/commands';
 
@@ -135,7 +143,7 @@ program
     })() : selected();
     const config = sel.base;
     out(`${relative(process.cwd(), sel.file) || sel.file}: valid`);
-    for (const d of config.domains) out(`  ${d.name}: ${d.accounts.length} accounts, ${Object.keys(d.aliases).length} aliases, MX ${d.mx.map((m) => `${m.preference} ${m.host}`).join(', ')}`);
+    for (const d of config.domains) out(`  ${d.name}: ${d.accounts.length} accounts, ${Object.keys(d.aliases).length} aliases, MX ${d.mx.map((m) => `${m.preference} ${m.host}`).join(', ')}${d.relayDomains?.length ? `; backup MX for ${d.relayDomains.join(', ')}` : ''}`);
     out(`  queue profile "${config.profile}": retry every ${formatDuration(config.timing.retryInterval)}, warn after ${formatDuration(config.timing.warnAfter)}, return after ${formatDuration(config.timing.returnAfter)}`);
   });
 
@@ -422,7 +430,12 @@ registerAdminTokenCommand(program, helpers);
 registerEventsCommand(program, helpers);
 registerCaCommand(program, helpers);
 registerClassCommands(program, { ...helpers, choice: () => program.opts() as LabChoice });
+registerCheckCommands(program, { ...helpers, choice: () => program.opts() as LabChoice });
 registerWebCommand(program, { ...helpers, choice: () => program.opts() as LabChoice });
+// After `class`: each also adds `class reset|seed|reload`.
+registerResetCommands(program, { ...helpers, choice: () => program.opts() as LabChoice });
+registerSeedCommands(program, { ...helpers, choice: () => program.opts() as LabChoice });
+registerReloadCommands(program, { ...helpers, choice: () => program.opts() as LabChoice });
 
 program.parseAsync(process.argv).catch((e: Error) => {
   if (e instanceof LabConfigError) {

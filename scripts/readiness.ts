@@ -1,6 +1,6 @@
 /**
  * "Does every service answer?" for `up` and `status`: the lab DNS answers an
- * MX query, and each domain's SMTP, submission, POP3 and IMAP ports greet
+ * SOA query, and each domain's SMTP, submission, POP3 and IMAP ports greet
  * (the implicit-TLS ports after a TLS handshake; the certificate is not
  * checked here, this only asks "does it answer") and its admin API says
  * healthy. Every probe goes to 127.0.0.1 only.
@@ -54,8 +54,9 @@ export async function probeLab(config: LabConfig, timeoutMs = 2000): Promise<Pro
     r.setServers([`127.0.0.1:${config.dns.hostPort}`]);
     const d = config.domains[0];
     try {
-      const mx = await r.resolveMx(d.name);
-      return { service: 'dns', target: `127.0.0.1:${config.dns.hostPort}`, ok: true, detail: `MX ${d.name}: ${mx.map((m) => `${m.priority} ${m.exchange}`).join(', ')}` };
+      // SOA, a question no worksheet asks: `npx mail-lab check` tells this probe from a student's MX lookup.
+      const soa = await r.resolveSoa(d.name);
+      return { service: 'dns', target: `127.0.0.1:${config.dns.hostPort}`, ok: true, detail: `SOA ${d.name}: ${soa.nsname} serial ${soa.serial}` };
     } catch (e) {
       return { service: 'dns', target: `127.0.0.1:${config.dns.hostPort}`, ok: false, detail: (e as NodeJS.ErrnoException).code ?? (e as Error).message };
     }

@@ -8,6 +8,7 @@
  */
 import type { Scenario, Step } from './schema';
 import { describeQueueStep } from './queue-steps';
+import { describeReloadStep } from './reload-steps';
 import type { Lang } from './lang';
 
 /** A text in a scenario file: English only, or both languages. */
@@ -312,6 +313,7 @@ export function describeStep(lang: Lang, step: Step, f: (text: string) => string
   if ('make-file' in step) return s.makeFile(step['make-file'].name, step['make-file'].bytes);
   if ('compare-files' in step) return s.compareFiles(step['compare-files'].files.map(f).join(', '));
   if ('queue-profile' in step || 'expect-report' in step) return describeQueueStep(lang, step, f); // texts in queue-steps.ts
+  if ('reload' in step) return describeReloadStep(lang, step); // texts in reload-steps.ts
   return undefined;
 }
 

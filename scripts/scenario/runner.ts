@@ -15,6 +15,8 @@ import { queueProfileUndo } from './queue-steps';
 import { messages, pick } from './messages';
 import type { Lang } from './lang';
 import { dropWorkDir } from './client-steps';
+import { reloadUndo } from './reload-steps';
+import { markSelfCheck } from './marks';
 
 export const scenarioDir = () => join(repoRoot(), 'lab-scenarios', 'scenarios');
 
@@ -43,6 +45,7 @@ export async function runScenario(target: LabTarget, scenario: Scenario, out: (l
   const m = messages(lang);
   const secs = (t0: number) => m.seconds((Date.now() - t0) / 1000);
   const ctx: StepContext = { target, run: Date.now().toString(36).slice(-5), ids: new Map(), values: new Map(), lang };
+  await markSelfCheck(target, scenario.name, ctx.run, 'start');
   out(`\n== ${scenario.name}: ${pick(scenario.title, lang)}`);
   for (const line of pick(scenario.explain, lang).trim().split('\n')) out(`   ${line}`);
   const steps = scenario.steps;
@@ -66,10 +69,12 @@ export async function runScenario(target: LabTarget, scenario: Scenario, out: (l
       out(m.failedAt(scenario.name, i + 1, what));
       await undoLeftovers(ctx, steps.slice(0, i + 1), out);
       dropWorkDir(ctx.run);
+      await markSelfCheck(target, scenario.name, ctx.run, 'end', false);
       return { name: scenario.name, ok: false, ms: Date.now() - started, failedStep: what, error: (e as Error).message };
     }
   }
   dropWorkDir(ctx.run);
+  await markSelfCheck(target, scenario.name, ctx.run, 'end', true);
   out(m.passed(scenario.name, secs(started)));
   return { name: scenario.name, ok: true, ms: Date.now() - started };
 }
@@ -90,8 +95,9 @@ async function undoLeftovers(ctx: StepContext, done: Scenario['steps'], out: (l:
     if ('break' in step) undo.push({ heal: step.break });
     if ('fault' in step) undo.push({ 'clear-fault': { kind: step.fault.kind, args: step.fault.args } } as Scenario['steps'][number]);
   }
-  // Queue profiles it switched go back to what they were before its first switch (run last).
-  undo.unshift(...queueProfileUndo(ctx));
+  // Queue profiles it switched go back to what they were before its first switch (run last);
+  // a lab definition it changed goes back to the file (after the faults are cleared).
+  undo.unshift(...queueProfileUndo(ctx), ...reloadUndo(done));
   for (const step of undo.reverse()) {
     try {
       await runStep(ctx, step);

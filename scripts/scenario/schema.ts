@@ -168,6 +168,37 @@ export const stepSchema = z.union([
   z.object({ 'clear-fault': z.object({ kind: z.union([faultKind, z.literal('all')]), args: z.array(z.string()).default([]) }).strict() }).strict(),
   /** Switch a domain's queue profile at run time (`npx mail-lab queue-profile`; queue-steps.ts); put back by the runner if the scenario fails. */
   z.object({ 'queue-profile': z.object({ domain: z.string(), profile: z.string() }).strict() }).strict(),
+  /**
+   * The lab definition changed and reloaded, as `npx mail-lab reload` does (reload-steps.ts): `add`
+   * puts accounts, aliases, MX records and relayDomains into the definition file's text where they
+   * are missing (the file is not written); `restore` reloads the file as it is. Restored by the
+   * runner if the scenario fails.
+   */
+  z
+    .object({
+      reload: z
+        .object({
+          add: z
+            .record(
+              z.string(),
+              z
+                .object({
+                  accounts: z.array(z.object({ user: z.string(), name: z.string().optional(), passwordHash: z.string().optional(), password: z.string().optional() }).strict()).optional(),
+                  aliases: z.record(z.string(), z.array(z.string()).min(1)).optional(),
+                  mx: z.array(z.object({ host: z.string(), preference: z.number().int() }).strict()).optional(),
+                  relayDomains: z.array(z.string()).optional(),
+                })
+                .strict(),
+            )
+            .optional(),
+          restore: z.boolean().optional(),
+          /** Remove accounts that still have mail (their mailbox files stay). */
+          force: z.boolean().default(false),
+        })
+        .strict()
+        .refine((r) => (r.add === undefined) !== (r.restore === undefined), { message: 'needs exactly one of add or restore' }),
+    })
+    .strict(),
   /** An RFC 3464 report about a queued message in the sender's mailbox: `delayed` (the warning) or `failed` (returned). */
   z
     .object({

@@ -19,6 +19,7 @@ import { StepFailure, type StepContext, type StepResult } from './step-types';
 import { runFaultStep } from './fault-steps';
 import { attemptsShortfall, runExpectReportStep, runQueueProfileStep } from './queue-steps';
 import { isClientStep, runClientStep } from './client-steps';
+import { runReloadStep } from './reload-steps';
 
 export function fill(ctx: StepContext, text: string): string {
   return text.replace(/\{\{(run|id)(?::([a-z0-9-]+))?\}\}/g, (_, what: string, name?: string) => {
@@ -220,6 +221,7 @@ export async function runStep(ctx: StepContext, step: Step): Promise<StepResult>
   }
   if ('fault' in step || 'clear-fault' in step) return runFaultStep(target, step, ctx.lang);
   if ('queue-profile' in step) return runQueueProfileStep(ctx, step);
+  if ('reload' in step) return runReloadStep(ctx, step);
   if ('expect-report' in step) return runExpectReportStep(ctx, step, (t) => fill(ctx, t), sleep, ms(step['expect-report'].within));
   const x = step.exec;
   if (!target.exec) return { status: 'skipped', detail: [said.dockerOnly] };

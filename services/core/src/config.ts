@@ -128,6 +128,13 @@ const domainSchema = z
       .optional(),
     /** alias -> local users or full addresses (EXPN shows the expansion). */
     aliases: z.record(z.string(), z.array(z.string()).min(1)).default({}),
+    /**
+     * Other lab domains this server accepts mail for as their backup MX (Postfix's
+     * relay_domains): port 25 takes mail for their known recipients without a login and
+     * its queue passes it on to their best MX when that answers again (RFC 5321 5.1).
+     * The other half is an MX record of that domain naming this mail host.
+     */
+    relayDomains: z.array(hostname).optional(),
   })
   .strict();
 
@@ -399,6 +406,22 @@ export function parseLabConfig(text: string, file = 'lab.yaml'): { config: LabCo
         }
       });
     }
+  });
+  // Backup MX: a domain relays only for other lab domains; an MX naming another domain's mail host needs that domain's consent.
+  raw.domains.forEach((d, i) => {
+    (d.relayDomains ?? []).forEach((r, k) => {
+      if (r === d.name) add(['domains', i, 'relayDomains', k], `${d.name} is this domain itself: its own mail is delivered here anyway`);
+      else if (!seenNames.has(r)) add(['domains', i, 'relayDomains', k], `"${r}" is not a domain of this lab (a backup MX here relays only for lab domains: ${raw.domains.map((x) => x.name).join(', ')})`);
+      else if (!(raw.domains[seenNames.get(r)!].mx ?? []).some((m) => m.host === d.mailHost)) {
+        add(['domains', i, 'relayDomains', k], `${d.name} accepts mail for ${r} as a backup MX, but no MX record of ${r} names ${d.mailHost}, so no sender will come here: add \`{ host: ${d.mailHost}, preference: 20 }\` to the mx of ${r}`, 'warning');
+      }
+    });
+    (d.mx ?? []).forEach((m, k) => {
+      const host = raw.domains.find((x) => x.name !== d.name && x.mailHost === m.host);
+      if (host && !(host.relayDomains ?? []).includes(d.name)) {
+        add(['domains', i, 'mx', k, 'host'], `${m.host} is the mail host of ${host.name}, which does not accept mail for ${d.name}: add \`relayDomains: [${d.name}]\` to ${host.name}, or mail sent there is refused (554 Relay access denied)`, 'warning');
+      }
+    });
   });
   // Every address on the one backbone.
   const net = raw.network?.subnet.split('.').slice(0, 3).join('.') ?? raw.dns.address.split('.').slice(0, 3).join('.');

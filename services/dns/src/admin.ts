@@ -1,8 +1,8 @@
 /**
  * The lab DNS's admin API (the contract: DNS_API in
  * services/core/src/admin/api.ts): the instructor's DNS faults (faults.ts)
- * applied and cleared while the server keeps running, the query log and
- * the zones as served. main.ts starts it when MAIL_LAB_DNS_ADMIN_PORT is
+ * applied and cleared while the server keeps running, the query log (the
+ * last 100 to 1000, or all it holds from a time on) and the zones as served. main.ts starts it when MAIL_LAB_DNS_ADMIN_PORT is
  * set (8053 in the container, published on the host's loopback only as
  * `dns.adminPort`, 10054 by default). Every route but `GET /health` needs
  * the lab's admin token.
@@ -19,6 +19,7 @@ import type { Logger } from '../../core/src/logger';
 import type { DnsFaults } from './faults';
 import type { StartedDnsServer } from './server';
 import { EventHub } from '../../core/src/admin/events';
+import { reloadUnsupported, type DnsLab } from './reload';
 
 export interface DnsAdminOptions {
   faults: DnsFaults;
@@ -32,6 +33,8 @@ export interface DnsAdminOptions {
   host?: string;
   /** 0 picks a free port. */
   port: number;
+  /** The lab it serves, to take a changed definition (`npx mail-lab reload`, reload.ts); without it reload is unsupported. */
+  lab?: DnsLab;
 }
 
 export interface StartedDnsAdmin {
@@ -94,7 +97,16 @@ export function createDnsAdminRouter(o: Omit<DnsAdminOptions, 'host' | 'port'>, 
     })
     .stream(DNS_API.events, events.handler())
     .on(DNS_API.queries, ({ limit }) => o.dns.queries().slice(-limit))
-    .on(DNS_API.zones, () => o.dns.zones());
+    // For `npx mail-lab check` (mx-lookup, dns-outage): everything still held, from `since` on.
+    .on(DNS_API.queryHistory, ({ since }) => {
+      const after = since ? new Date(since).toISOString() : '';
+      return o.dns.queries().filter((q) => q.time >= after);
+    })
+    .on(DNS_API.zones, () => o.dns.zones())
+    .on(DNS_API.reload, (req) => {
+      if (!o.lab) throw reloadUnsupported();
+      return o.lab.reload(req, log, events);
+    });
 }
 
 export function startDnsAdmin(o: DnsAdminOptions): Promise<StartedDnsAdmin> {

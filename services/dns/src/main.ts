@@ -17,15 +17,22 @@
  *                        (`tasks.<service>` in Docker's embedded DNS,
  *                        core/src/swarm.ts) and the zones follow them
  *
+ * A definition `npx mail-lab reload` gave the lab is kept beside the admin
+ * token (reloaded-lab.json) and wins over MAIL_LAB_CONFIG at the next start
+ * while that file is unchanged (core/src/reload/saved.ts).
+ *
  * Everything else lives in server.ts, which the lab CLI imports for `up --local`.
  */
-import { formatProblem, LabConfigError, loadLabConfig } from '../../core/src/config';
+import { readFileSync } from 'node:fs';
+import { formatProblem, LabConfigError, parseLabConfig } from '../../core/src/config';
 import { deriveLab, parseLabNumber } from '../../core/src/labs';
 import { createLogger } from '../../core/src/logger';
-import { adminTokenFromEnv } from '../../core/src/main-helpers';
+import { adminTokenFile, adminTokenFromEnv, reloaderFromEnv } from '../../core/src/main-helpers';
+import { savedDefinitionFile, startDefinition } from '../../core/src/reload/saved';
 import { startDnsServer } from './server';
 import { startDnsAdmin } from './admin';
 import { DnsFaults } from './faults';
+import { DnsLab } from './reload';
 import { AddressWatcher, swarmDiscovery, withAddresses } from '../../core/src/swarm';
 
 function fail(message: string): never {
@@ -45,15 +52,25 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const adminText = env.MAIL_LAB_DNS_ADMIN_PORT || '';
   if (adminText && (!/^\d+$/.test(adminText) || Number(adminText) > 65535)) fail(`MAIL_LAB_DNS_ADMIN_PORT must be a port number, not "${adminText}"`);
 
+  const logger = createLogger({ format }, 'dns');
+  // The definition file, or a newer one `npx mail-lab reload` gave the lab (kept beside the admin token).
+  const tokenFile = adminTokenFile(mode);
   let loaded;
   try {
-    loaded = loadLabConfig(file);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      fail(`cannot read the lab definition ${file}: ${(e as Error).message}`);
+    }
+    const start = startDefinition(text, file, tokenFile ? savedDefinitionFile(tokenFile) : undefined);
+    if (start.note) logger.info(start.note);
+    loaded = parseLabConfig(start.text, start.file);
   } catch (e) {
     if (!(e instanceof LabConfigError)) throw e;
     for (const p of e.problems) process.stderr.write(formatProblem(p) + '\n');
     fail(`${file} is not a valid lab definition; not starting`);
   }
-  const logger = createLogger({ format }, 'dns');
   for (const w of loaded.warnings) logger.warn(formatProblem(w));
   // Lab N of the definition (several labs on one host): its addresses and ports.
   let config;
@@ -67,10 +84,13 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const faults = new DnsFaults(config.domains.map((d) => d.name));
   const server = await startDnsServer({ config, mode, host, port, logger, faults });
   logger.info(`dns ready on port ${server.port}`, { mode, config: file });
-  // Swarm: no fixed addresses; serve the ones the platform gave the tasks, and follow them.
-  const watcher = swarmDiscovery(env) ? new AddressWatcher({ config, logger, onChange: (found) => server.setConfig(withAddresses(config!, found)) }) : undefined;
+  // What it serves, as `npx mail-lab reload` may change it (reload.ts).
+  const reloader = reloaderFromEnv(tokenFile);
+  const lab = new DnsLab({ defined: config, serve: (c) => server.setConfig(c), place: reloader.place, keep: reloader.keep });
+  // Swarm: no fixed addresses; serve the ones the platform gave the tasks, and follow them (with the definition in force).
+  const watcher = swarmDiscovery(env) ? new AddressWatcher({ config, logger, onChange: (found) => lab.serve(withAddresses(lab.defined, found)) }) : undefined;
   await watcher?.start();
-  const admin = adminText ? await startDnsAdmin({ faults, dns: server, logger, token: await adminTokenFromEnv(logger, mode), mode, host, port: Number(adminText) }) : undefined;
+  const admin = adminText ? await startDnsAdmin({ faults, dns: server, logger, token: await adminTokenFromEnv(logger, mode), mode, host, port: Number(adminText), lab }) : undefined;
   if (admin) logger.info(`dns admin API on port ${admin.port}`);
 
   const stop = (signal: string) => {

@@ -2,8 +2,9 @@
  * The lab DNS server: dns2's UDP and TCP servers on one port, answering from
  * the zones built from the lab definition. Every query becomes one log line
  * (`query MX dadali.com from 172.29.25.10 -> NOERROR 10 mail.dadali.com`) and
- * an entry in a ring of the last 1000, which the scenario runner reads to show
- * students which DNS questions a sender asked.
+ * an entry in a ring of the last 20 000 (a class's day: about 10 MB), which the
+ * scenario runner reads to show students which DNS questions a sender asked and
+ * `npx mail-lab check` reads to see who asked for an MX record.
  *
  * Used by services/dns/src/main.ts (the container) and by the lab CLI's
  * `up --local` (127.0.0.1:10053).
@@ -68,12 +69,14 @@ export interface DnsServerOptions {
   onQuery?: (entry: QueryLogEntry) => void;
   /** The instructor's faults (dns-down, dns-servfail); a fresh, empty set by default. */
   faults?: DnsFaults;
+  /** Queries kept in memory. @default RING_SIZE */
+  keep?: number;
 }
 
 export interface StartedDnsServer {
   port: number;
   close(): Promise<void>;
-  /** The last 1000 queries, oldest first. */
+  /** The last {@link RING_SIZE} queries (`keep`), oldest first. */
   queries(): QueryLogEntry[];
   /** The active faults; admin.ts changes them. */
   faults: DnsFaults;
@@ -87,7 +90,8 @@ export interface StartedDnsServer {
 
 type Send = (response: DNS.Packet) => Promise<Buffer> | void;
 
-const RING_SIZE = 1000;
+/** Queries kept in memory (until the DNS restarts): a class of 30 over a day asks fewer. */
+export const RING_SIZE = 20_000;
 const PORT_ATTEMPTS = 20;
 
 /** SOA serial in the usual YYYYMMDDnn form (RFC 1912 §2.2), from the start time. */
@@ -150,11 +154,12 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<StartedDns
   const listeners = new Set<(entry: QueryLogEntry) => void>(opts.onQuery ? [opts.onQuery] : []);
   const ring: QueryLogEntry[] = [];
   let ringStart = 0;
+  const keep = opts.keep ?? RING_SIZE;
   const remember = (entry: QueryLogEntry) => {
-    if (ring.length < RING_SIZE) ring.push(entry);
+    if (ring.length < keep) ring.push(entry);
     else {
       ring[ringStart] = entry;
-      ringStart = (ringStart + 1) % RING_SIZE;
+      ringStart = (ringStart + 1) % keep;
     }
   };
 

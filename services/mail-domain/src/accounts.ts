@@ -27,6 +27,11 @@ export interface AccountDirectory {
   apopSecret(user: string): string | null;
   /** A new password hash for an account (generated student accounts, new passwords on the cards); a remembered login is forgotten. */
   setPasswordHash(user: string, hash: string): void;
+  /**
+   * The domain's accounts and aliases anew (`npx mail-lab reload`): from the next call on,
+   * logins, RCPT and EXPN see them; a remembered login of an account that changed or went is forgotten.
+   */
+  replace(domain: DomainConfig): void;
 }
 
 export interface AccountDirectoryOptions {
@@ -46,8 +51,9 @@ export interface AccountDirectoryOptions {
  * password); a wrong password always goes through scrypt, so failures take
  * as long as before and the failed-login throttle sees them all.
  */
-export function createAccountDirectory(domain: DomainConfig, options: AccountDirectoryOptions = {}): AccountDirectory {
-  const byUser = new Map(domain.accounts.map((a) => [a.user, a]));
+export function createAccountDirectory(first: DomainConfig, options: AccountDirectoryOptions = {}): AccountDirectory {
+  let domain = first;
+  let byUser = new Map(domain.accounts.map((a) => [a.user, a]));
   const verifyHash = options.verifyHash ?? verifyPassword;
   const cacheMs = options.cacheMs ?? 10 * 60_000;
   const now = options.now ?? Date.now;
@@ -93,6 +99,16 @@ export function createAccountDirectory(domain: DomainConfig, options: AccountDir
       if (!a) return;
       byUser.set(user, { ...a, passwordHash: hash, password: undefined });
       remembered.delete(user);
+    },
+    replace: (next) => {
+      const before = byUser;
+      byUser = new Map(next.accounts.map((a) => [a.user, a]));
+      domain = next;
+      for (const user of [...remembered.keys()]) {
+        const a = before.get(user);
+        const b = byUser.get(user);
+        if (!a || !b || a.passwordHash !== b.passwordHash || a.password !== b.password) remembered.delete(user);
+      }
     },
   };
 }

@@ -17,6 +17,9 @@ import { findDomain, requireDomain } from '../../core/src/config';
 import type { Logger } from '../../core/src/logger';
 import { createAccountDirectory } from './accounts';
 import { StudentPasswords } from './students';
+import { RunningLab } from './running-lab';
+import { backupMx } from './backup-mx';
+import type { Reloader } from './reload';
 import { createAdminServer } from './admin/server';
 import { createAutoconfigServer } from './autoconfig/http';
 import { EventHub } from '../../core/src/admin/events';
@@ -36,6 +39,7 @@ import { MailFaults } from './faults/state';
 import { forgetOnLinkChange, SmtpConnectionCache } from './queue/connection-cache';
 import { TraceJournal } from './trace/journal';
 import { recordingReads } from './trace/reads';
+import { sessionRecording } from './trace/sessions';
 import { ensureHostCertificate } from './tls/pki';
 import { serverTls } from './tls/server-tls';
 
@@ -74,6 +78,14 @@ export interface MailDomainOptions {
   adminToken: string | null;
   /** The link control (tests give one with their own command runner); by default from `mode`. */
   links?: LinkControl;
+  /**
+   * How this server takes a changed lab definition while it runs (`npx mail-lab reload`,
+   * reload.ts): main.ts makes lab N of the text and keeps it beside the admin token; tests give
+   * their own. Without it `POST /lab/reload` answers unsupported.
+   */
+  reloader?: Reloader;
+  /** The definition as read, when `config` has the platform's addresses (Swarm); by default `config`. */
+  defined?: LabConfig;
 }
 
 export interface StartedMailDomain {
@@ -88,6 +100,8 @@ export interface StartedMailDomain {
   links: LinkControl;
   /** The live events (GET /events). */
   events: EventHub;
+  /** The lab definition it runs, as `npx mail-lab reload` may change it (running-lab.ts). */
+  lab: RunningLab;
   close(): Promise<void>;
 }
 
@@ -106,6 +120,7 @@ const closeServer = (server: { close(cb: () => void): unknown }) => new Promise<
 
 export async function startMailDomain(o: MailDomainOptions): Promise<StartedMailDomain> {
   const d = requireDomain(o.config, o.domain);
+  const lab = new RunningLab(d.name, o.config, o.defined);
   const log = o.logger;
   // Generated student accounts (`students:`): their passwords are made on the first start, hashes kept in the data.
   const students = new StudentPasswords(d, o.dataDir, log.child('students'));
@@ -131,7 +146,7 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
         : new InServerLinks({ self: d, peers, reachability, logger: log.child('links') })),
     connectionCache,
   );
-  const portFor = (exchange: string) => (o.mode === 'local' ? (findDomain(o.config, exchange)?.ports.smtp ?? 25) : 25);
+  const portFor = (exchange: string) => (o.mode === 'local' ? (findDomain(lab.config, exchange)?.ports.smtp ?? 25) : 25);
   const queue = new OutboundQueue({
     domain: d.name,
     hostname: d.mailHost,
@@ -172,20 +187,24 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
     connections: new Map<string, number>(),
     throttle,
     tls,
+    // Backup MX for the domains of `relayDomains`, read from the running lab (a reload takes effect at once).
+    backupMx: backupMx(() => lab.config, d.name),
   };
   const smtp = createSmtpServer({ ...smtpCommon, submission: false });
   const submission = createSmtpServer({ ...smtpCommon, submission: true });
   const smtps = tls && o.ports.smtps !== undefined ? createSmtpServer({ ...smtpCommon, submission: true, implicitTls: true }) : null;
   const limits = { maxLineLength: o.config.limits.maxLineLength, sessionIdle: o.config.limits.sessionIdle, imapMaxLiteral: o.config.limits.imapMaxLiteral };
-  const pop3Options = { store: recordingReads(store, 'pop3', d.name, trace), accounts, hostname: d.mailHost, logger: log.child('pop3'), limits, authFailureDelayMs: o.authFailureDelayMs, throttle, tls };
+  // Every POP3 and IMAP session's commands go to the trace journal (trace/sessions.ts; SMTP's: smtp/server.ts).
+  const record = sessionRecording(trace, d.name, o.now);
+  const pop3Options = { store: recordingReads(store, 'pop3', d.name, trace), accounts, hostname: d.mailHost, logger: log.child('pop3'), limits, authFailureDelayMs: o.authFailureDelayMs, throttle, tls, record };
   const pop3 = createPop3Server(pop3Options);
   const pop3s = tls && o.ports.pop3s !== undefined ? createPop3Server({ ...pop3Options, implicitTls: true }) : null;
-  const imapOptions = { store: recordingReads(store, 'imap', d.name, trace), accounts, hostname: d.mailHost, logger: log.child('imap'), limits, tls, authFailureDelayMs: o.authFailureDelayMs, throttle };
+  const imapOptions = { store: recordingReads(store, 'imap', d.name, trace), accounts, hostname: d.mailHost, logger: log.child('imap'), limits, tls, authFailureDelayMs: o.authFailureDelayMs, throttle, record };
   const imap = createImapServer(imapOptions);
   const imaps = tls && o.ports.imaps !== undefined ? createImapServer({ ...imapOptions, implicitTls: true }) : null;
   const events = new EventHub({ source: d.name, logger: log.child('events') });
   const unpublish = publishDomainEvents(events, { queue, store, trace });
-  const admin = createAdminServer({ config: o.config, domain: d.name, hostname: d.mailHost, mode: o.mode, queue, store, faults, links, logger: log, startedAt: new Date(), trace, token: o.adminToken, events, students, accounts, caDir: o.caDir });
+  const admin = createAdminServer({ config: o.config, domain: d.name, hostname: d.mailHost, mode: o.mode, queue, store, faults, links, logger: log, startedAt: new Date(), trace, token: o.adminToken, events, students, accounts, caDir: o.caDir, lab, reloader: o.reloader, now: o.now });
   const autoconfig = o.ports.autoconfig !== undefined ? createAutoconfigServer({ config: o.config, domain: d.name, tls: tls !== undefined, logger: log }) : null;
 
   // A port that is taken fails the start: close what already listens, so nothing is left half-up.
@@ -255,6 +274,7 @@ export async function startMailDomain(o: MailDomainOptions): Promise<StartedMail
     faults,
     links,
     events,
+    lab,
     async close() {
       unpublish();
       events.close();

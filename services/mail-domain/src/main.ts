@@ -21,6 +21,9 @@
  *   MAIL_LAB_TEST_CRASH  tests only, never in a lab: `after-remote-250` makes
  *                     the queue SIGKILL itself between another server's 250
  *                     and recording it (queue/test-crash.ts)
+ * A definition `npx mail-lab reload` gave the lab is kept beside the admin
+ * token (reloaded-lab.json) and wins over MAIL_LAB_CONFIG at the next start
+ * while that file is unchanged (core/src/reload/saved.ts).
  * Data it keeps besides mail/ and queue/: relayed.log (ids of relayed
  * messages accepted, so a redelivery is recognised), state/ (IMAP UIDs and
  * flags, rename.journal while a folder RENAME is finishing), trace.jsonl.
@@ -31,7 +34,7 @@
  */
 import { copyFileSync, existsSync, renameSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { adminTokenFromEnv, configFromEnv, loggerFromEnv, onShutdown } from '../../core/src/main-helpers';
+import { adminTokenFile, adminTokenFromEnv, configFromEnv, loggerFromEnv, onShutdown, reloaderFromEnv } from '../../core/src/main-helpers';
 import { requireDomain } from '../../core/src/config';
 import { startMailDomain } from './domain';
 import { swarmDiscovery } from '../../core/src/swarm';
@@ -45,11 +48,14 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const mode = process.env.MAIL_LAB_MODE === 'local' ? 'local' : 'docker';
-  // Docker Swarm: the addresses come from the platform, not from the definition.
-  const swarm = swarmDiscovery() && mode === 'docker' ? await swarmMailDomain(configFromEnv(log), domainName, log) : undefined;
-  const config = swarm?.config ?? configFromEnv(log);
-  const domain = requireDomain(config, domainName);
   const dataDir = process.env.MAIL_LAB_DATA ?? '/var/mail-lab';
+  const tokenFile = adminTokenFile(mode, join(dirname(resolve(dataDir)), 'admin-token'));
+  // The definition file, or a newer one `npx mail-lab reload` gave the lab (kept beside the token).
+  const defined = configFromEnv(log, tokenFile);
+  // Docker Swarm: the addresses come from the platform, not from the definition.
+  const swarm = swarmDiscovery() && mode === 'docker' ? await swarmMailDomain(defined, domainName, log) : undefined;
+  const config = swarm?.config ?? defined;
+  const domain = requireDomain(config, domainName);
   const caEnv = process.env.MAIL_LAB_CA;
   const caDir = caEnv === 'off' ? undefined : caEnv || (mode === 'docker' ? '/var/mail-lab-ca' : join(dirname(resolve(dataDir)), 'ca'));
   const started = await startMailDomain({
@@ -64,6 +70,8 @@ async function main(): Promise<void> {
     dnsServer: mode === 'local' ? `127.0.0.1:${config.dns.hostPort}` : config.dns.address,
     logger: log,
     adminToken: await adminTokenFromEnv(log, mode, join(dirname(resolve(dataDir)), 'admin-token')),
+    defined,
+    reloader: reloaderFromEnv(tokenFile),
     ...(swarm ? { resolver: swarm.resolver, links: swarm.links } : {}),
   });
   const publicDir = process.env.MAIL_LAB_CA_PUBLIC;

@@ -30,8 +30,13 @@ export class StudentPasswords {
   private stored: Stored[] = [];
   private readonly file: string;
 
-  constructor(private readonly d: DomainConfig, dataDir: string, private readonly log: Logger) {
+  constructor(private d: DomainConfig, dataDir: string, private readonly log: Logger) {
     this.file = join(dataDir, 'students.json');
+  }
+
+  /** A reloaded definition's `students:` (`npx mail-lab reload`); `init` then makes the passwords of new accounts. */
+  setDomain(d: DomainConfig): void {
+    this.d = d;
   }
 
   /** Reads the stored hashes and makes a password for every generated account that has none yet. */

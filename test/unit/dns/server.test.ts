@@ -185,8 +185,8 @@ describe('lab DNS in local mode', () => {
 });
 
 describe('server lifecycle', () => {
-  it('keeps only the last 1000 queries, oldest first', async () => {
-    const server = await startDnsServer({ config: defaultLab(), mode: 'docker', host: '127.0.0.1', port: 0, logger: memoryLogger('warn') });
+  it('keeps only the last `keep` queries (here 1000), oldest first', async () => {
+    const server = await startDnsServer({ config: defaultLab(), mode: 'docker', host: '127.0.0.1', port: 0, logger: memoryLogger('warn'), keep: 1000 });
     try {
       // In batches, waiting for every reply, so no datagram is lost on the way.
       for (let start = 0; start < 1005; start += 25) {

@@ -12,6 +12,7 @@ import { parseDuration } from '../../../services/core/src/duration';
 import { createLogger, type Logger } from '../../../services/core/src/logger';
 import { startDnsAdmin, type StartedDnsAdmin } from '../../../services/dns/src/admin';
 import { startDnsServer, type StartedDnsServer } from '../../../services/dns/src/server';
+import { DnsLab } from '../../../services/dns/src/reload';
 import { startMailDomain, type StartedMailDomain } from '../../../services/mail-domain/src/domain';
 import { labResolver } from '../../../services/mail-domain/src/resolver';
 import { newAdminToken } from '../../../services/core/src/admin/token';
@@ -67,34 +68,47 @@ export interface TestLabOptions {
 }
 
 export async function startTestLab(options: TestLabOptions = {}): Promise<TestLab> {
-  const { config } = parseLabConfig(readFileSync(LAB_YAML, 'utf8'), LAB_YAML);
   const t = { retryInterval: '1s', warnAfter: '1h', returnAfter: '2h', connectTimeout: '1s', ...options.timing };
-  const { config: c2 } = parseLabConfig(
-    (options.edit ?? ((t: string) => t))(readFileSync(LAB_YAML, 'utf8')).replace(/^profile: .*$/m, 'profile: test').replace(
-      /^profiles:\n/m,
-      `profiles:\n  test: { retryInterval: ${t.retryInterval}, warnAfter: ${t.warnAfter}, returnAfter: ${t.returnAfter}, connectTimeout: ${t.connectTimeout}, commandTimeout: 5s }\n`,
-    ),
-    LAB_YAML,
-  );
-  const lab: LabConfig = { ...c2, limits: { ...c2.limits, ...(options.limits as object) } };
-  if (options.tls) lab.tls = { requireTls: typeof options.tls === 'object' && !!options.tls.requireTls };
-  for (const [name, p] of Object.entries(options.profiles ?? {})) {
-    if (!lab.profiles[name]) throw new Error(`lab.yaml has no profile ${name}`);
-    lab.profiles = { ...lab.profiles, [name]: { ...lab.profiles[name], retryInterval: parseDuration(p.retryInterval)!, warnAfter: parseDuration(p.warnAfter)!, returnAfter: parseDuration(p.returnAfter)! } };
-  }
+  /** This test lab made of a lab definition's text (at start, and for `npx mail-lab reload`): the test profile and the options' overrides. */
+  const fromText = (text: string, file: string): LabConfig => {
+    const { config: c2 } = parseLabConfig(
+      text.replace(/^profile: .*$/m, 'profile: test').replace(
+        /^profiles:\n/m,
+        `profiles:\n  test: { retryInterval: ${t.retryInterval}, warnAfter: ${t.warnAfter}, returnAfter: ${t.returnAfter}, connectTimeout: ${t.connectTimeout}, commandTimeout: 5s }\n`,
+      ),
+      file,
+    );
+    const made: LabConfig = { ...c2, limits: { ...c2.limits, ...(options.limits as object) } };
+    if (options.tls) made.tls = { requireTls: typeof options.tls === 'object' && !!options.tls.requireTls };
+    for (const [name, p] of Object.entries(options.profiles ?? {})) {
+      if (!made.profiles[name]) throw new Error(`lab.yaml has no profile ${name}`);
+      made.profiles = { ...made.profiles, [name]: { ...made.profiles[name], retryInterval: parseDuration(p.retryInterval)!, warnAfter: parseDuration(p.warnAfter)!, returnAfter: parseDuration(p.returnAfter)! } };
+    }
+    return made;
+  };
+  const lab: LabConfig = fromText((options.edit ?? ((x: string) => x))(readFileSync(LAB_YAML, 'utf8')), LAB_YAML);
+  /** A reloaded definition in this lab's places: its ports (as lab N's come from its number). */
+  const place = (text: string, file: string): LabConfig => {
+    const next = fromText(text, file);
+    return {
+      ...next,
+      dns: { ...next.dns, hostPort: lab.dns.hostPort, adminPort: lab.dns.adminPort },
+      domains: next.domains.map((d) => ({ ...d, ports: lab.domains.find((x) => x.name === d.name)?.ports ?? d.ports })),
+    };
+  };
   const pickPorts = async (d: LabConfig['domains'][number]) => {
     d.ports = { smtp: await freePort(), submission: await freePort(), pop3: await freePort(), imap: await freePort(), admin: await freePort() };
     if (options.tls) Object.assign(d.ports, { smtps: await freePort(), imaps: await freePort(), pop3s: await freePort() });
   };
   for (const d of lab.domains) await pickPorts(d);
-  void config;
   const lines: string[] = [];
   const logger = createLogger({ level: 'debug', write: (l) => (options.verbose ? console.log(l) : lines.push(l)) });
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'mail-lab-test-'));
   const dns = await startDnsServer({ config: lab, mode: 'local', host: '127.0.0.1', port: 0, logger: logger.child('dns') });
   // Never the lab definition's fixed admin port (10054): a running Docker or no-Docker lab listens there.
   const adminToken = newAdminToken();
-  const dnsAdmin = await startDnsAdmin({ faults: dns.faults, dns, logger: logger.child('dns'), token: adminToken, mode: 'local', host: '127.0.0.1', port: 0 });
+  const dnsLab = new DnsLab({ defined: lab, serve: (c) => dns.setConfig(c), place });
+  const dnsAdmin = await startDnsAdmin({ faults: dns.faults, dns, logger: logger.child('dns'), token: adminToken, mode: 'local', host: '127.0.0.1', port: 0, lab: dnsLab });
   lab.dns = { ...lab.dns, hostPort: dns.port, adminPort: dnsAdmin.port };
   const domains: Record<string, StartedMailDomain> = {};
   const startDomain = async (name: string, attempt = 1): Promise<StartedMailDomain> => {
@@ -123,6 +137,7 @@ export async function startTestLab(options: TestLabOptions = {}): Promise<TestLa
       authFailureDelayMs: 10,
       caDir: options.tls ? join(dataDir, 'ca') : undefined,
       adminToken,
+      reloader: { place },
     });
   for (const d of lab.domains) await startDomain(d.name);
   return {

@@ -371,6 +371,23 @@ describe('bad input and safety', () => {
   });
 });
 
+describe('a mail server that does not answer', () => {
+  test('the Webmail says so in words (502); sending through the other domain still works (the message waits in its queue)', async () => {
+    await bed.lab.stopDomain(D);
+    try {
+      const page = await jpri.get('/lab/42/webmail');
+      expect(page.status).toBe(502);
+      expect(unescape(noticeOf(page.text)!)).toBe("Your lab's mail server does not answer (ECONNREFUSED). Is the lab running?");
+      const sent = await send(mbrain, { to: `jpri@${D}`, subject: 'x', body: 'y' });
+      // Submission is garudayaksa's (up): the message is queued for dadali.com, it waits in the queue.
+      expect(sent.status).toBe(303);
+    } finally {
+      await bed.lab.startDomain(D);
+    }
+    expect((await jpri.get('/lab/42/webmail')).status).toBe(200);
+  });
+});
+
 describe('My lab', () => {
   test('the lab number, its ports, the accounts, the CA certificate, the worksheets and the own mailbox file', async () => {
     const page = await jpri.get('/lab/42/');

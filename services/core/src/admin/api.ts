@@ -12,6 +12,7 @@
  */
 import { z } from 'zod';
 import { faultSpecSchema, type FaultSpec } from '../faults';
+import type { ConfigProblem } from '../config';
 import { route } from './route';
 
 // ---------------------------------------------------------------------------
@@ -158,6 +159,89 @@ export interface MailboxMessage {
 }
 
 // ---------------------------------------------------------------------------
+// mail domain: activity (what `npx mail-lab check` reads: trace/sessions.ts and the journal)
+
+/** One command of a session: when (ms after the connection opened), the line (secrets masked), the first line of the reply. */
+export interface ActivityCommand {
+  at: number;
+  line: string;
+  reply?: string;
+}
+
+/** An SMTP, POP3 or IMAP session as the server recorded it when it ended. */
+export interface ActivitySession {
+  kind: 'session';
+  time: string;
+  end: string;
+  domain: string;
+  protocol: 'smtp' | 'pop3' | 'imap';
+  /** The service's standard port: 25, 587, 465 (SMTP), 110, 995 (POP3), 143, 993 (IMAP). */
+  port: number;
+  peer: string;
+  /** The account logged in (local user name). */
+  user?: string;
+  helo?: string;
+  commands: ActivityCommand[];
+  /** Commands beyond the recorded ones, counted only. */
+  omitted?: number;
+  /** SMTP: the messages accepted in the session. */
+  messages?: { queueId: string; messageId?: string; subject?: string; hops: number; attachments?: { mime: number; uuencode: number } }[];
+}
+
+/** A message of the queue (finished, from the journal, or still queued), without transcripts. */
+export interface ActivityMessage {
+  kind: 'message';
+  /** Arrival. */
+  time: string;
+  domain: string;
+  queueId: string;
+  messageId?: string;
+  subject?: string;
+  /** Envelope sender; empty for the queue's own notices (delay warning, returned mail: Message-ID `<queue id.delay|failure.…>`). */
+  from: string;
+  warned: boolean;
+  /** Still in the queue. */
+  queued: boolean;
+  recipients: { address: string; local: boolean; status: RecipientStatus; doneAt?: string; detail?: string; lastError?: string }[];
+  /** Each delivery attempt: result, words, the MX hosts it used. */
+  attempts: { time: string; result: 'delivered' | 'deferred' | 'bounced'; detail: string; mx?: string[] }[];
+}
+
+/** A message read over POP3 or IMAP (trace/reads.ts). */
+export interface ActivityRead {
+  kind: 'retrieved';
+  time: string;
+  domain: string;
+  messageId?: string;
+  protocol: 'pop3' | 'imap';
+  user: string;
+  folder: string;
+  uid: number;
+}
+
+/** A self-check started or ended (the scenario runner says so): its records are not a student's work. */
+export interface ActivityMark {
+  kind: 'mark';
+  time: string;
+  domain: string;
+  label: 'self-check';
+  scenario: string;
+  run: string;
+  phase: 'start' | 'end';
+  passed?: boolean;
+}
+
+export type ActivityItem = ActivitySession | ActivityMessage | ActivityRead | ActivityMark;
+
+export const activityMarkInput = z.object({
+  label: z.literal('self-check'),
+  scenario: z.string().regex(/^[a-z0-9-]{1,64}$/, { error: 'a scenario name such as smtp-by-hand' }),
+  run: z.string().regex(/^[A-Za-z0-9]{1,32}$/, { error: 'a run id of letters and digits' }),
+  phase: z.enum(['start', 'end']),
+  passed: z.boolean().optional(),
+});
+
+// ---------------------------------------------------------------------------
 // mail domain: links (the link faults, made inside the container)
 
 export interface SlowLinkInfo {
@@ -204,6 +288,74 @@ export interface LinkChange {
 const linkReason = z.object({ peer: domainParam, reason: z.enum(['break', 'isolate']).default('break') });
 
 // ---------------------------------------------------------------------------
+// a new class and a changed lab (npx mail-lab reset, seed, reload: scripts/reset, seed, reload)
+
+/** `POST /reset/mailboxes`: each account emptied (INBOX and special-use folders emptied, other folders deleted). */
+export interface ResetMailboxesResult {
+  users: { user: string; messages: number; folders: number }[];
+  messages: number;
+  folders: number;
+}
+
+/** `POST /reset/queue`: the messages dropped, and the queue profile put back to the lab definition's (null: it was in force). */
+export interface ResetQueueResult {
+  dropped: string[];
+  profile: { previous: string; name: string } | null;
+}
+
+/** `POST /deliver`: the message queued for local delivery (a local submission, as Postfix's sendmail command makes one). */
+export interface DeliverResult {
+  id: string;
+  /** The local mailboxes it goes to (aliases expanded). */
+  recipients: string[];
+}
+
+/** A removed account that still has mail: refused unless `force`, and then its files stay where they are. */
+export interface AccountWithMail {
+  user: string;
+  /** Messages in its INBOX and folders. */
+  messages: number;
+  /** Messages still waiting in the queue for it. */
+  queued: number;
+  /** Its files on this server (inside the container in a Docker lab). */
+  paths: string[];
+}
+
+/** `POST /lab/reload`: one service's answer to a new lab definition. */
+export interface ReloadAnswer {
+  /** `garudayaksa.com`, `the lab DNS`. */
+  service: string;
+  /** Taken (false: a dry run, or refused for a reason below). */
+  applied: boolean;
+  /** The text is not a valid lab definition: every problem, with its place. */
+  problems: ConfigProblem[];
+  /** What changes, one line each (the same lines from every service). */
+  changes: string[];
+  /** Why it needs a restart instead (nothing is taken then). */
+  needsRestart: string[];
+  /** This domain's removed accounts that still have mail. */
+  withMail: AccountWithMail[];
+  /** Where it was kept for a restart of this service (reloaded-lab.json), or why it could not be. */
+  kept?: { path?: string; error?: string };
+  ms: number;
+}
+
+/** The definition's text (what the CLI read), the file it came from (for messages). */
+export const reloadInput = z.object({
+  text: z.string().min(1, { error: 'give the lab definition text' }).max(60_000, { error: 'a lab definition of at most 60000 characters' }),
+  file: z.string().min(1).max(500).default('lab.yaml'),
+  dryRun: z.boolean().default(false),
+  force: z.boolean().default(false),
+});
+
+const deliverInput = z.object({
+  from: z.string().max(320),
+  to: z.array(z.string().min(3).max(320)).min(1).max(100),
+  /** The message, base64 (CRLF line ends). */
+  message: z.string().min(1).max(60_000),
+});
+
+// ---------------------------------------------------------------------------
 // the routes of a mail domain
 
 export const MAIL_API = {
@@ -229,6 +381,14 @@ export const MAIL_API = {
     z.object({ peer: domainParam, rate: z.string().optional(), delayMs: z.number().int().positive().optional(), loss: z.number().positive().lt(100).optional() }),
   ),
   clearSlowLink: route<LinkChange>()('POST', '/links/:peer/slow/clear', z.object({ peer: domainParam })),
+  /** Empties accounts for a new class (`npx mail-lab reset --mailboxes`): all of them, or `users`. */
+  resetMailboxes: route<ResetMailboxesResult>()('POST', '/reset/mailboxes', z.object({ users: z.array(userParam).optional() })),
+  /** Drops every queued message and puts the lab definition's queue profile back (`npx mail-lab reset --queues`). */
+  resetQueue: route<ResetQueueResult>()('POST', '/reset/queue', empty),
+  /** Local delivery of a message to this domain's accounts through the queue (`npx mail-lab seed`). */
+  deliver: route<DeliverResult>()('POST', '/deliver', deliverInput),
+  /** A changed lab definition, taken without a restart (`npx mail-lab reload`); `dryRun` only says what it would do. */
+  reload: route<ReloadAnswer>()('POST', '/lab/reload', reloadInput),
   events: route<never>()('GET', '/events', z.object({ types: z.string().optional() }), { stream: true }),
   /**
    * The generated student accounts' passwords for the cards: those not handed out yet (then
@@ -237,6 +397,10 @@ export const MAIL_API = {
   studentPasswords: route<{ accounts: StudentPassword[] }>()('POST', '/students/passwords', z.object({ renew: z.boolean().default(false) })),
   /** The lab CA certificate (public part only), for a mail program to trust; 404 `not-found` when this server has no TLS. */
   ca: route<LabCaCertificate>()('GET', '/ca', empty),
+  /** Sessions, queue messages, reads and self-check marks from `since` on (default: all the journal holds), oldest first. */
+  activity: route<ActivityItem[]>()('GET', '/activity', z.object({ since: z.iso.datetime({ error: 'an ISO time such as 2026-11-26T08:00:00Z' }).optional() })),
+  /** Records a self-check's start or end in the journal (the scenario runner). */
+  markActivity: route<{ recorded: true }>()('POST', '/activity/mark', activityMarkInput),
 } as const;
 
 export interface LabCaCertificate {
@@ -284,7 +448,11 @@ export const DNS_API = {
   applyFault: route<FaultChange>()('POST', '/faults/apply', faultSpecSchema),
   clearFault: route<FaultChange | { cleared: number }>()('POST', '/faults/clear', clearSpec),
   queries: route<DnsQuery[]>()('GET', '/queries', z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) })),
+  /** Every query the DNS still holds (the last 20 000, since it started) from `since` on, oldest first: for `npx mail-lab check`. */
+  queryHistory: route<DnsQuery[]>()('GET', '/queries/history', z.object({ since: z.iso.datetime({ error: 'an ISO time such as 2026-11-26T08:00:00Z' }).optional() })),
   zones: route<DnsZoneView[]>()('GET', '/zones', empty),
+  /** A changed lab definition: the zones served from now on (`npx mail-lab reload`). */
+  reload: route<ReloadAnswer>()('POST', '/lab/reload', reloadInput),
   events: route<never>()('GET', '/events', z.object({ types: z.string().optional() }), { stream: true }),
 } as const;
 
@@ -318,7 +486,9 @@ export type MailboxEventType = 'mailbox.append' | 'mailbox.expunge' | 'mailbox.r
 export type TraceEventType = 'trace.smtp-in' | 'trace.retrieved';
 export type FaultEventType = 'fault.applied' | 'fault.cleared' | 'link.cut' | 'link.restored' | 'link.slowed' | 'link.unslowed';
 export type DnsEventType = 'dns.query';
-export type LabEventType = QueueEventType | MailboxEventType | TraceEventType | FaultEventType | DnsEventType;
+/** `lab.reloaded`: a new lab definition taken (changes); `lab.reset`: mailboxes or the queue emptied (what). */
+export type LabChangeEventType = 'lab.reloaded' | 'lab.reset';
+export type LabEventType = QueueEventType | MailboxEventType | TraceEventType | FaultEventType | DnsEventType | LabChangeEventType;
 
 export interface LabEvent extends LabEventBase {
   type: LabEventType;

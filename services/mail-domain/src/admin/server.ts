@@ -2,7 +2,8 @@
  * A mail domain's admin API (the contract: MAIL_API in
  * services/core/src/admin/api.ts), assembled from its rooms: the queue
  * (queue-routes.ts), mailboxes and traces (mailbox-routes.ts), faults
- * (fault-routes.ts) and links (link-routes.ts). Served on container port
+ * (fault-routes.ts), links (link-routes.ts) and what students did
+ * (activity-routes.ts). Served on container port
  * 8080, published on the host's loopback only (10080, 20080); every route
  * but `GET /health` needs the lab's admin token. In front of it, and the
  * only other thing answered without the token: the autoconfig file for mail
@@ -27,6 +28,10 @@ import { mailboxRoutes } from './mailbox-routes';
 import { queueRoutes } from './queue-routes';
 import { studentRoutes } from './student-routes';
 import { caRoutes } from './ca-routes';
+import { classRoutes } from './class-routes';
+import type { RunningLab } from '../running-lab';
+import type { Reloader } from '../reload';
+import { activityRoutes } from './activity-routes';
 import type { StudentPasswords } from '../students';
 import type { AccountDirectory } from '../accounts';
 import { autoconfigHandler } from '../autoconfig/http';
@@ -52,6 +57,11 @@ export interface AdminOptions {
   accounts: AccountDirectory;
   /** The lab CA directory when the servers offer TLS (GET /ca reads its public certificate). */
   caDir?: string;
+  /** The lab definition it runs (reset, seed and reload: class-routes.ts). */
+  lab: RunningLab;
+  /** How it takes a changed definition (`npx mail-lab reload`); without it reload is unsupported. */
+  reloader?: Reloader;
+  now?: () => Date;
 }
 
 export function createAdminRouter(o: AdminOptions): AdminRouter {
@@ -64,6 +74,8 @@ export function createAdminRouter(o: AdminOptions): AdminRouter {
   linkRoutes(router, { domain: o.domain, config: o.config, links: o.links, events: o.events });
   studentRoutes(router, { domain: o.domain, students: o.students, accounts: o.accounts });
   caRoutes(router, { domain: o.domain, caDir: o.caDir });
+  classRoutes(router, { lab: o.lab, accounts: o.accounts, students: o.students, store: o.store, queue: o.queue, events: o.events, logger: log, reloader: o.reloader, hostname: o.hostname, maxMessageSize: o.config.limits.maxMessageSize + 64 * 1024, now: o.now });
+  activityRoutes(router, { domain: o.domain, queue: o.queue, trace: o.trace });
   router.stream(MAIL_API.events, o.events.handler());
   return router;
 }

@@ -23,6 +23,7 @@ import { HeaderCache } from './header-cache';
 import { Session } from './session';
 import { RecentTracker } from './view';
 import type { ServerTls } from '../tls/server-tls';
+import type { SessionRecording } from '../trace/sessions';
 
 export interface ImapServerOptions {
   store: MailStore;
@@ -40,6 +41,8 @@ export interface ImapServerOptions {
   tls?: ServerTls;
   /** TLS from the first byte (IMAPS, port 993); needs `tls`. */
   implicitTls?: boolean;
+  /** Each session's commands into the trace journal (trace/sessions.ts). */
+  record?: SessionRecording;
 }
 
 export function createImapServer(opts: ImapServerOptions): net.Server {
@@ -49,7 +52,7 @@ export function createImapServer(opts: ImapServerOptions): net.Server {
   const open = new Set<Session>();
   const onConnection = (socket: net.Socket) => {
     socket.setNoDelay(true);
-    const session = new Session(ctx, socket, ++next);
+    const session = new Session(ctx, socket, ++next, opts.record?.('imap', opts.implicitTls ? 993 : 143, socket.remoteAddress));
     open.add(session);
     socket.on('close', () => open.delete(session));
     session.start();

@@ -21,6 +21,7 @@ import { bad, failure, no, type Result, type ServerContext } from './result';
 import { ALLOWED, capabilitiesFor, refusal, type State } from './states';
 import type { MailboxView } from './view';
 import { encodeLine, quote, raw, toTranscript, toWire, type ImapValue } from './wire';
+import type { SessionRecorder } from '../trace/sessions';
 
 /** Commands whose output is batched into large writes (none of them waits for client input). */
 const BATCHED: ReadonlySet<Command['name']> = new Set(['FETCH', 'STORE', 'SEARCH', 'LIST', 'LSUB', 'EXPUNGE', 'SELECT', 'EXAMINE', 'COPY', 'MOVE', 'NOOP', 'CHECK']);
@@ -53,6 +54,8 @@ export class Session {
     /** The TLS socket after STARTTLS. */
     public socket: net.Socket,
     id: number,
+    /** This session's record in the trace journal (commands and tagged replies). */
+    private readonly recorder?: SessionRecorder,
   ) {
     this.log = ctx.logger.child('imap', { session: id, remote: socket.remoteAddress });
     this.tls = socket instanceof TLSSocket;
@@ -144,12 +147,15 @@ export class Session {
       if (!item) return;
       if (item.kind === 'error') {
         this.log.info('C: <input refused by limits>');
+        this.recorder?.command('<input refused by limits>');
         this.writeText(`${item.tag ?? '*'} ${item.response}`);
         if (item.fatal) return this.close();
         continue;
       }
       const parsed = parseCommand(item);
-      this.log.info(`C: ${transcriptOf(item, parsed.ok ? parsed.command : null)}`);
+      const shown = transcriptOf(item, parsed.ok ? parsed.command : null);
+      this.log.info(`C: ${shown}`);
+      this.recorder?.command(shown);
       if (!parsed.ok) {
         const refused = parsed.refusal && ALLOWED[this.state].has(parsed.refusal.name) && parsed.tag !== null;
         this.tagged(parsed.tag ?? '*', refused ? no(parsed.message, parsed.refusal!.code) : bad(parsed.message));
@@ -297,7 +303,9 @@ export class Session {
   }
 
   tagged(tag: string, result: Result): void {
-    this.writeText(`${tag} ${result.status}${result.code ? ` [${result.code}]` : ''} ${result.text}`);
+    const line = `${tag} ${result.status}${result.code ? ` [${result.code}]` : ''} ${result.text}`;
+    this.recorder?.reply(line);
+    this.writeText(line);
   }
 
   /** The server is stopping: untagged BYE, then close (RFC 3501 7.1.5). */
@@ -318,6 +326,10 @@ export class Session {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe();
+    if (this.recorder) {
+      this.recorder.user = this.user ?? undefined;
+      this.recorder.finish();
+    }
     this.log.info('connection closed');
     for (const waiter of this.waiters.splice(0)) waiter(null);
   }

@@ -26,6 +26,7 @@ import { LineReader, type LineEvent } from './line-reader';
 import { encode, err, type Reply } from './reply';
 import { apopTimestamp, Pop3Session } from './session';
 import { describeTlsSocket, upgradeServerSocket, type ServerTls } from '../tls/server-tls';
+import type { SessionRecording } from '../trace/sessions';
 
 export interface Pop3ServerOptions {
   store: MailStore;
@@ -53,6 +54,8 @@ export interface Pop3ServerOptions {
   tls?: ServerTls;
   /** TLS from the first byte (POP3S, port 995); needs `tls`. */
   implicitTls?: boolean;
+  /** Each session's commands into the trace journal (trace/sessions.ts). */
+  record?: SessionRecording;
 }
 
 /** Queued command lines above which we stop reading the socket until the queue drains. */
@@ -101,6 +104,7 @@ function serve(socket: net.Socket, id: number, opts: Pop3ServerOptions, throttle
   };
   const session = new Pop3Session(env);
   session.state.tls = socket instanceof tls.TLSSocket;
+  const recorder = opts.record?.('pop3', opts.implicitTls ? 995 : 110, socket.remoteAddress);
   let reader = new LineReader(opts.limits.maxLineLength);
   /** The socket commands come from and replies go to: the TLS socket after STLS. */
   let conn: net.Socket = socket;
@@ -113,6 +117,7 @@ function serve(socket: net.Socket, id: number, opts: Pop3ServerOptions, throttle
   const send = async (reply: Reply): Promise<void> => {
     const { bytes, log } = encode(reply);
     for (const line of log) logger.info(`S: ${line}`);
+    recorder?.reply(log[0]);
     const out = conn;
     if (out.destroyed || out.writableEnded) return;
     if (!out.write(bytes)) {
@@ -143,8 +148,11 @@ function serve(socket: net.Socket, id: number, opts: Pop3ServerOptions, throttle
     try {
       while (queue.length && !ending) {
         const event = queue.shift() as LineEvent;
-        logger.info(`C: ${event.kind === 'line' ? maskForLog(event.text) : `[line longer than ${event.limit} octets, discarded]`}`);
+        const shown = event.kind === 'line' ? maskForLog(event.text) : `[line longer than ${event.limit} octets, discarded]`;
+        logger.info(`C: ${shown}`);
+        recorder?.command(shown);
         const reply = await session.handle(event);
+        if (recorder && session.state.maildrop) recorder.user = session.state.maildrop.user;
         if (session.state.closed) return;
         await send(reply);
         if (reply.starttls) {
@@ -211,6 +219,7 @@ function serve(socket: net.Socket, id: number, opts: Pop3ServerOptions, throttle
   listen(socket);
   socket.on('close', () => {
     session.disconnect('connection closed');
+    recorder?.finish();
     logger.info('connection closed');
   });
   void send(session.greeting());

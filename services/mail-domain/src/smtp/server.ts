@@ -18,8 +18,11 @@ import { countHops, headerSection, missingHeaders, receivedHeader, refuseReason 
 import { localSenderRefusal, parseMailbox, type LocalSenderPolicy } from './commands';
 import { AuthThrottle } from '../auth-throttle';
 import { messageIdentity, type TraceJournal } from '../trace/journal';
+import { sessionRecording, type SessionRecorder } from '../trace/sessions';
+import { attachmentCount } from '../trace/message-summary';
 import type { MailFaults } from '../faults/state';
 import type { ServerTls } from '../tls/server-tls';
+import type { BackupMx } from '../backup-mx';
 
 export interface SmtpOptions {
   domain: string;
@@ -51,6 +54,8 @@ export interface SmtpOptions {
   tls?: ServerTls;
   /** TLS from the first byte (submission on 465); needs `tls`. */
   implicitTls?: boolean;
+  /** The other lab domains this server is a backup MX for (lab.yaml `relayDomains`; backup-mx.ts). */
+  backupMx?: BackupMx;
 }
 
 interface LabRecipient {
@@ -71,12 +76,20 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
   // session id as cid; AUTH arguments are already masked), kept until the
   // session ends so an accepted message's trace can show how it came in.
   const transcripts = new Map<string, string[]>();
+  // Each session's record for the trace journal (trace/sessions.ts): its commands with their
+  // replies and times, written when the session closes, whether or not a message was accepted.
+  const port = o.implicitTls ? 465 : o.submission ? 587 : 25;
+  const record = sessionRecording(o.trace, o.domain, now);
+  const recorders = new Map<string, SessionRecorder>();
   const capture = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, fields?: Record<string, unknown>) => {
     const cid = fields?.cid as string | undefined;
     if (cid && /^[CS]: /.test(message)) {
       const lines = transcripts.get(cid) ?? [];
       if (lines.length < 500) lines.push(message);
       transcripts.set(cid, lines);
+      const recorder = recorders.get(cid);
+      if (message[0] === 'C') recorder?.command(message.slice(3));
+      else recorder?.reply(message.slice(3));
     }
     log[level](message, fields);
   };
@@ -102,6 +115,13 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
       },
       logger: bunyanAdapter(sessionLog) as never,
       onClose(session) {
+        const recorder = recorders.get(session.id);
+        if (recorder) {
+          recorder.user = session.user ? String(session.user) : undefined;
+          recorder.helo = session.hostNameAppearsAs || undefined;
+          recorder.finish();
+          recorders.delete(session.id);
+        }
         transcripts.delete(session.id);
         authFailures.delete(session.id);
         const left = (connections.get(session.remoteAddress) ?? 1) - 1;
@@ -174,6 +194,14 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
           }
           return callback(smtpError(550, `5.1.1 <${address.address}>: Recipient address rejected: no such user here`));
         }
+        if (!session.user && o.backupMx?.accepts(box.domain)) {
+          // Backup MX: mail for that domain's known recipients, passed on by the queue to its better MX hosts (RFC 5321 5.1).
+          if (!o.backupMx.knows(box.domain, box.local)) {
+            return callback(smtpError(550, `5.1.1 <${address.address}>: Recipient address rejected: ${box.domain} has no such user (this server is its backup MX)`));
+          }
+          list.push({ address: `${box.local.toLowerCase()}@${box.domain}`, local: false });
+          return callback();
+        }
         if (!session.user) {
           // No open relay: only authenticated users of this domain may send elsewhere.
           return callback(smtpError(554, `5.7.1 <${address.address}>: Relay access denied (${o.domain} delivers only its own mail; log in on port 587 to send elsewhere)`));
@@ -214,7 +242,7 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
               domain: o.domain,
               queueId: duplicateOf,
               ...messageIdentity(message),
-              port: o.implicitTls ? 465 : o.submission ? 587 : 25,
+              port,
               peer: `${session.clientHostname} ${session.remoteAddress}`,
               helo: session.hostNameAppearsAs,
               user: session.user ? String(session.user) : undefined,
@@ -238,13 +266,14 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
             .enqueue({ id, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', recipients: list, message: full, relay })
             .then(
               () => {
+                recorders.get(session.id)?.accepted({ queueId: id, ...messageIdentity(full), hops, attachments: attachmentCount(message) });
                 o.trace?.add({
                   kind: 'smtp-in',
                   time: date.toISOString(),
                   domain: o.domain,
                   queueId: id,
                   ...messageIdentity(full),
-                  port: o.implicitTls ? 465 : o.submission ? 587 : 25,
+                  port,
                   peer: `${session.clientHostname} ${session.remoteAddress}`,
                   helo: session.hostNameAppearsAs,
                   user: session.user ? String(session.user) : undefined,
@@ -266,6 +295,7 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
       requireTls: o.tls?.requireTls,
       greetDelayMs: () => o.faults?.greetDelayMs(o.submission) ?? o.greetDelayMs ?? 0,
       onEarlyTalker: (address) => o.faults?.earlyTalker(address),
+      onOpen: (id, address) => recorders.set(id, record('smtp', port, address)),
     },
   );
   server.on('error', (err: Error) => log.warn(`SMTP error: ${err.message}`));

@@ -57,6 +57,19 @@ export interface MboxMailStore extends MailStore {
   flush(): Promise<void>;
   /** Path of a folder's mbox file (shown to students). */
   mboxPath(user: string, folder: string): string;
+  /**
+   * The domain's accounts anew (`npx mail-lab reload`): a new one gets its INBOX and
+   * special-use folders; one that went is no longer served, its files stay on disk.
+   */
+  setUsers(users: readonly string[]): Promise<void>;
+  /**
+   * Empties an account for a new class (`npx mail-lab reset --mailboxes`): INBOX and the
+   * special-use folders emptied, other folders deleted, subscriptions back to the default.
+   * Open sessions see the messages expunged. UIDVALIDITY and UIDNEXT stay, so UIDs keep
+   * growing and none is ever used twice (RFC 3501 2.3.1.1); a folder made again later gets a
+   * new UIDVALIDITY, as a deleted and recreated mailbox must.
+   */
+  emptyUser(user: string): Promise<{ messages: number; folders: number }>;
 }
 
 const SPECIAL = ['Sent', 'Drafts', 'Trash'];
@@ -254,19 +267,60 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
     return f;
   };
 
+  async function initUser(user: string): Promise<void> {
+    await fs.mkdir(join(dataDir, 'mail'), { recursive: true });
+    await fs.mkdir(userFoldersDir(dataDir, user), { recursive: true });
+    await fs.mkdir(userStateDir(dataDir, user), { recursive: true });
+    await renames.recoverUser(user);
+    // Every mailbox file gets MAILBOX_MODE, also one an older version left with another mode.
+    await ensureFile(folderPaths(dataDir, user, INBOX).mbox, MAILBOX_MODE);
+    for (const name of special) await ensureFile(folderPaths(dataDir, user, name).mbox, MAILBOX_MODE);
+    for (const f of await fs.readdir(userFoldersDir(dataDir, user))) if (!f.includes('.tmp-')) await fs.chmod(join(userFoldersDir(dataDir, user), f), MAILBOX_MODE).catch(() => undefined);
+  }
+
+  /** Removes every message of a folder (the user's lock held); returns how many. */
+  async function emptyFolder(user: string, folder: string): Promise<number> {
+    const st = await state(user, folder);
+    const uids = st.entries.map((e) => e.info.uid);
+    if (!uids.length) return 0;
+    await rewrite(user, folder, st, []);
+    emit(user, folder, { kind: 'expunge', uids });
+    return uids.length;
+  }
+
   const store: MboxMailStore = {
     async init() {
-      for (const user of users) {
-        await fs.mkdir(join(dataDir, 'mail'), { recursive: true });
-        await fs.mkdir(userFoldersDir(dataDir, user), { recursive: true });
-        await fs.mkdir(userStateDir(dataDir, user), { recursive: true });
-        await renames.recoverUser(user);
-        // Every mailbox file gets MAILBOX_MODE, also one an older version left with another mode.
-        await ensureFile(folderPaths(dataDir, user, INBOX).mbox, MAILBOX_MODE);
-        for (const name of special) await ensureFile(folderPaths(dataDir, user, name).mbox, MAILBOX_MODE);
-        for (const f of await fs.readdir(userFoldersDir(dataDir, user))) if (!f.includes('.tmp-')) await fs.chmod(join(userFoldersDir(dataDir, user), f), MAILBOX_MODE).catch(() => undefined);
-      }
+      for (const user of users) await initUser(user);
     },
+    async setUsers(next) {
+      for (const user of next) if (!users.has(user)) await mutex.run(user, () => initUser(user));
+      users.clear();
+      for (const user of next) users.add(user);
+    },
+    emptyUser: (user) =>
+      mutex.run(user, async () => {
+        checkUser(user);
+        let messages = 0;
+        let deleted = 0;
+        for (const f of await listFoldersUnlocked(user)) {
+          if (f === INBOX || special.includes(f)) {
+            messages += await emptyFolder(user, f);
+            continue;
+          }
+          messages += (await state(user, f)).entries.length;
+          const paths = folderPaths(dataDir, user, f);
+          handles.drop(paths.mbox);
+          await fs.unlink(paths.mbox).catch(() => undefined);
+          await fs.unlink(paths.state).catch(() => undefined);
+          folders.delete(cacheKey(user, f));
+          emit(user, f, { kind: 'deleted' });
+          deleted++;
+        }
+        // A special-use folder deleted by a student comes back.
+        for (const name of special) await ensureFile(folderPaths(dataDir, user, name).mbox, MAILBOX_MODE);
+        await subscriptions.reset(user);
+        return { messages, folders: deleted };
+      }),
     async flush() {
       handles.dropAll();
       for (const key of [...dirtySidecars.keys()]) {

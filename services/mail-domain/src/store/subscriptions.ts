@@ -33,6 +33,11 @@ export class Subscriptions {
     }
   }
 
+  /** Back to the default (INBOX and the special-use folders). */
+  async reset(user: string): Promise<void> {
+    await fs.unlink(this.path(user)).catch(() => undefined);
+  }
+
   /** Subscribes `user` to `folder` or unsubscribes. */
   async set(user: string, folder: string, subscribed: boolean): Promise<void> {
     const set = new Set(await this.list(user));

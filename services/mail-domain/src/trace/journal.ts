@@ -8,14 +8,22 @@
  * Diagnostic data: appended without fsync; rotated to `trace.jsonl.1` past
  * `maxBytes`.
  */
-import { appendFileSync, existsSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, promises as fsp, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { headerPart } from '../message-headers';
+import type { SessionEvent } from './sessions';
+import type { ActivityMark } from '../../../core/src/admin/api';
 
-export type TraceEvent =
+/** A self-check (`npx mail-lab scenario`) started or ended: its records are the runner's, not a student's. Kept as the admin API serves it. */
+export type MarkEvent = ActivityMark;
+
+/** What happened to one message (found by `find`). */
+export type MessageTraceEvent =
   | { kind: 'smtp-in'; time: string; domain: string; queueId: string; messageId?: string; subject?: string; port: number; peer: string; helo?: string; user?: string; transcript: string[] }
   | { kind: 'queue'; time: string; domain: string; queueId: string; messageId?: string; entry: unknown }
   | { kind: 'retrieved'; time: string; domain: string; messageId?: string; protocol: 'pop3' | 'imap'; user: string; folder: string; uid: number };
+
+export type TraceEvent = MessageTraceEvent | SessionEvent | MarkEvent;
 
 export class TraceJournal {
   private readonly file: string;
@@ -47,10 +55,44 @@ export class TraceJournal {
     }
   }
 
-  /** Events about a message, by Message-ID (with or without <>) or queue id, oldest first. */
-  find(id: string): TraceEvent[] {
-    const wanted = id.replace(/^<|>$/g, '');
+  /**
+   * Every event of the given kinds from `since` on, oldest first (the rotated file, then the
+   * current one): the records `npx mail-lab check` reads. Lines of other kinds and older lines
+   * are skipped before parsing (kind and time are the first two fields of every line).
+   */
+  async since(since: Date | undefined, kinds: readonly TraceEvent['kind'][]): Promise<TraceEvent[]> {
+    const wanted = kinds.map((k) => `{"kind":"${k}","time":"`);
+    const after = since?.toISOString();
     const out: TraceEvent[] = [];
+    for (const f of [this.file + '.1', this.file]) {
+      let text: string;
+      try {
+        text = await fsp.readFile(f, 'utf8');
+      } catch {
+        continue;
+      }
+      let start = 0;
+      while (start < text.length) {
+        let end = text.indexOf('\n', start);
+        if (end < 0) end = text.length;
+        const prefix = wanted.find((w) => text.startsWith(w, start));
+        if (prefix && (!after || text.slice(start + prefix.length, start + prefix.length + 24) >= after)) {
+          try {
+            out.push(JSON.parse(text.slice(start, end)) as TraceEvent);
+          } catch {
+            // A line cut by a crash: skip it.
+          }
+        }
+        start = end + 1;
+      }
+    }
+    return out;
+  }
+
+  /** Events about a message, by Message-ID (with or without <>) or queue id, oldest first. */
+  find(id: string): MessageTraceEvent[] {
+    const wanted = id.replace(/^<|>$/g, '');
+    const out: MessageTraceEvent[] = [];
     const queueIds = new Set<string>([wanted]);
     for (const f of [this.file + '.1', this.file]) {
       if (!existsSync(f)) continue;
@@ -64,6 +106,7 @@ export class TraceJournal {
         pos = end < 0 ? text.length : end;
         try {
           const e = JSON.parse(line) as TraceEvent;
+          if (e.kind === 'session' || e.kind === 'mark') continue;
           if (e.messageId?.replace(/^<|>$/g, '') === wanted || ('queueId' in e && queueIds.has(e.queueId))) {
             out.push(e);
             if ('queueId' in e) queueIds.add(e.queueId);

@@ -1,0 +1,130 @@
+/**
+ * The tasks read from POP3 and IMAP sessions and reads (and, for
+ * attachments, what the SMTP sessions handed over): pop3-by-hand,
+ * pop3-download, imap-folders-search, pop3-vs-imap, attachments.
+ */
+import { messageOf, type Cmd, type Session } from '../records';
+import { best, done, notYet, partly, type Rule } from '../rule';
+import type { StudentView } from '../student';
+import { and, clock, lines, pace, plural, where } from '../words';
+
+const pop3 = (v: StudentView) => v.sessions.filter((s) => s.protocol === 'pop3');
+const imap = (v: StudentView) => v.sessions.filter((s) => s.protocol === 'imap' && s.login);
+/** POP3 QUIT's answer: how many messages were deleted (-1: no QUIT that deleted anything). */
+const deletedAtQuit = (s: Session) => {
+  const quit = s.cmds.find((c) => c.verb === 'QUIT' && c.ok);
+  const m = quit ? /\((\d+) messages? deleted/.exec(quit.reply) : null;
+  return m ? Number(m[1]) : -1;
+};
+
+const POP3_STEPS: [string, (c: Cmd) => boolean][] = [
+  ['USER', (c) => c.verb === 'USER' && c.ok],
+  ['PASS (logged in: +OK)', (c) => c.verb === 'PASS' && c.ok],
+  ['LIST', (c) => c.verb === 'LIST' && c.ok],
+  ['RETR', (c) => c.verb === 'RETR' && c.ok],
+  ['DELE', (c) => c.verb === 'DELE' && c.ok],
+  ['QUIT', (c) => c.verb === 'QUIT' && c.ok],
+];
+
+export const pop3ByHand: Rule = (v) => {
+  const sessions = pop3(v);
+  const steps = (s: Session) => POP3_STEPS.filter(([, ok]) => s.cmds.some(ok));
+  const told = (s: Session) => {
+    const quit = s.cmds.find((c) => c.verb === 'QUIT');
+    const wrong = s.cmds.some((c) => c.verb === 'PASS' && !c.ok);
+    return [
+      `${lines(s.cmds)} at ${clock(s.start)} ${where(s)} (${pace(s)}${wrong ? '; a wrong password first' : ''})`,
+      ...(quit ? [`QUIT: ${quit.reply}`] : []),
+    ];
+  };
+  const complete = sessions.find((s) => s.typed && steps(s).length === POP3_STEPS.length);
+  if (complete) return done(told(complete));
+  const closest = best(sessions, (s) => steps(s).length * 2 + (s.typed ? 1 : 0));
+  if (!closest) return notYet(['a POP3 session typed by hand (telnet localhost 10110): USER, PASS, LIST, RETR, DELE, QUIT']);
+  const have = steps(closest).map(([n]) => n);
+  const missing = POP3_STEPS.filter(([n]) => !have.includes(n)).map(([n]) => n);
+  if (!closest.typed) missing.push(`typing it by hand: that session was ${pace(closest)}`);
+  return partly(told(closest), missing);
+};
+
+export const pop3Download: Rule = (v) => {
+  const sessions = pop3(v).filter((s) => s.cmds.some((c) => c.verb === 'RETR' && c.ok));
+  const deleted = sessions.find((s) => deletedAtQuit(s) > 0);
+  const told = (s: Session) => {
+    const n = (verb: string) => s.cmds.filter((c) => c.verb === verb && c.ok).length;
+    return `${s.login ?? s.user ?? '?'} over POP3 at ${clock(s.start)} ${where(s)}: ${plural(n('RETR'), 'RETR')}, ${plural(n('DELE'), 'DELE')}${s.typed ? ', typed' : ''}`;
+  };
+  if (deleted) return done([told(deleted), `QUIT: ${deleted.cmds.find((c) => c.verb === 'QUIT')!.reply} (the mailbox file shrank)`]);
+  const s = sessions[0];
+  if (!s) return notYet(['a POP3 session that downloads (RETR) and deletes (DELE, then QUIT) messages']);
+  const dele = s.cmds.some((c) => c.verb === 'DELE' && c.ok);
+  return partly([told(s)], [dele ? 'QUIT after DELE: without QUIT the server deletes nothing' : 'DELE and QUIT, so that the server deletes what was downloaded (the file shrinks at QUIT)']);
+};
+
+const IMAP_STEPS: [string, (c: Cmd) => boolean][] = [
+  ['SEARCH on the server', (c) => c.verb === 'SEARCH' && c.ok],
+  ['CREATE a folder', (c) => c.verb === 'CREATE' && c.ok],
+  ['MOVE (or COPY) a message into it', (c) => (c.verb === 'MOVE' || c.verb === 'COPY') && c.ok],
+];
+
+export const imapFoldersSearch: Rule = (v) => {
+  const byAccount = new Map<string, Session[]>();
+  for (const s of imap(v)) byAccount.set(s.login!, [...(byAccount.get(s.login!) ?? []), s]);
+  const score = (sessions: Session[]) => {
+    const found = IMAP_STEPS.map(([name, ok]) => ({ name, hit: sessions.flatMap((s) => s.cmds.filter(ok).map((c) => ({ s, c }))).at(0) }));
+    const created = found[1].hit;
+    const second = created
+      ? sessions.find((s) => s.start > created.s.start && s !== created.s && s.cmds.some((c) => ['LIST', 'LSUB', 'SELECT', 'EXAMINE', 'STATUS'].includes(c.verb) && c.ok))
+      : undefined;
+    return { found, second, n: found.filter((f) => f.hit).length + (second ? 1 : 0) };
+  };
+  const top = best([...byAccount.entries()].map(([account, sessions]) => ({ account, ...score(sessions) })), (x) => x.n);
+  if (!top) return notYet(['an IMAP session (telnet localhost 10143): LOGIN, SEARCH, CREATE a folder, MOVE a message into it; then a second session that sees the folder']);
+  const hits = top.found.filter((f) => f.hit).map((f) => `${f.hit!.c.line} at ${clock(f.hit!.s.start + f.hit!.c.at)}`);
+  const evidence = [`${top.account} over IMAP: ${hits.length ? and(hits) : 'logged in'}`];
+  if (top.second) evidence.push(`a second session at ${clock(top.second.start)} saw the folders: ${lines(top.second.cmds.filter((c) => ['LIST', 'LSUB', 'SELECT', 'EXAMINE', 'STATUS', 'FETCH'].includes(c.verb)), 6)}`);
+  const missing = [...top.found.filter((f) => !f.hit).map((f) => f.name), ...(top.second ? [] : ['a second session ("the phone") after the CREATE that sees the folder (LIST, EXAMINE)'])];
+  return missing.length ? partly(evidence, missing) : done(evidence);
+};
+
+export const pop3VsImap: Rule = (v) => {
+  const accounts = new Set([...imap(v), ...pop3(v)].map((s) => s.login).filter((x): x is string => !!x));
+  const per = [...accounts].map((account) => {
+    const reads = imap(v).filter((s) => s.login === account && s.cmds.some((c) => (c.verb === 'FETCH' || c.verb === 'SEARCH') && c.ok));
+    const download = pop3(v).find((s) => s.login === account && deletedAtQuit(s) > 0 && (!reads[0] || s.start > reads[0].start));
+    const before = download ? reads.filter((s) => s.start < download.start) : reads;
+    return { account, reads: before, download, n: Math.min(before.length, 2) + (download ? 1 : 0) };
+  });
+  const top = best(per, (x) => x.n);
+  if (!top || (!top.reads.length && !top.download)) return notYet(['one account read over IMAP from two clients (two sessions), then downloaded and deleted over POP3']);
+  const evidence: string[] = [];
+  if (top.reads.length) evidence.push(`${top.account} read over IMAP in ${plural(top.reads.length, 'session')} (${top.reads.slice(0, 4).map((s) => clock(s.start)).join(', ')})`);
+  if (top.download) evidence.push(`then downloaded and deleted over POP3 at ${clock(top.download.start)}: ${top.download.cmds.find((c) => c.verb === 'QUIT')!.reply}`);
+  const missing = [
+    ...(top.reads.length >= 2 ? [] : [top.reads.length ? 'a second IMAP client (another session) reading the same mailbox' : 'reading the mailbox over IMAP first (two clients)']),
+    ...(top.download ? [] : ['a POP3 download that deletes (RETR, DELE, QUIT) after the IMAP reads']),
+  ];
+  return missing.length ? partly(evidence, missing) : done(evidence);
+};
+
+export const attachments: Rule = (v) => {
+  const sent = v.sessions
+    .filter((s) => s.protocol === 'smtp')
+    .flatMap((s) => (s.messages ?? []).filter((m) => m.attachments).map((m) => ({ s, m, q: messageOf(v.records, s.domain, m.queueId) })));
+  const mime = sent.find((x) => x.m.attachments!.mime > 0);
+  const uu = sent.find((x) => x.m.attachments!.uuencode > 0);
+  const readBack = (x: (typeof sent)[number] | undefined) => (x?.m.messageId ? v.records.reads.find((r) => r.messageId === x.m.messageId) : undefined);
+  const told = (x: (typeof sent)[number], kind: string) => {
+    const r = readBack(x);
+    const to = x.q?.recipients.map((r) => r.address).join(', ');
+    return `${kind} sent at ${clock(x.s.start)}${x.m.subject ? ` ("${x.m.subject}"` : ' ('}${to ? ` to ${to}` : ''}, queue ${x.m.queueId})${r ? `; read back over ${r.protocol.toUpperCase()} by ${r.user}@${r.domain} at ${clock(r.time)}` : ''}`;
+  };
+  const evidence = [...(mime ? [told(mime, 'a MIME attachment')] : []), ...(uu ? [told(uu, 'a uuencoded file')] : [])];
+  const missing = [
+    ...(mime ? [] : ['a MIME attachment (mail-lab-client send --attach)']),
+    ...(uu ? [] : ['a uuencoded one (mail-lab-client send --attach … --uuencode)']),
+    ...((mime && !readBack(mime)) || (uu && !readBack(uu)) ? ['reading them back (mail-lab-client save-attachments, over POP3 or IMAP)'] : []),
+  ];
+  if (!evidence.length) return notYet([...missing, 'reading them back (mail-lab-client save-attachments)']);
+  return missing.length ? partly(evidence, missing) : done(evidence);
+};
