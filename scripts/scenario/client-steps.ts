@@ -97,14 +97,17 @@ function option(args: string[], name: string): string | undefined {
  * `--server 127.0.0.1 --port <host port>`, unless the arguments name a server or port.
  */
 export function localEndpointArgs(config: LabConfig, args: string[]): string[] {
-  if (args.some((a) => /^--(server|port)(=|$)/.test(a))) return [];
+  // --offline reads the copy on this computer: no server.
+  if (args.some((a) => /^--(server|port)(=|$)/.test(a) || a === '--offline')) return [];
   const command = args[0];
-  const who = command === 'send' ? option(args, '--from') : option(args, '--user');
+  // send and `outbox flush` hand mail to the sender's submission port; the rest read a mailbox.
+  const sends = command === 'send' || command === 'outbox';
+  const who = sends ? option(args, '--from') : option(args, '--user');
   if (!who) return [];
   const domainName = who.includes('@') ? who.slice(who.lastIndexOf('@') + 1).toLowerCase() : HOME_DOMAIN;
   const domain = config.domains.find((d) => d.name === domainName);
   if (!domain) return [];
-  const service = command === 'send' ? 'submission' : ['folders', 'search', 'move'].includes(command) ? 'imap' : option(args, '--protocol') === 'imap' ? 'imap' : 'pop3';
+  const service = sends ? 'submission' : ['folders', 'search', 'move', 'sync'].includes(command) ? 'imap' : option(args, '--protocol') === 'imap' ? 'imap' : 'pop3';
   return ['--server', '127.0.0.1', '--port', String(domain.ports[service])];
 }
 

@@ -80,7 +80,11 @@ test('pop3-vs-imap: IMAP leaves the file unchanged, POP3 shrinks it, then IMAP s
   expect(r.text).toMatch(/siswa4@garudayaksa\.com INBOX \(IMAP\): 2 messages, \d+ octets/);
   expect(r.text).toContain('siswa4@garudayaksa.com INBOX (IMAP): no messages');
   expect(r.text).toContain('S: +OK mail.garudayaksa.com POP3 server signing off (2 messages deleted, 0 left)');
-  expect(r.text).toMatch(/\[14\/18\] a POP3 mail program downloads the mail of siswa4@garudayaksa\.com \(RETR, DELE, QUIT\) \.\.\./);
+  expect(r.text).toMatch(/\[16\/22\] a POP3 mail program downloads the mail of siswa4@garudayaksa\.com \(RETR, DELE, QUIT\) \.\.\./);
+  // The phone's offline copy, synced before the POP3 download, still reads both messages after it, without a server.
+  expect(r.text).toMatch(/^ +INBOX +2 new, 0 removed \(gone from the server\), 2 messages in the copy$/m);
+  expect(r.text).toContain('$ mail-lab-client list --offline --protocol imap --user siswa4@garudayaksa.com --local-dir phone\n');
+  expect(r.text).toMatch(/siswa4@garudayaksa\.com INBOX \(offline copy, synced [\d-]+ [\d:]+ UTC\): 2 messages, \d+ octets/);
 }, 90_000);
 
 test('a failing client step fails the scenario, saying why in the client\'s own words', async () => {
