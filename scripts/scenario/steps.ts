@@ -251,7 +251,8 @@ async function dialogue(port: number, lines: { send?: string; expect: string }[]
   const reply = async () => {
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const m = /^(?:\d{3}-.*\r\n)*\d{3}(?: .*)?\r\n/.exec(buffer);
+      // 0xx lines before a reply: what the server does with a message after VERB (verbose mode).
+      const m = /^(?:(?:0\d\d[ -]|\d{3}-).*\r\n)*[1-5]\d\d(?: .*)?\r\n/.exec(buffer);
       if (m) {
         buffer = buffer.slice(m[0].length);
         return m[0].trimEnd().split('\r\n');

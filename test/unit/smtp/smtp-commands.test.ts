@@ -28,7 +28,7 @@ test('a hand-typed session on port 25: greeting, EHLO extensions, HELP, VRFY, EX
   expect(await w.send('EXPN staff')).toBe('250-2.1.5 Joko Priyono <jpri@dadali.com>\n250 2.1.5 Siswa 1 <siswa1@dadali.com>');
   expect(await w.send('EXPN jpri')).toMatch(/^550 5\.1\.1 jpri is a user, not a mailing list/);
   expect(await w.send('EXPN nolist')).toMatch(/^550 /);
-  expect(await w.send('VERB')).toMatch(/^502 5\.5\.1 VERB is not implemented/);
+  expect(await w.send('VERB')).toMatch(/^250 2\.0\.0 Verbose mode: /);
   expect(await w.send('NOOP')).toMatch(/^250 /);
   expect(await w.send('MAIL FROM:<mbrain@garudayaksa.com>')).toMatch(/^250 /);
   expect(await w.send('RSET')).toMatch(/^250 /);

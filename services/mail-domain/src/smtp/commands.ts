@@ -2,8 +2,9 @@
  * Answers to the SMTP commands the lesson lists that smtp-server does not
  * implement the way a class needs: HELP (lists the commands, RFC 5321
  * 4.1.1.8), VRFY (confirms a local account, 4.1.1.6), EXPN (expands a lab
- * alias, 4.1.1.7) and VERB (an old Sendmail debug switch, refused with a
- * clear 502). Pure functions: lab-connection.ts sends what they return.
+ * alias, 4.1.1.7) and VERB (Sendmail's verbose mode: switched on here, the
+ * narration is smtp/verbose.ts). Pure functions: lab-connection.ts sends
+ * what they return.
  */
 import type { AccountDirectory } from '../accounts';
 
@@ -35,7 +36,7 @@ const HELP: Record<string, string> = {
   HELP: 'HELP [command]: this help',
   VRFY: 'VRFY <user>: does this mailbox exist here?',
   EXPN: 'EXPN <list>: who is on this mailing list (alias)?',
-  VERB: 'VERB: Sendmail verbose mode; not implemented (502)',
+  VERB: 'VERB: verbose mode (Sendmail): after DATA, each delivery step is told in 050 lines before the 250',
   AUTH: 'AUTH PLAIN|LOGIN: log in (submission port 587)',
   STARTTLS: 'STARTTLS: switch this connection to TLS (RFC 3207), then EHLO again',
 };
@@ -129,6 +130,7 @@ export function expn(argument: string, accounts: AccountDirectory, settings: Com
   return { code: 250, lines: members.map((m) => `2.1.5 ${display(accounts, m)}`) };
 }
 
+/** VERB: Sendmail's verbose mode, on for the rest of the session (the narration is smtp/verbose.ts). */
 export function verb(): Reply {
-  return { code: 502, lines: ['5.5.1 VERB is not implemented: it was Sendmail\'s verbose (debug) mode; this server logs every session instead'] };
+  return { code: 250, lines: ['2.0.0 Verbose mode: after DATA this server delivers while you wait and tells each step (050 lines), then says 250'] };
 }

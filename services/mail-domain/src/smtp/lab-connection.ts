@@ -26,6 +26,9 @@
  * `greet-delay` fault (asked per connection). Same steps as the library's
  * `init`. An early talker's 421 is reported through `onEarlyTalker`.
  *
+ * `handler_VERB` switches the session to Sendmail's verbose mode: the
+ * messages it then sends are narrated in `050` lines (smtp/verbose.ts).
+ *
  * `handler_AUTH` refuses AUTH before STARTTLS when the lab requires TLS,
  * with the usual `530 5.7.0 Must issue a STARTTLS command first` (smtp-server
  * would answer a non-standard 538).
@@ -37,6 +40,11 @@ import type { AccountDirectory } from '../accounts';
 import { expn, help, verb, vrfy, type CommandSettings, type Reply } from './commands';
 
 const OWN_CODE = /^[245]\.\d{1,3}\.\d{1,3} /;
+
+/** A session that asked for VERB: `narrate` writes a 050 line to it. */
+export interface VerboseSession {
+  narrate?: (line: string) => void;
+}
 
 /** What our connection class needs besides smtp-server's options. */
 export interface LabExtras {
@@ -112,6 +120,9 @@ export class LabSMTPConnection extends SMTPConnection {
   }
 
   handler_VERB(_command: Buffer, callback: () => void): void {
+    // Sendmail's verbose mode: from now on, onData narrates each accepted message (smtp/verbose.ts)
+    // in 050 lines before its 250. The session object lives as long as the connection.
+    (this.session as VerboseSession).narrate = (line: string) => this.send('050' as unknown as number, line, false);
     this.reply(verb(), callback);
   }
 }

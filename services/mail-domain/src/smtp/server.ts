@@ -13,7 +13,8 @@ import type { Logger } from '../../../core/src/logger';
 import { bunyanAdapter } from '../../../core/src/logger';
 import type { AccountDirectory } from '../accounts';
 import type { OutboundQueue, RelayAdmission } from '../queue/queue';
-import { LabSMTPServer } from './lab-connection';
+import { LabSMTPServer, type VerboseSession } from './lab-connection';
+import { followDelivery } from './verbose';
 import { countHops, headerSection, missingHeaders, receivedHeader, refuseReason } from './message';
 import { localSenderRefusal, parseMailbox, type LocalSenderPolicy } from './commands';
 import { AuthThrottle } from '../auth-throttle';
@@ -262,6 +263,10 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
             date,
           });
           const full = Buffer.concat([Buffer.from(trace + missingHeaders(headers, id, o.hostname, date), 'latin1'), message]);
+          // After VERB: follow the message from before it is queued (its first attempt may start at once).
+          const narrate = (session as VerboseSession).narrate;
+          const following = narrate ? followDelivery(o.queue, id, list.map((r) => r.address), narrate) : null;
+          if (narrate) narrate(`${id}: queued; delivering now while you wait (verbose mode)`);
           o.queue
             .enqueue({ id, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', recipients: list, message: full, relay })
             .then(
@@ -279,9 +284,11 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
                   user: session.user ? String(session.user) : undefined,
                   transcript: [...(transcripts.get(session.id) ?? []), 'C: [message, ' + message.length + ' octets]', 'C: .', `S: 250 2.6.0 Ok: queued as ${id}`],
                 });
-                callback(null, `Ok: queued as ${id}`);
+                if (following) void following.done.then(() => callback(null, `Ok: queued as ${id}`));
+                else callback(null, `Ok: queued as ${id}`);
               },
               (err: NodeJS.ErrnoException) => {
+                following?.stop();
                 log.error('could not queue a message', { error: err.message });
                 callback(err.code === 'ENOSPC' ? smtpError(452, '4.3.1 Insufficient system storage; try again later') : smtpError(451, '4.3.0 Local error while queueing; try again later'));
               },

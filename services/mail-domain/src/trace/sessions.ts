@@ -108,7 +108,8 @@ export class SessionRecorder {
 
   /** A reply line; the first one after a command is that command's reply, the others are ignored. */
   reply(line: string): void {
-    if (this.done || !this.awaitingReply) return;
+    // 0xx lines are VERB's narration (smtp/verbose.ts), not the reply to the command.
+    if (this.done || !this.awaitingReply || /^0\d\d[ -]/.test(line)) return;
     this.awaitingReply = false;
     const last = this.commands[this.commands.length - 1];
     if (last && last.reply === undefined) last.reply = cut(line, SESSION_LIMITS.reply);
