@@ -49,9 +49,13 @@ export interface QueueBenchResults {
 const USERS = ['siswa1', 'siswa2', 'siswa3', 'siswa4', 'siswa5'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The lab copy with the `real` profile: nothing is retried, warned about or returned while the bench runs. */
-function queueLabCopy(dir: string): LabCopy {
-  const copy = writeLabCopy(join(repoRoot(), 'lab-scenarios', 'lab.yaml'), dir);
+/**
+ * The lab copy with the `real` profile: nothing is retried, warned about or returned while the
+ * bench runs; and room in the queue for every message plus the fresh ones (lab.yaml's
+ * maxQueueSize, 10,000, would answer 452 to the fresh mail of a bigger run).
+ */
+function queueLabCopy(dir: string, messages: number): LabCopy {
+  const copy = writeLabCopy(join(repoRoot(), 'lab-scenarios', 'lab.yaml'), dir, 'bench', { maxQueueSize: Math.max(10_000, messages + 1000) });
   const doc = parseDocument(readFileSync(copy.file, 'utf8'));
   doc.set('profile', 'real');
   writeFileSync(copy.file, doc.toString());
@@ -152,7 +156,7 @@ export async function runQueueBench(o: { messages?: number; maxDrainMs?: number;
   const results: QueueBenchResults = { messages: n, fillMs: null, startMs: null, idleRssKiB: {}, idleCpuPct: null, freshMedianMs: { emptyQueue: null, fullQueue: null }, drain: null, peakRssKiB: {}, errors: [] };
   let lab: SpawnedLab | null = null;
   try {
-    const copy = queueLabCopy(dir);
+    const copy = queueLabCopy(dir, n);
     const busy: number[] = [];
     for (const p of labPorts(copy.config)) if (!(await portFree(p))) busy.push(p);
     if (busy.length) throw new Error(`ports ${busy.join(', ')} are in use on 127.0.0.1 (another bench running?)`);
