@@ -22,6 +22,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import nodemailer from 'nodemailer';
+import { parseDocument } from 'yaml';
 import { MAIL_API } from '../../services/core/src/admin/api';
 import { readAdminToken } from '../../services/core/src/admin/token';
 import { repoRoot } from '../../scripts/lab-docker';
@@ -64,17 +65,20 @@ export interface ReloadBenchResults {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const timings = (xs: number[]): Timings => ({ count: xs.length, medianMs: quantile(xs, 0.5), p95Ms: quantile(xs, 0.95), maxMs: Math.max(...xs) });
 
-/** The lab copy's text and the same with an account, an alias, a second MX and its relayDomains. */
+/** The lab copy's text and the same with an account, an alias, a second MX and its relayDomains (made with the YAML document, whatever the copy's layout). */
 function versions(copy: LabCopy): string[] {
   const plain = readFileSync(copy.file, 'utf8');
-  const hash = /\{ user: siswa1, name: "Siswa 1", passwordHash: "([^"]+)" \}/.exec(plain)![1];
-  const at = plain.indexOf('\n', plain.indexOf('{ user: siswa5,')) + 1;
-  const changed = (plain.slice(0, at) + `      - { user: siswa6, name: "Siswa 6", passwordHash: "${hash}" }\n` + plain.slice(at))
-    .replace('      kelas: [siswa1, siswa2, siswa3, siswa4, siswa5]\n', '      kelas: [siswa1, siswa2, siswa3, siswa4, siswa5]\n      tu: [mbrain, siswa6]\n')
-    .replace('      - { host: mail.garudayaksa.com, preference: 10 }\n', '      - { host: mail.garudayaksa.com, preference: 10 }\n      - { host: mail.dadali.com, preference: 20 }\n')
-    .replace('    mx:\n      - { host: mail.dadali.com, preference: 10 }\n', '    relayDomains: [garudayaksa.com]\n    mx:\n      - { host: mail.dadali.com, preference: 10 }\n');
-  if (changed === plain) throw new Error('could not make the changed definition (lab.yaml has another shape)');
-  return [changed, plain];
+  const doc = parseDocument(plain);
+  const lab = doc.toJS() as { domains: { name: string; accounts: { user: string; passwordHash?: string }[] }[] };
+  const g = lab.domains.findIndex((d) => d.name === 'garudayaksa.com');
+  const d = lab.domains.findIndex((x) => x.name === 'dadali.com');
+  const hash = lab.domains[g]?.accounts.find((a) => a.user === 'siswa1')?.passwordHash;
+  if (g < 0 || d < 0 || !hash) throw new Error('could not make the changed definition (lab.yaml has no garudayaksa.com with siswa1, or no dadali.com)');
+  doc.addIn(['domains', g, 'accounts'], doc.createNode({ user: 'siswa6', name: 'Siswa 6', passwordHash: hash }));
+  doc.setIn(['domains', g, 'aliases', 'tu'], doc.createNode(['mbrain', 'siswa6']));
+  doc.addIn(['domains', g, 'mx'], doc.createNode({ host: 'mail.dadali.com', preference: 20 }));
+  doc.setIn(['domains', d, 'relayDomains'], doc.createNode(['garudayaksa.com']));
+  return [doc.toString(), plain];
 }
 
 /** Reloads the versions in turn, `count` times (or until `until()`); the CLI's wall time and the apply step of each. */
