@@ -266,7 +266,6 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
           // After VERB: follow the message from before it is queued (its first attempt may start at once).
           const narrate = (session as VerboseSession).narrate;
           const following = narrate ? followDelivery(o.queue, id, list.map((r) => r.address), narrate) : null;
-          if (narrate) narrate(`${id}: queued; delivering now while you wait (verbose mode)`);
           o.queue
             .enqueue({ id, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', recipients: list, message: full, relay })
             .then(
@@ -284,6 +283,7 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
                   user: session.user ? String(session.user) : undefined,
                   transcript: [...(transcripts.get(session.id) ?? []), 'C: [message, ' + message.length + ' octets]', 'C: .', `S: 250 2.6.0 Ok: queued as ${id}`],
                 });
+                following?.queued();
                 if (following) void following.done.then(() => callback(null, `Ok: queued as ${id}`));
                 else callback(null, `Ok: queued as ${id}`);
               },

@@ -21,6 +21,8 @@ export const VERBOSE_WAIT_MS = 8000;
 export interface Following {
   /** Resolves when every recipient had its first outcome, or at the limit (said in a line). */
   done: Promise<void>;
+  /** The message is in the queue (durably): says so, then what happened meanwhile. Nothing is said before. */
+  queued(): void;
   /** Stops following (the message was not queued after all). */
   stop(): void;
 }
@@ -47,10 +49,22 @@ export function outcomeLine(kind: 'delivered' | 'deferred' | 'bounced', r: Recip
 
 /**
  * Follows the message `id` through the queue and narrates it. Call it before
- * the message is queued (its first attempt may start at once).
+ * the message is queued (its first attempt may start at once); call
+ * `queued()` when it is, and nothing is written before (nor ever, when
+ * queueing fails).
  */
-export function followDelivery(queue: OutboundQueue, id: string, recipients: string[], say: Narrate, limitMs = VERBOSE_WAIT_MS): Following {
+export function followDelivery(queue: OutboundQueue, id: string, recipients: string[], narrate: Narrate, limitMs = VERBOSE_WAIT_MS): Following {
   const waiting = new Set(recipients.map((r) => r.toLowerCase()));
+  // Held until the message is queued: the client hears "queued" first, and nothing if queueing fails.
+  let held: string[] | null = [];
+  const say = (line: string) => (held ? held.push(line) : narrate(line));
+  const queued = () => {
+    if (!held) return;
+    const lines = held;
+    held = null;
+    narrate(`${id}: queued; delivering now while you wait (verbose mode)`);
+    lines.forEach(narrate);
+  };
   const offs: (() => void)[] = [];
   let finish: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (finish = resolve));
@@ -80,5 +94,5 @@ export function followDelivery(queue: OutboundQueue, id: string, recipients: str
   }, limitMs);
   timer.unref?.();
   if (!waiting.size) stop();
-  return { done, stop };
+  return { done, queued, stop };
 }
