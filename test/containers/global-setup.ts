@@ -25,6 +25,18 @@ async function leftovers(): Promise<string[]> {
   return found;
 }
 
+/** The numbers of the numbered labs (project mail-lab-NN) that still have a container or a volume. */
+async function leftoverLabNumbers(): Promise<number[]> {
+  const projects = await Promise.all(
+    [
+      ['ps', '-a', '--filter', 'label=com.docker.compose.project', '--format', '{{.Label "com.docker.compose.project"}}'],
+      ['volume', 'ls', '--filter', 'label=com.docker.compose.project', '--format', '{{.Label "com.docker.compose.project"}}'],
+    ].map((args) => run('docker', args).then((r) => r.stdout.split('\n'), () => [] as string[])),
+  );
+  const numbers = projects.flat().map((p) => /^mail-lab-(\d\d)$/.exec(p.trim())?.[1]).filter((x): x is string => !!x);
+  return [...new Set(numbers.map(Number))].sort((a, b) => a - b);
+}
+
 export default async function globalSetup(): Promise<void> {
   const found = await leftovers();
   const local = await run(process.execPath, [join(root, 'bin/mail-lab.js'), 'status'], { cwd: root }).then(
@@ -33,14 +45,19 @@ export default async function globalSetup(): Promise<void> {
   );
   if (!found.length && !local) return;
   process.stderr.write(
-    `\n[containers] The container suite resets the labs of this machine: it takes down every running lab (lab 0 and the numbered labs of \`class up\`) and deletes their data (mailboxes, queues, the lab CAs).\n` +
+    `\n[containers] The container suite resets the labs of this machine: it takes down every lab it finds (lab 0, the numbered labs of \`class up\` and any \`up --lab N\`) and deletes their data (mailboxes, queues, the lab CAs).\n` +
       `[containers] Found: ${[...(local ? ['a no-Docker lab (npx mail-lab up --local)'] : []), ...found].join(', ')}\n` +
-      `[containers] Running: npx mail-lab down --volumes; npx mail-lab class down --volumes\n`,
+      `[containers] Running: npx mail-lab down --volumes; npx mail-lab class down --volumes; npx mail-lab down --lab N --volumes for a numbered lab left\n`,
   );
   await run(process.execPath, [join(root, 'bin/mail-lab.js'), 'down', '--volumes'], { cwd: root, timeout: 180_000 }).catch(() => undefined);
   await run(process.execPath, [join(root, 'bin/mail-lab.js'), 'class', 'down', '--volumes'], { cwd: root, timeout: 600_000 });
   // A no-Docker lab and a Docker lab may both be there: down stops one at a time.
   if (local && (await leftovers()).length) await run(process.execPath, [join(root, 'bin/mail-lab.js'), 'down', '--volumes'], { cwd: root, timeout: 180_000 });
+  // A numbered lab started on its own (`up --lab N`, not by `class up`) is not in the class roster:
+  // take each one that is left down by its number.
+  for (const n of await leftoverLabNumbers()) {
+    await run(process.execPath, [join(root, 'bin/mail-lab.js'), 'down', '--lab', String(n), '--volumes'], { cwd: root, timeout: 180_000 }).catch(() => undefined);
+  }
   const still = await leftovers();
   if (still.length) throw new Error(`[containers] could not reset the lab: still there: ${still.join(', ')}`);
 }
