@@ -66,6 +66,8 @@ export interface WebmailBenchResults {
     perTabKiB: number;
     /** Tabs that got a live event during the hold (queue events of the messages sent then). */
     tabsLive: number;
+    /** Tabs that got one in the hold's last minute (or its last half, when shorter): still live at the end. */
+    tabsLiveAtEnd: number;
     holdSeconds: number;
   } | null;
   errors: string[];
@@ -257,8 +259,9 @@ export async function runWebmailBench(o: WebmailBenchOptions = {}): Promise<Webm
   const seconds = Math.max(1, Math.min(30, o.seconds ?? 5));
   const messages = Math.max(1, Math.min(200, o.messages ?? 40));
   const tabs = Math.max(1, Math.min(100, o.dashboards ?? 30));
-  const hold = Math.max(1, Math.min(120, o.holdSeconds ?? 15));
-  const deadline = Date.now() + (o.deadlineMs ?? 240_000);
+  // Up to 15 minutes: the issue's "30 browsers connected for 10 minutes" is --hold 600.
+  const hold = Math.max(1, Math.min(900, o.holdSeconds ?? 15));
+  const deadline = Date.now() + (o.deadlineMs ?? Math.max(240_000, hold * 1000 + 180_000));
   const lab = WEBMAIL_BENCH_LAB;
   const r: WebmailBenchResults = { lab, inbox: 0, messageList: [], rssStartMiB: NaN, dashboards: null, errors: [], load: { start: round(loadavg()[0], 2), end: NaN, cores: availableParallelism() } };
   const config = deriveLab(loadLabConfig(join(ROOT, 'lab-scenarios', 'lab.yaml')).config, lab);
@@ -330,8 +333,11 @@ export async function runWebmailBench(o: WebmailBenchOptions = {}): Promise<Webm
       log(`webmail: ${tabs} dashboards open, holding ${hold} s while mail flows`);
       const holdEnd = Date.now() + hold * 1000;
       const start = counters.map((c) => c());
+      const lastPart = Math.min(60, hold / 2) * 1000;
+      let atLastPart: number[] | null = null;
       let sent = 0;
       while (Date.now() < holdEnd && Date.now() < deadline) {
+        if (!atLastPart && Date.now() >= holdEnd - lastPart) atLastPart = counters.map((c) => c());
         await fill(config, 1, `bench dashboards ${++sent}`);
         peak = Math.max(peak, rssMiB(pid));
         await sleep(1000);
@@ -339,7 +345,8 @@ export async function runWebmailBench(o: WebmailBenchOptions = {}): Promise<Webm
       const withTabs = rssMiB(pid);
       peak = Math.max(peak, withTabs);
       const live = counters.filter((c, i) => c() > start[i]).length;
-      r.dashboards = { tabs, rssBeforeMiB: round(before), rssWithTabsMiB: round(withTabs), rssPeakMiB: round(peak), perTabKiB: round(((withTabs - before) * 1024) / tabs, 0), tabsLive: live, holdSeconds: hold };
+      const liveAtEnd = counters.filter((c, i) => c() > (atLastPart ?? start)[i]).length;
+      r.dashboards = { tabs, rssBeforeMiB: round(before), rssWithTabsMiB: round(withTabs), rssPeakMiB: round(peak), perTabKiB: round(((withTabs - before) * 1024) / tabs, 0), tabsLive: live, tabsLiveAtEnd: liveAtEnd, holdSeconds: hold };
       log(`webmail: web process RSS ${round(before)} MiB before, ${round(withTabs)} MiB with ${tabs} dashboards (peak ${round(peak)} MiB); ${live}/${tabs} tabs got live events`);
       guru.agent.destroy();
     }
@@ -377,7 +384,7 @@ if (require.main === module) {
       console.log(`Webmail message list (lab ${r.lab}, INBOX of ${r.inbox}, a page of 20; every request: IMAP login, LIST, STATUS, EXAMINE, FETCH):`);
       for (const x of r.messageList) console.log(`  ${String(x.concurrency).padStart(2)} client(s): ${x.perSecond} requests/s  median ${x.medianMs} ms  p95 ${x.p95Ms} ms  max ${x.maxMs} ms  (${x.requests} in ${x.seconds} s, ${x.errors} errors${x.firstError ? `; first: ${x.firstError}` : ''})`);
       const d = r.dashboards;
-      if (d) console.log(`Web process memory: RSS ${r.rssStartMiB} MiB just started, ${d.rssBeforeMiB} MiB after the list runs, ${d.rssWithTabsMiB} MiB with ${d.tabs} Class dashboards live (peak ${d.rssPeakMiB} MiB, ~${d.perTabKiB} KiB per tab); ${d.tabsLive}/${d.tabs} tabs got live events during ${d.holdSeconds} s`);
+      if (d) console.log(`Web process memory: RSS ${r.rssStartMiB} MiB just started, ${d.rssBeforeMiB} MiB after the list runs, ${d.rssWithTabsMiB} MiB with ${d.tabs} Class dashboards live (peak ${d.rssPeakMiB} MiB, ~${d.perTabKiB} KiB per tab); ${d.tabsLive}/${d.tabs} tabs got live events during ${d.holdSeconds} s, ${d.tabsLiveAtEnd}/${d.tabs} still in its last ${Math.round(Math.min(60, d.holdSeconds / 2))} s`);
       console.log(`Load average (1 min) ${r.load.start} at the start, ${r.load.end} at the end, on ${r.load.cores} core(s).`);
       for (const e of r.errors) console.log(`error: ${e}`);
       process.exitCode = r.errors.length ? 1 : 0;
