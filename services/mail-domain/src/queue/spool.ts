@@ -7,15 +7,16 @@
  * `.json` without its `.eml`, is a message that was never acknowledged and
  * is removed at start-up.
  *
- * The two files of a new message are written and fsynced side by side, then
- * renamed (message first); the directory fsync that makes the renames
- * durable is shared by the messages arriving meanwhile (group commit): with
- * 20 sessions sending at once, one directory fsync serves many of them.
+ * The two files of a new message are written, fsynced and renamed side by
+ * side (one without the other is dropped at start, above); the directory
+ * fsync that makes the renames durable is shared by the messages arriving
+ * meanwhile (group commit): with 20 sessions sending at once, one directory
+ * fsync serves many of them.
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { fsyncPath, replaceDurable, writeDurable } from '../../../core/src/durable-file';
+import { fsyncPath, replaceDurable } from '../../../core/src/durable-file';
 import type { QueueEntry } from './types';
 
 /** Queued messages are the server's own business: owner only. */
@@ -64,15 +65,13 @@ export class Spool {
       }
     };
     await Promise.all(Array.from({ length: Math.min(64, json.length) }, reader));
-    const ids = new Set(entries.map((e) => e.id));
-    for (const f of files) {
-      if (f.endsWith('.eml') && !ids.has(f.slice(0, -4))) await fs.unlink(join(this.dir, f)).catch(() => undefined);
-    }
+    // A message is both files; either one alone was never acknowledged.
     const emls = new Set(files.filter((f) => f.endsWith('.eml')).map((f) => f.slice(0, -4)));
-    const orphans = entries.filter((e) => !emls.has(e.id));
-    for (const e of orphans) await fs.unlink(join(this.dir, `${e.id}.json`)).catch(() => undefined);
-    if (orphans.length) entries.splice(0, entries.length, ...entries.filter((e) => emls.has(e.id)));
-    return entries.sort((a, b) => a.arrival.localeCompare(b.arrival) || a.id.localeCompare(b.id));
+    const whole = entries.filter((e) => emls.has(e.id));
+    for (const e of entries) if (!emls.has(e.id)) await fs.unlink(join(this.dir, `${e.id}.json`)).catch(() => undefined);
+    const ids = new Set(whole.map((e) => e.id));
+    for (const id of emls) if (!ids.has(id)) await fs.unlink(join(this.dir, `${id}.eml`)).catch(() => undefined);
+    return whole.sort((a, b) => a.arrival.localeCompare(b.arrival) || a.id.localeCompare(b.id));
   }
 
   /** A queue id: time-ordered, unique, short enough to read aloud in class. */
@@ -112,11 +111,10 @@ export class Spool {
     const eml = join(this.dir, `${entry.id}.eml`);
     const json = join(this.dir, `${entry.id}.json`);
     try {
-      await Promise.all([writeDurable(`${eml}.tmp`, message, SPOOL_MODE), writeDurable(`${json}.tmp`, JSON.stringify(entry, null, 1), SPOOL_MODE)]);
-      await fs.rename(`${eml}.tmp`, eml);
-      await fs.rename(`${json}.tmp`, json);
+      await Promise.all([this.writeDurable(eml, message), this.writeDurable(json, JSON.stringify(entry, null, 1))]);
     } catch (e) {
-      await Promise.all([fs.unlink(`${eml}.tmp`), fs.unlink(`${json}.tmp`)].map((p) => p.catch(() => undefined)));
+      // One file may be in place already: take it away again (init would, at the next start).
+      await Promise.all([eml, json].map((p) => fs.unlink(p).catch(() => undefined)));
       throw e;
     }
     await this.syncDir();
