@@ -13,6 +13,9 @@ export const done = (evidence: string[]): RuleResult => ({ state: 'done', eviden
 export const partly = (evidence: string[], missing: string[]): RuleResult => ({ state: 'partly', evidence, missing });
 export const notYet = (missing: string[]): RuleResult => ({ state: 'not-yet', evidence: [], missing });
 
+/** The domain of an address, lower case (`''` without one). */
+export const domainOf = (address: string) => address.split('@')[1]?.toLowerCase() ?? '';
+
 /** The element with the highest score (the first one on a tie), or undefined. */
 export function best<T>(xs: T[], score: (x: T) => number): T | undefined {
   let top: T | undefined;

@@ -7,10 +7,8 @@
  * deferred while the primary was down and delivered when it was back.
  */
 import type { ActivityMessage } from '../../admin/api';
-import { done, notYet, partly, type Rule } from '../rule';
+import { domainOf, done, notYet, partly, type Rule } from '../rule';
 import { clock, plural } from '../words';
-
-const domainOf = (address: string) => address.split('@')[1]?.toLowerCase() ?? '';
 
 /** The recipients `m` was taken for as a backup MX: another lab domain's, the sender not of the queue's domain. */
 function relayedFor(m: ActivityMessage, labDomains: string[]): ActivityMessage['recipients'] {

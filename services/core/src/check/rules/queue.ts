@@ -6,7 +6,7 @@
  * ({@link deferKind}).
  */
 import type { ActivityMessage } from '../../admin/api';
-import { done, notYet, partly, type Rule } from '../rule';
+import { domainOf, done, notYet, partly, type Rule } from '../rule';
 import type { StudentView } from '../student';
 import { clock, plural } from '../words';
 
@@ -18,7 +18,6 @@ export function deferKind(detail: string): 'dns' | 'greylist' | 'reply' | 'conne
   return 'connection';
 }
 
-const domainOf = (address: string) => address.split('@')[1]?.toLowerCase() ?? '';
 const remote = (m: ActivityMessage) => m.recipients.filter((r) => !r.local);
 const who = (m: ActivityMessage) => `${m.from} → ${remote(m).map((r) => r.address).join(', ') || m.recipients.map((r) => r.address).join(', ')}`;
 const deferrals = (m: ActivityMessage, kind?: ReturnType<typeof deferKind>) => m.attempts.filter((a) => a.result === 'deferred' && (!kind || deferKind(a.detail) === kind));
