@@ -12,8 +12,9 @@
 import type { ReloadAnswer } from '../../core/src/admin/api';
 import { ApiError } from '../../core/src/admin/errors';
 import type { EventHub } from '../../core/src/admin/events';
-import { LabConfigError, type LabConfig } from '../../core/src/config';
+import type { LabConfig } from '../../core/src/config';
 import type { Logger } from '../../core/src/logger';
+import { keepForRestart, readProposed, reloadAnswers } from '../../core/src/reload/answer';
 import { planReload, withReloadable } from '../../core/src/reload/plan';
 
 export interface DnsLabOptions {
@@ -47,29 +48,16 @@ export class DnsLab {
   }
 
   async reload(req: { text: string; file: string; dryRun: boolean }, log: Logger, events: EventHub): Promise<ReloadAnswer> {
-    const t0 = performance.now();
-    const answer = (a: Partial<ReloadAnswer>): ReloadAnswer => ({ service: 'the lab DNS', applied: false, problems: [], changes: [], needsRestart: [], withMail: [], ms: Math.round(performance.now() - t0), ...a });
-    let next: LabConfig;
-    try {
-      next = this.o.place(req.text, req.file);
-    } catch (e) {
-      if (e instanceof LabConfigError) return answer({ problems: e.problems });
-      throw new ApiError(400, 'bad-argument', (e as Error).message, 'text');
-    }
+    const answer = reloadAnswers('the lab DNS');
+    const proposed = readProposed(this.o.place, req);
+    if ('problems' in proposed) return answer({ problems: proposed.problems });
+    const { next } = proposed;
     const plan = planReload(this.definition, next);
     if (req.dryRun || plan.needsRestart.length) return answer({ changes: plan.changes, needsRestart: plan.needsRestart });
     if (!plan.changes.length) return answer({ applied: true });
     this.definition = next;
     this.serve(withReloadable(this.running, next));
-    let kept: ReloadAnswer['kept'];
-    if (this.o.keep) {
-      try {
-        kept = { path: await this.o.keep(req.text, req.file) };
-      } catch (e) {
-        kept = { error: (e as Error).message };
-        log.warn(`the reloaded definition is not kept for a restart: ${(e as Error).message}`);
-      }
-    }
+    const kept = await keepForRestart(this.o.keep, req, log);
     log.info(`lab definition reloaded from ${req.file}: the zones are served anew`, { changes: plan.changes.length });
     events.publish('lab.reloaded', { file: req.file, changes: plan.changes });
     return answer({ applied: true, changes: plan.changes, kept });

@@ -21,8 +21,9 @@
 import type { AccountWithMail, ReloadAnswer } from '../../core/src/admin/api';
 import { ApiError } from '../../core/src/admin/errors';
 import type { EventHub } from '../../core/src/admin/events';
-import { LabConfigError, requireDomain, type LabConfig } from '../../core/src/config';
+import { requireDomain, type LabConfig } from '../../core/src/config';
 import type { Logger } from '../../core/src/logger';
+import { keepForRestart, readProposed, reloadAnswers } from '../../core/src/reload/answer';
 import { planReload } from '../../core/src/reload/plan';
 import type { AccountDirectory } from './accounts';
 import type { OutboundQueue } from './queue/queue';
@@ -71,17 +72,12 @@ async function mailOf(p: ReloadParts, user: string): Promise<AccountWithMail | n
 }
 
 export async function reloadDomain(p: ReloadParts, req: ReloadRequest): Promise<ReloadAnswer> {
-  const t0 = performance.now();
   const service = p.lab.domain;
-  const answer = (a: Partial<ReloadAnswer>): ReloadAnswer => ({ service, applied: false, problems: [], changes: [], needsRestart: [], withMail: [], ms: Math.round(performance.now() - t0), ...a });
+  const answer = reloadAnswers(service);
   if (!p.reloader) throw new ApiError(400, 'unsupported', `${service} was started without a lab definition file, so it cannot take a new one; restart it instead`);
-  let next: LabConfig;
-  try {
-    next = p.reloader.place(req.text, req.file);
-  } catch (e) {
-    if (e instanceof LabConfigError) return answer({ problems: e.problems });
-    throw new ApiError(400, 'bad-argument', (e as Error).message, 'text');
-  }
+  const proposed = readProposed(p.reloader.place, req);
+  if ('problems' in proposed) return answer({ problems: proposed.problems });
+  const { next } = proposed;
   const plan = planReload(p.lab.defined, next);
   if (!next.domains.some((d) => d.name === service)) return answer({ changes: plan.changes, needsRestart: plan.needsRestart });
   const mine = plan.accounts.find((a) => a.domain === service);
@@ -92,15 +88,7 @@ export async function reloadDomain(p: ReloadParts, req: ReloadRequest): Promise<
   }
   if (req.dryRun || plan.needsRestart.length || (withMail.length && !req.force)) return answer({ changes: plan.changes, needsRestart: plan.needsRestart, withMail });
   if (plan.changes.length) await apply(p, next);
-  let kept: ReloadAnswer['kept'];
-  if (plan.changes.length && p.reloader.keep) {
-    try {
-      kept = { path: await p.reloader.keep(req.text, req.file) };
-    } catch (e) {
-      kept = { error: (e as Error).message };
-      p.logger.warn(`the reloaded definition is not kept for a restart: ${(e as Error).message}`);
-    }
-  }
+  const kept = plan.changes.length ? await keepForRestart(p.reloader.keep, req, p.logger) : undefined;
   if (plan.changes.length) {
     p.logger.info(`lab definition reloaded from ${req.file}`, { changes: plan.changes.length, kept: withMail.map((m) => m.user).join(',') || undefined });
     p.events.publish('lab.reloaded', { file: req.file, changes: plan.changes });
