@@ -105,8 +105,13 @@ export class ImapClient {
     return client;
   }
 
-  /** Sends one command and reads to its tagged response; throws unless it is OK. */
-  async run(command: string, timeoutMs: number): Promise<ImapResult> {
+  /** APPEND with a LITERAL+ literal (RFC 7888; both servers announce it): one write, no continuation round trip. */
+  append(mailbox: string, flags: string, message: Buffer, timeoutMs: number): Promise<ImapResult> {
+    return this.run(`APPEND ${mailbox} ${flags} {${message.length}+}`, timeoutMs, message);
+  }
+
+  /** Sends one command (with `data` as its literal and a CRLF after the line, if given) and reads to its tagged response; throws unless it is OK. */
+  async run(command: string, timeoutMs: number, data?: Buffer): Promise<ImapResult> {
     const tag = `b${++this.next}`;
     const result: ImapResult = { status: '', ms: 0, untagged: 0, octets: 0, search: [] };
     let line: Buffer[] = [];
@@ -155,7 +160,7 @@ export class ImapClient {
       return false;
     };
     const start = performance.now();
-    this.inbox.socket.write(`${tag} ${command}\r\n`);
+    this.inbox.socket.write(data ? Buffer.concat([Buffer.from(`${tag} ${command}\r\n`), data, Buffer.from('\r\n')]) : `${tag} ${command}\r\n`);
     await this.inbox.until(consume, timeoutMs, `the reply to ${command}`);
     result.ms = performance.now() - start;
     if (!/^\S+ OK/.test(result.status)) throw new Error(`${command}: ${result.status}`);

@@ -22,13 +22,14 @@ import { repoRoot } from '../../scripts/lab-docker';
 import { ensureDovecot, prepareDovecot, type StartedDovecot } from './dovecot';
 import { writeMailbox } from './generate';
 import { measureServer, waitForImap, type ServerMeasurement } from './measure';
+import { PeakSampler, treeRssKiB } from '../memory';
 import { oursDataDir, startOurs, type StartedOurs } from './ours';
 import { comparisons, formatMailboxReport, type MailboxBenchResult } from './report';
 
 export { formatMailboxReport, type MailboxBenchResult } from './report';
 
 export interface MailboxBenchOptions {
-  /** Messages in the mailbox. @default 10000 (1 to 50,000) */
+  /** Messages in the mailbox. @default 10000 (1 to 100,000) */
   messages?: number;
   /** Messages each POP3 pass retrieves. @default 2000 */
   pop3Messages?: number;
@@ -51,6 +52,8 @@ export interface MailboxBenchOptions {
 }
 
 const DOMAIN = 'dadali.com';
+/** Issue 15: a 100,000-message INBOX (about 1.7 GB with the generator's mix; check `df -h /tmp`, the run keeps three copies). */
+const MAX_MESSAGES = 100_000;
 const USER = 'siswa1';
 const PASSWORD = 'rahasia123';
 
@@ -74,8 +77,8 @@ function freePort(): Promise<number> {
 export async function runMailboxBench(opts: MailboxBenchOptions = {}): Promise<MailboxBenchResult> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const settings = {
-    messages: bounded('messages', opts.messages, 10_000, 1, 50_000),
-    pop3Messages: bounded('pop3Messages', opts.pop3Messages, 2_000, 1, 50_000),
+    messages: bounded('messages', opts.messages, 10_000, 1, MAX_MESSAGES),
+    pop3Messages: bounded('pop3Messages', opts.pop3Messages, 2_000, 1, MAX_MESSAGES),
     repeats: bounded('repeats', opts.repeats, 3, 1, 10),
     seed: bounded('seed', opts.seed, 20261126, 0, 2 ** 31),
   };
@@ -88,8 +91,20 @@ export async function runMailboxBench(opts: MailboxBenchOptions = {}): Promise<M
   let ours: ServerMeasurement | null = null;
   let dovecot: (ServerMeasurement & { version: string }) | null = null;
   let running: StartedOurs | StartedDovecot | null = null;
-  const measure = (imapPort: number, pop3Port: number, login: string) =>
-    measureServer({ imapPort, pop3Port, login, password: PASSWORD, repeats: settings.repeats, pop3Messages: settings.pop3Messages, commandTimeoutMs, log });
+  // Peak RSS of the server's process tree, sampled every 200 ms while it is measured (bounded by the command deadline).
+  const measure = async (pid: number, imapPort: number, pop3Port: number, login: string): Promise<ServerMeasurement> => {
+    const sampler = new PeakSampler(() => new Map([['server', treeRssKiB(pid)]]));
+    sampler.start(commandTimeoutMs * 4);
+    try {
+      const m = await measureServer({ imapPort, pop3Port, login, password: PASSWORD, repeats: settings.repeats, pop3Messages: settings.pop3Messages, commandTimeoutMs, log });
+      await sampler.tick();
+      const peakRssMiB = (sampler.peakKiB.get('server') ?? NaN) / 1024;
+      log(`     peak RSS ${peakRssMiB.toFixed(0)} MiB`);
+      return { ...m, peakRssMiB };
+    } finally {
+      sampler.stop();
+    }
+  };
 
   log(`mailbox bench: generating ${settings.messages} messages (seed ${settings.seed}) in ${dir}`);
   const source = join(dir, 'mailbox.mbox');
@@ -125,7 +140,7 @@ export async function runMailboxBench(opts: MailboxBenchOptions = {}): Promise<M
       running = started;
       log(`   PID ${started.pid}, IMAP ${started.imapPort}, POP3 ${started.pop3Port}, log ${started.logFile}`);
       await waitForImap(started.imapPort, 30_000);
-      ours = await measure(started.imapPort, started.pop3Port, `${USER}@${DOMAIN}`);
+      ours = await measure(started.pid, started.imapPort, started.pop3Port, `${USER}@${DOMAIN}`);
     } catch (e) {
       errors.push(`ours: ${(e as Error).message}`);
     } finally {
@@ -145,7 +160,7 @@ export async function runMailboxBench(opts: MailboxBenchOptions = {}): Promise<M
         running = started;
         log(`   ${started.version}, PID ${started.pid}, IMAP ${started.imapPort}, POP3 ${started.pop3Port}, log ${started.logFile}`);
         await waitForImap(started.imapPort, 30_000);
-        dovecot = { ...(await measure(started.imapPort, started.pop3Port, USER)), version: started.version };
+        dovecot = { ...(await measure(started.pid, started.imapPort, started.pop3Port, USER)), version: started.version };
       } catch (e) {
         errors.push(`Dovecot: ${(e as Error).message}`);
       } finally {
