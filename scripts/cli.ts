@@ -12,7 +12,7 @@
  *   queue-profile <domain> [profile]   show or switch a domain's queue timings (no restart)
  *   flush <domain> [id]          retry now
  *   show|hold|release|delete|expire <domain> <id>   one queued message
- *   scenario <name> | --all      run scenarios from lab-scenarios/scenarios/ (--lang en|id)
+ *   scenario <name> | --all      run scenarios from lab-scenarios/scenarios/
  *   check [account] | --all      which worksheet tasks a student did, from the servers' records (commands/check.ts)
  *   validate [file]              check a lab definition (no Docker needed)
  *   hash-password [password]     make a passwordHash for the lab definition
@@ -21,6 +21,9 @@
  *   reset [--mailboxes] [--queues] [--faults]   back to the class-start state (commands/reset.ts)
  *   seed [--worksheet …] [--to …] the mail the POP3/IMAP worksheets expect (commands/seed.ts)
  *   reload [--force] [--dry-run] a changed lab definition, without a restart (commands/reload.ts)
+ *
+ * Every command speaks English or Indonesian: `--lang en|id`, else MAIL_LAB_LANG, else LANG
+ * (scripts/i18n/lang.ts); the words are in scripts/i18n/ and scripts/scenario/messages.ts.
  */
 import { Command, Option } from 'commander';
 import { join, relative } from 'node:path';
@@ -52,7 +55,10 @@ import { registerResetCommands } from './commands/reset';
 import { registerSeedCommands } from './commands/seed';
 import { registerReloadCommands } from './commands/reload';
 import { registerCheckCommands } from './commands/check';
-import { chooseLang, isUnknownLanguageError, pick } from './scenario/messages';
+import { pick } from './scenario/messages';
+import { chooseLang, isUnknownLanguageError, type Lang } from './i18n/lang';
+import { QUEUE_TEXT } from './i18n/queue-text';
+import { translateErrorText } from './i18n/errors';
 import { addK8sOptions, K8S_ADMIN_ONLY, k8sDownCommand, k8sEngineRequested, k8sStatusCommand, k8sUpCommand, registerK8sFaultCommands, renderK8sCommand, type K8sCliOptions } from './k8s/commands';
 
 const out = (line = '') => process.stdout.write(line + '\n');
@@ -60,6 +66,21 @@ const out = (line = '') => process.stdout.write(line + '\n');
 process.stdout.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? process.exit(0) : undefined));
 
 class UsageError extends Error {}
+
+let language: Lang | undefined;
+/** The language of this run (`--lang`, MAIL_LAB_LANG, LANG); an unknown one is a usage error. */
+function lang(): Lang {
+  if (!language) {
+    try {
+      language = chooseLang((program.opts() as { lang?: string }).lang, process.env);
+    } catch (e) {
+      throw isUnknownLanguageError(e) ? new UsageError(e.message) : e;
+    }
+  }
+  return language;
+}
+/** The words of this run's language for the lab and queue commands. */
+const words = () => QUEUE_TEXT[lang()];
 
 /** `--engine k8s`: a lab on a Kubernetes cluster has its own up, down, status and network faults (scripts/k8s/commands.ts). */
 const k8s = k8sEngineRequested();
@@ -92,7 +113,7 @@ function domainArg(config: LabConfig, name: string): string {
   try {
     return requireDomain(config, name).name;
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    throw new UsageError(translateErrorText((e as Error).message, lang()));
   }
 }
 
@@ -101,7 +122,7 @@ async function callOrUsage<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (e) {
-    if (isAdminCallError(e, 'unknown-queue-id') || isAdminCallError(e, 'bad-argument')) throw new UsageError(e.message);
+    if (isAdminCallError(e, 'unknown-queue-id') || isAdminCallError(e, 'bad-argument')) throw new UsageError(translateErrorText(e.message, lang()));
     throw e;
   }
 }
@@ -112,12 +133,10 @@ function table(rows: string[][]): string[] {
 }
 
 /** `retry every 10s, warn after 30s, return after 1m30s`. */
-function timings(p: QueueProfileInfo): string {
-  return `retry every ${formatDuration(p.retryInterval)}, warn after ${formatDuration(p.warnAfter)}, return after ${formatDuration(p.returnAfter)}`;
-}
+const timings = (p: QueueProfileInfo): string => words().timings(p);
 
 /** `queue profile demo: retry every 10s, warn after 30s, return after 1m30s`. */
-const profileLine = (p: QueueProfileInfo) => `queue profile ${p.name}: ${timings(p)}`;
+const profileLine = (p: QueueProfileInfo) => words().profile(p.name, timings(p));
 
 const program = new Command();
 program
@@ -127,7 +146,10 @@ program
   .option('--config <file>', 'another lab definition (default lab-scenarios/lab.yaml; also MAIL_LAB_CONFIG)')
   .option('--engine <engine>', 'how the Docker lab runs: compose (the default) or swarm, a stack on the Docker Swarm this host belongs to; or k8s, a Kubernetes cluster (also MAIL_LAB_ENGINE; docs/cluster.md)')
   .option('--kubeconfig <file>', 'k8s: the kubeconfig of the cluster (default: $KUBECONFIG, else ~/.kube/config)')
-  .showHelpAfterError();
+  .option('--lang <lang>', 'language of the output and of the scenarios: en or id (default: $MAIL_LAB_LANG, else id when $LANG starts with id, else en)')
+  .showHelpAfterError()
+  // An unknown language is a usage error before any command runs.
+  .hook('preAction', () => void lang());
 
 program
   .command('validate')
@@ -158,7 +180,7 @@ program
       for await (const c of process.stdin) chunks.push(c as Buffer);
       pw = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
     }
-    if (!pw) throw new UsageError('give a non-empty password');
+    if (!pw) throw new UsageError(words().emptyPassword);
     out(await hashPassword(pw));
   });
 
@@ -202,23 +224,24 @@ program
     const config = loadConfig();
     const t = target();
     const swarm = t.mode === 'docker' && (selected().engine === 'swarm' || (await stackExists(t.lab)));
-    out(`lab ${t.lab}, mode: ${t.mode === 'local' ? 'no-Docker (local processes)' : swarm ? `Docker Swarm (stack ${selected().project})` : 'Docker'}`);
-    if (swarm) for (const l of await swarmStatusLines(t.lab)) out(`  task ${l}`);
+    const w = words();
+    out(w.mode(t.lab, t.mode === 'local' ? w.modeLocal : swarm ? w.modeSwarm(selected().project) : 'Docker'));
+    if (swarm) for (const l of await swarmStatusLines(t.lab)) out(`  ${w.task(l)}`);
     const probes = await probeLab(config);
-    for (const line of table([['service', 'address', 'state', 'answer'], ...probes.map((p) => [p.service, p.target, p.ok ? 'up' : 'DOWN', p.detail])])) out('  ' + line);
+    for (const line of table([w.statusHeader, ...probes.map((p) => [p.service, p.target, p.ok ? w.up : w.down, p.detail])])) out('  ' + line);
     try {
-      for (const l of await linkStates(t)) out(`  link ${l.a} <-> ${l.b}: ${l.broken ? 'BROKEN' : 'ok'}`);
+      for (const l of await linkStates(t)) out(`  ${w.link(l.a, l.b, l.broken)}`);
     } catch (e) {
-      out(`  links: unknown (${(e as Error).message})`);
+      out(`  ${w.linksUnknown(translateErrorText((e as Error).message, lang()))}`);
     }
-    for (const l of await faultStatusLines(t)) out(`  ${l}`);
+    for (const l of await faultStatusLines(t)) out(`  ${translateErrorText(l, lang())}`);
     for (const d of config.domains) {
       try {
         const q = await t.mail(d.name).call(MAIL_API.queue);
         const p = await t.mail(d.name).call(MAIL_API.queueProfile).catch(() => null);
-        out(`  queue ${d.name}: ${q.length} message(s)${p ? `, ${profileLine(p)}` : ''}`);
+        out(`  ${w.queueSize(d.name, q.length, p ? profileLine(p) : '')}`);
       } catch {
-        out(`  queue ${d.name}: unreachable`);
+        out(`  ${w.queueUnreachable(d.name)}`);
       }
     }
     if (probes.some((p) => !p.ok)) process.exitCode = 1;
@@ -240,12 +263,13 @@ program
     }
     const p = await lab.mail(d).call(MAIL_API.queueProfile).catch(() => null);
     if (p) out(`${profileLine(p)}`);
+    const w = words();
     if (!q.length) {
-      out(`mail queue of ${d} is empty`);
+      out(w.queueEmpty(d));
       return;
     }
     const now = Date.now();
-    const rows = [['id', 'size', 'age', 'sender', 'recipients', 'attempts', 'next attempt', 'last error']];
+    const rows = [w.queueHeader];
     for (const e of q) {
       rows.push([
         e.id + (e.held ? '!' : ''),
@@ -254,12 +278,12 @@ program
         e.from || '<>',
         e.recipients.filter((r) => r.status === 'pending').map((r) => r.address).join(','),
         String(e.attempts),
-        e.nextAttempt ? `in ${formatDuration(Math.max(0, Date.parse(e.nextAttempt) - now))}` : '-',
+        e.nextAttempt ? w.inTime(formatDuration(Math.max(0, Date.parse(e.nextAttempt) - now))) : '-',
         e.lastError ?? '',
       ]);
     }
     for (const line of table(rows)) out(line);
-    out(`-- ${q.length} message(s) in the queue of ${d}`);
+    out(w.queueTotal(q.length, d));
   });
 
 program
@@ -274,7 +298,8 @@ program
     const config = loadConfig();
     const d = domainArg(config, domain);
     const names = Object.keys(config.profiles);
-    if (profile !== undefined && !Object.hasOwn(config.profiles, profile)) throw new UsageError(`unknown queue profile "${profile}"; lab.yaml has: ${names.join(', ')}`);
+    const w = words();
+    if (profile !== undefined && !Object.hasOwn(config.profiles, profile)) throw new UsageError(w.unknownProfile(profile, names.join(', ')));
     const lab = target();
     if (profile === undefined) {
       const p = await lab.mail(d).call(MAIL_API.queueProfile);
@@ -283,7 +308,7 @@ program
         return;
       }
       out(`${d}: ${profileLine(p)}`);
-      out(`  profiles: ${p.available.join(', ')} (switch: npx mail-lab queue-profile ${d} <profile>)`);
+      out(w.profiles(p.available.join(', '), d));
       return;
     }
     let r;
@@ -298,8 +323,8 @@ program
       out(JSON.stringify(r, null, 2));
       return;
     }
-    out(r.changed ? `${d}: queue profile ${r.previous} -> ${r.profile.name}: ${timings(r.profile)}` : `${d} already uses queue profile ${r.profile.name}; nothing changed`);
-    if (r.changed && r.queued) out(`  ${r.queued} message(s) in the queue take the new timings: warning and return count from their arrival, the next attempt from the last one (moved for ${r.rescheduled})`);
+    out(r.changed ? w.profileChanged(d, r.previous, r.profile.name, timings(r.profile)) : w.profileSame(d, r.profile.name));
+    if (r.changed && r.queued) out(w.profileMoved(r.queued, r.rescheduled));
   });
 
 program
@@ -316,14 +341,15 @@ program
       out(JSON.stringify(e, null, 2));
       return;
     }
-    out(`${e.id}  ${e.size} octets  from ${e.from || '<>'}  arrived ${e.arrival}${e.held ? '  (HELD)' : ''}`);
-    for (const r of e.recipients) out(`  to ${r.address}: ${r.status}, ${r.attempts} attempt(s)${r.nextAttempt ? `, next ${r.nextAttempt}` : ''}${r.lastError ? `, last error: ${r.lastError}` : ''}`);
-    out('  history:');
+    const w = words();
+    out(w.entry(e.id, e.size, e.from || '<>', e.arrival, !!e.held));
+    for (const r of e.recipients) out(w.recipient(r.address, r.status, r.attempts, r.nextAttempt, r.lastError));
+    out(w.history);
     for (const h of e.history) {
-      out(`    ${h.time}  ${h.result.padEnd(9)} ${h.recipients.join(',')}  ${h.detail}`);
-      if (h.mx) out(`      MX: ${h.mx.map((m) => `${m.priority} ${m.exchange}`).join(', ')}${h.host ? `; talked to ${h.host}` : ''}${h.tls ? `, TLS: ${h.tls}` : ''}`);
+      out(`    ${h.time}  ${w.result(h.result)} ${h.recipients.join(',')}  ${h.detail}`);
+      if (h.mx) out(w.mx(h.mx.map((m) => `${m.priority} ${m.exchange}`).join(', '), h.host, h.tls));
     }
-    if (!e.history.length) out('    (no attempt yet)');
+    if (!e.history.length) out(w.noAttempt);
   });
 
 for (const [action, help] of [
@@ -341,7 +367,7 @@ for (const [action, help] of [
       const config = loadConfig();
       const d = domainArg(config, domain);
       const r = await callOrUsage(() => target().mail(d).call(MAIL_API.queueAction, { id, action }));
-      out(r.result === 'already' ? `${id} was already ${action === 'hold' ? 'held' : 'released'}; nothing changed` : `${id}: ${r.result}`);
+      out(words().actionResult(id, action, r.result));
     });
 }
 
@@ -354,7 +380,7 @@ program
     const config = loadConfig();
     const d = domainArg(config, domain);
     const r = await callOrUsage(() => target().mail(d).call(MAIL_API.flush, { id }));
-    out(r.flushed.length ? `retrying now: ${r.flushed.join(', ')}` : `the queue of ${d} is empty; nothing to flush`);
+    out(r.flushed.length ? words().flushed(r.flushed) : words().nothingToFlush(d));
   });
 
 program
@@ -370,7 +396,7 @@ program
       out(JSON.stringify(items, null, 2));
       return;
     }
-    for (const line of formatTrace(id, items, !opts.brief)) out(line);
+    for (const line of formatTrace(id, items, !opts.brief, lang())) out(line);
     if (!items.length) process.exitCode = 1;
   });
 
@@ -379,22 +405,15 @@ program
   .argument('[names...]', 'scenario names (see --list)')
   .option('--all', 'run every scenario')
   .option('--list', 'list the scenarios')
-  .option('--lang <lang>', 'language of the texts and messages: en or id (default: $MAIL_LAB_LANG, else id when $LANG starts with id, else en)')
-  .description('run self-checking scenarios against the running lab')
-  .action(async (names: string[], opts: { all?: boolean; list?: boolean; lang?: string }) => {
-    let lang;
-    try {
-      lang = chooseLang(opts.lang, process.env);
-    } catch (e) {
-      throw isUnknownLanguageError(e) ? new UsageError(e.message) : e;
-    }
+  .description('run self-checking scenarios against the running lab (in the language of --lang)')
+  .action(async (names: string[], opts: { all?: boolean; list?: boolean }) => {
     if (opts.list) {
-      for (const s of listScenarios()) out(`${s.name.padEnd(24)} ${pick(s.title, lang)}`);
+      for (const s of listScenarios()) out(`${s.name.padEnd(24)} ${pick(s.title, lang())}`);
       return;
     }
-    if (!opts.all && !names.length) throw new UsageError('name a scenario (see `npx mail-lab scenario --list`) or use --all');
+    if (!opts.all && !names.length) throw new UsageError(words().nameScenario);
     const config = loadConfig();
-    const ok = await runScenarios(target(), opts.all ? listScenarios().map((s) => s.name) : names, out, lang);
+    const ok = await runScenarios(target(), opts.all ? listScenarios().map((s) => s.name) : names, out, lang());
     if (!ok) process.exitCode = 1;
   });
 
@@ -412,14 +431,14 @@ addK8sOptions(program.command('render'))
       else process.stdout.write(readFileSync(file));
       return;
     }
-    if (what !== 'compose') throw new UsageError(`render what? only \`render compose\`, \`render swarm\` and \`render k8s\` are known (got "${what}")`);
+    if (what !== 'compose') throw new UsageError(words().renderWhat(what));
     const resolvConf = sel.n === 0 && sel.file === defaultLabFile() ? './docker/resolv.conf' : composeConfigPath(join(labDir(sel.n), 'resolv.conf'));
     const text = renderCompose(sel.base, sel.n, { configPath: composeConfigPath(sel.file), resolvConf });
     if (opts.out) writeFileSync(opts.out, text);
     else process.stdout.write(text);
   });
 
-const helpers = { target, out, UsageError };
+const helpers = { target, out, UsageError, lang };
 const k8sHelpers = { out, UsageError, choice: () => program.opts() as LabChoice & { kubeconfig?: string } };
 if (k8s) registerK8sFaultCommands(program, k8sHelpers);
 else {
@@ -445,6 +464,13 @@ program.parseAsync(process.argv).catch((e: Error) => {
   }
   // Errors that say all there is to say: no stack trace.
   const said = e instanceof UsageError || e instanceof LabNotReadyError || e instanceof LabNotRunningError || isAdminCallError(e) || e instanceof AdminUnreachableError;
-  process.stderr.write(`mail-lab: ${said ? e.message : (e.stack ?? e.message)}\n`);
+  // In the language of this run; a wrong language itself is said in both.
+  let l: Lang = 'en';
+  try {
+    l = lang();
+  } catch {
+    // the usage error being reported
+  }
+  process.stderr.write(`mail-lab: ${said ? translateErrorText(e.message, l) : (e.stack ?? e.message)}\n`);
   process.exit(e instanceof UsageError ? 2 : 1);
 });

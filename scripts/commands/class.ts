@@ -4,7 +4,7 @@
  *   class up --count N [--roster FILE]   labs 1 … N (running ones are kept), one per student
  *   class status                         one line per lab: services, links, faults, queues
  *   class down [--volumes]               stop every numbered lab, also half-started ones
- *   class run <scenario…> [--lang id]    the same scenarios in every lab: a line per lab, a total
+ *   class run <scenario…> [--lang id]    the same scenarios in every lab: a line per lab, a total (--lang is the CLI's)
  *   class cards [--out DIR]              a card per student (Markdown and HTML) to print
  *
  * Every lab is lab N of the same lab definition (`--config`), with its own
@@ -26,7 +26,6 @@ import { LabSelectionError, selectLab, type LabChoice, type SelectedLab } from '
 import { labTarget, type LabTarget } from '../lab-target';
 import { probeLab } from '../readiness';
 import { runScenarios } from '../scenario/runner';
-import { chooseLang } from '../scenario/messages';
 import { faultLines, linkStates, listFaults } from '../faults/list';
 import { cardsHtml, cardsMarkdown, type Card } from '../class/cards';
 import { existingLabs, inPool } from '../class/labs';
@@ -162,14 +161,13 @@ export function registerClassCommands(program: Command, h: ClassCommandHelpers):
   cls
     .command('run')
     .argument('<scenarios...>', 'scenario names (see `npx mail-lab scenario --list`)')
-    .option('--lang <lang>', 'en or id')
     .option('--parallel <n>', 'labs at once', '3')
     .description('run the same scenarios in every running lab: a summary line per lab and a total (logs in .lab-data/class/runs/)')
-    .action(async (names: string[], opts: { lang?: string; parallel: string }) => {
+    .action(async (names: string[], opts: { parallel: string }) => {
       const roster = loadRoster();
       const labs = await existingLabs();
       if (!labs.length) throw new h.UsageError('no numbered labs on this host (start them with `npx mail-lab class up --count N`)');
-      const lang = chooseLang(opts.lang, process.env);
+      const lang = h.lang();
       const dir = join(repoRoot(), '.lab-data', 'class', 'runs', new Date().toISOString().replace(/[:.]/g, '-'));
       mkdirSync(dir, { recursive: true });
       const t0 = Date.now();

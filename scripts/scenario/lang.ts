@@ -1,8 +1,6 @@
 /**
- * The languages the scenario runner speaks (English, and Indonesian, the
- * lesson's language): the list and its type, imported by every part of the
- * runner that takes a language. The words themselves, and how the language
- * is chosen, are in messages.ts.
+ * The languages the scenario runner speaks, as every part of the runner
+ * imports them: the list and its type are the CLI's (scripts/i18n/lang.ts,
+ * which also chooses the language); the runner's words are in messages.ts.
  */
-export const LANGS = ['en', 'id'] as const;
-export type Lang = (typeof LANGS)[number];
+export { LANGS, type Lang } from '../i18n/lang';

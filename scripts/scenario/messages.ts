@@ -3,8 +3,8 @@
  * language): step descriptions, ok / FAILED / skipped, the closing summary.
  * Scenario files carry their own texts (`title`, `explain`, `say`) as a plain
  * string (English only) or `{ en, id }`; `pick` chooses one. The language
- * comes from `--lang`, else MAIL_LAB_LANG, else LANG (id_ID… means
- * Indonesian), else English: see `chooseLang`.
+ * comes from the CLI's `--lang`, else MAIL_LAB_LANG, else LANG (id_ID… means
+ * Indonesian), else English: see `chooseLang` in scripts/i18n/lang.ts.
  */
 import type { Scenario, Step } from './schema';
 import { describeQueueStep } from './queue-steps';
@@ -19,38 +19,8 @@ export function pick(text: Localized, lang: Lang): string {
   return typeof text === 'string' ? text : text[lang];
 }
 
-/** Thrown for a language we have no catalog for; the CLI exits with status 2. */
-export class UnknownLanguageError extends Error {
-  constructor(
-    readonly value: string,
-    readonly source: string,
-  ) {
-    super(
-      `unknown language "${value}" (${source}): use en (English) or id (Bahasa Indonesia) / ` +
-        `bahasa "${value}" tidak dikenal (${source}): pakai en (English) atau id (Bahasa Indonesia)`,
-    );
-  }
-}
-
-export const isUnknownLanguageError = (e: unknown): e is UnknownLanguageError => e instanceof UnknownLanguageError;
-
-/** `en`, `id`, also `EN`, `id-ID`, `id_ID.UTF-8`; anything else throws UnknownLanguageError. */
-export function parseLang(value: string, source = '--lang'): Lang {
-  const m = /^(en|id)(?:[-_.@].*)?$/i.exec(value.trim());
-  if (!m) throw new UnknownLanguageError(value, source);
-  return m[1].toLowerCase() as Lang;
-}
-
-/**
- * The language to use: the `--lang` value if given, else MAIL_LAB_LANG (both
- * must name a known language), else Indonesian when LANG starts with `id`,
- * else English.
- */
-export function chooseLang(flag: string | undefined, env: Record<string, string | undefined> = {}): Lang {
-  if (flag !== undefined) return parseLang(flag, '--lang');
-  if (env.MAIL_LAB_LANG) return parseLang(env.MAIL_LAB_LANG, 'MAIL_LAB_LANG');
-  return /^id/i.test(env.LANG ?? '') ? 'id' : 'en';
-}
+// How the language is chosen is the CLI's, for every command (scripts/i18n/lang.ts); kept importable from here.
+export { chooseLang, isUnknownLanguageError, parseLang, UnknownLanguageError } from '../i18n/lang';
 
 const en = {
   note: 'note',
