@@ -4,11 +4,14 @@
  * text, and the class as a table: text for the terminal or the projector,
  * CSV for a spreadsheet, and a self-contained printable HTML page (a grid,
  * then every student's evidence). Every name and evidence line is escaped
- * in HTML and quoted in CSV.
+ * in HTML and quoted in CSV. In English or Indonesian (`lang`, the CLI's
+ * `--lang`; the words are in scripts/i18n/check-text.ts).
  */
 import { TASKS, type TaskResult, type TaskState } from '../../services/core/src/check/tasks';
 import type { StudentReport } from '../../services/core/src/check/evaluate';
 import { clock } from '../../services/core/src/check/words';
+import { CHECK_TEXT } from '../i18n/check-text';
+import type { Lang } from '../i18n/lang';
 
 /** One row of the class table: the student's label and their results. */
 export interface ReportRow {
@@ -22,46 +25,47 @@ export interface ReportRow {
   error?: string;
 }
 
-const WORD: Record<TaskState, string> = { done: 'done', partly: 'partly', 'not-yet': 'not yet' };
 const MARK: Record<TaskState, string> = { done: '+', partly: '~', 'not-yet': '.' };
 
 const count = (results: TaskResult[], state: TaskState) => results.filter((r) => r.state === state).length;
 
 /** `5 of 17 tasks done, 3 partly`. */
-export const tally = (results: TaskResult[]) => `${count(results, 'done')} of ${results.length} tasks done, ${count(results, 'partly')} partly`;
+export const tally = (results: TaskResult[], lang: Lang = 'en') => CHECK_TEXT[lang].tally(count(results, 'done'), results.length, count(results, 'partly'));
 
 /** One task as text: `smtp-by-hand: done — HELO pc-siswa, …`, further evidence, what is missing, the self-checks. */
-export function taskLines(r: TaskResult): string[] {
-  const out = [`${r.task}: ${WORD[r.state]}${r.evidence[0] ? ` — ${r.evidence[0]}` : ''}`];
+export function taskLines(r: TaskResult, lang: Lang = 'en'): string[] {
+  const w = CHECK_TEXT[lang];
+  const out = [`${r.task}: ${w.state[r.state]}${r.evidence[0] ? ` — ${r.evidence[0]}` : ''}`];
   for (const e of r.evidence.slice(1)) out.push(`  ${e}`);
-  for (const m of r.missing) out.push(`  missing: ${m}`);
-  for (const c of r.selfChecks ?? []) out.push(`  self-check \`npx mail-lab scenario ${r.task}\` ran at ${clock(c.time)}${c.passed === undefined ? '' : c.passed ? ' and passed' : ' and failed'} (its own sessions are not counted)`);
+  for (const m of r.missing) out.push(`  ${w.missing}: ${m}`);
+  for (const c of r.selfChecks ?? []) out.push(`  ${w.selfCheck(r.task, clock(c.time), c.passed)}`);
   return out;
 }
 
 /** One student's check as text. */
-export function studentText(title: string, report: StudentReport): string[] {
-  const out = [`${title}: ${tally(report.results)}`];
-  for (const p of report.problems) out.push(`  (could not read ${p})`);
-  for (const r of report.results) out.push(...taskLines(r).map((l) => `  ${l}`));
+export function studentText(title: string, report: StudentReport, lang: Lang = 'en'): string[] {
+  const out = [`${title}: ${tally(report.results, lang)}`];
+  for (const p of report.problems) out.push(`  ${CHECK_TEXT[lang].couldNotRead(p)}`);
+  for (const r of report.results) out.push(...taskLines(r, lang).map((l) => `  ${l}`));
   return out;
 }
 
 /** The class as a text table: + done, ~ partly, . not yet; task numbers as in the guide. */
-export function tableText(rows: ReportRow[], tasks = TASKS.map((t) => t.id)): string[] {
+export function tableText(rows: ReportRow[], tasks = TASKS.map((t) => t.id), lang: Lang = 'en'): string[] {
+  const w = CHECK_TEXT[lang];
   const numbers = tasks.map((id) => String(TASKS.find((t) => t.id === id)?.n ?? '?'));
   const width = Math.max(10, ...rows.map((r) => r.label.length));
   const cell = (s: string, i: number) => s.padStart(numbers[i].length);
-  const out = [`${''.padEnd(width)}  ${numbers.join(' ')}  done`];
+  const out = [`${''.padEnd(width)}  ${numbers.join(' ')}  ${w.done}`];
   for (const row of rows) {
     if (!row.report) {
-      out.push(`${row.label.padEnd(width)}  ${row.error ?? 'no records'}`);
+      out.push(`${row.label.padEnd(width)}  ${row.error ?? w.noRecords}`);
       continue;
     }
     const marks = row.report.results.map((r, i) => cell(MARK[r.state], i));
-    out.push(`${row.label.padEnd(width)}  ${marks.join(' ')}  ${String(count(row.report.results, 'done')).padStart(4)}`);
+    out.push(`${row.label.padEnd(width)}  ${marks.join(' ')}  ${String(count(row.report.results, 'done')).padStart(w.done.length)}`);
   }
-  out.push('', '+ done, ~ partly, . not yet; tasks:', ...tasks.map((id, i) => `  ${numbers[i].padStart(2)} ${id}`));
+  out.push('', w.legend, ...tasks.map((id, i) => `  ${numbers[i].padStart(2)} ${id}`));
   return out;
 }
 
@@ -72,12 +76,13 @@ function csvField(text: string): string {
 }
 
 /** The class as CSV: one row per student, a column per task (done / partly / not yet), the count of done. */
-export function tableCsv(rows: ReportRow[], tasks = TASKS.map((t) => t.id)): string {
-  const lines = [['lab', 'student', ...tasks, 'done', 'partly', 'note'].map(csvField).join(',')];
+export function tableCsv(rows: ReportRow[], tasks = TASKS.map((t) => t.id), lang: Lang = 'en'): string {
+  const w = CHECK_TEXT[lang];
+  const lines = [w.csvHeader(tasks).map(csvField).join(',')];
   for (const row of rows) {
     const results = row.report?.results ?? [];
     lines.push(
-      [String(row.lab), row.name ?? row.label, ...tasks.map((id) => (row.report ? WORD[results.find((r) => r.task === id)?.state ?? 'not-yet'] : '')), row.report ? String(count(results, 'done')) : '', row.report ? String(count(results, 'partly')) : '', row.error ?? '']
+      [String(row.lab), row.name ?? row.label, ...tasks.map((id) => (row.report ? w.state[results.find((r) => r.task === id)?.state ?? 'not-yet'] : '')), row.report ? String(count(results, 'done')) : '', row.report ? String(count(results, 'partly')) : '', row.error ?? '']
         .map(csvField)
         .join(','),
     );
@@ -105,13 +110,14 @@ section.student li { margin: .15em 0; } .state { font-weight: 600; } .missing { 
 `;
 
 /** The class as one HTML page (no script, nothing loaded from elsewhere): the grid, then each student's evidence. */
-export function tableHtml(rows: ReportRow[], title: string, generated: Date, tasks = TASKS.map((t) => t.id)): string {
+export function tableHtml(rows: ReportRow[], title: string, generated: Date, tasks = TASKS.map((t) => t.id), lang: Lang = 'en'): string {
+  const w = CHECK_TEXT[lang];
   const info = tasks.map((id) => TASKS.find((t) => t.id === id)!);
-  const head = info.map((t) => `<th title="${esc(t.id)}: ${esc(t.title.en)} / ${esc(t.title.id)}">${t.n}</th>`).join('');
+  const head = info.map((t) => `<th title="${esc(t.id)}: ${esc(w.title(t.title))}">${t.n}</th>`).join('');
   const body = rows
     .map((row) => {
-      if (!row.report) return `<tr><td class="name">${esc(row.label)}</td><td class="error" colspan="${tasks.length + 1}">${esc(row.error ?? 'no records')}</td></tr>`;
-      const cells = row.report.results.map((r) => `<td class="${r.state}" title="${esc(`${r.task}: ${WORD[r.state]}${r.evidence[0] ? ` — ${r.evidence[0]}` : ''}`)}">${MARK[r.state] === '.' ? '·' : MARK[r.state] === '+' ? '✓' : '~'}</td>`);
+      if (!row.report) return `<tr><td class="name">${esc(row.label)}</td><td class="error" colspan="${tasks.length + 1}">${esc(row.error ?? w.noRecords)}</td></tr>`;
+      const cells = row.report.results.map((r) => `<td class="${r.state}" title="${esc(`${r.task}: ${w.state[r.state]}${r.evidence[0] ? ` — ${r.evidence[0]}` : ''}`)}">${MARK[r.state] === '.' ? '·' : MARK[r.state] === '+' ? '✓' : '~'}</td>`);
       return `<tr><td class="name">${esc(row.label)}</td>${cells.join('')}<td>${count(row.report.results, 'done')}</td></tr>`;
     })
     .join('\n');
@@ -122,24 +128,24 @@ export function tableHtml(rows: ReportRow[], title: string, generated: Date, tas
         const t = TASKS.find((x) => x.id === r.task)!;
         const sub = [
           ...r.evidence.slice(1).map((e) => `<li>${esc(e)}</li>`),
-          ...r.missing.map((m) => `<li class="missing">missing: ${esc(m)}</li>`),
-          ...(r.selfChecks ?? []).map((c) => `<li class="selfcheck">self-check ran at ${esc(clock(c.time))}${c.passed === undefined ? '' : c.passed ? ' and passed' : ' and failed'} (not counted)</li>`),
+          ...r.missing.map((m) => `<li class="missing">${w.missing}: ${esc(m)}</li>`),
+          ...(r.selfChecks ?? []).map((c) => `<li class="selfcheck">${esc(w.selfCheckShort(clock(c.time), c.passed))}</li>`),
         ];
-        return `<li><span class="state">${t.n}. ${esc(r.task)}: ${WORD[r.state]}</span>${r.evidence[0] ? ` — ${esc(r.evidence[0])}` : ''}${sub.length ? `<ul>${sub.join('')}</ul>` : ''}</li>`;
+        return `<li><span class="state">${t.n}. ${esc(r.task)}: ${w.state[r.state]}</span>${r.evidence[0] ? ` — ${esc(r.evidence[0])}` : ''}${sub.length ? `<ul>${sub.join('')}</ul>` : ''}</li>`;
       });
-      return `<section class="student"><h2>${esc(row.label)} — ${esc(tally(row.report!.results))}</h2><ul>${items.join('\n')}</ul></section>`;
+      return `<section class="student"><h2>${esc(row.label)} — ${esc(tally(row.report!.results, lang))}</h2><ul>${items.join('\n')}</ul></section>`;
     })
     .join('\n');
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><style>${CSS}</style></head>
+<html lang="${w.html}"><head><meta charset="utf-8"><title>${esc(title)}</title><style>${CSS}</style></head>
 <body>
 <h1>${esc(title)}</h1>
-<div class="meta">made ${esc(generated.toISOString().slice(0, 10))} ${esc(clock(generated.getTime()))} from the lab servers' own records (npx mail-lab check); ${rows.length} student(s), ${tasks.length} task(s)</div>
-<p class="legend"><span style="background:#b9e4b9">✓ done</span><span style="background:#fbe7a1">~ partly</span><span>· not yet</span></p>
-<table class="grid"><thead><tr><th class="name">student</th>${head}<th>done</th></tr></thead><tbody>
+<div class="meta">${esc(w.made(generated.toISOString().slice(0, 10), clock(generated.getTime()), rows.length, tasks.length))}</div>
+<p class="legend"><span style="background:#b9e4b9">✓ ${w.state.done}</span><span style="background:#fbe7a1">~ ${w.state.partly}</span><span>· ${w.state['not-yet']}</span></p>
+<table class="grid"><thead><tr><th class="name">${w.student}</th>${head}<th>${w.done}</th></tr></thead><tbody>
 ${body}
 </tbody></table>
-<ol class="tasks">${info.map((t) => `<li value="${t.n}">${esc(t.id)}: ${esc(t.title.en)} / ${esc(t.title.id)}</li>`).join('')}</ol>
+<ol class="tasks">${info.map((t) => `<li value="${t.n}">${esc(t.id)}: ${esc(w.title(t.title))}</li>`).join('')}</ol>
 ${sections}
 </body></html>
 `;

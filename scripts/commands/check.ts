@@ -14,7 +14,8 @@
  * Options: --since (3h, 08:00, 2026-11-26), --task a,b, --json, --csv FILE,
  * --html FILE. An unknown account, task or lab is a usage error (exit 2)
  * that names what exists. `class report` is added to the `class` command
- * made by commands/class.ts.
+ * made by commands/class.ts. Its words, in English or Indonesian (`--lang`),
+ * are in scripts/i18n/check-text.ts.
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -30,6 +31,8 @@ import { labTarget, type LabTarget } from '../lab-target';
 import { checkLab, parseSince, SinceError, type CheckOptions } from '../check/run';
 import { studentText, tableCsv, tableHtml, tableText, type ReportRow } from '../check/format';
 import type { CommandHelpers } from './helpers';
+import { CHECK_TEXT } from '../i18n/check-text';
+import { translateErrorText } from '../i18n/errors';
 
 export interface CheckCommandHelpers extends CommandHelpers {
   /** `--lab` and `--config` as given. */
@@ -47,18 +50,22 @@ interface OutputOptions {
 const pad2 = (n: number) => String(n).padStart(2, '0');
 
 export function registerCheckCommands(program: Command, h: CheckCommandHelpers): void {
+  /** The words of this run's language. */
+  const words = () => CHECK_TEXT[h.lang()];
+  /** An English message of another module, in this run's language where it is known. */
+  const say = (text: string) => translateErrorText(text, h.lang());
   /** --since and --task, checked; a mistake is a usage error. */
   const checkOptions = (o: OutputOptions): CheckOptions => {
     const out: CheckOptions = {};
     try {
       if (o.since) out.since = parseSince(o.since);
     } catch (e) {
-      throw e instanceof SinceError ? new h.UsageError(e.message) : e;
+      throw e instanceof SinceError ? new h.UsageError(h.lang() === 'en' ? e.message : words().badSince(o.since ?? '')) : e;
     }
     if (o.task) {
       const ids = o.task.split(',').map((t) => t.trim()).filter(Boolean);
       const unknown = ids.filter((id) => !TASKS.some((t) => t.id === id));
-      if (unknown.length) throw new h.UsageError(`unknown task ${unknown.map((u) => `"${u}"`).join(', ')}; the tasks are the worksheets: ${TASKS.map((t) => t.id).join(', ')}`);
+      if (unknown.length) throw new h.UsageError(words().unknownTask(unknown.map((u) => `"${u}"`).join(', '), TASKS.map((t) => t.id).join(', ')));
       out.tasks = ids;
     }
     return out;
@@ -68,21 +75,19 @@ export function registerCheckCommands(program: Command, h: CheckCommandHelpers):
   const notRunning = async (lab: number, e: unknown): Promise<Error> => {
     if (!(e instanceof AdminUnreachableError || e instanceof LabNotRunningError)) return e as Error;
     const labs = await existingLabs().catch(() => [] as number[]);
-    return new h.UsageError(
-      `lab ${lab} does not answer, so there are no records to check (${(e as Error).message.split('\n')[0]}); ${labs.length ? `numbered labs on this host: ${labs.join(', ')}` : 'no numbered lab runs on this host'} (\`npx mail-lab class status\`, \`npx mail-lab status --lab N\`)`,
-    );
+    return new h.UsageError(words().notAnswering(lab, say((e as Error).message.split('\n')[0]), labs));
   };
 
   const writeTables = (rows: ReportRow[], o: OutputOptions, title: string, tasks?: string[]) => {
     // With --json the standard output is the JSON alone.
-    const say = o.json ? (l: string) => process.stderr.write(l + '\n') : h.out;
+    const tell = o.json ? (l: string) => process.stderr.write(l + '\n') : h.out;
     if (o.csv) {
-      writeFileSync(o.csv, tableCsv(rows, tasks));
-      say(`wrote ${o.csv} (CSV, ${rows.length} row(s))`);
+      writeFileSync(o.csv, tableCsv(rows, tasks, h.lang()));
+      tell(words().wroteCsv(o.csv, rows.length));
     }
     if (o.html) {
-      writeFileSync(o.html, tableHtml(rows, title, new Date(), tasks));
-      say(`wrote ${o.html} (HTML, printable)`);
+      writeFileSync(o.html, tableHtml(rows, title, new Date(), tasks, h.lang()));
+      tell(words().wroteHtml(o.html));
     }
   };
 
@@ -110,7 +115,8 @@ export function registerCheckCommands(program: Command, h: CheckCommandHelpers):
     .description("which of the lesson's tasks a student has done, each with its evidence from the lab servers' own records")
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
     .action(async (account: string | undefined, o: OutputOptions & { all?: boolean }) => {
-      if (account && o.all) throw new h.UsageError('give an account or --all, not both');
+      const w = words();
+      if (account && o.all) throw new h.UsageError(w.accountOrAll);
       const opts = checkOptions(o);
       const t: LabTarget = h.target();
       const roster = loadRoster();
@@ -118,7 +124,7 @@ export function registerCheckCommands(program: Command, h: CheckCommandHelpers):
       try {
         students = o.all ? sharedLabStudents(t.config, t.lab) : account ? [accountStudent(t.config, t.lab, account)] : [{ kind: 'lab', lab: t.lab, label: `lab ${t.lab}${studentOf(roster, t.lab) ? ` (${studentOf(roster, t.lab)})` : ''}` }];
       } catch (e) {
-        throw e instanceof UnknownAccountError ? new h.UsageError(e.message) : e;
+        throw e instanceof UnknownAccountError ? new h.UsageError(say(e.message)) : e;
       }
       let reports: StudentReport[];
       try {
@@ -128,14 +134,14 @@ export function registerCheckCommands(program: Command, h: CheckCommandHelpers):
       }
       if (o.json) h.out(json(reports));
       else if (o.all) {
-        h.out(`lab ${t.lab}: ${reports.length} student account(s) × ${reports[0]?.results.length ?? 0} tasks, from the servers' records`);
-        for (const l of tableText(reports.map((r) => ({ label: r.student.label, lab: t.lab, report: r })), opts.tasks)) h.out(l);
-        h.out(`details of one student: npx mail-lab check <account>${t.lab ? ` --lab ${t.lab}` : ''}`);
-      } else for (const l of studentText(reports[0].student.kind === 'lab' ? reports[0].student.label : `${reports[0].student.label} in lab ${t.lab}`, reports[0])) h.out(l);
+        h.out(w.labTable(t.lab, reports.length, reports[0]?.results.length ?? 0));
+        for (const l of tableText(reports.map((r) => ({ label: r.student.label, lab: t.lab, report: r })), opts.tasks, h.lang())) h.out(l);
+        h.out(w.detailsAccount(t.lab));
+      } else for (const l of studentText(reports[0].student.kind === 'lab' ? reports[0].student.label : w.inLab(reports[0].student.label, t.lab), reports[0], h.lang())) h.out(l);
       writeTables(
         reports.map((r) => ({ label: r.student.label, lab: t.lab, name: r.student.label, report: r })),
         o,
-        `mail-lab: lab ${t.lab}, the lesson's tasks`,
+        w.labTitle(t.lab),
         opts.tasks,
       );
     });
@@ -146,10 +152,11 @@ export function registerCheckCommands(program: Command, h: CheckCommandHelpers):
     .option('--parallel <n>', 'labs read at once', '6')
     .description("every lab of the class × the lesson's tasks, from each lab's own records: a table (text, --csv, --html)")
     .action(async (o: OutputOptions & { parallel: string }) => {
+      const w = words();
       const opts = checkOptions(o);
       const roster = loadRoster();
       const labs = [...new Set([...(await existingLabs()), ...roster.map((r) => r.lab)])].sort((a, b) => a - b);
-      if (!labs.length) throw new h.UsageError('no numbered labs on this host (start them with `npx mail-lab class up --roster FILE`); for one shared lab use `npx mail-lab check --all --lab N`');
+      if (!labs.length) throw new h.UsageError(w.noLabs);
       const rows = await inPool(labs, Math.max(1, Number(o.parallel) || 6), async (n): Promise<ReportRow> => {
         const name = studentOf(roster, n);
         const label = `lab ${pad2(n)}${name ? ` (${name})` : ''}`;
@@ -159,16 +166,16 @@ export function registerCheckCommands(program: Command, h: CheckCommandHelpers):
           return { label, lab: n, name, report };
         } catch (e) {
           if (e instanceof LabSelectionError) throw new h.UsageError(e.message);
-          return { label, lab: n, name, error: `not answering: ${(e as Error).message.split('\n')[0]}` };
+          return { label, lab: n, name, error: w.notAnsweringRow(say((e as Error).message.split('\n')[0])) };
         }
       });
       if (o.json) h.out(json(rows.flatMap((r) => (r.report ? [r.report] : []))));
       else {
-        h.out(`class report: ${labs.length} lab(s) × ${opts.tasks?.length ?? TASKS.length} tasks, from each lab's own records`);
-        for (const l of tableText(rows, opts.tasks)) h.out(l);
-        h.out('details of one student: npx mail-lab check --lab N');
+        h.out(w.classTable(labs.length, opts.tasks?.length ?? TASKS.length));
+        for (const l of tableText(rows, opts.tasks, h.lang())) h.out(l);
+        h.out(w.detailsLab);
       }
-      writeTables(rows, o, 'mail-lab: the class, the lesson\'s tasks', opts.tasks);
+      writeTables(rows, o, w.classTitle, opts.tasks);
       if (rows.some((r) => r.error)) process.exitCode = 1;
     });
 }
