@@ -1,16 +1,18 @@
 /**
- * Loads one folder: recovers an interrupted append, splits the mbox file,
- * and lines its messages up with the IMAP sidecar (UIDVALIDITY, UIDNEXT,
- * UIDs, flags). Messages are matched to sidecar records by a hash of their
+ * Loads one folder: recovers an interrupted append, takes the messages of
+ * the mbox file from its persistent index (mbox-index.ts; rebuilt by one
+ * streaming pass when it does not match the file), and lines them up with
+ * the IMAP sidecar (UIDVALIDITY, UIDNEXT, UIDs, flags). Messages are matched to sidecar records by a hash of their
  * stored bytes, in order, so state survives POP3 deletions and
  * expunges; when a hand edit breaks the order (a message inserted in the
  * middle), RFC 3501 2.3.1.1 requires a new UIDVALIDITY and the folder is
  * renumbered, keeping flags.
  */
-import { createHash } from 'node:crypto';
 import { promises as fs, statSync } from 'node:fs';
 import type { MessageInfo } from './types';
-import { parseSeparatorDate, splitMbox, wireSize } from './mbox-format';
+import { buildIndex, readIndex, type IndexFile } from './mbox-index';
+
+export { hashBody } from './mbox-index';
 
 export interface Entry {
   info: MessageInfo;
@@ -19,6 +21,8 @@ export interface Entry {
   bodyEnd: number;
   end: number;
   key: string;
+  /** Where its header section (wire form) lies in the folder's index file (`FolderState.index`), when that is valid. */
+  head: { at: number; len: number } | null;
 }
 
 export interface FileStamp {
@@ -32,6 +36,8 @@ export interface FolderState {
   uidNext: number;
   entries: Entry[];
   stamp: FileStamp;
+  /** The persistent index, valid for `stamp`; null when none could be kept. */
+  index: IndexFile | null;
 }
 
 interface SidecarRecord {
@@ -47,7 +53,6 @@ interface Sidecar {
   messages: SidecarRecord[];
 }
 
-export const hashBody = (body: Buffer) => createHash('sha1').update(body).digest('base64').slice(0, 20);
 
 export function makeInfo(uidValidity: number, uid: number, flags: readonly string[], internalDate: Date, size: number): MessageInfo {
   return Object.freeze({
@@ -143,11 +148,10 @@ export async function writeSidecar(path: string, state: FolderState, entriesKeys
   await fs.rename(tmp, path);
 }
 
-/** Reads the folder from disk and reconciles it with the sidecar. */
-export async function loadFolder(mboxPath: string, sidecarPath: string, newUidValidity: () => number): Promise<{ state: FolderState; renumbered: boolean }> {
-  const file = await fs.readFile(mboxPath);
+/** Reads the folder (from its index, or the mbox file when the index does not match it) and reconciles it with the sidecar. */
+export async function loadFolder(mboxPath: string, sidecarPath: string, indexPath: string, newUidValidity: () => number): Promise<{ state: FolderState; renumbered: boolean }> {
   const stamp = await stampOf(mboxPath);
-  const raw = splitMbox(file);
+  const indexed = (await readIndex(indexPath, stamp)) ?? (await buildIndex(mboxPath, indexPath, stamp));
   const sidecar = await readSidecar(sidecarPath);
   const byKey = new Map<string, SidecarRecord[]>();
   for (const rec of sidecar?.messages ?? []) {
@@ -158,10 +162,8 @@ export async function loadFolder(mboxPath: string, sidecarPath: string, newUidVa
   let lastUid = 0;
   let inOrder = true;
   let seenNew = false;
-  const matched = raw.map((r) => {
-    const body = file.subarray(r.bodyStart, r.bodyEnd);
-    const key = hashBody(body);
-    const candidates = byKey.get(key);
+  const matched = indexed.records.map((r) => {
+    const candidates = byKey.get(r.key);
     let rec: SidecarRecord | undefined;
     if (candidates) {
       const i = candidates.findIndex((c) => c.uid > lastUid);
@@ -173,7 +175,7 @@ export async function loadFolder(mboxPath: string, sidecarPath: string, newUidVa
     } else {
       seenNew = true;
     }
-    return { r, key, size: wireSize(body), rec };
+    return { r, rec };
   });
   let uidValidity = sidecar?.uidValidity ?? newUidValidity();
   let uidNext = Math.max(sidecar?.uidNext ?? 1, lastUid + 1);
@@ -182,17 +184,18 @@ export async function loadFolder(mboxPath: string, sidecarPath: string, newUidVa
     uidValidity = Math.max(newUidValidity(), uidValidity + 1);
     uidNext = 1;
   }
-  const entries: Entry[] = matched.map(({ r, key, size, rec }) => {
+  const entries: Entry[] = matched.map(({ r, rec }) => {
     const uid = renumber || !rec ? uidNext++ : rec.uid;
-    const date = rec ? new Date(rec.date) : (parseSeparatorDate(r.separator) ?? new Date(stamp.mtimeMs));
+    const date = rec ? new Date(rec.date) : new Date(Number.isNaN(r.date) ? stamp.mtimeMs : r.date);
     return {
-      info: makeInfo(uidValidity, uid, rec?.flags ?? [], date, size),
+      info: makeInfo(uidValidity, uid, rec?.flags ?? [], date, r.size),
       start: r.start,
       bodyStart: r.bodyStart,
       bodyEnd: r.bodyEnd,
       end: r.end,
-      key,
+      key: r.key,
+      head: indexed.file ? { at: r.headAt, len: r.headLen } : null,
     };
   });
-  return { state: { uidValidity, uidNext, entries, stamp }, renumbered: renumber && sidecar !== null };
+  return { state: { uidValidity, uidNext, entries, stamp, index: indexed.file }, renumbered: renumber && sidecar !== null };
 }

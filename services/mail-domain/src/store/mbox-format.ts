@@ -73,6 +73,12 @@ export function fromMboxBody(stored: Buffer): Buffer {
 
 /** Size in octets of the wire form of a stored body, without building it. */
 export function wireSize(stored: Buffer): number {
+  // Quoted `>From ` lines are rare: without one, the size is the octets plus one CR per LF (counted natively).
+  if (stored.indexOf('>From ', 0, 'latin1') < 0) {
+    let lines = 0;
+    for (let i = stored.indexOf(0x0a); i >= 0; i = stored.indexOf(0x0a, i + 1)) lines++;
+    return stored.length + lines;
+  }
   let lf = 0;
   let quoted = 0;
   let lineStart = true;

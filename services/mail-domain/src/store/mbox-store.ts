@@ -14,6 +14,11 @@
  * - IMAP state lives in a JSON sidecar that can always be rebuilt from the
  *   mbox file (folder-state.ts), so it is written lazily after appends and
  *   flag changes, and at once after expunges.
+ * - a persistent index per folder (mbox-index.ts: offsets, sizes, hashes,
+ *   header sections) spares reading the whole mbox file to load a folder
+ *   and serves header reads; it is valid only for the exact mbox file it
+ *   describes, extended after an append (O(1)), rebuilt after an expunge,
+ *   and rebuilt by a streaming pass whenever it does not match.
  * - subscriptions: a small JSON file per user (subscriptions.ts).
  * All operations of one user run one at a time (a per-user queue).
  * Reads go through a small cache of open file handles (file-handles.ts);
@@ -28,14 +33,14 @@ import { join } from 'node:path';
 import type { AppendOptions, FlagOperation, FolderChange, FolderChangeEvent, FolderSnapshot, MailStore, MessageInfo } from './types';
 import { StoreError, noSpace } from './types';
 import { fromMboxBody, separatorLine, toMboxBody, wireSize } from './mbox-format';
-import { type Entry, type FolderState, hashBody, loadFolder, makeInfo, recoverJournal, sameStamp, stampNow, stampOf, writeSidecar } from './folder-state';
+import { type Entry, type FolderState, loadFolder, makeInfo, recoverJournal, sameStamp, stampNow, stampOf, writeSidecar } from './folder-state';
+import { appendIndex, buildIndex, hashBody, storedHeader, type IndexRecord } from './mbox-index';
 import { FileHandleCache } from './file-handles';
 import { KeyedMutex } from './mutex';
 import { INBOX, MAILBOX_MODE, decodeFolderName, folderPaths, normalizeFolder, userFoldersDir, userStateDir } from './paths';
 import { FolderRenames } from './rename-journal';
 import { Subscriptions } from './subscriptions';
 import { ensureFile, fsyncPath, replaceDurable } from '../../../core/src/durable-file';
-import { headerPart } from '../message-headers';
 
 export interface MailStoreOptions {
   dataDir: string;
@@ -78,6 +83,13 @@ const SYNC_READ_MAX = 1024 * 1024;
 /** readMany: the largest range read at once, and the largest gap between messages read over. */
 const READ_SPAN = 8 * 1024 * 1024;
 const READ_GAP = 64 * 1024;
+
+/** A range of a file to read, and whose result it is. */
+interface Span {
+  from: number;
+  to: number;
+  i: number;
+}
 
 export function createMailStore(options: MailStoreOptions): MboxMailStore {
   const { dataDir } = options;
@@ -146,7 +158,7 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
     // Changed behind our back: reconcile with what we know now (flags, UIDNEXT), not with a sidecar whose write is still pending.
     if (cached) await saveSidecar(user, f);
     await recoverJournal(paths.mbox, paths.journal);
-    const { state: loaded } = await loadFolder(paths.mbox, paths.state, newUidValidity);
+    const { state: loaded } = await loadFolder(paths.mbox, paths.state, paths.index, newUidValidity);
     folders.set(key, loaded);
     await writeSidecar(paths.state, loaded);
     if (cached) {
@@ -189,6 +201,7 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
     }
     let offset = st.stamp.size + (chunks[0]?.length ?? 0);
     const added: Entry[] = [];
+    const indexed: Array<{ record: IndexRecord; head: Buffer }> = [];
     let uidNext = st.uidNext;
     for (const { wire, options: o } of items) {
       if (options.maxMessageSize && wire.length > options.maxMessageSize) throw new StoreError('TOO_BIG', `message of ${wire.length} octets is over the limit of ${options.maxMessageSize}`);
@@ -200,7 +213,12 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
       const bodyEnd = bodyStart + body.length;
       chunks.push(sep, body, Buffer.from('\n'));
       offset = bodyEnd + 1;
-      added.push({ info: makeInfo(st.uidValidity, uidNext++, o?.flags ?? [], date, wireSize(body)), start, bodyStart, bodyEnd, end: offset, key: hashBody(body) });
+      const size = wireSize(body);
+      const key = hashBody(body);
+      const head = storedHeader(body);
+      const record: IndexRecord = { start, bodyStart, bodyEnd, end: offset, size, date: date.getTime(), key, headAt: 0, headLen: head.length };
+      indexed.push({ record, head });
+      added.push({ info: makeInfo(st.uidValidity, uidNext++, o?.flags ?? [], date, size), start, bodyStart, bodyEnd, end: offset, key, head: null });
     }
     const data = Buffer.concat(chunks);
     try {
@@ -224,9 +242,45 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
     st.entries.push(...added);
     st.uidNext = uidNext;
     st.stamp = await stampOf(paths.mbox);
+    await extendIndex(paths.index, st, added, indexed);
     saveSidecarLater(user, folder);
     emit(user, folder, { kind: 'append', uids: added.map((e) => e.info.uid) });
     return added.map((e) => e.info);
+  }
+
+  /**
+   * After an append: the new messages' records at the end of the index (O(1)
+   * in the mailbox). An index that cannot be extended is deleted: the next
+   * load rebuilds it, header reads meanwhile go to the mbox file.
+   */
+  async function extendIndex(path: string, st: FolderState, added: Entry[], indexed: Array<{ record: IndexRecord; head: Buffer }>): Promise<void> {
+    if (!st.index) return;
+    try {
+      st.index = await appendIndex(st.index, st.stamp, indexed);
+      added.forEach((e, i) => (e.head = { at: indexed[i].record.headAt, len: indexed[i].record.headLen }));
+    } catch {
+      st.index = null;
+      handles.drop(path);
+      await fs.unlink(path).catch(() => undefined);
+    }
+  }
+
+  /** After the mbox file was rewritten: a new index from it, whose records line up with `st.entries` (else none). */
+  async function reindex(path: string, mbox: string, st: FolderState): Promise<void> {
+    handles.drop(path);
+    st.index = null;
+    try {
+      const built = await buildIndex(mbox, path, st.stamp);
+      const lined = built.file && built.records.length === st.entries.length && built.records.every((r, i) => r.key === st.entries[i].key && r.start === st.entries[i].start);
+      if (!lined) {
+        await fs.unlink(path).catch(() => undefined);
+        return;
+      }
+      st.entries.forEach((e, i) => (e.head = { at: built.records[i].headAt, len: built.records[i].headLen }));
+      st.index = built.file;
+    } catch {
+      await fs.unlink(path).catch(() => undefined);
+    }
   }
 
   async function rewrite(user: string, folder: string, st: FolderState, keep: Entry[]): Promise<void> {
@@ -249,6 +303,7 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
     }
     st.entries = entries;
     st.stamp = await stampOf(paths.mbox);
+    await reindex(paths.index, paths.mbox, st);
     await saveSidecar(user, folder);
   }
 
@@ -312,6 +367,8 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
           handles.drop(paths.mbox);
           await fs.unlink(paths.mbox).catch(() => undefined);
           await fs.unlink(paths.state).catch(() => undefined);
+          handles.drop(paths.index);
+          await fs.unlink(paths.index).catch(() => undefined);
           folders.delete(cacheKey(user, f));
           emit(user, f, { kind: 'deleted' });
           deleted++;
@@ -357,6 +414,8 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
           throw new StoreError('NO_SUCH_FOLDER', `no such folder: ${f}`);
         }
         await fs.unlink(paths.state).catch(() => undefined);
+        handles.drop(paths.index);
+        await fs.unlink(paths.index).catch(() => undefined);
         folders.delete(cacheKey(user, f));
         emit(user, f, { kind: 'deleted' });
       }),
@@ -491,33 +550,48 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
   }
 
   /**
-   * Reads many entries with one open file and few large reads: entries that
-   * lie close together in the file (in any order asked) are read as one
-   * range of at most READ_SPAN octets; a larger message is read on its own.
+   * Reads many entries with few large reads: header sections from the
+   * folder's index when it is valid (one sequential read for a whole
+   * mailbox listing), everything else from the mbox file.
    */
   async function readEntries(user: string, folder: string, st: FolderState, entries: readonly (Entry | null)[], part: 'whole' | 'header'): Promise<(Buffer | null)[]> {
     const out: (Buffer | null)[] = entries.map(() => null);
-    const order = entries.map((e, i) => ({ e, i })).filter((x): x is { e: Entry; i: number } => x.e !== null).sort((a, b) => a.e.bodyStart - b.e.bodyStart);
-    if (order.length === 0) return out;
-    await withFile(user, folder, st, async (fh) => {
-      for (let k = 0; k < order.length; ) {
-        const from = order[k].e.bodyStart;
-        let to = order[k].e.bodyEnd;
-        let n = k + 1;
-        while (n < order.length && order[n].e.bodyEnd - from <= READ_SPAN && order[n].e.bodyStart - to <= READ_GAP) to = Math.max(to, order[n++].e.bodyEnd);
-        const buf = Buffer.allocUnsafe(to - from); // only the bytesRead octets are ever used
-        const { bytesRead } = await fh.read(buf, 0, buf.length, from);
-        for (; k < n; k++) {
-          const { e, i } = order[k];
-          if (e.bodyEnd - from > bytesRead) continue; // the file shrank under us (a hand edit): the next state() re-reads it
-          const stored = buf.subarray(e.bodyStart - from, e.bodyEnd - from);
-          // fromMboxBody copies: a result does not keep the whole range alive.
-          // A stored body's header section: up to and including the first empty line (LF on disk), or all of it.
-          out[i] = fromMboxBody(part === 'header' ? headerPart(stored, { breaks: 'lf', emptyFirstLine: true, upTo: 'blank' }) : stored);
-        }
-      }
+    const index = part === 'header' ? st.index : null;
+    const fromIndex: Span[] = [];
+    const fromMbox: Span[] = [];
+    entries.forEach((e, i) => {
+      if (!e) return;
+      if (index && e.head) fromIndex.push({ from: e.head.at, to: e.head.at + e.head.len, i });
+      else fromMbox.push({ from: e.bodyStart, to: e.bodyEnd, i });
     });
+    // fromMboxBody copies: a result does not keep the whole range alive.
+    // A stored body's header section: up to and including the first empty line (LF on disk), or all of it.
+    if (fromMbox.length) await withFile(user, folder, st, (fh) => readSpans(fh, fromMbox, (stored, i) => (out[i] = part === 'header' ? storedHeader(stored) : fromMboxBody(stored))));
+    if (fromIndex.length && index) await handles.with(index.path, index.ino, (fh) => readSpans(fh, fromIndex, (head, i) => (out[i] = Buffer.from(head))));
     return out;
+  }
+
+  /**
+   * Reads ranges of one file: ranges that lie close together (in any order
+   * asked) are read as one range of at most READ_SPAN octets; a larger one
+   * is read on its own. A range past the end of the file (it shrank under
+   * us, a hand edit) is skipped: the next state() re-reads the folder.
+   */
+  async function readSpans(fh: FileHandle, spans: Span[], take: (data: Buffer, i: number) => void): Promise<void> {
+    const order = [...spans].sort((a, b) => a.from - b.from);
+    for (let k = 0; k < order.length; ) {
+      const from = order[k].from;
+      let to = order[k].to;
+      let n = k + 1;
+      while (n < order.length && order[n].to - from <= READ_SPAN && order[n].from - to <= READ_GAP) to = Math.max(to, order[n++].to);
+      const buf = Buffer.allocUnsafe(to - from); // only the bytesRead octets are ever used
+      const { bytesRead } = await fh.read(buf, 0, buf.length, from);
+      for (; k < n; k++) {
+        const s = order[k];
+        if (s.to - from > bytesRead) continue;
+        take(buf.subarray(s.from - from, s.to - from), s.i);
+      }
+    }
   }
 
   /** Reads from the folder's mbox file through the handle cache; `st` is the state just checked against the file. */

@@ -40,13 +40,16 @@ export interface FolderPaths {
   mbox: string;
   state: string;
   journal: string;
+  /** The folder's persistent index (mbox-index.ts): a cache, deleted and rebuilt at will. */
+  index: string;
 }
 
 export function folderPaths(dataDir: string, user: string, folder: string): FolderPaths {
   const f = normalizeFolder(folder);
   const mbox = f === INBOX ? join(dataDir, 'mail', user) : join(dataDir, 'folders', user, encodeFolderName(f));
-  const stateBase = join(dataDir, 'state', user, f === INBOX ? 'INBOX' : 'folder-' + encodeFolderName(f));
-  return { mbox, state: stateBase + '.json', journal: stateBase + '.append' };
+  const base = f === INBOX ? 'INBOX' : 'folder-' + encodeFolderName(f);
+  const stateBase = join(dataDir, 'state', user, base);
+  return { mbox, state: stateBase + '.json', journal: stateBase + '.append', index: join(dataDir, 'state', user, 'index.' + base) };
 }
 
 export const userFoldersDir = (dataDir: string, user: string) => join(dataDir, 'folders', user);

@@ -108,6 +108,7 @@ export class FolderRenames {
       uidNext: st.entries.length + 1,
       entries: st.entries.map((e, i) => ({ ...e, info: makeInfo(uidValidity, i + 1, e.info.flags, e.info.internalDate, e.info.size) })),
       stamp: st.stamp,
+      index: null,
     };
     const tmp = `${b.mbox}.tmp-${process.pid}`;
     try {
@@ -166,7 +167,7 @@ export class FolderRenames {
     }
   }
 
-  /** Temp files of an interrupted rewrite, rename or sidecar write; sidecars of folders that do not exist. */
+  /** Temp files of an interrupted rewrite, rename, sidecar or index write; sidecars and indexes of folders that do not exist. */
   private async removeLeftovers(user: string): Promise<void> {
     const { dataDir } = this.files;
     const mailDir = join(dataDir, 'mail');
@@ -175,7 +176,7 @@ export class FolderRenames {
     for (const f of folderFiles) if (f.includes('.tmp-')) await fs.unlink(join(userFoldersDir(dataDir, user), f)).catch(() => undefined);
     const live = new Set(folderFiles.filter((f) => !f.includes('.tmp-')));
     for (const f of await fs.readdir(userStateDir(dataDir, user)).catch(() => [] as string[])) {
-      const orphan = /^folder-(.+)\.json$/.exec(f);
+      const orphan = /^folder-(.+)\.json$/.exec(f) ?? /^index\.folder-(.+)$/.exec(f);
       if (f.includes('.tmp-') || (orphan && !live.has(orphan[1]))) await fs.unlink(join(userStateDir(dataDir, user), f)).catch(() => undefined);
     }
   }
