@@ -139,6 +139,11 @@ describe('serialiser', () => {
     const l = encode({ kind: 'lines', text: '2 messages', lines: ['1 10', '2 20'] });
     expect(l.bytes.toString()).toBe('+OK 2 messages\r\n1 10\r\n2 20\r\n.\r\n');
     expect(l.log).toEqual(['+OK 2 messages', '1 10', '2 20', '.']);
+    // A big maildrop's LIST: every line on the wire, the transcript sums up all after the first 50.
+    const lines = Array.from({ length: 120 }, (_, i) => `${i + 1} ${10 + i}`);
+    const big = encode({ kind: 'lines', text: '120 messages', lines });
+    expect(big.bytes.toString()).toBe(`+OK 120 messages\r\n${lines.join('\r\n')}\r\n.\r\n`);
+    expect(big.log).toEqual(['+OK 120 messages', ...lines.slice(0, 50), '... 70 more lines not shown', '.']);
   });
 });
 

@@ -56,24 +56,9 @@ export async function fetch(s: Session, _tag: string, cmd: Cmd<'FETCH'>): Promis
     }
   }
   const needsContent = atts.some((a) => !METADATA_ONLY.has(a.kind));
-  // Header items only (a client listing the mailbox): from the header cache, no message read.
-  const headers = needsContent && atts.every(headerOnly) ? await s.ctx.headers.headers(store, view.user, view.folder, snap.uidValidity, uids.filter((u) => infos.has(u))) : null;
   const seqs = view.seqMap();
   const reportsFlags = atts.some((a) => a.kind === 'FLAGS');
-  for (const uid of uids) {
-    const info = infos.get(uid);
-    if (!info) continue; // expunged by another session; its EXPUNGE is still pending
-    let message: Buffer | null = null;
-    let entity: MimeEntity | null = null;
-    if (headers) {
-      entity = headers.get(uid) ?? null;
-      if (!entity) continue;
-      message = entity.header;
-    } else if (needsContent) {
-      message = await store.read(view.user, view.folder, uid);
-      if (!message) continue;
-      entity = parseEntity(message);
-    }
+  const respond = (uid: number, info: MessageInfo, message: Buffer | null, entity: MimeEntity | null) => {
     const items: ImapValue[] = [];
     const recent = view.recent.has(uid);
     for (const att of atts) items.push(...item(att, info, message, entity, recent));
@@ -84,6 +69,24 @@ export async function fetch(s: Session, _tag: string, cmd: Cmd<'FETCH'>): Promis
       view.noteFlags(info);
     }
     s.untagged([seqs.get(uid)!, raw('FETCH'), items]);
+  };
+  if (needsContent && atts.every(headerOnly)) {
+    // Header items only (a client listing the mailbox): from the header cache, batch by batch, no message read.
+    const present = uids.filter((u) => infos.has(u));
+    await s.ctx.headers.each(store, view.user, view.folder, snap.uidValidity, present, (uid, entity) => respond(uid, infos.get(uid)!, entity.header, entity), () => s.drained());
+    return ok(`${cmd.uid ? 'UID ' : ''}FETCH completed`);
+  }
+  for (const uid of uids) {
+    const info = infos.get(uid);
+    if (!info) continue; // expunged by another session; its EXPUNGE is still pending
+    let message: Buffer | null = null;
+    let entity: MimeEntity | null = null;
+    if (needsContent) {
+      message = await store.read(view.user, view.folder, uid);
+      if (!message) continue;
+      entity = parseEntity(message);
+    }
+    respond(uid, info, message, entity);
   }
   return ok(`${cmd.uid ? 'UID ' : ''}FETCH completed`);
 }

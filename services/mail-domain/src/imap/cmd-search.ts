@@ -28,38 +28,45 @@ export async function search(s: Session, _tag: string, cmd: Cmd<'SEARCH'>): Prom
   const body = content && needsBody(cmd.key);
   const maxUid = view.uids.length > 0 ? view.uids[view.uids.length - 1] : 0;
   const live = view.uids.filter((uid) => infos.has(uid));
-  // Header keys are answered from the header cache; BODY and TEXT read the messages in batches.
-  const headers = content && !body ? await s.ctx.headers.headers(s.ctx.store, view.user, view.folder, snap.uidValidity, live) : null;
+  const found: number[] = [];
+  const target = (i: number, uid: number, info: MessageInfo, entity: MimeEntity | null) => ({
+    seq: i + 1,
+    uid,
+    flags: info.flags,
+    size: info.size,
+    internalDate: info.internalDate,
+    recent: view.recent.has(uid),
+    maxSeq: view.uids.length,
+    maxUid,
+    entity: () => entity!,
+  });
+  if (content && !body) {
+    // Header keys: from the header cache, batch by batch.
+    const seq = view.seqMap();
+    const hits = new Set<number>();
+    await s.ctx.headers.each(s.ctx.store, view.user, view.folder, snap.uidValidity, live, (uid, entity) => {
+      if (matches(cmd.key, target(seq.get(uid)! - 1, uid, infos.get(uid)!, entity))) hits.add(uid);
+    });
+    for (let i = 0; i < view.uids.length; i++) if (hits.has(view.uids[i])) found.push(cmd.uid ? view.uids[i] : i + 1);
+    s.untagged([raw('SEARCH'), ...found]);
+    return ok(`${cmd.uid ? 'UID ' : ''}SEARCH completed`);
+  }
+  // BODY and TEXT read the messages in batches.
   let batch = new Map<number, Buffer | null>();
   let position = -1; // index of uid in `live`
-  const found: number[] = [];
   for (let i = 0; i < view.uids.length; i++) {
     const uid = view.uids[i];
     const info = infos.get(uid);
     if (!info) continue;
     position++;
     let entity: MimeEntity | null = null;
-    if (headers) {
-      entity = headers.get(uid) ?? null;
-      if (!entity) continue;
-    } else if (body) {
+    if (body) {
       if (!batch.has(uid)) batch = await readBatch(s, live, position, infos);
       const message = batch.get(uid);
       if (!message) continue;
       entity = parseEntity(message);
     }
-    const target = {
-      seq: i + 1,
-      uid,
-      flags: info.flags,
-      size: info.size,
-      internalDate: info.internalDate,
-      recent: view.recent.has(uid),
-      maxSeq: view.uids.length,
-      maxUid,
-      entity: () => entity!,
-    };
-    if (matches(cmd.key, target)) found.push(cmd.uid ? uid : i + 1);
+    if (matches(cmd.key, target(i, uid, info, entity))) found.push(cmd.uid ? uid : i + 1);
   }
   s.untagged([raw('SEARCH'), ...found]);
   return ok(`${cmd.uid ? 'UID ' : ''}SEARCH completed`);

@@ -5,7 +5,9 @@
  * mbox file each time: what Dovecot keeps in its cache file, kept here in
  * memory. A message's content never changes under its UID within one
  * UIDVALIDITY (a changed message gets a new UID), so entries never go stale;
- * beyond a memory budget the least recently used ones are dropped.
+ * beyond a memory budget the least recently used ones are dropped. A whole
+ * big mailbox is gone through batch by batch (`each`), so what a command
+ * holds stays bounded; the store reads the headers from its index file.
  */
 import type { MailStore } from '../store/types';
 import { headerValue, parseHeaderFields, parseParams, type MimeEntity } from './mime';
@@ -38,6 +40,23 @@ export class HeaderCache {
   /** Estimated octets held. */
   get size(): number {
     return this.used;
+  }
+
+  /**
+   * Calls `fn` with the header entity of each of `uids`, in that order, a
+   * batch at a time (messages that are gone are left out); `between` runs
+   * after each batch (e.g. to let the socket drain).
+   */
+  async each(store: MailStore, user: string, folder: string, uidValidity: number, uids: readonly number[], fn: (uid: number, entity: MimeEntity) => void, between?: () => Promise<void>): Promise<void> {
+    for (let i = 0; i < uids.length; i += BATCH) {
+      const batch = uids.slice(i, i + BATCH);
+      const got = await this.headers(store, user, folder, uidValidity, batch);
+      for (const uid of batch) {
+        const entity = got.get(uid);
+        if (entity) fn(uid, entity);
+      }
+      if (between && i + BATCH < uids.length) await between();
+    }
   }
 
   /** Header entities of `uids` (missing from the result: messages that are gone). */

@@ -27,6 +27,8 @@ import type { SessionRecorder } from '../trace/sessions';
 const BATCHED: ReadonlySet<Command['name']> = new Set(['FETCH', 'STORE', 'SEARCH', 'LIST', 'LSUB', 'EXPUNGE', 'SELECT', 'EXAMINE', 'COPY', 'MOVE', 'NOOP', 'CHECK']);
 /** Octets written while corked before the batch is flushed. */
 const CORK_OCTETS = 256 * 1024;
+/** Output waiting in the socket above which a long answer waits for it to drain. */
+const DRAIN_OCTETS = 1024 * 1024;
 /** Untagged responses per command that the transcript shows in full. */
 export const TRANSCRIPT_UNTAGGED = 50;
 
@@ -295,6 +297,29 @@ export class Session {
       this.socket.cork();
       this.corkedOctets = 0;
     }
+  }
+
+  /**
+   * Resolves once the output waiting in the socket is below DRAIN_OCTETS (at
+   * once when it is): a long answer built batch by batch (FETCH over a big
+   * mailbox) is not piled up in memory ahead of a slow client.
+   */
+  drained(): Promise<void> {
+    if (this.closed || this.socket.writableLength < DRAIN_OCTETS) return Promise.resolve();
+    if (this.corked) {
+      this.socket.uncork();
+      this.socket.cork();
+      this.corkedOctets = 0;
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
   }
 
   writeText(line: string): void {

@@ -71,14 +71,18 @@ const DOT = Buffer.from('.');
 const CRLF = Buffer.from('\r\n');
 const TERMINATOR = Buffer.from('.\r\n');
 
-/** Wire bytes of a reply and its transcript lines (status and short lines; message content only as a size). */
+/** Lines of a multi-line listing shown in the transcript; a longer one (LIST of a big maildrop) is summed up in one line. */
+export const TRANSCRIPT_LINES = 50;
+
+/** Wire bytes of a reply and its transcript lines (status and short lines, the first TRANSCRIPT_LINES of a listing; message content only as a size). */
 export function encode(reply: Reply): { bytes: Buffer; log: string[] } {
   const first = statusLine(reply);
   const head = Buffer.from(first + '\r\n', 'utf8');
   if (reply.kind === 'status') return { bytes: head, log: [first] };
   if (reply.kind === 'lines') {
     const body = dotStuff(Buffer.from(reply.lines.join('\r\n'), 'utf8'));
-    return { bytes: Buffer.concat([head, body]), log: [first, ...body.toString('utf8').split('\r\n').slice(0, -1)] };
+    const shown = reply.lines.length <= TRANSCRIPT_LINES ? body.toString('utf8').split('\r\n').slice(0, -1) : [...reply.lines.slice(0, TRANSCRIPT_LINES).map((l) => (l.startsWith('.') ? '.' + l : l)), `... ${reply.lines.length - TRANSCRIPT_LINES} more lines not shown`, '.'];
+    return { bytes: Buffer.concat([head, body]), log: [first, ...shown] };
   }
   const bytes = dotStuff(reply.body, head);
   return { bytes, log: [first, `[message body, ${bytes.length - head.length} octets]`] };
