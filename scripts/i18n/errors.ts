@@ -47,6 +47,7 @@ const RULES: Rule[] = [
   [/ \(since (\d\d:\d\d:\d\d)\)$/g, (_, t) => ` (sejak ${t})`],
   [/\blab DNS \(/g, () => "DNS lab ("],
   [/\blinks of ([\w.-]+) \(/g, (_, d) => `jalur ${d} (`],
+  [/: (\d+) problem\(s\); nothing was started/g, (_, n) => `: ${n} masalah; tidak ada yang dijalankan`],
   [/these services did not answer within (\d+) s: /g, (_, s) => `layanan berikut tidak menjawab dalam ${s} detik: `],
 ];
 
