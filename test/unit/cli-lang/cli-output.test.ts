@@ -78,7 +78,7 @@ beforeAll(async () => {
   const info = await t.sendMail({ from: 'mbrain@garudayaksa.com', to: 'jpri@dadali.com', subject: 'Makan siang', text: 'Bisakah kita makan siang hari Senin?', messageId: '<bahasa-1@garudayaksa.com>' });
   t.close();
   queueId = /queued as (\S+)/.exec(info.response)![1];
-  await eventually('a deferred attempt', async () => ((await lab.target().mail('garudayaksa.com').call(MAIL_API.queue)).some((e) => e.attempts > 0));
+  await eventually('a deferred attempt', async () => (await lab.target().mail('garudayaksa.com').call(MAIL_API.queue)).some((e) => e.attempts > 0));
 });
 afterAll(async () => {
   await lab?.close();
