@@ -113,7 +113,7 @@ function domainArg(config: LabConfig, name: string): string {
   try {
     return requireDomain(config, name).name;
   } catch (e) {
-    throw new UsageError(translateErrorText((e as Error).message, lang()));
+    throw new UsageError((e as Error).message);
   }
 }
 
@@ -122,7 +122,7 @@ async function callOrUsage<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (e) {
-    if (isAdminCallError(e, 'unknown-queue-id') || isAdminCallError(e, 'bad-argument')) throw new UsageError(translateErrorText(e.message, lang()));
+    if (isAdminCallError(e, 'unknown-queue-id') || isAdminCallError(e, 'bad-argument')) throw new UsageError(e.message);
     throw e;
   }
 }
@@ -464,7 +464,7 @@ program.parseAsync(process.argv).catch((e: Error) => {
   }
   // Errors that say all there is to say: no stack trace.
   const said = e instanceof UsageError || e instanceof LabNotReadyError || e instanceof LabNotRunningError || isAdminCallError(e) || e instanceof AdminUnreachableError;
-  // In the language of this run; a wrong language itself is said in both.
+  // In the language of this run (scripts/i18n/errors.ts knows the other modules' sentences); a wrong language itself is said in both.
   let l: Lang = 'en';
   try {
     l = lang();

@@ -52,7 +52,7 @@ const pad2 = (n: number) => String(n).padStart(2, '0');
 export function registerCheckCommands(program: Command, h: CheckCommandHelpers): void {
   /** The words of this run's language. */
   const words = () => CHECK_TEXT[h.lang()];
-  /** An English message of another module, in this run's language where it is known. */
+  /** An English message of another module, in this run's language where it is known (thrown errors: the CLI's last catch does it). */
   const say = (text: string) => translateErrorText(text, h.lang());
   /** --since and --task, checked; a mistake is a usage error. */
   const checkOptions = (o: OutputOptions): CheckOptions => {
@@ -75,7 +75,7 @@ export function registerCheckCommands(program: Command, h: CheckCommandHelpers):
   const notRunning = async (lab: number, e: unknown): Promise<Error> => {
     if (!(e instanceof AdminUnreachableError || e instanceof LabNotRunningError)) return e as Error;
     const labs = await existingLabs().catch(() => [] as number[]);
-    return new h.UsageError(words().notAnswering(lab, say((e as Error).message.split('\n')[0]), labs));
+    return new h.UsageError(words().notAnswering(lab, (e as Error).message.split('\n')[0], labs));
   };
 
   const writeTables = (rows: ReportRow[], o: OutputOptions, title: string, tasks?: string[]) => {
@@ -124,7 +124,7 @@ export function registerCheckCommands(program: Command, h: CheckCommandHelpers):
       try {
         students = o.all ? sharedLabStudents(t.config, t.lab) : account ? [accountStudent(t.config, t.lab, account)] : [{ kind: 'lab', lab: t.lab, label: `lab ${t.lab}${studentOf(roster, t.lab) ? ` (${studentOf(roster, t.lab)})` : ''}` }];
       } catch (e) {
-        throw e instanceof UnknownAccountError ? new h.UsageError(say(e.message)) : e;
+        throw e instanceof UnknownAccountError ? new h.UsageError(e.message) : e;
       }
       let reports: StudentReport[];
       try {
