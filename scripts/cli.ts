@@ -133,7 +133,7 @@ function table(rows: string[][]): string[] {
 }
 
 /** `retry every 10s, warn after 30s, return after 1m30s`. */
-const timings = (p: QueueProfileInfo): string => words().timings(p);
+const timings = (p: Pick<QueueProfileInfo, 'retryInterval' | 'warnAfter' | 'returnAfter'>): string => words().timings(p);
 
 /** `queue profile demo: retry every 10s, warn after 30s, return after 1m30s`. */
 const profileLine = (p: QueueProfileInfo) => words().profile(p.name, timings(p));
@@ -164,9 +164,10 @@ program
       }
     })() : selected();
     const config = sel.base;
-    out(`${relative(process.cwd(), sel.file) || sel.file}: valid`);
-    for (const d of config.domains) out(`  ${d.name}: ${d.accounts.length} accounts, ${Object.keys(d.aliases).length} aliases, MX ${d.mx.map((m) => `${m.preference} ${m.host}`).join(', ')}${d.relayDomains?.length ? `; backup MX for ${d.relayDomains.join(', ')}` : ''}`);
-    out(`  queue profile "${config.profile}": retry every ${formatDuration(config.timing.retryInterval)}, warn after ${formatDuration(config.timing.warnAfter)}, return after ${formatDuration(config.timing.returnAfter)}`);
+    const w = words();
+    out(w.valid(relative(process.cwd(), sel.file) || sel.file));
+    for (const d of config.domains) out(w.validDomain(d.name, d.accounts.length, Object.keys(d.aliases).length, d.mx.map((m) => `${m.preference} ${m.host}`).join(', '), d.relayDomains?.join(', ') ?? ''));
+    out(w.validProfile(config.profile, timings(config.timing)));
   });
 
 program
@@ -199,8 +200,8 @@ addK8sOptions(program.command('up'))
     } catch (e) {
       throw e instanceof LabStartError ? new UsageError(e.message) : e;
     }
-    for (const line of table([['service', 'address', 'answer'], ...r.probes.map((p) => [p.service, p.target, p.detail])])) out('  ' + line);
-    out(`lab ${sel.n} is up (${opts.local ? 'no-Docker' : sel.engine === 'swarm' ? `Docker Swarm, stack ${sel.project}` : 'Docker'} mode): every service answered ${(r.elapsedMs / 1000).toFixed(1)} s after start (${(r.totalMs / 1000).toFixed(1)} s in all)`);
+    for (const line of table([words().upHeader, ...r.probes.map((p) => [p.service, p.target, p.detail])])) out('  ' + line);
+    out(words().isUp(sel.n, opts.local ? 'local' : sel.engine === 'swarm' ? 'swarm' : 'docker', sel.project, (r.elapsedMs / 1000).toFixed(1), (r.totalMs / 1000).toFixed(1)));
   });
 
 program

@@ -1,7 +1,7 @@
 /**
  * The words of the CLI's own lab and queue commands (scripts/cli.ts):
  * `status`, `queue`, `queue-profile`, `show`, `flush`, `hold` / `release` /
- * `delete` / `expire`, and the CLI's usage errors, in English and in
+ * `delete` / `expire`, `validate` and `up`'s own lines, and the CLI's usage errors, in English and in
  * Indonesian (the lesson's words: antrian, surat keluar; the class is
  * addressed as "kalian", like the worksheets). The English text is the one
  * the CLI has always printed.
@@ -13,10 +13,11 @@ import type { Lang } from './lang';
 type QueueAction = 'hold' | 'release' | 'delete' | 'expire';
 type ActionResult = 'held' | 'released' | 'already' | 'deleted' | 'expired';
 type AttemptResult = 'delivered' | 'deferred' | 'bounced';
+type Timings = Pick<QueueProfileInfo, 'retryInterval' | 'warnAfter' | 'returnAfter'>;
 
 const en = {
   /** `retry every 10s, warn after 30s, return after 1m30s`. */
-  timings: (p: QueueProfileInfo) => `retry every ${formatDuration(p.retryInterval)}, warn after ${formatDuration(p.warnAfter)}, return after ${formatDuration(p.returnAfter)}`,
+  timings: (p: Timings) => `retry every ${formatDuration(p.retryInterval)}, warn after ${formatDuration(p.warnAfter)}, return after ${formatDuration(p.returnAfter)}`,
   profile: (name: string, timings: string) => `queue profile ${name}: ${timings}`,
   // status
   mode: (lab: number, mode: string) => `lab ${lab}, mode: ${mode}`,
@@ -54,6 +55,13 @@ const en = {
   actionResult: (id: string, action: QueueAction, result: ActionResult) => (result === 'already' ? `${id} was already ${action === 'hold' ? 'held' : 'released'}; nothing changed` : `${id}: ${result}`),
   flushed: (ids: string[]) => `retrying now: ${ids.join(', ')}`,
   nothingToFlush: (d: string) => `the queue of ${d} is empty; nothing to flush`,
+  // validate, up
+  valid: (file: string) => `${file}: valid`,
+  validDomain: (name: string, accounts: number, aliases: number, mx: string, backupFor: string) => `  ${name}: ${accounts} accounts, ${aliases} aliases, MX ${mx}${backupFor ? `; backup MX for ${backupFor}` : ''}`,
+  validProfile: (name: string, timings: string) => `  queue profile "${name}": ${timings}`,
+  upHeader: ['service', 'address', 'answer'],
+  isUp: (lab: number, mode: 'local' | 'swarm' | 'docker', project: string, after: string, all: string) =>
+    `lab ${lab} is up (${mode === 'local' ? 'no-Docker' : mode === 'swarm' ? `Docker Swarm, stack ${project}` : 'Docker'} mode): every service answered ${after} s after start (${all} s in all)`,
   // usage errors of cli.ts
   emptyPassword: 'give a non-empty password',
   nameScenario: 'name a scenario (see `npx mail-lab scenario --list`) or use --all',
@@ -100,6 +108,12 @@ const id: QueueText = {
   actionResult: (mid, action, result) => (result === 'already' ? `${mid} memang sudah ${action === 'hold' ? 'ditahan' : 'dilepas'}; tidak ada yang berubah` : `${mid}: ${DONE_ID[result]}`),
   flushed: (ids) => `dicoba lagi sekarang: ${ids.join(', ')}`,
   nothingToFlush: (d) => `antrian ${d} kosong; tidak ada yang perlu dicoba lagi`,
+  valid: (file) => `${file}: sah`,
+  validDomain: (name, accounts, aliases, mx, backupFor) => `  ${name}: ${accounts} akun, ${aliases} alias, MX ${mx}${backupFor ? `; MX cadangan untuk ${backupFor}` : ''}`,
+  validProfile: (name, timings) => `  profil antrian "${name}": ${timings}`,
+  upHeader: ['layanan', 'alamat', 'jawaban'],
+  isUp: (lab, mode, project, after, all) =>
+    `lab ${lab} sudah berjalan (mode ${mode === 'local' ? 'tanpa Docker' : mode === 'swarm' ? `Docker Swarm, stack ${project}` : 'Docker'}): setiap layanan menjawab ${after} detik setelah mulai (${all} detik seluruhnya)`,
   emptyPassword: 'berikan kata sandi yang tidak kosong',
   nameScenario: 'sebutkan nama skenario (lihat `npx mail-lab scenario --list`) atau pakai --all',
   renderWhat: (what) => `render apa? yang dikenal hanya \`render compose\`, \`render swarm\` dan \`render k8s\` (bukan "${what}")`,

@@ -215,3 +215,12 @@ test('an unknown language is a usage error naming en and id, before anything run
   // LANG=id_ID chooses Indonesian when nothing else does.
   expect((await mailLab(['flush', 'dadali.com'], { LANG: 'id_ID.UTF-8' })).stdout).toBe('antrian dadali.com kosong; tidak ada yang perlu dicoba lagi\n');
 });
+
+test('validate in Indonesian: the lab definition, its domains and its queue profile', async () => {
+  const file = join(__dirname, '../../../lab-scenarios/lab.yaml');
+  const id = await indonesian(['validate', file]);
+  expect(id.status).toBe(0);
+  expect(id.stdout).toMatch(/^\S*lab\.yaml: sah\n {2}garudayaksa\.com: \d+ akun, \d+ alias, MX 10 mail\.garudayaksa\.com\n/);
+  expect(id.stdout).toMatch(/\n {2}profil antrian "classroom": coba lagi setiap 30s, peringatan setelah 2m, dikembalikan setelah 10m\n$/);
+  expect((await mailLab(['validate', file])).stdout).toMatch(/^\S*lab\.yaml: valid\n {2}garudayaksa\.com: \d+ accounts, \d+ aliases, MX 10 mail\.garudayaksa\.com\n[\s\S]* {2}queue profile "classroom": retry every 30s, warn after 2m, return after 10m\n$/);
+});
