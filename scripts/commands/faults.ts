@@ -27,6 +27,7 @@ import { FAULT_KINDS, FAULT_USAGE, FaultArgumentError, faultFromArgs, type Fault
 import { isAdminCallError } from '../../services/core/src/admin/client';
 import { setFault, type FaultResult } from '../faults/apply';
 import { clearAllFaults, faultLines, listFaults } from '../faults/list';
+import { translateErrorText } from '../i18n/errors';
 
 const allFaultUsage = () => FAULT_KINDS.map((k) => FAULT_USAGE[k]).join(' | ');
 
@@ -152,7 +153,7 @@ export function registerFaultCommands(program: Command, h: FaultCommandHelpers):
       run(async (t) => {
         const r = await listFaults(t);
         if (opts.json) h.out(JSON.stringify(r, null, 2));
-        else for (const l of faultLines(r)) h.out(l);
+        else for (const l of faultLines(r)) h.out(translateErrorText(l, h.lang()));
         if (r.unknown.length) process.exitCode = 1;
       })(),
     );
