@@ -7,7 +7,8 @@
  *   mail.<domain> with the lab DNS and uses the standard ports); in the
  *   no-Docker lab it is a Node process on this machine, given
  *   `--server 127.0.0.1 --port <host port>` of the domain it talks to (the
- *   sender's for `send`, the user's for the mailbox commands), the way the
+ *   sender's for `send`, the user's for the mailbox commands; for `setup`,
+ *   `--dns` and `--autoconfig-url` of the lab's host side), the way the
  *   worksheets tell students to type it.
  * - `make-file: { name, bytes }` makes a file of random bytes (not text: a
  *   stand-in for a photo) for the client to attach.
@@ -100,6 +101,13 @@ export function localEndpointArgs(config: LabConfig, args: string[]): string[] {
   // --offline reads the copy on this computer: no server.
   if (args.some((a) => /^--(server|port)(=|$)/.test(a) || a === '--offline')) return [];
   const command = args[0];
+  // setup asks the lab DNS and the configuration file's host door (the admin port of the address's domain), as the client container would ask its DNS and autoconfig.<domain>.
+  if (command === 'setup') {
+    const address = args.slice(1).find((a) => !a.startsWith('-')) ?? '';
+    const domain = config.domains.find((d) => d.name === address.slice(address.lastIndexOf('@') + 1).toLowerCase());
+    if (args.some((a) => /^--(dns|autoconfig-url)(=|$)/.test(a)) || !domain) return [];
+    return ['--dns', `127.0.0.1:${config.dns.hostPort}`, '--autoconfig-url', `http://127.0.0.1:${domain.ports.admin}/mail/config-v1.1.xml`];
+  }
   // send and `outbox flush` hand mail to the sender's submission port; the rest read a mailbox.
   const sends = command === 'send' || command === 'outbox';
   const who = sends ? option(args, '--from') : option(args, '--user');

@@ -78,6 +78,7 @@ Examples:
   mail-lab-client sync --user jpri@dadali.com                   (IMAP folders copied to this computer)
   mail-lab-client list --offline --protocol imap --user jpri@dadali.com
   mail-lab-client outbox list                                   (mail written while the server was away)
+  mail-lab-client setup siswa1@garudayaksa.com                  (the settings a mail program finds by itself)
   mail-lab-client outbox flush --from jpri@dadali.com
 
 The password comes from --password or $MAIL_LAB_PASSWORD. Bare user names
@@ -142,6 +143,15 @@ with: mail-lab-client outbox flush --from <address>.`,
       .description('delete one message (POP3: DELE then QUIT; IMAP: \\Deleted then EXPUNGE)')
       .argument('<n>', 'message number (POP3) or UID (IMAP)', positiveInt('the message number')),
   ).action((n: number, o: cmd.MailboxOptions) => cmd.remove(n, o, io));
+
+  program
+    .command('setup')
+    .description('find the settings of an address as a mail program (Thunderbird) does: the autoconfig file and the DNS SRV records; logs in nowhere')
+    .argument('<address>', 'the e-mail address (user@domain)')
+    .option('--autoconfig-url <url>', 'ask only this URL for the configuration file (default: http://autoconfig.<domain>/mail/config-v1.1.xml, then http://<domain>/.well-known/autoconfig/mail/config-v1.1.xml)')
+    .option('--dns <host:port>', 'the DNS server to ask (default: $MAIL_LAB_DNS, else the system resolver)')
+    .option('--timeout <seconds>', 'give up waiting after this long (default: $MAIL_LAB_TIMEOUT, else 10)', seconds)
+    .action((address: string, o: { autoconfigUrl?: string; dns?: string; timeout?: number }) => cmd.setupCmd(address, o, io));
 
   connection(
     offlineOptions(program.command('folders').description('list the IMAP folders with their message counts').requiredOption('--user <address>', 'whose folders')),

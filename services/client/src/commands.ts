@@ -16,6 +16,7 @@ import { parseMessage, saveFiles } from './message';
 import { Outbox, stillWaiting, type OutboxEntry } from './outbox';
 import { downloadMail } from './pop3-download';
 import { composeMessage, readUserFile, submitMessage } from './send';
+import { setup } from './setup';
 import { transcriptTo } from './transcript';
 
 export interface ClientIo {
@@ -185,6 +186,16 @@ export async function download(o: CommonOptions & { user: string; keep?: boolean
   const dir = pop3Dir(localRoot(o.localDir, io.env), user);
   const r = await downloadMail(endpoint('pop3', user, o, io), dir, o.keep === true);
   io.out(formatDownload(user, shownPath(dir, io.env), r));
+}
+
+/** `setup`: where a mail program finds the settings of an address by itself (autoconfig, SRV). */
+export async function setupCmd(address: string, o: { autoconfigUrl?: string; dns?: string; timeout?: number }, io: ClientIo): Promise<void> {
+  const user = fullAddress(address, io.env);
+  const seconds = o.timeout ?? (io.env.MAIL_LAB_TIMEOUT ? Number(io.env.MAIL_LAB_TIMEOUT) : 10);
+  if (!(seconds > 0)) throw new UsageError(`the timeout must be a positive number of seconds, not "${io.env.MAIL_LAB_TIMEOUT}"`);
+  if (o.autoconfigUrl !== undefined && !/^http:\/\/[^\s/]+/.test(o.autoconfigUrl)) throw new UsageError(`--autoconfig-url must be an http:// address, not "${o.autoconfigUrl}"`);
+  const dnsServer = o.dns ?? (io.env.MAIL_LAB_DNS || undefined);
+  await setup(user, { autoconfigUrl: o.autoconfigUrl, dnsServer, timeoutMs: Math.round(seconds * 1000) }, (l) => io.out(l + '\n'));
 }
 
 /** `sync`: the offline copy of IMAP folders. */

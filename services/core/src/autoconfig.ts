@@ -91,7 +91,7 @@ export function autoconfigXml(config: LabConfig, domain: string, view: Autoconfi
     ]
       .filter((l) => l !== '')
       .join('\n');
-  const doc = o.documentationUrl ?? 'docs/guide/en/thunderbird.md';
+  const doc = o.documentationUrl ?? 'docs/guide/en/mail-client-setup.md';
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<!-- mail-lab: the mail settings of ${x(d.name)}, generated from the lab definition.`,

@@ -185,3 +185,38 @@ p = poplib.POP3('127.0.0.1', ${port('dadali.com', 'pop3')}); p.user('siswa2'); p
     expect.stringMatching(/^a uuencoded file sent at \d\d:\d\d:\d\d \("Lampiran uuencode" to siswa2@dadali\.com, queue \w+\); read back over POP3 by siswa2@dadali\.com at/),
   ]);
 });
+
+test('mail-client-setup: SRV questions, then an IMAP login with ID and a message on 587 after AUTH (the program Thunderbird is)', async () => {
+  // One account as the student (a shared lab): the other tests' logins and submissions are not siswa5's.
+  const mine = async () => {
+    const t = lab.target();
+    const records = buildRecords(await gatherActivity({ lab: 0, config: lab.config, mail: (d) => t.mail(d), dns: () => t.dns() }));
+    return checkStudents(records, [{ kind: 'account', lab: 0, label: 'siswa5', addresses: ['siswa5@garudayaksa.com'] }], ['mail-client-setup'])[0].results[0];
+  };
+  const before = await mine();
+  expect(before.state).toBe('not-yet');
+  expect(before.missing).toEqual([
+    'the mail program reading the mailbox: a login over IMAP (port 143) or POP3 (port 110)',
+    'the mail program sending: a message on the submission port (587) after logging in (AUTH)',
+  ]);
+  // Automatic set-up: the RFC 6186 names asked of the lab DNS, with dig as a student would.
+  for (const name of ['_submission._tcp.garudayaksa.com', '_imap._tcp.garudayaksa.com']) {
+    await new Promise<void>((resolve, reject) => execFile('dig', ['+short', '-p', String(lab.config.dns.hostPort), '@127.0.0.1', 'SRV', name], { timeout: 10_000 }, (e) => (e ? reject(e) : resolve())));
+  }
+  // The reading side: Python's imaplib says who it is (ID, RFC 2971) as Thunderbird does, then logs in.
+  await python(`import imaplib
+i = imaplib.IMAP4('127.0.0.1', ${port('garudayaksa.com', 'imap')}); i.xatom('ID', '("name" "Thunderbird" "version" "128.5.0")'); i.login('siswa5@garudayaksa.com', 'rahasia123'); i.select('INBOX'); i.logout()`);
+  const half = await mine();
+  expect(half.state).toBe('partly');
+  expect(half.evidence[0]).toMatch(/^siswa5@garudayaksa\.com logged in over IMAP at \d\d:\d\d:\d\d on garudayaksa\.com port 143 from 127\.0\.0\.1; the program said it is Thunderbird 128\.5\.0 \(IMAP ID\)$/);
+  expect(half.missing).toEqual(['the mail program sending: a message on the submission port (587) after logging in (AUTH)']);
+  await submit(lab, 'siswa5@garudayaksa.com', ['siswa1@dadali.com'], 'Dari Thunderbird');
+  const r = await mine();
+  expect(r.state).toBe('done');
+  expect(r.evidence).toEqual([
+    expect.stringMatching(/^siswa5@garudayaksa\.com logged in over IMAP at .*Thunderbird 128\.5\.0 \(IMAP ID\)$/),
+    expect.stringMatching(/^a message sent after a password \(AUTH as siswa5\) at \d\d:\d\d:\d\d on garudayaksa\.com port 587 from 127\.0\.0\.1, to <siswa1@dadali\.com>$/),
+  ]);
+  // DNS questions carry only the client's address; here 127.0.0.1 is every account's, so they count for the lab as a whole.
+  expect((await check('mail-client-setup')).evidence).toContain('automatic set-up: asked the lab DNS for SRV _submission._tcp.garudayaksa.com and SRV _imap._tcp.garudayaksa.com');
+});

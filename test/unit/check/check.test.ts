@@ -258,7 +258,7 @@ describe('the CLI', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const lines = r.stdout.split('\n');
-    expect(lines[0]).toMatch(/^siswa1 in lab 0: \d+ of 18 tasks done, \d+ partly$/);
+    expect(lines[0]).toMatch(/^siswa1 in lab 0: \d+ of 19 tasks done, \d+ partly$/);
     expect(lines).toContainEqual(expect.stringMatching(/^ {2}smtp-by-hand: done — HELO pc-siswa, MAIL FROM:<siswa1@garudayaksa\.com>, RCPT TO:<jpri@dadali\.com>, DATA typed at /));
     expect(lines).toContainEqual('  early-talker: not yet');
     expect(lines).toContainEqual('    missing: a command sent before the greeting while the greet-delay fault is on (421 You talk too soon)');
@@ -273,10 +273,10 @@ describe('the CLI', () => {
     const html = join(dir, 'kelas.html');
     r = await mailLab(['check', '--all', '--csv', csv, '--html', html]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^lab 0: 7 student account\(s\) × 18 tasks/);
+    expect(r.stdout).toMatch(/^lab 0: 7 student account\(s\) × 19 tasks/);
     expect(r.stdout).toMatch(/\nsiswa1 {2,}\S/);
     const rows = readFileSync(csv, 'utf8').trimEnd().split('\r\n');
-    expect(rows[0]).toBe('lab,student,simplest-mail-server,smtp-by-hand,cross-domain-delivery,mx-lookup,open-relay-refused,mail-loop,queue-retry,returned-mail,delay-warning,dns-outage,greylisting,early-talker,pop3-by-hand,pop3-download,imap-folders-search,pop3-vs-imap,attachments,change-the-lab,done,partly,note');
+    expect(rows[0]).toBe('lab,student,simplest-mail-server,smtp-by-hand,cross-domain-delivery,mx-lookup,open-relay-refused,mail-loop,queue-retry,returned-mail,delay-warning,dns-outage,greylisting,early-talker,pop3-by-hand,pop3-download,imap-folders-search,pop3-vs-imap,mail-client-setup,attachments,change-the-lab,done,partly,note');
     expect(rows).toHaveLength(8);
     expect(rows).toContainEqual(expect.stringMatching(/^0,siswa1,partly,done,/));
     const page = readFileSync(html, 'utf8');

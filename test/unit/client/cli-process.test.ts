@@ -105,3 +105,27 @@ test('errors: one line on stderr, exit 1, no stack trace', async () => {
   });
   expect(unknown).toEqual({ code: 1, stdout: '', stderr: 'error: cannot find host mail.example: not in the lab DNS\n' });
 });
+
+test('setup: the configuration file and the RFC 6186 SRV records of an address, as a mail program finds them', async () => {
+  const garuda = lab.config.domains.find((d) => d.name === 'garudayaksa.com')!;
+  const dns = `127.0.0.1:${lab.config.dns.hostPort}`;
+  const url = `http://127.0.0.1:${garuda.ports.admin}/mail/config-v1.1.xml`;
+  // The test lab runs without a CA, so the file says plain (with one: STARTTLS, as in autoconfig.test.ts).
+  const r = await cli(['setup', 'siswa1@garudayaksa.com', '--dns', dns, '--autoconfig-url', url]);
+  expect(r).toMatchObject({ code: 0, stderr: '' });
+  const lines = r.stdout.split('\n');
+  expect(lines).toContain(`   GET ${url}?emailaddress=siswa1%40garudayaksa.com  ->  200`);
+  expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^   read with IMAP +127\\.0\\.0\\.1:${garuda.ports.imap} +plain, user siswa1@garudayaksa\\.com, password-cleartext$`)));
+  expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^   read with POP3 +127\\.0\\.0\\.1:${garuda.ports.pop3} +plain, user siswa1@garudayaksa\\.com, password-cleartext, leave messages on the server$`)));
+  expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^   _submission\\._tcp\\.garudayaksa\\.com +SRV 0 1 ${garuda.ports.submission} mail\\.garudayaksa\\.com$`)));
+  expect(lines.at(-2)).toBe(`A mail program takes the first of each: read with IMAP at 127.0.0.1:${garuda.ports.imap} (plain), send with SMTP at 127.0.0.1:${garuda.ports.submission} (plain), log in as siswa1@garudayaksa.com.`);
+
+  // Nothing to find: no server at the URL, a DNS that does not answer. Exit 1 with the reasons shown.
+  const port = await freePort();
+  const none = await cli(['setup', 'siswa1@garudayaksa.com', '--dns', `127.0.0.1:${port}`, '--autoconfig-url', `http://127.0.0.1:${port}/x.xml`, '--timeout', '2']);
+  expect(none.code).toBe(1);
+  expect(none.stdout).toContain(`->  nothing listens at 127.0.0.1:${port} (connection refused)`);
+  expect(none.stdout).toContain('_imap._tcp.garudayaksa.com           no answer');
+  expect(none.stderr).toBe('error: no mail settings found for siswa1@garudayaksa.com\n');
+  expect((await cli(['setup', 'siswa1@garudayaksa.com', '--autoconfig-url', 'ftp://x'])).code).toBe(2);
+});

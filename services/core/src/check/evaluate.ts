@@ -10,6 +10,7 @@ import type { Rule } from './rule';
 import { crossDomainDelivery, delayWarning, dnsOutage, queueRetry, returnedMail } from './rules/queue';
 import { mxLookup } from './rules/dns';
 import { changeTheLab } from './rules/lab';
+import { mailClientSetup } from './rules/client';
 import { attachments, imapFoldersSearch, pop3ByHand, pop3Download, pop3VsImap } from './rules/mailbox';
 import { earlyTalker, greylisting, mailLoop, openRelayRefused, simplestMailServer, smtpByHand } from './rules/smtp';
 import { addressOwners, studentView, type Student } from './student';
@@ -33,6 +34,7 @@ export const RULES: Record<string, Rule> = {
   'pop3-download': pop3Download,
   'imap-folders-search': imapFoldersSearch,
   'pop3-vs-imap': pop3VsImap,
+  'mail-client-setup': mailClientSetup,
   attachments,
   'change-the-lab': changeTheLab,
 };

@@ -30,6 +30,7 @@ const list: [string, string, string][] = [
   ['pop3-download', 'POP3 downloads', 'POP3 mengunduh'],
   ['imap-folders-search', 'IMAP folders and search', 'Folder dan pencarian IMAP'],
   ['pop3-vs-imap', 'POP3 vs IMAP', 'POP3 dan IMAP'],
+  ['mail-client-setup', 'A mail program set up by yourself', 'Program e-mail disetel sendiri'],
   ['attachments', 'Attachments', 'Lampiran'],
   ['change-the-lab', 'Change the lab itself', 'Mengubah lab itu sendiri'],
 ];
