@@ -166,6 +166,44 @@ export async function mailboxFile(target: LabTarget, step: Pick<'mailbox-file'>[
     detail.push(said.unchanged(before));
   }
   if (step.save) values.set(step.save, size);
-  if (count !== step.messages) throw new StepFailure(said.fileCount(step.messages), detail);
+  if (step.last) detail.push(...lastMessage(text));
+  if (step.messages !== undefined && count !== step.messages) throw new StepFailure(said.fileCount(step.messages), detail);
   return detail;
+}
+
+/** Headers of the last message shown by `last: true`: the lesson's "From: jpri To: mbrain" and the subject. */
+const SHOWN_HEADERS = /^(from|to|subject):/i;
+
+/**
+ * The message at the bottom of an mbox text: its "From " separator line, the
+ * From:, To: and Subject: headers (the others counted), and its text (at most
+ * 12 lines). RFC 4155: a message starts at a line "From " after an empty line.
+ */
+export function lastMessage(text: string): string[] {
+  const sep = text.lastIndexOf('\n\nFrom ');
+  const start = sep >= 0 ? sep + 2 : text.startsWith('From ') ? 0 : -1;
+  if (start < 0) return [];
+  const lines = text.slice(start).replace(/\n+$/, '').split(/\r?\n/);
+  const blank = lines.indexOf('');
+  const headers = lines.slice(1, blank < 0 ? undefined : blank);
+  // A folded header continues on lines that start with white space (RFC 5322 §2.2.3).
+  const shown: string[] = [];
+  let keep = false;
+  for (const h of headers) {
+    if (/^[ \t]/.test(h)) {
+      if (keep) shown.push(h);
+      continue;
+    }
+    keep = SHOWN_HEADERS.test(h);
+    if (keep) shown.push(h);
+  }
+  const body = blank < 0 ? [] : lines.slice(blank + 1);
+  return [
+    '| ' + lines[0],
+    ...(headers.length > shown.length ? [`| … (${headers.length - shown.length} more header lines)`] : []),
+    ...shown.map((h) => '| ' + h),
+    '|',
+    ...body.slice(0, 12).map((b) => '| ' + b),
+    ...(body.length > 12 ? [`| … (${body.length - 12} more lines)`] : []),
+  ];
 }

@@ -138,8 +138,14 @@ export const stepSchema = z.union([
     .strict(),
   z
     .object({
-      /** `save: name` keeps the size; `smaller: name` / `same: name` compare with a saved one. */
-      'mailbox-file': z.object({ domain: z.string(), user: z.string(), messages: z.number().int().min(0), save: z.string().optional(), smaller: z.string().optional(), same: z.string().optional() }).strict(),
+      /**
+       * `messages`: how many the file must hold (not checked when absent); `save: name` keeps the size;
+       * `smaller: name` / `same: name` compare with a saved one; `last: true` shows the message at the
+       * bottom of the file (its "From " line, From:, To:, Subject: and text), as the lesson shows MBRAIN.TXT.
+       */
+      'mailbox-file': z
+        .object({ domain: z.string(), user: z.string(), messages: z.number().int().min(0).optional(), save: z.string().optional(), smaller: z.string().optional(), same: z.string().optional(), last: z.boolean().optional() })
+        .strict(),
     })
     .strict(),
   /**
