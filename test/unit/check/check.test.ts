@@ -193,7 +193,7 @@ p.user('siswa2'); p.pass_('rahasia123'); p.stat(); p.list(); p.retr(1); p.retr(2
   expect(r['pop3-by-hand'].missing).toEqual([expect.stringMatching(/^typing it by hand: that session was sent by a program/)]);
 });
 
-test('imap-folders-search with Python’s imaplib: SEARCH, CREATE, MOVE, then a second session sees the folder', async () => {
+test('imap-folders-search with Python’s imaplib: SEARCH, CREATE, MOVE, then a second session sees the folder and deletes with STORE \\Deleted and EXPUNGE', async () => {
   for (const s of ['Rapat guru', 'Tugas jaringan']) await submit(lab, 'mbrain@garudayaksa.com', ['siswa4@garudayaksa.com'], s);
   await eventually('delivered', async () => (await inbox(lab, 'garudayaksa.com', 'siswa4')).length === 2);
   const imap = `import imaplib
@@ -203,12 +203,22 @@ i.login('siswa4', 'rahasia123')`;
 i.select('INBOX'); i.search(None, 'SUBJECT', '"rapat"'); i.create('Sekolah'); i._simple_command('MOVE', '2', 'Sekolah'); i.logout()`);
   let r = (await check(account('siswa4')))['imap-folders-search'];
   expect(r.state).toBe('partly');
-  expect(r.missing).toEqual(['a second session ("the phone") after the CREATE that sees the folder (LIST, EXAMINE)']);
+  expect(r.missing).toEqual([
+    'a message marked deleted (STORE … +FLAGS (\\Deleted))',
+    'EXPUNGE, which removes the marked message from the server',
+    'a second session ("the phone") after the CREATE that sees the folder (LIST, EXAMINE)',
+  ]);
   await python(`${imap}
 i.list(); i.select('Sekolah', readonly=True); i.fetch('1', '(BODY[TEXT])'); i.logout()`);
   r = (await check(account('siswa4')))['imap-folders-search'];
+  expect(r.state).toBe('partly');
+  expect(r.missing).toEqual(['a message marked deleted (STORE … +FLAGS (\\Deleted))', 'EXPUNGE, which removes the marked message from the server']);
+  // Deleting on the server: mark, then EXPUNGE (the folder file loses the message).
+  await python(`${imap}
+i.select('Sekolah'); i.store('1', '+FLAGS', '(\\\\Deleted)'); i.expunge(); i.logout()`);
+  r = (await check(account('siswa4')))['imap-folders-search'];
   expect(r.state).toBe('done');
-  expect(r.evidence[0]).toMatch(/^siswa4@garudayaksa\.com over IMAP: \S+ SEARCH SUBJECT "rapat" at \d\d:\d\d:\d\d, \S+ CREATE Sekolah at \d\d:\d\d:\d\d and \S+ MOVE 2 Sekolah at \d\d:\d\d:\d\d$/);
+  expect(r.evidence[0]).toMatch(/^siswa4@garudayaksa\.com over IMAP: \S+ SEARCH SUBJECT "rapat" at \d\d:\d\d:\d\d, \S+ CREATE Sekolah at \d\d:\d\d:\d\d, \S+ MOVE 2 Sekolah at \d\d:\d\d:\d\d, \S+ STORE 1 \+FLAGS \(\\Deleted\) at \d\d:\d\d:\d\d and \S+ EXPUNGE at \d\d:\d\d:\d\d$/);
   expect(r.evidence[1]).toMatch(/^a second session at \d\d:\d\d:\d\d saw the folders: \S+ LIST "" \*, \S+ EXAMINE Sekolah, \S+ FETCH 1 \(BODY\[TEXT\]\)$/);
 });
 

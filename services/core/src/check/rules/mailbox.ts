@@ -65,6 +65,9 @@ const IMAP_STEPS: [string, (c: Cmd) => boolean][] = [
   ['SEARCH on the server', (c) => c.verb === 'SEARCH' && c.ok],
   ['CREATE a folder', (c) => c.verb === 'CREATE' && c.ok],
   ['MOVE (or COPY) a message into it', (c) => (c.verb === 'MOVE' || c.verb === 'COPY') && c.ok],
+  // Deleting on an IMAP server takes two commands (RFC 3501 §6.4.6, §6.4.3): mark, then expunge.
+  ['a message marked deleted (STORE … +FLAGS (\\Deleted))', (c) => c.verb === 'STORE' && /\+FLAGS(\.SILENT)?\s*\(?[^)]*\\Deleted/i.test(c.arg) && c.ok],
+  ['EXPUNGE, which removes the marked message from the server', (c) => c.verb === 'EXPUNGE' && c.ok],
 ];
 
 export const imapFoldersSearch: Rule = (v) => {
@@ -79,7 +82,7 @@ export const imapFoldersSearch: Rule = (v) => {
     return { found, second, n: found.filter((f) => f.hit).length + (second ? 1 : 0) };
   };
   const top = best([...byAccount.entries()].map(([account, sessions]) => ({ account, ...score(sessions) })), (x) => x.n);
-  if (!top) return notYet(['an IMAP session (telnet localhost 10143): LOGIN, SEARCH, CREATE a folder, MOVE a message into it; then a second session that sees the folder']);
+  if (!top) return notYet(['an IMAP session (telnet localhost 10143): LOGIN, SEARCH, CREATE a folder, MOVE a message into it; then a second session that sees the folder and deletes a message (STORE +FLAGS (\\Deleted), EXPUNGE)']);
   const hits = top.found.filter((f) => f.hit).map((f) => `${f.hit!.c.line} at ${clock(f.hit!.s.start + f.hit!.c.at)}`);
   const evidence = [`${top.account} over IMAP: ${hits.length ? and(hits) : 'logged in'}`];
   if (top.second) evidence.push(`a second session at ${clock(top.second.start)} saw the folders: ${lines(top.second.cmds.filter((c) => ['LIST', 'LSUB', 'SELECT', 'EXAMINE', 'STATUS', 'FETCH'].includes(c.verb)), 6)}`);
