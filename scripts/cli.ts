@@ -55,6 +55,7 @@ import { registerResetCommands } from './commands/reset';
 import { registerSeedCommands } from './commands/seed';
 import { registerReloadCommands } from './commands/reload';
 import { registerCheckCommands } from './commands/check';
+import { registerGuideCommands } from './commands/guide';
 import { pick } from './scenario/messages';
 import { chooseLang, isUnknownLanguageError, type Lang } from './i18n/lang';
 import { QUEUE_TEXT } from './i18n/queue-text';
@@ -451,6 +452,7 @@ registerEventsCommand(program, helpers);
 registerCaCommand(program, helpers);
 registerClassCommands(program, { ...helpers, choice: () => program.opts() as LabChoice });
 registerCheckCommands(program, { ...helpers, choice: () => program.opts() as LabChoice });
+registerGuideCommands(program, { ...helpers, givenLang: () => (program.opts() as { lang?: string }).lang });
 registerWebCommand(program, { ...helpers, choice: () => program.opts() as LabChoice });
 // After `class`: each also adds `class reset|seed|reload`.
 registerResetCommands(program, { ...helpers, choice: () => program.opts() as LabChoice });

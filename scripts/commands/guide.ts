@@ -1,5 +1,6 @@
 /**
- * `npx mail-lab guide print [--lang en|id|both] [--out DIR] [--pdf]`: the
+ * `npx mail-lab guide print [--out DIR] [--pdf]` (with the program's `--lang en|id`: that
+ * language only; without it both): the
  * students' worksheets (docs/guide, in the order of its README table, the
  * glossary last; never the answer keys nor the class plan) as one
  * print-ready HTML file per language, with blanks for the name and for the
@@ -8,14 +9,17 @@
  * progress and warnings to standard error. Needs no lab.
  */
 import { join, relative, resolve } from 'node:path';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { CommandHelpers } from './helpers';
 import { GUIDE_LANGS, GuideContentsError, type GuideLang } from '../guide/contents';
 import { GuideRenderError, printFileName, writeGuide } from '../guide/render';
 import { ChromiumMissingError, printPdfs } from '../guide/pdf';
 import { repoRoot } from '../lab-docker';
 
-export type GuideCommandHelpers = Pick<CommandHelpers, 'out' | 'UsageError'>;
+export type GuideCommandHelpers = Pick<CommandHelpers, 'out' | 'UsageError'> & {
+  /** The program's own `--lang` when it was given (en or id), else undefined: then both languages are printed. */
+  givenLang?: () => string | undefined;
+};
 
 export interface GuidePrintOptions {
   lang: 'en' | 'id' | 'both';
@@ -74,10 +78,11 @@ export function registerGuideCommands(program: Command, h: GuideCommandHelpers):
   guide
     .command('print')
     .description('the students\' worksheets as print-ready HTML (A4, one worksheet per page, blanks for name, class, lab number and answers; no answer keys), one file per language; --pdf also makes PDFs with Chromium')
-    .addOption(new Option('--lang <lang>', 'which language').choices(['en', 'id', 'both']).default('both'))
     .option('--out <dir>', 'output folder', DEFAULT_GUIDE_OUT)
     .option('--pdf', `also print each HTML file to PDF (needs Chromium: apt-get install -y --no-install-recommends chromium-headless-shell fonts-dejavu-core)`)
-    .action(async (opts: GuidePrintOptions) => {
-      await guidePrint(opts, h);
+    // The language is the program's --lang (one language); without it both are printed.
+    .action(async (opts: Omit<GuidePrintOptions, 'lang'>) => {
+      const given = h.givenLang?.();
+      await guidePrint({ ...opts, lang: given === 'en' || given === 'id' ? given : 'both' }, h);
     });
 }
