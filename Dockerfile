@@ -14,15 +14,15 @@
 ARG BASE_IMAGE=node:20-bookworm-slim
 FROM ${BASE_IMAGE}
 
-# Tools for the class: dig, telnet, nc, swaks (with TLS: IO::Socket::SSL); ip/iptables for breaking links.
+# Tools for the class: dig, telnet, nc, swaks (with TLS: IO::Socket::SSL), uuencode/uudecode (sharutils); ip/iptables for breaking links.
 RUN if command -v dig >/dev/null && command -v swaks >/dev/null && command -v iptables >/dev/null \
         && command -v nc >/dev/null && command -v telnet >/dev/null && command -v ip >/dev/null \
-        && command -v ps >/dev/null && perl -MIO::Socket::SSL -e 1 2>/dev/null; then \
+        && command -v ps >/dev/null && command -v uuencode >/dev/null && perl -MIO::Socket::SSL -e 1 2>/dev/null; then \
       echo "lab tools present in base image; skipping apt"; \
     else \
       apt-get update \
       && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-           ca-certificates dnsutils telnet netcat-openbsd swaks libio-socket-ssl-perl iproute2 iptables libcap2-bin procps less \
+           ca-certificates dnsutils telnet netcat-openbsd swaks libio-socket-ssl-perl iproute2 iptables libcap2-bin procps less sharutils \
       && rm -rf /var/lib/apt/lists/*; \
     fi
 

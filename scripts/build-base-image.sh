@@ -6,7 +6,7 @@
 #
 # It is the offline stand-in for node:20-bookworm-slim (see docs/offline.md):
 #   1. debootstrap --variant=minbase a Debian 12 (bookworm) tree with the lab's
-#      tools (dig, telnet, nc, swaks, ip, iptables, ps, less) from the Debian
+#      tools (dig, telnet, nc, swaks, ip, iptables, ps, less, uuencode) from the Debian
 #      mirror;
 #   2. copy the host's Node 20 binary to /usr/local/bin/node and check that it
 #      runs inside the tree (chroot);
@@ -25,13 +25,14 @@ set -euo pipefail
 TAG="${MAIL_LAB_BASE_TAG:-mail-lab/base:bookworm}"
 MIRROR="${MAIL_LAB_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 SUITE=bookworm
+# sharutils: uuencode/uudecode by hand in the client container (the attachments worksheet, lesson §3);
 # libio-socket-ssl-perl: swaks --tls / --tlsc (STARTTLS, implicit TLS) from the client container;
 # perl-openssl-defaults named because debootstrap does not resolve the virtual
 # package perl-openssl-abi-3 that libnet-ssleay-perl depends on.
-PACKAGES=ca-certificates,libstdc++6,iproute2,iptables,dnsutils,telnet,netcat-openbsd,swaks,libio-socket-ssl-perl,perl-openssl-defaults,procps,less
+PACKAGES=ca-certificates,libstdc++6,iproute2,iptables,dnsutils,telnet,netcat-openbsd,swaks,libio-socket-ssl-perl,perl-openssl-defaults,procps,less,sharutils
 # Raised whenever PACKAGES or the image's content changes: `mail-lab up` and
 # this script rebuild a base image with an older version label.
-BASE_VERSION=2
+BASE_VERSION=3
 CACHE="${MAIL_LAB_DEBOOTSTRAP_CACHE-/var/cache/mail-lab/debootstrap}"
 FORCE=0
 
@@ -125,7 +126,7 @@ if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
 fi
 
 # Sanity: the lab's tools are there.
-for tool in dig telnet nc swaks ip iptables ps less; do
+for tool in dig telnet nc swaks ip iptables ps less uuencode uudecode; do
   chroot "$ROOTFS" sh -c "command -v $tool" >/dev/null || fail "$tool missing from the base image"
 done
 chroot "$ROOTFS" perl -MIO::Socket::SSL -e 1 || fail "perl IO::Socket::SSL missing from the base image (swaks --tls needs it)"

@@ -39,6 +39,25 @@ test('the client container asks the lab DNS: dig MX dadali.com', async () => {
   expect(refused).toContain('status: REFUSED');
 }, 60_000);
 
+test('uuencode by hand in the client container (attachments worksheet): the +32 line of "Hi!", pasted into a message, read back and uudecoded', async () => {
+  const subject = `uu-${Date.now().toString(36)}`; // short: `list` cuts long subjects
+  const script = [
+    'set -e',
+    'd=$(mktemp -d) && cd "$d"',
+    "printf 'Hi!' > hi.txt",
+    'uuencode hi.txt hi.txt | tee hi.uu',
+    `mail-lab-client send --from mbrain@garudayaksa.com --to siswa3@dadali.com --subject '${subject}' --body-file hi.uu --password rahasia123`,
+    // the message's number in siswa3's mailbox, by its subject
+    `for i in 1 2 3 4 5 6 7 8 9 10; do n=$(mail-lab-client list --user siswa3@dadali.com --password rahasia123 | grep '${subject}' | awk '{print $1}'); [ -n "$n" ] && break; sleep 1; done`,
+    'mail-lab-client read --raw --user siswa3@dadali.com --password rahasia123 "$n" > surat.txt',
+    'uudecode -o hasil.txt surat.txt',
+    'cmp hi.txt hasil.txt && echo sama',
+  ].join('\n');
+  const out = await docker(['exec', 'mail-lab-client', 'sh', '-c', script]);
+  expect(out).toContain('begin 644 hi.txt\n#2&DA\n`\nend\n');
+  expect(out.trim().split('\n').at(-1)).toBe('sama');
+}, 60_000);
+
 test('break and heal are reported by status, and doing one twice says so', async () => {
   expect((await cli(['break', 'garudayaksa.com', 'dadali.com'])).out).toContain('BROKEN');
   expect((await cli(['break', 'dadali.com', 'garudayaksa.com'])).out).toContain('already broken');
