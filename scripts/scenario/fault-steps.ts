@@ -24,7 +24,7 @@ const SLOW_LINK_LOCAL = {
   id: 'slow-link memerlukan lab Docker (tc dan iptables di dalam kontainer server e-mail)',
 };
 
-const retryNote = 'surat yang menunggu di antrean dikirim pada percobaan berikutnya; `npx mail-lab flush <domain>` mengirimnya sekarang';
+const retryNote = 'surat yang menunggu di antrian dikirim pada percobaan berikutnya; `npx mail-lab flush <domain>` mengirimnya sekarang';
 
 /** The fault CLI's English lines and their Indonesian; `$1`… are the parts taken over as they are. */
 const INDONESIAN: [RegExp, string][] = [
@@ -32,7 +32,7 @@ const INDONESIAN: [RegExp, string][] = [
   [/^the lab DNS was already down \(fault dns-down\); nothing changed$/, 'DNS lab memang sudah mati (gangguan dns-down); tidak ada yang berubah'],
   [/^the lab DNS was already answering \(no dns-down fault\); nothing changed$/, 'DNS lab memang sudah menjawab (tidak ada gangguan dns-down); tidak ada yang berubah'],
   [/^fault dns-down applied: .*$/, 'gangguan dns-down dipasang: DNS lab berhenti menjawab; pertanyaan dicatat lalu dibuang, jadi pencarian nama kehabisan waktu'],
-  [/^senders cannot look up MX records: .*$/, 'pengirim tidak dapat mencari record MX: antreannya menunda lalu mencoba lagi (tidak ada yang dikembalikan)'],
+  [/^senders cannot look up MX records: .*$/, 'pengirim tidak dapat mencari record MX: antriannya menunda lalu mencoba lagi (tidak ada yang dikembalikan)'],
   [/^fault dns-down cleared: .*$/, 'gangguan dns-down dihapus: DNS lab menjawab lagi'],
   [/^queued mail goes out at the next retry; .*$/, retryNote],
   [/^the lab DNS already answers SERVFAIL for (\S+); nothing changed$/, 'DNS lab memang sudah menjawab SERVFAIL untuk $1; tidak ada yang berubah'],
@@ -43,17 +43,17 @@ const INDONESIAN: [RegExp, string][] = [
   [/^port 25 of (\S+) was already down \(fault server-down\); nothing changed$/, 'port 25 milik $1 memang sudah mati (gangguan server-down); tidak ada yang berubah'],
   [/^port 25 of (\S+) was already listening \(no server-down fault\); nothing changed$/, 'port 25 milik $1 memang sudah mendengarkan (tidak ada gangguan server-down); tidak ada yang berubah'],
   [/^fault server-down (\S+) applied: .*$/, 'gangguan server-down $1 dipasang: port SMTP 25 milik $1 tidak lagi mendengarkan (koneksi ditolak)'],
-  [/^submission \(587\), POP3, IMAP and its outbound queue keep working; .*$/, 'submission (587), POP3, IMAP dan antrean keluarnya tetap bekerja; pengirim ke server itu menunda lalu mencoba lagi'],
+  [/^submission \(587\), POP3, IMAP and its outbound queue keep working; .*$/, 'submission (587), POP3, IMAP dan antrian keluarnya tetap bekerja; pengirim ke server itu menunda lalu mencoba lagi'],
   [/^fault server-down (\S+) cleared: .*$/, 'gangguan server-down $1 dihapus: port yang dihentikan milik $1 mendengarkan lagi'],
   [/^every mail port of (\S+) was already down \(fault server-down --all\); nothing changed$/, 'semua port e-mail milik $1 memang sudah mati (gangguan server-down --all); tidak ada yang berubah'],
   [/^fault server-down (\S+) --all applied: .*$/, 'gangguan server-down $1 --all dipasang: tidak ada port e-mail milik $1 yang mendengarkan (25, 587, 465, POP3, IMAP: koneksi ditolak)'],
-  [/^mail programs cannot send or read: .*$/, 'program e-mail tidak dapat mengirim maupun membaca: yang ditulis menunggu di outbox-nya, yang sudah disinkronkan hanya itu yang bisa dibaca; antrean dan API admin tetap bekerja'],
+  [/^mail programs cannot send or read: .*$/, 'program e-mail tidak dapat mengirim maupun membaca: yang ditulis menunggu di outbox-nya, yang sudah disinkronkan hanya itu yang bisa dibaca; antrian dan API admin tetap bekerja'],
   [/^senders deliver at their next retry; .*$/, 'pengirim mengantarkan pada percobaan berikutnya; `npx mail-lab flush <domain>` mengirimnya sekarang'],
   [/^fault greylist (\S+) cleared: .*$/, 'gangguan greylist $1 dihapus: tidak ada greylisting lagi; triplet yang pernah dilihat dilupakan'],
   [/^(\S+) was not greylisting \(no greylist fault\); nothing changed$/, '$1 memang tidak melakukan greylisting (tidak ada gangguan greylist); tidak ada yang berubah'],
   [/^(\S+) was already greylisting with a delay of (.+); nothing changed$/, '$1 memang sudah melakukan greylisting dengan jeda $2; tidak ada yang berubah'],
   [/^fault greylist (\S+) applied: port 25 answers .* with (".*")$/, 'gangguan greylist $1 dipasang: port 25 menjawab RCPT pertama dari setiap (IP klien, pengirim, penerima) yang baru dengan $2'],
-  [/^the same triplet is accepted once (.+) have passed, .*$/, 'triplet yang sama diterima setelah $1 berlalu, jadi antrean pengirim sungguhan mengantarkan pada percobaan berikutnya'],
+  [/^the same triplet is accepted once (.+) have passed, .*$/, 'triplet yang sama diterima setelah $1 berlalu, jadi antrian pengirim sungguhan mengantarkan pada percobaan berikutnya'],
   [/^fault greet-delay (\S+) cleared: .*$/, 'gangguan greet-delay $1 dihapus: port 25 milik $1 langsung menyapa lagi'],
   [/^port 25 of (\S+) was already greeting at once \(no greet-delay fault\); nothing changed$/, 'port 25 milik $1 memang sudah langsung menyapa (tidak ada gangguan greet-delay); tidak ada yang berubah'],
   [/^port 25 of (\S+) already waits (.+) before its greeting; nothing changed$/, 'port 25 milik $1 memang sudah menunggu $2 sebelum salamnya; tidak ada yang berubah'],
@@ -67,7 +67,7 @@ const INDONESIAN: [RegExp, string][] = [
   [/^(\S+) was already cut off from the backbone \(fault isolate\); nothing changed$/, '$1 memang sudah terputus dari jaringan backbone (gangguan isolate); tidak ada yang berubah'],
   [/^(\S+) was not cut off \(no isolate fault\); nothing changed$/, '$1 memang tidak terputus (tidak ada gangguan isolate); tidak ada yang berubah'],
   [/^fault isolate (\S+) applied: .*$/, 'gangguan isolate $1 dipasang: $1 terputus dari jaringan backbone lab (tanpa DNS, tanpa domain lain, tanpa kontainer klien)'],
-  [/^its outgoing mail waits in its queue .*$/, 'surat keluarnya menunggu di antreannya (percobaan kehabisan waktu), surat untuknya menunggu di antrean domain lain; tidak ada yang dikembalikan sebelum batas waktunya'],
+  [/^its outgoing mail waits in its queue .*$/, 'surat keluarnya menunggu di antriannya (percobaan kehabisan waktu), surat untuknya menunggu di antrian domain lain; tidak ada yang dikembalikan sebelum batas waktunya'],
   [/^how: (.*)$/, 'caranya: $1'],
   [/^fault isolate (\S+) cleared: .*$/, 'gangguan isolate $1 dihapus: $1 tersambung lagi ke backbone'],
   [/^fault slow-link (\S+ <-> \S+) cleared: .*$/, 'gangguan slow-link $1 dihapus: aturan tc (pembatasan kecepatan dan kehilangan paket) dihapus di kedua kontainer server e-mail'],

@@ -43,17 +43,17 @@ const texts = {
       got === null ? `${id} is not waiting in the queue of ${d}` : `${id} has had ${got} delivery attempt(s) in the queue of ${d}, expected at least ${want} within ${within}`,
   },
   id: {
-    describeProfile: (d: string, p: string) => `ganti profil antrean ${d} menjadi ${p} (npx mail-lab queue-profile ${d} ${p})`,
+    describeProfile: (d: string, p: string) => `ganti profil antrian ${d} menjadi ${p} (npx mail-lab queue-profile ${d} ${p})`,
     describeReport: (address: string, action: string) => `cari laporan pengiriman (Action: ${action}) di kotak surat ${address}`,
-    switched: (d: string, from: string, p: QueueProfileInfo) => `${d}: profil antrean ${from} -> ${p.name} (${waktu(p)})`,
+    switched: (d: string, from: string, p: QueueProfileInfo) => `${d}: profil antrian ${from} -> ${p.name} (${waktu(p)})`,
     unchanged: (d: string, p: QueueProfileInfo) => `${d} memang sudah memakai profil ${p.name} (${waktu(p)})`,
     moved: (queued: number, n: number) =>
-      `${queued} pesan di antrean memakai waktu yang baru: peringatan dan pengembalian dihitung dari saat pesan tiba, percobaan berikutnya dari percobaan terakhir (digeser untuk ${n} pesan)`,
+      `${queued} pesan di antrian memakai waktu yang baru: peringatan dan pengembalian dihitung dari saat pesan tiba, percobaan berikutnya dari percobaan terakhir (digeser untuk ${n} pesan)`,
     report: (n: number, id: string, user: string) => `${n} laporan tentang ${id} di kotak surat ${user}:`,
     noReport: (action: string, id: string, address: string, found: number, want: number, within: string) =>
       `seharusnya ada ${want} laporan pengiriman dengan Action: ${action} tentang ${id} di ${address}, yang ditemukan ${found} dalam ${within}`,
     fewerAttempts: (id: string, d: string, want: number, got: number | null, within: string) =>
-      got === null ? `${id} tidak sedang menunggu di antrean ${d}` : `${id} baru ${got} kali dicoba di antrean ${d}, seharusnya paling sedikit ${want} kali dalam ${within}`,
+      got === null ? `${id} tidak sedang menunggu di antrian ${d}` : `${id} baru ${got} kali dicoba di antrian ${d}, seharusnya paling sedikit ${want} kali dalam ${within}`,
   },
 } satisfies Record<Lang, unknown>;
 

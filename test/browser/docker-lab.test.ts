@@ -89,7 +89,7 @@ test('mbrain writes in the Webmail; the instructor sees its path live: submissio
 test('the link broken: the next message waits on the Queue page with a countdown that counts; healed and retried from the page, its path shows it delivered', async () => {
   await mailLab('break', 'garudayaksa.com', 'dadali.com', '--lab', String(LAB));
   const subject = `Ditunda di Docker ${STAMP}`;
-  await webmailSend(subject, 'Ini menunggu di antrean.\n');
+  await webmailSend(subject, 'Ini menunggu di antrian.\n');
   await tp.goto(`${base}/lab/${LAB}/queue`);
   await live(tp);
   const entry = queueEntry(subject);
@@ -125,7 +125,7 @@ test('jpri reads both in the Webmail; the Mailbox file page shows a new message 
   await sp.locator('.messages li', { hasText: `Ditunda di Docker ${STAMP}` }).locator('a').click();
   await sp.locator('.wm-reader h2.subject').waitFor();
   await expect(sp.locator('.wm-reader h2.subject').textContent()).resolves.toBe(`Ditunda di Docker ${STAMP}`);
-  await expect(sp.locator('.wm-reader').textContent()).resolves.toContain('Ini menunggu di antrean.');
+  await expect(sp.locator('.wm-reader').textContent()).resolves.toContain('Ini menunggu di antrian.');
   await student!.shot('docker-04-webmail-read');
 
   await tp.goto(`${base}/lab/${LAB}/mailbox/jpri@dadali.com`);
@@ -160,7 +160,7 @@ test('the same in Indonesian: the path of a message written in the Webmail, and 
   await expect(row('mailbox').locator('td.info .title').textContent()).resolves.toBe('Ditambahkan ke berkas mailbox jpri');
   await teacher!.shot('docker-06-id-path');
   await tp.goto(`${base}/lab/${LAB}/queue`);
-  await expect(tp.locator('h1').textContent()).resolves.toBe(`Antrean lab ${LAB}`);
+  await expect(tp.locator('h1').textContent()).resolves.toBe(`Antrian lab ${LAB}`);
   await tp.goto(`${base}/class?lang=en`);
 });
 

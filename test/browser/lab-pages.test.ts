@@ -248,7 +248,7 @@ test('the same in Indonesian: the path, the queue with its countdown, the mailbo
   const entry = page.locator(`.q-entry[data-id="${sent.queueId}"]`);
   await expect(entry.locator('.rcpt .state').textContent()).resolves.toBe('menunggu');
   await expect(entry.locator('.rcpt .next .countdown').textContent()).resolves.toMatch(/^dalam 0:\d\d$/);
-  await expect(page.locator('h1').textContent()).resolves.toBe(`Antrean lab ${LAB}`);
+  await expect(page.locator('h1').textContent()).resolves.toBe(`Antrian lab ${LAB}`);
   await shot('11-id-queue');
   await mailLab('heal', 'garudayaksa.com', 'dadali.com', '--lab', String(LAB));
   await entry.locator('button[data-op="flush"]').click();

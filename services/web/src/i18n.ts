@@ -6,7 +6,7 @@
  * a type error. This file holds the shared messages (layout, navigation,
  * login, errors); a page adds its own next to its route file:
  *
- *   const M = addMessages({ 'queue.title': { en: 'Queue of {domain}', id: 'Antrean {domain}' } });
+ *   const M = addMessages({ 'queue.title': { en: 'Queue of {domain}', id: 'Antrian {domain}' } });
  *   t(lang, 'queue.title', { domain })        // or c.var.t('queue.title', { domain }) in a handler
  *
  * A key added twice with other words throws at start (two pages chose the same key).
@@ -86,7 +86,7 @@ addMessages({
   'nav.label': { en: 'Pages', id: 'Halaman' },
   'nav.class': { en: 'Class', id: 'Kelas' },
   'nav.topology': { en: 'Topology', id: 'Topologi' },
-  'nav.queue': { en: 'Queue', id: 'Antrean' },
+  'nav.queue': { en: 'Queue', id: 'Antrian' },
   'nav.path': { en: 'Message path', id: 'Jalur pesan' },
   'nav.mailbox': { en: 'Mailbox file', id: 'Berkas mailbox' },
   'nav.dns': { en: 'DNS', id: 'DNS' },

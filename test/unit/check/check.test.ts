@@ -224,7 +224,7 @@ i.select('Sekolah'); i.store('1', '+FLAGS', '(\\\\Deleted)'); i.expunge(); i.log
 
 test('queue-retry and returned-mail from the queue’s records: deferred on a cut link, then delivered; another one returned', async () => {
   await lab.cut('garudayaksa.com', 'dadali.com');
-  const id = await submit(lab, 'siswa5@garudayaksa.com', ['siswa5@dadali.com'], 'Antrean');
+  const id = await submit(lab, 'siswa5@garudayaksa.com', ['siswa5@dadali.com'], 'Antrian');
   const q = lab.domains['garudayaksa.com'].queue;
   await eventually('deferred', () => q.list().find((e) => e.id === id && e.attempts >= 1));
   let r = await check(account('siswa5@garudayaksa.com'));
@@ -235,7 +235,7 @@ test('queue-retry and returned-mail from the queue’s records: deferred on a cu
   await q.expire(back);
   await lab.restore('garudayaksa.com', 'dadali.com');
   q.flush();
-  await eventually('delivered after heal', async () => withSubject(await inbox(lab, 'dadali.com', 'siswa5'), 'Antrean').length === 1);
+  await eventually('delivered after heal', async () => withSubject(await inbox(lab, 'dadali.com', 'siswa5'), 'Antrian').length === 1);
   r = await check(account('siswa5@garudayaksa.com'));
   expect(r['queue-retry'].state).toBe('done');
   expect(r['queue-retry'].evidence[0]).toMatch(new RegExp(`^siswa5@garudayaksa\\.com → siswa5@dadali\\.com sent at \\d\\d:\\d\\d:\\d\\d, deferred \\d+ times? \\(.*link broken.*\\), delivered at \\d\\d:\\d\\d:\\d\\d after \\d+ attempts \\(queue ${id}\\)$`));

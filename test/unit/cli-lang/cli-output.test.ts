@@ -175,7 +175,7 @@ test('check in Indonesian: the student text, the table, the CSV and the HTML pag
   const page = readFileSync(html, 'utf8');
   expect(page).toContain('<html lang="id">');
   expect(page).toContain('<th class="name">siswa</th>');
-  expect(page).toContain('<li value="7">queue-retry: Antrean mencoba lagi</li>');
+  expect(page).toContain('<li value="7">queue-retry: Antrian mencoba lagi</li>');
   expect(page).toMatch(/<div class="meta">dibuat \d{4}-\d\d-\d\d \d\d:\d\d:\d\d dari catatan server lab sendiri/);
   // English by default, as before.
   const en = await mailLab(['check', '--all', '--task', 'queue-retry', '--html', html]);

@@ -160,7 +160,7 @@ describe('through SMTP on port 25 of dadali.com', () => {
 
   it('the queue answers itself: admitRelay names the earlier copy once enqueue has recorded it', async () => {
     const q = lab.domains['dadali.com'].queue;
-    const data = Buffer.from(relayed('19B1AAAA000005', 'Antrean memutuskan'));
+    const data = Buffer.from(relayed('19B1AAAA000005', 'Antrian memutuskan'));
     const jpri = { address: 'jpri@dadali.com', local: true };
     const siswa1 = { address: 'siswa1@dadali.com', local: true };
     const first = q.admitRelay(data, [jpri]);
@@ -170,7 +170,7 @@ describe('through SMTP on port 25 of dadali.com', () => {
     // Data that is no relayed copy (no Received with an id on top) is never a duplicate.
     const typed = Buffer.from(crlf('From: mbrain@garudayaksa.com\nSubject: x\n\nHalo.\n'));
     expect(q.admitRelay(typed, [jpri])).toEqual({ fresh: [jpri], already: [] });
-    expect(await copies('jpri', 'Antrean memutuskan')).toBe(1);
+    expect(await copies('jpri', 'Antrian memutuskan')).toBe(1);
   });
 
   it('the record survives a restart of the receiving server', async () => {

@@ -67,8 +67,8 @@ test('a scenario that switches a profile and then fails: the runner puts the pro
   const outcome = await runScenario(target, scenario, (l) => lines.push(l), 'id');
   const text = lines.join('\n');
   expect(outcome.ok).toBe(false);
-  expect(text).toContain('ganti profil antrean dadali.com menjadi demo (npx mail-lab queue-profile dadali.com demo)');
-  expect(text).toContain('dadali.com: profil antrean test -> demo (coba ulang setiap 3s, peringatan setelah 8s, dikembalikan setelah 20s)');
+  expect(text).toContain('ganti profil antrian dadali.com menjadi demo (npx mail-lab queue-profile dadali.com demo)');
+  expect(text).toContain('dadali.com: profil antrian test -> demo (coba ulang setiap 3s, peringatan setelah 8s, dikembalikan setelah 20s)');
   expect(text).toContain('GAGAL: unknown queue profile "nope"; the lab has: test, classroom, real, demo');
   // Back to what it was before the scenario's first switch (test, not demo), and the link healed.
   expect(await profileOf('dadali.com')).toBe('test');

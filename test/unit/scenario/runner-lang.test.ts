@@ -109,7 +109,7 @@ describe('mail-lab scenario --lang (the built CLI)', () => {
     ] as const) {
       const r = mailLab(['--list', ...args], extra);
       expect(r.status).toBe(0);
-      expect(r.stdout).toMatch(/^queue-retry +Antrean menunggu, mencoba lagi, lalu mengantarkan/m);
+      expect(r.stdout).toMatch(/^queue-retry +Antrian menunggu, mencoba lagi, lalu mengantarkan/m);
     }
     const en = mailLab(['--list'], { LANG: 'C.UTF-8' });
     expect(en.stdout).toMatch(/^queue-retry +The queue waits, retries and delivers/m);

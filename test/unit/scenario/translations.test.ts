@@ -54,8 +54,8 @@ describe('the scenario format', () => {
   });
 
   test('{ en, id } for title, explain and say', () => {
-    const s = parse(`name: x\ntitle: { en: Queue, id: Antrean }\nexplain: { en: Wait., id: Tunggu. }\nsteps:\n  - say: { en: Look., id: Lihat. }\n  - say: English only.\n`);
-    expect([pick(s.title, 'en'), pick(s.title, 'id'), pick(s.explain, 'id')]).toEqual(['Queue', 'Antrean', 'Tunggu.']);
+    const s = parse(`name: x\ntitle: { en: Queue, id: Antrian }\nexplain: { en: Wait., id: Tunggu. }\nsteps:\n  - say: { en: Look., id: Lihat. }\n  - say: English only.\n`);
+    expect([pick(s.title, 'en'), pick(s.title, 'id'), pick(s.explain, 'id')]).toEqual(['Queue', 'Antrian', 'Tunggu.']);
     expect(s.steps[0]).toEqual({ say: { en: 'Look.', id: 'Lihat.' } });
     expect(untranslated(s)).toEqual(['steps[1].say']);
   });
@@ -105,7 +105,7 @@ describe('the message catalog', () => {
     expect(id.summary(6, 1, 'local')).toBe('skenario: 6 berhasil, 1 gagal (lab tanpa Docker)');
     expect([id.ok, id.skipped, id.failed]).toEqual(['berhasil', 'dilewati', 'GAGAL']);
     expect(id.seconds(2.25)).toBe('2,3 detik');
-    expect(id.step.queue('garudayaksa.com')).toBe('periksa antrean garudayaksa.com');
+    expect(id.step.queue('garudayaksa.com')).toBe('periksa antrian garudayaksa.com');
   });
 
   test('every message has a translation (same keys in both catalogs)', () => {

@@ -126,8 +126,8 @@ describe('a message across the domains with the link cut, then healed', () => {
     expect(textOf(page.text)).toContain('retry every 1 s, delay warning after 1 h, returned after 2 h');
     // One domain only; in Indonesian.
     const id = await guru.get('/lab/42/queue?domain=dadali.com&lang=id');
-    expect(textOf(id.text)).toContain('Antrean dadali.com');
-    expect(textOf(id.text)).toContain('Antrean surat kosong');
+    expect(textOf(id.text)).toContain('Antrian dadali.com');
+    expect(textOf(id.text)).toContain('Antrian surat kosong');
     expect(id.text).not.toContain(`data-id="${sent.queueId}"`);
     const list = await guru.get('/lab/42/queue/list?lang=id');
     expect(textOf(list.text)).toContain('menunggu');
@@ -318,7 +318,7 @@ describe('the queue actions through the admin API', () => {
       r = await act({ op: 'profile', profile: 'nope' });
       expect(textOf(r.text)).toContain('failed: unknown queue profile "nope"');
       r = await guru.post('/lab/42/queue/action?lang=id', { domain: 'garudayaksa.com', op: 'profile', profile: 'test' }, htmx());
-      expect(textOf(r.text)).toContain('garudayaksa.com: sudah memakai profil antrean test');
+      expect(textOf(r.text)).toContain('garudayaksa.com: sudah memakai profil antrian test');
       await guru.get('/lab/42/queue/list?lang=en');
     } finally {
       await restore();

@@ -20,7 +20,7 @@ const list: [string, string, string][] = [
   ['mx-lookup', 'DNS MX lookup', 'Pencarian MX di DNS'],
   ['open-relay-refused', 'No open relay', 'Tidak menjadi open relay'],
   ['mail-loop', 'A mail loop is stopped', 'Surat berputar-putar dihentikan'],
-  ['queue-retry', 'The queue retries', 'Antrean mencoba lagi'],
+  ['queue-retry', 'The queue retries', 'Antrian mencoba lagi'],
   ['returned-mail', 'Returned mail', 'Surat dikembalikan'],
   ['delay-warning', 'The delay warning', 'Peringatan keterlambatan'],
   ['dns-outage', 'DNS outage', 'DNS bermasalah'],

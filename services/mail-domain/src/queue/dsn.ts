@@ -48,7 +48,7 @@ export function buildDsn(input: DsnInput): Buffer {
       `Your message could not be delivered yet. It is still in the queue and will be\n` +
       `retried until ${input.willRetryUntil ? rfc822Date(input.willRetryUntil) : 'it expires'}. You do not need to send it again.\n\n${list}\n\n` +
       `-- Bahasa Indonesia --\n` +
-      `Pesan Anda belum dapat dikirim. Pesan masih di antrean dan akan dicoba lagi\n` +
+      `Pesan Anda belum dapat dikirim. Pesan masih di antrian dan akan dicoba lagi\n` +
       `sampai ${input.willRetryUntil ? rfc822Date(input.willRetryUntil) : 'batas waktunya'}. Anda tidak perlu mengirim ulang.\n`
     : `This is the mail system at ${input.reportingMta}.\n\n` +
       `I'm sorry to have to inform you that your message could not be delivered\n` +

@@ -23,17 +23,17 @@ import { liveTrigger, liveUrl } from '../live/tabs';
 import { bytes, clock, countdown, decodeWords, duration, type T } from './lab-format';
 
 addMessages({
-  'queue.title': { en: 'Queue of lab {n}', id: 'Antrean lab {n}' },
+  'queue.title': { en: 'Queue of lab {n}', id: 'Antrian lab {n}' },
   'queue.all': { en: 'All domains', id: 'Semua domain' },
-  'queue.of': { en: 'Queue of {domain}', id: 'Antrean {domain}' },
-  'queue.count': { en: '{n} message(s) in the queue, {waiting} waiting to be retried, {held} on hold', id: '{n} pesan di antrean, {waiting} menunggu dicoba lagi, {held} ditahan' },
-  'queue.empty': { en: 'Mail queue is empty', id: 'Antrean surat kosong' },
+  'queue.of': { en: 'Queue of {domain}', id: 'Antrian {domain}' },
+  'queue.count': { en: '{n} message(s) in the queue, {waiting} waiting to be retried, {held} on hold', id: '{n} pesan di antrian, {waiting} menunggu dicoba lagi, {held} ditahan' },
+  'queue.empty': { en: 'Mail queue is empty', id: 'Antrian surat kosong' },
   'queue.unreachable': { en: '{domain} does not answer: {error}', id: '{domain} tidak menjawab: {error}' },
   'queue.profile': { en: 'retry every {retry}, delay warning after {warn}, returned after {ret}', id: 'dicoba lagi tiap {retry}, peringatan tunda setelah {warn}, dikembalikan setelah {ret}' },
-  'queue.profileLabel': { en: 'queue profile', id: 'profil antrean' },
+  'queue.profileLabel': { en: 'queue profile', id: 'profil antrian' },
   'queue.switch': { en: 'Switch', id: 'Ganti' },
   'queue.flushAll': { en: 'Retry all now', id: 'Coba kirim semua sekarang' },
-  'queue.id': { en: 'Queue ID', id: 'ID antrean' },
+  'queue.id': { en: 'Queue ID', id: 'ID antrian' },
   'queue.from': { en: 'From', id: 'Dari' },
   'queue.to': { en: 'To', id: 'Kepada' },
   'queue.subject': { en: 'Subject', id: 'Subjek' },
@@ -67,12 +67,12 @@ addMessages({
   'queue.result.held': { en: '{id}: on hold', id: '{id}: ditahan' },
   'queue.result.released': { en: '{id}: released', id: '{id}: dilepas' },
   'queue.result.already': { en: '{id}: it already was so', id: '{id}: memang sudah begitu' },
-  'queue.result.deleted': { en: '{id}: deleted from the queue', id: '{id}: dihapus dari antrean' },
+  'queue.result.deleted': { en: '{id}: deleted from the queue', id: '{id}: dihapus dari antrian' },
   'queue.result.expired': { en: '{id}: returned to the sender', id: '{id}: dikembalikan ke pengirim' },
-  'queue.result.profile': { en: '{domain}: queue profile {profile} ({rescheduled} of {queued} message(s) rescheduled)', id: '{domain}: profil antrean {profile} ({rescheduled} dari {queued} pesan dijadwalkan ulang)' },
-  'queue.result.profileSame': { en: '{domain}: already queue profile {profile}', id: '{domain}: sudah memakai profil antrean {profile}' },
+  'queue.result.profile': { en: '{domain}: queue profile {profile} ({rescheduled} of {queued} message(s) rescheduled)', id: '{domain}: profil antrian {profile} ({rescheduled} dari {queued} pesan dijadwalkan ulang)' },
+  'queue.result.profileSame': { en: '{domain}: already queue profile {profile}', id: '{domain}: sudah memakai profil antrian {profile}' },
   'queue.result.failed': { en: 'failed: {error}', id: 'gagal: {error}' },
-  'queue.badRequest': { en: 'This queue action is not known: {detail}', id: 'Tindakan antrean ini tidak dikenal: {detail}' },
+  'queue.badRequest': { en: 'This queue action is not known: {detail}', id: 'Tindakan antrian ini tidak dikenal: {detail}' },
 });
 
 interface DomainQueue {
