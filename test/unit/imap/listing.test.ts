@@ -6,7 +6,7 @@
  * read in batches; the transcript sums up long answers.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { HeaderCache } from '../../../services/mail-domain/src/imap/header-cache';
+import { HeaderCache, type Derivation } from '../../../services/mail-domain/src/imap/header-cache';
 import { message, RawClient, startLab, type Lab } from './harness';
 
 let lab: Lab;
@@ -103,4 +103,44 @@ test('the transcript shows the first 50 untagged lines of a command and sums up 
   expect(log).not.toContain('S: * 51 FETCH');
   expect(log).toMatch(/S: \.\.\. 10 more untagged responses \(\d+ octets\) not shown/);
   expect(log).toContain('S: a2 OK FETCH completed');
+});
+
+test('remembered ENVELOPEs and header sections (literals too) are the octets the whole message gives, and the transcript is the same', async () => {
+  // An 8-bit subject cannot be quoted: ENVELOPE and HEADER.FIELDS carry literals.
+  for (let i = 1; i <= 30; i++) await lab.store.append('mbrain', 'INBOX', message({ subject: i % 3 === 0 ? `Rapat ${i} — ruang guru` : `Pesan ${i}`, extra: i % 4 === 0 ? 'Reply-To: "Tata Usaha" <tu@garudayaksa.com>' : undefined }));
+  await c.command('a1', 'SELECT INBOX');
+  const listing = 'UID FETCH 1:* (FLAGS ENVELOPE BODY.PEEK[HEADER.FIELDS (SUBJECT)] RFC822.HEADER)';
+  const first = await c.command('a2', listing);
+  expect(first).toMatch(/^\* 3 FETCH \(UID 3 FLAGS \(\\Recent\) ENVELOPE \("[^"]+" \{22\}\r\nRapat 3 /m);
+  const again = await c.command('a3', listing);
+  expect(again).toBe(first.replace(/^a2 /m, 'a3 '));
+  // The full-message path (BODY[]<0.1> reads every message) gives the same items.
+  const full = await c.command('a4', listing.replace(/\)$/, ' BODY.PEEK[]<0.1>)'));
+  const strip = (r: string) => r.replace(/ BODY\[\]<0> \{1\}\r\n.\)/g, ')').split('\r\n').filter((l) => !/^a\d /.test(l));
+  expect(strip(full)).toEqual(strip(first));
+  const logs = lab.logs.filter((l) => l.includes('S: * 3 FETCH'));
+  expect(logs).toHaveLength(3);
+  expect(logs[1].slice(logs[1].indexOf('S: '))).toBe(logs[0].slice(logs[0].indexOf('S: ')));
+  // SEARCH over remembered subjects equals a search the cache has not seen (another session, other words).
+  expect(await c.command('a5', 'SEARCH SUBJECT "ruang guru"')).toMatch(/^\* SEARCH 3 6 9 12 15 18 21 24 27 30\r\n/);
+  expect(await c.command('a6', 'SEARCH SUBJECT "ruang guru"')).toMatch(/^\* SEARCH 3 6 9 12 15 18 21 24 27 30\r\n/);
+  expect(await c.command('a7', 'SEARCH OR SUBJECT "pesan 1" NOT SUBJECT "e"')).toMatch(/^\* SEARCH 1 3 6 9 10 11 12 13 14 15 16 17 18 19 21 24 27 30\r\n/);
+});
+
+test('derived values keep to their own budget, dropping a whole kind at a time, and answers stay right beyond it', async () => {
+  for (let i = 1; i <= 40; i++) await lab.store.append('mbrain', 'INBOX', message({ subject: `m${i}` }));
+  const uidValidity = (await lab.store.snapshot('mbrain', 'INBOX')).uidValidity;
+  const cache = new HeaderCache(20_000, 3_000);
+  const all = Array.from({ length: 40 }, (_, i) => i + 1);
+  const subject = (key: string): Derivation<string> => ({ key, derive: (e) => e.fields.find((f) => f.name === 'Subject')!.value, cost: () => 100 });
+  const seen: string[] = [];
+  await cache.eachDerived(lab.store, 'mbrain', 'INBOX', uidValidity, all.slice(0, 20), [subject('A')], (uid, [v]) => seen.push(`${uid}:${v}`));
+  expect(cache.derivedSize).toBe(2_000);
+  // A second kind needs room: the first goes as a whole; the second fills to the budget, the rest is computed, not kept.
+  await cache.eachDerived(lab.store, 'mbrain', 'INBOX', uidValidity, all, [subject('B')], (uid, [v]) => seen.push(`${uid}:${v}`));
+  expect(cache.derivedSize).toBe(3_000);
+  expect(seen.slice(20)).toEqual(all.map((u) => `${u}:m${u}`));
+  await cache.eachDerived(lab.store, 'mbrain', 'INBOX', uidValidity, [40, 2, 999], [subject('B'), subject('A')], (uid, v) => seen.push(`${uid}:${v.join('/')}`));
+  expect(seen.slice(60)).toEqual(['40:m40/m40', '2:m2/m2']);
+  expect(cache.derivedSize).toBeLessThanOrEqual(3_000);
 });

@@ -4,8 +4,8 @@
  * with partial ranges. Fetching a body without PEEK sets \Seen (unless the
  * mailbox is read-only) and the new FLAGS are reported with the data.
  * Header-only requests (the usual mailbox listing) come from the server's
- * header cache; anything else reads each message (a retrieval the trace
- * journal records).
+ * header cache, which remembers each item's encoded value per message;
+ * anything else reads each message (a retrieval the trace journal records).
  */
 import type { Command, CommandOf, FetchAtt } from './commands';
 import { sectionLabel } from './fetch-parse';
@@ -15,7 +15,8 @@ import { sectionData } from './sections';
 import type { Session } from './session';
 import { bodyStructure, envelope } from './structure';
 import { formatFlags } from './view';
-import { formatInternalDate, raw, type ImapValue, type Raw } from './wire';
+import { encoded, encodedCost, formatInternalDate, raw, type Concat, type ImapValue, type Raw } from './wire';
+import type { Derivation } from './header-cache';
 import type { MessageInfo } from '../store/types';
 
 type Cmd<N extends Command['name']> = CommandOf<N>;
@@ -62,6 +63,9 @@ export async function fetch(s: Session, _tag: string, cmd: Cmd<'FETCH'>): Promis
     const items: ImapValue[] = [];
     const recent = view.recent.has(uid);
     for (const att of atts) items.push(...item(att, info, message, entity, recent));
+    finish(uid, info, recent, items);
+  };
+  const finish = (uid: number, info: MessageInfo, recent: boolean, items: ImapValue[]) => {
     if (flagsChanged.has(uid) && !reportsFlags) items.push(raw('FLAGS'), formatFlags(info.flags, recent));
     if (flagsChanged.has(uid) || reportsFlags) {
       // RFC 3501 7.2.6: a keyword another session set is announced in FLAGS before a FETCH shows it.
@@ -71,9 +75,31 @@ export async function fetch(s: Session, _tag: string, cmd: Cmd<'FETCH'>): Promis
     s.untagged([seqs.get(uid)!, raw('FETCH'), items]);
   };
   if (needsContent && atts.every(headerOnly)) {
-    // Header items only (a client listing the mailbox): from the header cache, batch by batch, no message read.
+    // Header items only (a client listing the mailbox): each item's value as the header cache remembers it
+    // (encoded once), batch by batch; only messages not seen before are read (their header, from the index).
     const present = uids.filter((u) => infos.has(u));
-    await s.ctx.headers.each(store, view.user, view.folder, snap.uidValidity, present, (uid, entity) => respond(uid, infos.get(uid)!, entity.header, entity), () => s.drained());
+    const derived = atts.filter((a) => !METADATA_ONLY.has(a.kind));
+    const derivations = derived.map(derivationOf);
+    await s.ctx.headers.eachDerived(
+      store,
+      view.user,
+      view.folder,
+      snap.uidValidity,
+      present,
+      derivations,
+      (uid, values) => {
+        const info = infos.get(uid)!;
+        const recent = view.recent.has(uid);
+        const items: ImapValue[] = [];
+        for (const att of atts) {
+          const k = derived.indexOf(att);
+          if (k < 0) items.push(...item(att, info, null, null, recent));
+          else items.push(headerLabel(att), values[k] as Raw | Concat);
+        }
+        finish(uid, info, recent, items);
+      },
+      () => s.drained(),
+    );
     return ok(`${cmd.uid ? 'UID ' : ''}FETCH completed`);
   }
   for (const uid of uids) {
@@ -90,6 +116,23 @@ export async function fetch(s: Session, _tag: string, cmd: Cmd<'FETCH'>): Promis
   }
   return ok(`${cmd.uid ? 'UID ' : ''}FETCH completed`);
 }
+
+/** The label of a header-only item that is not metadata (ENVELOPE, RFC822.HEADER, BODY[HEADER…]). */
+function headerLabel(att: FetchAtt): Raw {
+  return att.kind === 'section' ? labelOf(att) : raw(att.kind);
+}
+
+/** A header-only item's value as the header cache remembers it: computed from the header, encoded once. */
+function derivationOf(att: FetchAtt): Derivation<Raw | Concat> {
+  const key = att.kind === 'section' ? `${sectionLabel(att)}${att.partial ? `.${att.partial.length}` : ''}` : att.kind;
+  return {
+    key,
+    derive: (entity) => encoded(item(att, NO_INFO, entity.header, entity, false)[1]),
+    cost: encodedCost,
+  };
+}
+/** Header-only items never look at the message's info. */
+const NO_INFO: MessageInfo = { uid: 0, flags: [], internalDate: new Date(0), size: 0, uniqueId: '' };
 
 /** Section labels, built once per parsed command rather than once per message. */
 const labels = new WeakMap<FetchAtt, Raw>();

@@ -2,15 +2,17 @@
  * SEARCH and UID SEARCH (RFC 3501 sections 6.4.4, 6.4.8): CHARSET UTF-8 or
  * US-ASCII (others get NO [BADCHARSET]), every key evaluated by `search.ts`
  * against the session's view; message content is read only when a key
- * needs it: header keys from the server's header cache, BODY and TEXT from
- * the messages, read in batches.
+ * needs it: HEADER keys (SUBJECT, FROM …) over the lower-cased field texts
+ * the server's header cache remembers per message, other header keys from
+ * its parsed headers, BODY and TEXT from the messages, read in batches.
  */
 import type { Command, CommandOf } from './commands';
 import { parseEntity, type MimeEntity } from './mime';
 import { no, ok, type Result } from './result';
-import { matches, needsBody, needsContent } from './search';
+import { headerFieldsOnly, headerHaystacks, matches, needsBody, needsContent } from './search';
+import type { Derivation } from './header-cache';
 import type { Session } from './session';
-import { raw } from './wire';
+import { flat, raw } from './wire';
 import type { MessageInfo } from '../store/types';
 
 type Cmd<N extends Command['name']> = CommandOf<N>;
@@ -40,8 +42,22 @@ export async function search(s: Session, _tag: string, cmd: Cmd<'SEARCH'>): Prom
     maxUid,
     entity: () => entity!,
   });
+  const fields = content && !body ? headerFieldsOnly(cmd.key) : null;
+  if (fields) {
+    // HEADER keys only (SUBJECT, FROM …): over the haystacks the header cache remembers per message and field.
+    const seq = view.seqMap();
+    const hits = new Set<number>();
+    const derivations = fields.map((field): Derivation<string[]> => ({ key: `SEARCH ${field}`, derive: (e) => headerHaystacks(e, field).map(flat), cost: (hs) => hs.reduce((n, h) => n + 2 * h.length + 32, 64) }));
+    await s.ctx.headers.eachDerived(s.ctx.store, view.user, view.folder, snap.uidValidity, live, derivations, (uid, values) => {
+      const haystacks = (field: string) => values[fields.indexOf(field)] as string[];
+      if (matches(cmd.key, { ...target(seq.get(uid)! - 1, uid, infos.get(uid)!, null), haystacks })) hits.add(uid);
+    });
+    for (let i = 0; i < view.uids.length; i++) if (hits.has(view.uids[i])) found.push(cmd.uid ? view.uids[i] : i + 1);
+    s.untagged([raw('SEARCH'), ...found]);
+    return ok(`${cmd.uid ? 'UID ' : ''}SEARCH completed`);
+  }
   if (content && !body) {
-    // Header keys: from the header cache, batch by batch.
+    // Other header keys (the Date: field): from the header cache, batch by batch.
     const seq = view.seqMap();
     const hits = new Set<number>();
     await s.ctx.headers.each(s.ctx.store, view.user, view.folder, snap.uidValidity, live, (uid, entity) => {

@@ -8,14 +8,44 @@
  * beyond a memory budget the least recently used ones are dropped. A whole
  * big mailbox is gone through batch by batch (`each`), so what a command
  * holds stays bounded; the store reads the headers from its index file.
+ *
+ * What a mailbox listing or a header SEARCH needs of each message (its
+ * ENVELOPE, a HEADER.FIELDS section, the text a SEARCH SUBJECT looks in)
+ * is small next to its parsed header, so those values are remembered too,
+ * per value and message (`eachDerived`), under a budget of their own: a
+ * client listing 100,000 messages again then costs no parse at all. They
+ * are dropped a whole kind at a time (one folder's ENVELOPEs), least
+ * recently used first, so that listings larger than the budget do not
+ * evict each other message by message.
  */
 import type { MailStore } from '../store/types';
 import { headerValue, parseHeaderFields, parseParams, type MimeEntity } from './mime';
 
 /** Default memory budget, in estimated octets. */
 export const HEADER_CACHE_BUDGET = 32 * 1024 * 1024;
+/** Default budget of the derived values, in estimated octets. */
+export const DERIVED_BUDGET = 96 * 1024 * 1024;
 /** Messages asked from the store per readMany. */
 const BATCH = 512;
+
+/** A value computed from a message's header alone, remembered per message. */
+export interface Derivation<T> {
+  /** Names the value within a folder, e.g. `ENVELOPE` or `BODY[HEADER.FIELDS (FROM)]`. */
+  readonly key: string;
+  derive(entity: MimeEntity): T;
+  /** Estimated octets the value holds. */
+  cost(value: T): number;
+}
+
+interface DerivedValues {
+  values: Map<number, unknown>;
+  cost: number;
+  used: number;
+  /** Dropped from the cache (a command still going through it adds nothing more). */
+  dropped: boolean;
+  /** Did not fit the budget: adds values only while there is room, evicts nothing. */
+  full: boolean;
+}
 
 /** A message entity with only its header: enough for ENVELOPE, HEADER, HEADER.FIELDS and header searches. */
 export function headerEntity(header: Buffer): MimeEntity {
@@ -35,7 +65,97 @@ export class HeaderCache {
   private used = 0;
   private tick = 0;
 
-  constructor(private readonly budget = HEADER_CACHE_BUDGET) {}
+  /** Per `user NUL folder NUL uidValidity NUL derivation key`. */
+  private readonly derived = new Map<string, DerivedValues>();
+  private derivedUsed = 0;
+
+  constructor(
+    private readonly budget = HEADER_CACHE_BUDGET,
+    private readonly derivedBudget = DERIVED_BUDGET,
+  ) {}
+
+  /** Estimated octets held by derived values. */
+  get derivedSize(): number {
+    return this.derivedUsed;
+  }
+
+  /**
+   * Calls `fn` with the values of `derivations` for each of `uids`, in that
+   * order, from the remembered values, reading and parsing only the headers
+   * of messages with a value missing (batch by batch; messages that are gone
+   * are left out); `between` runs after each batch.
+   */
+  async eachDerived(
+    store: MailStore,
+    user: string,
+    folder: string,
+    uidValidity: number,
+    uids: readonly number[],
+    derivations: ReadonlyArray<Derivation<unknown>>,
+    fn: (uid: number, values: unknown[]) => void,
+    between?: () => Promise<void>,
+  ): Promise<void> {
+    const folderKey = `${user}\u0000${folder}\u0000${uidValidity}`;
+    const maps = derivations.map((d) => {
+      const key = `${folderKey}\u0000${d.key}`;
+      let m = this.derived.get(key);
+      if (!m) this.derived.set(key, (m = { values: new Map(), cost: 0, used: 0, dropped: false, full: false }));
+      return m;
+    });
+    for (let i = 0; i < uids.length; i += BATCH) {
+      const batch = uids.slice(i, i + BATCH);
+      const tick = ++this.tick;
+      for (const m of maps) m.used = tick;
+      const missing = batch.filter((uid) => maps.some((m) => !m.values.has(uid)));
+      const entities = new Map<number, MimeEntity>();
+      if (missing.length) {
+        const headers = await store.readMany(user, folder, missing, 'header');
+        missing.forEach((uid, j) => {
+          const header = headers[j];
+          if (header) entities.set(uid, headerEntity(header));
+        });
+      }
+      for (const uid of batch) {
+        const values: unknown[] = [];
+        for (let k = 0; k < maps.length; k++) {
+          const m = maps[k];
+          if (m.values.has(uid)) {
+            values.push(m.values.get(uid));
+            continue;
+          }
+          const entity = entities.get(uid);
+          if (!entity) break;
+          const value = derivations[k].derive(entity);
+          this.admit(m, uid, value, derivations[k].cost(value));
+          values.push(value);
+        }
+        if (values.length === maps.length) fn(uid, values);
+      }
+      if (between && i + BATCH < uids.length) await between();
+    }
+  }
+
+  private admit(m: DerivedValues, uid: number, value: unknown, cost: number): void {
+    if (m.dropped) return;
+    if (this.derivedUsed + cost > this.derivedBudget) {
+      if (m.full) return;
+      // Whole kinds of values, least recently used first; never the one being filled.
+      const others = [...this.derived].filter(([, o]) => o !== m).sort((a, b) => a[1].used - b[1].used);
+      for (const [key, o] of others) {
+        if (this.derivedUsed + cost <= this.derivedBudget) break;
+        this.derived.delete(key);
+        o.dropped = true;
+        this.derivedUsed -= o.cost;
+      }
+      if (this.derivedUsed + cost > this.derivedBudget) {
+        m.full = true;
+        return;
+      }
+    }
+    m.values.set(uid, value);
+    m.cost += cost;
+    this.derivedUsed += cost;
+  }
 
   /** Estimated octets held. */
   get size(): number {

@@ -37,7 +37,8 @@ const MAX_DEPTH = 20;
 /** Splits a header block into fields, unfolding continuation lines. */
 export function parseHeaderFields(header: Buffer): HeaderField[] {
   const fields: HeaderField[] = [];
-  for (const line of header.toString('latin1').split(/\r?\n/)) {
+  const text = header.toString('latin1');
+  for (const line of text.split(/\r?\n/)) {
     if (line === '') continue;
     if (/^[ \t]/.test(line) && fields.length > 0) {
       const last = fields[fields.length - 1];
@@ -48,6 +49,8 @@ export function parseHeaderFields(header: Buffer): HeaderField[] {
     if (colon <= 0) continue;
     fields.push({ name: line.slice(0, colon).trim(), value: line.slice(colon + 1).trim() });
   }
+  // Values are UTF-8 (RFC 6532); an all-ASCII header (the usual one) reads the same either way.
+  if (!/[\u0080-\u00ff]/.test(text)) return fields;
   return fields.map((f) => ({ name: f.name, value: Buffer.from(f.value, 'latin1').toString('utf8') }));
 }
 

@@ -23,6 +23,38 @@ export interface SearchTarget {
   readonly maxUid: number;
   /** The parsed message; called only when a key needs content. */
   entity(): MimeEntity;
+  /** What a HEADER key on `field` (upper case) looks in, when the caller has it at hand (see `headerHaystacks`). */
+  haystacks?(field: string): readonly string[];
+}
+
+/**
+ * The header fields a key looks at when HEADER keys are all the content it
+ * needs (a SEARCH SUBJECT, FROM, TO …); null when it needs more (BODY,
+ * TEXT, SENTBEFORE …).
+ */
+export function headerFieldsOnly(key: SearchKey): string[] | null {
+  const fields = new Set<string>();
+  const walk = (k: SearchKey): boolean => {
+    switch (k.key) {
+      case 'HEADER':
+        fields.add(k.field);
+        return true;
+      case 'NOT':
+        return walk(k.inner);
+      case 'OR':
+        return walk(k.a) && walk(k.b);
+      case 'AND':
+        return k.keys.every(walk);
+      default:
+        return !needsContent(k);
+    }
+  };
+  return walk(key) ? [...fields] : null;
+}
+
+/** What a HEADER key on `field` (upper case) looks in: one lower-cased haystack per such field of the message. */
+export function headerHaystacks(entity: MimeEntity, field: string): string[] {
+  return entity.fields.filter((f) => f.name.toUpperCase() === field).map((f) => haystack(f, ADDRESS_FIELDS.has(field)));
 }
 
 /** Does the key look at the body (BODY, TEXT), beyond the header? */
@@ -133,10 +165,10 @@ export function matches(key: SearchKey, m: SearchTarget): boolean {
       return compareDay(sentDay(date), key.cmp, key.day);
     }
     case 'HEADER': {
-      const fields = m.entity().fields.filter((f) => f.name.toUpperCase() === key.field);
-      if (key.value === '') return fields.length > 0;
+      const found = m.haystacks ? m.haystacks(key.field) : headerHaystacks(m.entity(), key.field);
+      if (key.value === '') return found.length > 0;
       const needle = key.value.toLowerCase();
-      return fields.some((f) => haystack(f, ADDRESS_FIELDS.has(key.field)).includes(needle));
+      return found.some((h) => h.includes(needle));
     }
     case 'BODY':
       return contains(bodyText(m.entity()), key.value);

@@ -306,15 +306,14 @@ export class Session {
    */
   drained(): Promise<void> {
     if (this.closed || this.socket.writableLength < DRAIN_OCTETS) return Promise.resolve();
-    if (this.corked) {
-      this.socket.uncork();
-      this.socket.cork();
-      this.corkedOctets = 0;
-    }
+    // Uncorked while waiting: a write still in flight when corked again would leave the rest buffered, and no drain would come.
+    const corked = this.corked;
+    this.uncork();
     return new Promise((resolve) => {
       const done = () => {
         this.socket.off('drain', done);
         this.socket.off('close', done);
+        if (corked) this.cork();
         resolve();
       };
       this.socket.on('drain', done);

@@ -85,6 +85,46 @@ export function encodeLine(values: readonly ImapValue[]): Chunk[] {
   return b.finish();
 }
 
+/**
+ * A value encoded once, to be written again and again (a remembered
+ * ENVELOPE or header section): verbatim text with its literals, which
+ * encodes to exactly the octets and transcript the value itself gives.
+ * Literal data is copied into memory of its own (not a shared pool slab).
+ */
+export function encoded(value: ImapValue): Raw | Concat {
+  const chunks = encodeLine([value]);
+  if (chunks.length === 1 && 'text' in chunks[0]) return raw(flat(chunks[0].text));
+  const items: ImapValue[] = [];
+  chunks.forEach((c, i) => {
+    if ('literal' in c) {
+      const own = Buffer.allocUnsafeSlow(c.literal.length);
+      c.literal.copy(own);
+      items.push(own);
+      return;
+    }
+    const next = chunks[i + 1];
+    // The `{n}` CRLF before a literal is written again by the literal itself.
+    items.push(raw(flat(next && 'literal' in next ? c.text.slice(0, c.text.length - `{${next.literal.length}}\r\n`.length) : c.text)));
+  });
+  return new Concat(items);
+}
+
+/**
+ * The same text as one flat string of its own. A string built by joining
+ * pieces, or cut from a larger one, keeps every piece (and the whole header
+ * it was cut from) alive; one that is remembered for long should not.
+ */
+export function flat(text: string): string {
+  // Cutting from a joined string copies the characters into a new one (V8), which is all the result keeps.
+  return (' ' + text).slice(1);
+}
+
+/** Estimated octets an `encoded` value holds. */
+export function encodedCost(value: Raw | Concat): number {
+  if (value instanceof Raw) return value.text.length + 64;
+  return value.items.reduce<number>((sum, item) => sum + (item instanceof Raw ? item.text.length + 48 : Buffer.isBuffer(item) ? item.length + 96 : 48), 64);
+}
+
 const CRLF = Buffer.from('\r\n');
 
 /** The bytes to write: chunks plus the terminating CRLF. */

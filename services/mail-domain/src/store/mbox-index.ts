@@ -35,6 +35,8 @@ export const INDEX_HEADER = 64;
 const FIXED = 72;
 /** Octets read from the mbox per step while scanning it. */
 const SCAN_CHUNK = 4 * 1024 * 1024;
+/** Octets of records collected before the index writer writes them. */
+const WRITE_BATCH = 1024 * 1024;
 
 /** One message of the mbox, as the index knows it. */
 export interface IndexRecord {
@@ -87,14 +89,12 @@ export interface ScannedMessage {
 export async function scanMbox(path: string, onMessage: (m: ScannedMessage) => void | Promise<void>, chunkSize = SCAN_CHUNK): Promise<number> {
   const fh = await fs.open(path, 'r');
   try {
-    let buf = Buffer.alloc(0);
-    let base = 0; // file offset of buf[0]
+    const w = new ReadWindow(fh, chunkSize, 0);
     let pending = -1; // file offset of the message being assembled
-    let scan = 0; // where the next search in buf starts
-    let fileEnd = 0;
+    let scanAt = 0; // file offset where the next search starts
     let first = true;
     const emit = async (start: number, end: number) => {
-      const m = buf.subarray(start - base, end - base);
+      const m = w.data().subarray(start - w.base, end - w.base);
       const lineEnd = m.indexOf(0x0a);
       const bodyStart = lineEnd < 0 ? m.length : lineEnd + 1;
       let bodyEnd = m.length;
@@ -102,55 +102,87 @@ export async function scanMbox(path: string, onMessage: (m: ScannedMessage) => v
       await onMessage({ start, bodyStart: start + bodyStart, bodyEnd: start + bodyEnd, end, separator: m.toString('latin1', 0, bodyStart).trimEnd(), body: m.subarray(bodyStart, bodyEnd) });
     };
     for (;;) {
-      const chunk = Buffer.allocUnsafe(chunkSize);
-      const { bytesRead } = await fh.read(chunk, 0, chunkSize, fileEnd);
-      const eof = bytesRead === 0;
-      if (!eof) {
-        buf = buf.length ? Buffer.concat([buf, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
-        fileEnd += bytesRead;
-        if (first && buf.length >= 5) {
-          first = false;
-          if (buf.toString('latin1', 0, 5) === 'From ') pending = 0;
-        }
-        // Fewer than 5 octets in the whole file: the check below at the end.
-      } else if (first) {
+      const more = await w.more();
+      let data = w.data();
+      if (first && (data.length >= 5 || !more)) {
         first = false;
-        if (buf.toString('latin1', 0, 5) === 'From ') pending = 0;
+        if (data.toString('latin1', 0, 5) === 'From ') pending = 0;
       }
       for (;;) {
-        const i = buf.indexOf('\nFrom ', scan, 'latin1');
+        const i = data.indexOf('\nFrom ', scanAt - w.base, 'latin1');
         if (i < 0) {
-          scan = Math.max(scan, buf.length - 5);
+          scanAt = Math.max(scanAt, w.base + data.length - 5);
           break;
         }
-        const abs = base + i;
+        const abs = w.base + i;
         // Accept only separators after an empty line, or the first one anywhere.
-        const accepted = (abs > 0 && i > 0 && buf[i - 1] === 0x0a) || pending < 0;
-        if (!accepted) {
-          scan = i + 1;
+        if (!((i > 0 && data[i - 1] === 0x0a) || pending < 0)) {
+          scanAt = abs + 1;
           continue;
         }
         if (pending >= 0) await emit(pending, abs + 1);
+        data = w.data();
         pending = abs + 1;
-        buf = buf.subarray(pending - base);
-        base = pending;
-        scan = 0;
+        scanAt = pending;
       }
-      if (eof) break;
-      if (pending < 0 && buf.length > 8) {
-        // Leading garbage: keep only what a separator spanning the next chunk needs.
-        const keep = buf.length - 8;
-        buf = buf.subarray(keep);
-        base += keep;
-        scan = Math.max(0, scan - keep);
-      } else if (pending >= 0 && buf.byteOffset > 0) {
-        buf = Buffer.from(buf); // let the chunk the message started in go
-      }
+      if (!more) break;
+      // Keep only the message being assembled (or, in leading garbage, what a separator spanning the next chunk needs).
+      w.drop(pending >= 0 ? pending : Math.max(w.base, w.base + data.length - 8));
     }
-    if (pending >= 0) await emit(pending, fileEnd);
-    return fileEnd;
+    if (pending >= 0) await emit(pending, w.base + w.data().length);
+    return w.pos;
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * A file read forward through one buffer that is reused (and grows only for
+ * a message larger than it): no large buffer per chunk for the collector
+ * and the allocator to deal with. `data()` holds the octets from file
+ * offset `base` on.
+ */
+class ReadWindow {
+  private buf: Buffer;
+  private len = 0;
+  /** Next file offset to read. */
+  pos: number;
+
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly chunk: number,
+    public base: number,
+  ) {
+    this.buf = Buffer.allocUnsafe(chunk * 2);
+    this.pos = base;
+  }
+
+  data(): Buffer {
+    return this.buf.subarray(0, this.len);
+  }
+
+  /** Reads the next chunk (up to file offset `limit`) after what is held; false at the end. */
+  async more(limit = Infinity): Promise<boolean> {
+    const want = Math.min(this.chunk, limit - this.pos);
+    if (want <= 0) return false;
+    if (this.len + want > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + want));
+      this.buf.copy(grown, 0, 0, this.len);
+      this.buf = grown;
+    }
+    const { bytesRead } = await this.fh.read(this.buf, this.len, want, this.pos);
+    this.len += bytesRead;
+    this.pos += bytesRead;
+    return bytesRead > 0;
+  }
+
+  /** Forgets the octets before file offset `to`. */
+  drop(to: number): void {
+    const n = to - this.base;
+    if (n <= 0) return;
+    this.buf.copyWithin(0, n, this.len);
+    this.len -= n;
+    this.base = to;
   }
 }
 
@@ -213,7 +245,7 @@ export class IndexWriter {
     this.count++;
     this.batch.push(data);
     this.batchLength += data.length;
-    if (this.batchLength >= SCAN_CHUNK) await this.flush();
+    if (this.batchLength >= WRITE_BATCH) await this.flush();
   }
 
   private async flush(): Promise<void> {
@@ -334,26 +366,22 @@ export async function readIndex(path: string, stamp: FileStamp): Promise<{ file:
     if (size !== stamp.size || mtimeMs !== stamp.mtimeMs || ino !== stamp.ino || length !== st.size) return null;
     const records: IndexRecord[] = [];
     let crc = 0;
-    let buf = Buffer.alloc(0);
-    let at = INDEX_HEADER; // file offset of buf[0]
-    let pos = INDEX_HEADER; // next file offset to read
-    while (pos < length || buf.length > 0) {
-      if (buf.length < FIXED || (buf.length >= FIXED && buf.length < FIXED + buf.readUInt32LE(68))) {
-        if (pos >= length) return null; // a record cut short
-        const chunk = Buffer.allocUnsafe(Math.min(SCAN_CHUNK, length - pos));
-        const { bytesRead } = await fh.read(chunk, 0, chunk.length, pos);
-        if (bytesRead === 0) return null;
-        pos += bytesRead;
-        buf = buf.length ? Buffer.concat([buf, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
-        continue;
+    const w = new ReadWindow(fh, SCAN_CHUNK, INDEX_HEADER);
+    let at = INDEX_HEADER; // file offset of the next record
+    while (at < length) {
+      if (!(await w.more(length))) return null; // a record cut short
+      const data = w.data();
+      let off = at - w.base;
+      while (data.length - off >= FIXED && data.length - off >= FIXED + data.readUInt32LE(off + 68)) {
+        const headLen = data.readUInt32LE(off + 68);
+        const total = FIXED + headLen;
+        crc = crc32(data.subarray(off, off + total), crc);
+        const d = (i: number) => data.readDoubleLE(off + i * 8);
+        records.push({ start: d(0), bodyStart: d(1), bodyEnd: d(2), end: d(3), size: d(4), date: d(5), key: data.toString('latin1', off + 48, off + 68).trimEnd(), headAt: w.base + off + FIXED, headLen });
+        off += total;
       }
-      const headLen = buf.readUInt32LE(68);
-      const total = FIXED + headLen;
-      crc = crc32(buf.subarray(0, total), crc);
-      const d = (i: number) => buf.readDoubleLE(i * 8);
-      records.push({ start: d(0), bodyStart: d(1), bodyEnd: d(2), end: d(3), size: d(4), date: d(5), key: buf.toString('latin1', 48, 68).trimEnd(), headAt: at + FIXED, headLen });
-      buf = buf.subarray(total);
-      at += total;
+      at = w.base + off;
+      w.drop(at);
     }
     if ((crc >>> 0) !== crcWanted || records.length !== count) return null;
     return { file: { path, ino: st.ino, length, crc: crcWanted, count }, records };
