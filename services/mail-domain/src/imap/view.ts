@@ -63,7 +63,8 @@ export class MailboxView {
       this.flags.set(m.uid, m.flags);
       if (m.uid > alreadySeen) this.recent.add(m.uid);
     }
-    this.highestUid = Math.max(0, ...this.uids);
+    // A loop, not Math.max(...uids): a mailbox of 100,000 messages is too many arguments for a call.
+    this.highestUid = this.uids.reduce((max, uid) => (uid > max ? uid : max), 0);
     if (!readOnly) tracker.claim(user, folder, uidValidity, this.highestUid);
     for (const m of snapshot.messages) for (const f of m.flags) if (!f.startsWith('\\')) this.keywords.add(f);
   }
@@ -141,12 +142,16 @@ export class MailboxView {
       out.push([this.uids.length, raw('EXISTS')]);
       out.push([this.recent.size, raw('RECENT')]);
     }
-    out.push(...this.announceKeywords(snap.messages.flatMap((m) => m.flags)));
+    // Only keywords not announced yet matter (a big mailbox: no array of every message's flags).
+    const fresh: string[] = [];
+    for (const m of snap.messages) for (const f of m.flags) if (!f.startsWith('\\') && !this.keywords.has(f)) fresh.push(f);
+    out.push(...this.announceKeywords(fresh));
     this.uids.forEach((uid, i) => {
       const info = present.get(uid);
       if (!info) return;
       const known = this.flags.get(uid);
-      if (known && known.join(' ') === info.flags.join(' ')) return;
+      // The same frozen flags array (a message whose flags did not change) needs no comparison.
+      if (known && (known === info.flags || known.join(' ') === info.flags.join(' '))) return;
       this.flags.set(uid, info.flags);
       out.push([i + 1, raw('FETCH'), [raw('UID'), uid, raw('FLAGS'), formatFlags(info.flags, this.recent.has(uid))]]);
     });

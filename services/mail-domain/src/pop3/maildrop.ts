@@ -32,8 +32,15 @@ export class Maildrop {
   }
 
   stat(): { count: number; octets: number } {
-    const live = this.live();
-    return { count: live.length, octets: live.reduce((sum, m) => sum + m.info.size, 0) };
+    // Counted in place: a big maildrop's STAT and LIST need no list of its messages.
+    let count = 0;
+    let octets = 0;
+    this.messages.forEach((info, i) => {
+      if (this.deleted.has(i + 1)) return;
+      count++;
+      octets += info.size;
+    });
+    return { count, octets };
   }
 
   /** Marks a message deleted; the caller has checked it with `lookup`. */
