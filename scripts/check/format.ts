@@ -5,7 +5,9 @@
  * CSV for a spreadsheet, and a self-contained printable HTML page (a grid,
  * then every student's evidence). Every name and evidence line is escaped
  * in HTML and quoted in CSV. In English or Indonesian (`lang`, the CLI's
- * `--lang`; the words are in scripts/i18n/check-text.ts).
+ * `--lang`; the frame's words are in scripts/i18n/check-text.ts, the
+ * evidence comes from the rules in both languages: `evidenceId`,
+ * `missingId`).
  */
 import { TASKS, type TaskResult, type TaskState } from '../../services/core/src/check/tasks';
 import type { StudentReport } from '../../services/core/src/check/evaluate';
@@ -32,12 +34,18 @@ const count = (results: TaskResult[], state: TaskState) => results.filter((r) =>
 /** `5 of 17 tasks done, 3 partly`. */
 export const tally = (results: TaskResult[], lang: Lang = 'en') => CHECK_TEXT[lang].tally(count(results, 'done'), results.length, count(results, 'partly'));
 
+/** A task's evidence in `lang` (English when the result has no Indonesian). */
+export const evidenceOf = (r: TaskResult, lang: Lang = 'en') => (lang === 'id' && r.evidenceId ? r.evidenceId : r.evidence);
+/** What a task is missing in `lang` (English when the result has no Indonesian). */
+export const missingOf = (r: TaskResult, lang: Lang = 'en') => (lang === 'id' && r.missingId ? r.missingId : r.missing);
+
 /** One task as text: `smtp-by-hand: done — HELO pc-siswa, …`, further evidence, what is missing, the self-checks. */
 export function taskLines(r: TaskResult, lang: Lang = 'en'): string[] {
   const w = CHECK_TEXT[lang];
-  const out = [`${r.task}: ${w.state[r.state]}${r.evidence[0] ? ` — ${r.evidence[0]}` : ''}`];
-  for (const e of r.evidence.slice(1)) out.push(`  ${e}`);
-  for (const m of r.missing) out.push(`  ${w.missing}: ${m}`);
+  const evidence = evidenceOf(r, lang);
+  const out = [`${r.task}: ${w.state[r.state]}${evidence[0] ? ` — ${evidence[0]}` : ''}`];
+  for (const e of evidence.slice(1)) out.push(`  ${e}`);
+  for (const m of missingOf(r, lang)) out.push(`  ${w.missing}: ${m}`);
   for (const c of r.selfChecks ?? []) out.push(`  ${w.selfCheck(r.task, clock(c.time), c.passed)}`);
   return out;
 }
@@ -117,7 +125,7 @@ export function tableHtml(rows: ReportRow[], title: string, generated: Date, tas
   const body = rows
     .map((row) => {
       if (!row.report) return `<tr><td class="name">${esc(row.label)}</td><td class="error" colspan="${tasks.length + 1}">${esc(row.error ?? w.noRecords)}</td></tr>`;
-      const cells = row.report.results.map((r) => `<td class="${r.state}" title="${esc(`${r.task}: ${w.state[r.state]}${r.evidence[0] ? ` — ${r.evidence[0]}` : ''}`)}">${MARK[r.state] === '.' ? '·' : MARK[r.state] === '+' ? '✓' : '~'}</td>`);
+      const cells = row.report.results.map((r) => `<td class="${r.state}" title="${esc(`${r.task}: ${w.state[r.state]}${evidenceOf(r, lang)[0] ? ` — ${evidenceOf(r, lang)[0]}` : ''}`)}">${MARK[r.state] === '.' ? '·' : MARK[r.state] === '+' ? '✓' : '~'}</td>`);
       return `<tr><td class="name">${esc(row.label)}</td>${cells.join('')}<td>${count(row.report.results, 'done')}</td></tr>`;
     })
     .join('\n');
@@ -126,12 +134,13 @@ export function tableHtml(rows: ReportRow[], title: string, generated: Date, tas
     .map((row) => {
       const items = row.report!.results.map((r) => {
         const t = TASKS.find((x) => x.id === r.task)!;
+        const evidence = evidenceOf(r, lang);
         const sub = [
-          ...r.evidence.slice(1).map((e) => `<li>${esc(e)}</li>`),
-          ...r.missing.map((m) => `<li class="missing">${w.missing}: ${esc(m)}</li>`),
+          ...evidence.slice(1).map((e) => `<li>${esc(e)}</li>`),
+          ...missingOf(r, lang).map((m) => `<li class="missing">${w.missing}: ${esc(m)}</li>`),
           ...(r.selfChecks ?? []).map((c) => `<li class="selfcheck">${esc(w.selfCheckShort(clock(c.time), c.passed))}</li>`),
         ];
-        return `<li><span class="state">${t.n}. ${esc(r.task)}: ${w.state[r.state]}</span>${r.evidence[0] ? ` — ${esc(r.evidence[0])}` : ''}${sub.length ? `<ul>${sub.join('')}</ul>` : ''}</li>`;
+        return `<li><span class="state">${t.n}. ${esc(r.task)}: ${w.state[r.state]}</span>${evidence[0] ? ` — ${esc(evidence[0])}` : ''}${sub.length ? `<ul>${sub.join('')}</ul>` : ''}</li>`;
       });
       return `<section class="student"><h2>${esc(row.label)} — ${esc(tally(row.report!.results, lang))}</h2><ul>${items.join('\n')}</ul></section>`;
     })

@@ -15,7 +15,10 @@
  * --html FILE. An unknown account, task or lab is a usage error (exit 2)
  * that names what exists. `class report` is added to the `class` command
  * made by commands/class.ts. Its words, in English or Indonesian (`--lang`),
- * are in scripts/i18n/check-text.ts.
+ * are in scripts/i18n/check-text.ts; the evidence and missing lines come
+ * from the rules in both languages. `--json` keeps `evidence` and `missing`
+ * in English whatever the language and carries the Indonesian alongside
+ * (`evidenceId`, `missingId`, line for line).
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -102,7 +105,7 @@ export function registerCheckCommands(program: Command, h: CheckCommandHelpers):
     c
       .option('--since <when>', 'only records from then on: a duration back (3h), a time today (08:00) or a date (2026-11-26)')
       .option('--task <ids>', `only these tasks (comma-separated worksheet names: ${TASKS.map((t) => t.id).join(', ')})`)
-      .option('--json', 'machine-readable: every task with its state, evidence and what is missing')
+      .option('--json', 'machine-readable: every task with its state, evidence and what is missing (English; evidenceId and missingId: Indonesian)')
       .option('--csv <file>', 'also write the table as CSV (a column per task)')
       .option('--html <file>', 'also write a self-contained printable HTML page (the table, then every student’s evidence)');
 

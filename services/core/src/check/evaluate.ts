@@ -4,7 +4,8 @@
  * with the self-checks of that task that ran in the lab (their records are
  * left out of the evidence, records.ts). What counts as done for each task
  * is written in the rule files and in docs/architecture.md ("npx mail-lab
- * check").
+ * check"). Each rule runs twice, for its English words and its
+ * Indonesian ones (the same records, so the same state).
  */
 import type { Rule } from './rule';
 import { crossDomainDelivery, delayWarning, dnsOutage, queueRetry, returnedMail } from './rules/queue';
@@ -16,6 +17,10 @@ import { earlyTalker, greylisting, mailLoop, openRelayRefused, simplestMailServe
 import { addressOwners, studentView, type Student } from './student';
 import type { LabRecords } from './records';
 import { TASKS, type TaskResult } from './tasks';
+import { wordsFor } from './words';
+
+const EN = wordsFor('en');
+const ID = wordsFor('id');
 
 export const RULES: Record<string, Rule> = {
   'simplest-mail-server': simplestMailServer,
@@ -52,9 +57,10 @@ export function checkStudents(records: LabRecords, students: Student[], tasks: s
   return students.map((student) => {
     const view = studentView(records, student, owners);
     const results = tasks.map((task): TaskResult => {
-      const r = RULES[task](view);
+      const r = RULES[task](view, EN);
+      const id = RULES[task](view, ID);
       const runs = records.selfChecks.filter((c) => c.scenario === task).map((c) => ({ time: new Date(c.start).toISOString(), ...(c.passed !== undefined ? { passed: c.passed } : {}) }));
-      return { task, ...r, ...(runs.length ? { selfChecks: runs } : {}) };
+      return { task, ...r, evidenceId: id.evidence, missingId: id.missing, ...(runs.length ? { selfChecks: runs } : {}) };
     });
     return { student, results, problems: records.problems };
   });

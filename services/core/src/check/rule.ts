@@ -1,13 +1,16 @@
 /**
  * The shape of one task's rule: it reads a student's records (student.ts)
  * and says done / partly / not yet, with the evidence a teacher reads and
- * what is missing. The rules live in rules/, one file per family.
+ * what is missing. The rules live in rules/, one file per family. A rule
+ * writes its words in the language of `w` (words.ts); the check runs it in
+ * English and in Indonesian (evaluate.ts).
  */
 import type { TaskResult } from './tasks';
 import type { StudentView } from './student';
+import type { Words } from './words';
 
 export type RuleResult = Pick<TaskResult, 'state' | 'evidence' | 'missing'>;
-export type Rule = (v: StudentView) => RuleResult;
+export type Rule = (v: StudentView, w: Words) => RuleResult;
 
 export const done = (evidence: string[]): RuleResult => ({ state: 'done', evidence, missing: [] });
 export const partly = (evidence: string[], missing: string[]): RuleResult => ({ state: 'partly', evidence, missing });

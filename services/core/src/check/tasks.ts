@@ -47,6 +47,10 @@ export interface TaskResult {
   evidence: string[];
   /** What is still missing (partly, not yet). */
   missing: string[];
+  /** The evidence in Indonesian (`--lang id`), line for line. */
+  evidenceId?: string[];
+  /** What is missing in Indonesian, line for line. */
+  missingId?: string[];
   /** Self-checks of this task that ran (`npx mail-lab scenario <task>`); their records are not counted. */
   selfChecks?: { time: string; passed?: boolean }[];
 }
