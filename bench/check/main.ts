@@ -1,6 +1,7 @@
 /** `node dist/bench/check/main.js [--students 30] [--rounds 3] [--concurrency 6] [--repeats 5] [--max-seconds 300]`: check --all for a class (bench/check). */
 import { parseArgs } from 'node:util';
 import { formatCheckReport, runCheckBench } from './index';
+import { boundedInt, runBench } from '../main-args';
 
 const { values } = parseArgs({
   options: {
@@ -11,14 +12,7 @@ const { values } = parseArgs({
     'max-seconds': { type: 'string', default: '300' },
   },
 });
-const num = (name: keyof typeof values, min: number, max: number): number => {
-  const v = Number(values[name]);
-  if (!Number.isInteger(v) || v < min || v > max) {
-    process.stderr.write(`--${name} must be a whole number from ${min} to ${max}\n`);
-    process.exit(2);
-  }
-  return v;
-};
+const num = (name: keyof typeof values, min: number, max: number): number => boundedInt(values, name, min, max);
 const options = {
   students: num('students', 6, 60),
   rounds: num('rounds', 1, 20),
@@ -27,13 +21,4 @@ const options = {
   maxSeconds: num('max-seconds', 10, 1800),
   log: (l: string) => process.stderr.write(l + '\n'),
 };
-runCheckBench(options).then(
-  (r) => {
-    process.stdout.write(formatCheckReport(r) + '\n');
-    process.exit(r.errors.length ? 1 : 0);
-  },
-  (e: Error) => {
-    process.stderr.write(`check bench failed: ${e.message}\n`);
-    process.exit(2);
-  },
-);
+runBench('check', runCheckBench(options), formatCheckReport, (r) => r.errors.length > 0);

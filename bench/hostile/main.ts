@@ -1,6 +1,7 @@
 /** `node dist/bench/hostile/main.js [--clients 10] [--total 1000] [--idle 500] [--big-mb 50] [--rcpts 10000] [--max-seconds 60]`: bad input under load (bench/hostile). */
 import { parseArgs } from 'node:util';
 import { formatHostileReport, runHostileBench } from './index';
+import { boundedInt, runBench } from '../main-args';
 
 const { values } = parseArgs({
   options: {
@@ -12,14 +13,7 @@ const { values } = parseArgs({
     'max-seconds': { type: 'string', default: '60' },
   },
 });
-const num = (name: keyof typeof values, min: number, max: number): number => {
-  const v = Number(values[name]);
-  if (!Number.isInteger(v) || v < min || v > max) {
-    process.stderr.write(`--${name} must be a whole number from ${min} to ${max}\n`);
-    process.exit(2);
-  }
-  return v;
-};
+const num = (name: keyof typeof values, min: number, max: number): number => boundedInt(values, name, min, max);
 const options = {
   clients: num('clients', 1, 50),
   total: num('total', 1, 20_000),
@@ -29,13 +23,4 @@ const options = {
   maxSeconds: num('max-seconds', 5, 600),
   log: (l: string) => process.stderr.write(l + '\n'),
 };
-runHostileBench(options).then(
-  (r) => {
-    process.stdout.write(formatHostileReport(r) + '\n');
-    process.exit(r.errors.length ? 1 : 0);
-  },
-  (e: Error) => {
-    process.stderr.write(`hostile bench failed: ${e.message}\n`);
-    process.exit(2);
-  },
-);
+runBench('hostile', runHostileBench(options), formatHostileReport, (r) => r.errors.length > 0);

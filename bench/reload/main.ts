@@ -1,6 +1,7 @@
 /** `node dist/bench/reload/main.js [--messages 2000] [--connections 8] [--reloads 10] [--max-seconds 60] [--port-offset N]`: reload under load (bench/reload). */
 import { parseArgs } from 'node:util';
 import { formatReloadReport, runReloadBench } from './index';
+import { boundedInt, runBench } from '../main-args';
 
 const { values } = parseArgs({
   options: {
@@ -11,14 +12,7 @@ const { values } = parseArgs({
     'port-offset': { type: 'string' },
   },
 });
-const num = (name: keyof typeof values, min: number, max: number): number => {
-  const v = Number(values[name]);
-  if (!Number.isInteger(v) || v < min || v > max) {
-    process.stderr.write(`--${name} must be a whole number from ${min} to ${max}\n`);
-    process.exit(2);
-  }
-  return v;
-};
+const num = (name: keyof typeof values, min: number, max: number): number => boundedInt(values, name, min, max);
 const options = {
   messages: num('messages', 1, 100_000),
   connections: num('connections', 1, 50),
@@ -27,13 +21,4 @@ const options = {
   portOffset: values['port-offset'] === undefined ? undefined : num('port-offset', 1, 40_000),
   log: (l: string) => process.stderr.write(l + '\n'),
 };
-runReloadBench(options).then(
-  (r) => {
-    process.stdout.write(formatReloadReport(r) + '\n');
-    process.exit(r.errors.length || r.lost || r.twice ? 1 : 0);
-  },
-  (e: Error) => {
-    process.stderr.write(`reload bench failed: ${e.message}\n`);
-    process.exit(2);
-  },
-);
+runBench('reload', runReloadBench(options), formatReloadReport, (r) => r.errors.length > 0 || r.lost > 0 || r.twice > 0);

@@ -11,48 +11,26 @@
  * in Indonesian).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TaskResult } from '../../../services/core/src/check/tasks';
-import { eventually, LAB_YAML, startTestLab, type TestLab } from '../helpers/test-lab';
+import { eventually, startTestLab, type TestLab } from '../helpers/test-lab';
+import { labYamlOf, runCli, type Run } from './harness';
 
 jest.setTimeout(120_000);
 
-const cli = join(__dirname, '../../../bin/mail-lab.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let lab: TestLab;
 let dir: string;
 let labFile: string;
 
-interface Run {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
 
-/** The built CLI against this lab; no language from the environment unless `env` gives one. */
-function mailLab(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const e: NodeJS.ProcessEnv = { ...process.env, MAIL_LAB_CONFIG: labFile, MAIL_LAB_ADMIN_TOKEN: lab.adminToken, MAIL_LAB_LAB: '', LANG: 'C.UTF-8', ...env };
-  if (!('MAIL_LAB_LANG' in env)) delete e.MAIL_LAB_LANG;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000, env: e }, (err, stdout, stderr) =>
-      resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+/** The built CLI against this lab (harness.ts). */
+const mailLab = (args: string[], env: Record<string, string> = {}): Promise<Run> => runCli(lab, labFile, args, env);
 
-function labYaml(): string {
-  let text = readFileSync(LAB_YAML, 'utf8');
-  for (const d of lab.config.domains) {
-    const ports = Object.entries(d.ports)
-      .map(([k, v]) => `${k}: ${v}`)
-      .join(', ');
-    text = text.replace(new RegExp(`(- name: ${d.name.replace('.', '\\.')}\\n(?:.*\\n)*?    ports: )\\{[^}]*\\}`), `$1{ ${ports} }`);
-  }
-  return text.replace(/^( {2}hostPort: )\d+/m, `$1${lab.config.dns.hostPort}`).replace(/^( {2}adminPort: )\d+/m, `$1${lab.config.dns.adminPort}`);
-}
+const labYaml = () => labYamlOf(lab);
 
 /** A conversation on port 25 of `domain`, typed line by line with `pause` before each line; each reply's first line. */
 async function typed(domain: string, lines: string[], pause: number): Promise<string[]> {

@@ -7,38 +7,24 @@
  * HTML, and the usage errors (exit 2). An unknown language is a usage error
  * naming en and id.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { MAIL_API } from '../../../services/core/src/admin/api';
-import { eventually, LAB_YAML, startTestLab, type TestLab } from '../helpers/test-lab';
+import { eventually, startTestLab, type TestLab } from '../helpers/test-lab';
+import { labYamlOf, runCli, type Run } from './harness';
 
 jest.setTimeout(120_000);
 
-const cli = join(__dirname, '../../../bin/mail-lab.js');
 let lab: TestLab;
 let dir: string;
 let labFile: string;
 let queueId: string;
 
-interface Run {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
 
-/** The built CLI against this lab; no language from the environment unless `env` gives one. */
-function mailLab(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const e: NodeJS.ProcessEnv = { ...process.env, MAIL_LAB_CONFIG: labFile, MAIL_LAB_ADMIN_TOKEN: lab.adminToken, MAIL_LAB_LAB: '', LANG: 'C.UTF-8', ...env };
-  if (!('MAIL_LAB_LANG' in env)) delete e.MAIL_LAB_LANG;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000, env: e }, (err, stdout, stderr) =>
-      resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+/** The built CLI against this lab (harness.ts). */
+const mailLab = (args: string[], env: Record<string, string> = {}): Promise<Run> => runCli(lab, labFile, args, env);
 
 /** The same command in Indonesian both ways: `--lang id` and MAIL_LAB_LANG=id give the same words. */
 async function indonesian(args: string[]): Promise<Run> {
@@ -53,16 +39,7 @@ async function indonesian(args: string[]): Promise<Run> {
 /** English words of the CLI's own that must not be left in an Indonesian line. */
 const ENGLISH = /\b(messages?|queue of|message\(s\)|attempts?|retry|warn after|return after|history|received|logged in|queued as|held|released|nothing changed|done|partly|not yet|missing|student|tasks|unknown|wrote|unreachable|link)\b/i;
 
-function labYaml(): string {
-  let text = readFileSync(LAB_YAML, 'utf8');
-  for (const d of lab.config.domains) {
-    const ports = Object.entries(d.ports)
-      .map(([k, v]) => `${k}: ${v}`)
-      .join(', ');
-    text = text.replace(new RegExp(`(- name: ${d.name.replace('.', '\\.')}\\n(?:.*\\n)*?    ports: )\\{[^}]*\\}`), `$1{ ${ports} }`);
-  }
-  return text.replace(/^( {2}hostPort: )\d+/m, `$1${lab.config.dns.hostPort}`).replace(/^( {2}adminPort: )\d+/m, `$1${lab.config.dns.adminPort}`);
-}
+const labYaml = () => labYamlOf(lab);
 
 beforeAll(async () => {
   if (!existsSync(join(__dirname, '../../../dist/scripts/i18n/queue-text.js'))) throw new Error('dist/ is missing or old: run `npm run build` first');
