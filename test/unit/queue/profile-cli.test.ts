@@ -9,7 +9,8 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, LAB_YAML, startTestLab, type TestLab } from '../helpers/test-lab';
+import { freePort, startTestLab, type TestLab } from '../helpers/test-lab';
+import { labYamlOf } from '../cli-lang/harness';
 
 const cli = join(__dirname, '../../../bin/mail-lab.js');
 let lab: TestLab;
@@ -27,15 +28,7 @@ function mailLab(args: string[], file = labFile): Promise<{ status: number; stdo
 
 /** lab.yaml with this lab's host ports for both domains (and extra text appended to `profiles:`). */
 function labYaml(extraProfile = ''): string {
-  let text = readFileSync(LAB_YAML, 'utf8');
-  for (const d of lab.config.domains) {
-    const ports = Object.entries(d.ports)
-      .map(([k, v]) => `${k}: ${v}`)
-      .join(', ');
-    text = text.replace(new RegExp(`(- name: ${d.name.replace('.', '\\.')}\\n(?:.*\\n)*?    ports: )\\{[^}]*\\}`), `$1{ ${ports} }`);
-  }
-  text = text.replace(/^( {2}hostPort: )\d+/m, `$1${lab.config.dns.hostPort}`);
-  return text.replace(/^profiles:\n/m, `profiles:\n${extraProfile}`);
+  return labYamlOf(lab).replace(/^profiles:\n/m, `profiles:\n${extraProfile}`);
 }
 
 beforeAll(async () => {
