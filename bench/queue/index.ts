@@ -42,6 +42,11 @@ export interface QueueBenchResults {
   idleCpuPct: number | null;
   freshMedianMs: { emptyQueue: number | null; fullQueue: number | null };
   drain: { ms: number; perSec: number; delivered: number; distinct: number; lost: number; duplicated: number; queueLeft: number } | null;
+  /**
+   * CPU time (user + system) each service spent during the drain, per delivered message, in ms:
+   * what a change costs or saves, readable on a busy machine where the rate is not.
+   */
+  drainCpuMsPerMessage: Record<string, number>;
   peakRssKiB: Record<string, number>;
   errors: string[];
 }
@@ -153,7 +158,7 @@ export async function runQueueBench(o: { messages?: number; maxDrainMs?: number;
   const log = o.log;
   const run = `r${Date.now().toString(36)}`;
   const dir = join('/tmp', `mail-lab-queue-bench-${process.pid}`);
-  const results: QueueBenchResults = { messages: n, fillMs: null, startMs: null, idleRssKiB: {}, idleCpuPct: null, freshMedianMs: { emptyQueue: null, fullQueue: null }, drain: null, peakRssKiB: {}, errors: [] };
+  const results: QueueBenchResults = { messages: n, fillMs: null, startMs: null, idleRssKiB: {}, idleCpuPct: null, freshMedianMs: { emptyQueue: null, fullQueue: null }, drain: null, drainCpuMsPerMessage: {}, peakRssKiB: {}, errors: [] };
   let lab: SpawnedLab | null = null;
   try {
     const copy = queueLabCopy(dir, n);
@@ -191,6 +196,7 @@ export async function runQueueBench(o: { messages?: number; maxDrainMs?: number;
     sampler.start(o.maxDrainMs ?? 900_000);
     const counters = USERS.map((u) => new MboxCounter(fileSource(join(copy.dir, 'dadali.com', 'mail', u))));
     const before = (await Promise.all(counters.map((c) => c.update()))).reduce((a, b) => a + b, 0);
+    const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid)]));
     const t0 = performance.now();
     await garuda.call(MAIL_API.flush, {});
     const deadline = t0 + (o.maxDrainMs ?? 900_000);
@@ -206,6 +212,7 @@ export async function runQueueBench(o: { messages?: number; maxDrainMs?: number;
       await sleep(50);
     }
     const ms = performance.now() - t0;
+    const cpuSpent = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid) - cpuBefore[name]]));
     sampler.stop();
     await sampler.tick();
     results.peakRssKiB = Object.fromEntries(sampler.peakKiB);
@@ -213,6 +220,7 @@ export async function runQueueBench(o: { messages?: number; maxDrainMs?: number;
     const left = (await garuda.call(MAIL_API.queue)).length;
     const counted = await countDelivered(copy, run, n);
     results.drain = { ms, perSec: counted.distinct / (ms / 1000), ...counted, queueLeft: left };
+    if (counted.distinct) results.drainCpuMsPerMessage = Object.fromEntries(Object.entries(cpuSpent).map(([name, c]) => [name, c / counted.distinct]));
     if (counted.lost || counted.duplicated) results.errors.push(`${counted.lost} lost, ${counted.duplicated} delivered twice`);
   } catch (e) {
     results.errors.push((e as Error).message);
@@ -235,6 +243,7 @@ export function formatQueueReport(r: QueueBenchResults): string {
     d
       ? `   flush → all delivered: ${(d.ms / 1000).toFixed(1)} s, ${d.perSec.toFixed(0)} messages/s (aim ≥ 500); ${d.distinct} delivered, ${d.lost} lost, ${d.duplicated} twice; ${d.queueLeft} left in the queue`
       : '   flush: not measured',
+    `   CPU per delivered message while draining: ${Object.entries(r.drainCpuMsPerMessage).map(([name, c]) => `${name} ${c.toFixed(2)} ms`).join(', ') || 'not measured'}`,
     `   peak memory while draining: garudayaksa.com ${mib(r.peakRssKiB['garudayaksa.com'])}, dadali.com ${mib(r.peakRssKiB['dadali.com'])}`,
     ...r.errors.map((e) => `   error: ${e}`),
   ].join('\n');

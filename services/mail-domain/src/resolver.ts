@@ -11,13 +11,34 @@ export interface LabResolver {
   reverse(ip: string): Promise<string[]>;
 }
 
+/**
+ * One question asked once at a time: callers asking the same question while
+ * it is on its way share its answer (a queue draining with 20 deliveries to
+ * one domain asks the lab DNS its MX once, not 20 times). Nothing is kept
+ * after the answer arrives, so a DNS fault or a changed zone shows in the
+ * very next lookup, as the DNS lessons need.
+ */
+export function sharedInFlight<T>(ask: (key: string) => Promise<T>): (key: string) => Promise<T> {
+  const pending = new Map<string, Promise<T>>();
+  return (key) => {
+    const known = pending.get(key);
+    if (known) return known;
+    const p = ask(key).finally(() => pending.delete(key));
+    pending.set(key, p);
+    return p;
+  };
+}
+
 /** `server` is `172.29.25.53` (Docker) or `127.0.0.1:10053` (no-Docker mode). */
 export function labResolver(server: string, timeoutMs = 2000): LabResolver {
   const r = new Resolver({ timeout: timeoutMs, tries: 2 });
   r.setServers([server]);
+  const mx = sharedInFlight((domain) => r.resolveMx(domain.toLowerCase()));
+  const a = sharedInFlight((host) => r.resolve4(host.toLowerCase()));
   return {
-    resolveMx: (domain) => r.resolveMx(domain),
-    resolve4: (host) => r.resolve4(host),
+    // A copy per caller: the callers sort and filter what they get.
+    resolveMx: async (domain) => (await mx(domain.toLowerCase())).map((m) => ({ ...m })),
+    resolve4: async (host) => [...(await a(host.toLowerCase()))],
     // Not r.reverse(): c-ares answers that from /etc/hosts first; a PTR query asks the lab DNS.
     reverse: (ip) => r.resolvePtr(ip.split('.').reverse().join('.') + '.in-addr.arpa'),
   };

@@ -37,7 +37,7 @@ export interface CachedSession {
 export interface ConnectionCacheOptions {
   /** How long an unused session stays open. @default 2000 */
   idleMs?: number;
-  /** Idle sessions kept per mail host (a drain with N parallel deliveries keeps up to N). @default 8 */
+  /** Idle sessions kept per mail host (a drain with N parallel deliveries keeps up to N; the queue runs 20). @default 20 */
   perHost?: number;
   /** Messages over one session before it is closed (Postfix: smtp_connection_reuse_count_limit). @default 100 */
   maxMessages?: number;
@@ -60,7 +60,7 @@ export class SmtpConnectionCache {
 
   constructor(o: ConnectionCacheOptions = {}) {
     this.idleMs = o.idleMs ?? 2000;
-    this.perHost = o.perHost ?? 8;
+    this.perHost = o.perHost ?? 20;
     this.maxMessages = o.maxMessages ?? 100;
   }
 

@@ -49,7 +49,12 @@ export interface QueueOptions {
   portFor: (exchange: string, ip: string) => number;
   logger: Logger;
   now?: () => Date;
-  /** Deliveries running at once. @default 8 */
+  /**
+   * Deliveries running at once. @default 20, Postfix's
+   * `default_destination_concurrency_limit`: a queue draining after a healed
+   * link keeps 20 sessions to the other domain busy (the connection cache
+   * keeps as many open), not 8.
+   */
   concurrency?: number;
   /** Open SMTP sessions kept for the next message to the same host (connection-cache.ts); without it every message opens its own. */
   connectionCache?: SmtpConnectionCache;
@@ -118,6 +123,9 @@ export interface RelayAdmission<R extends { address: string }> {
   /** The identity of a relayed copy (undefined for data that is none: a hand-typed message); give it to `enqueue`. */
   relay?: RelayIdentity;
 }
+
+/** Deliveries at once unless the options say otherwise (see `QueueOptions.concurrency`). */
+export const DEFAULT_CONCURRENCY = 20;
 
 export class OutboundQueue extends EventEmitter {
   private readonly entries = new Map<string, QueueEntry>();
@@ -331,6 +339,11 @@ export class OutboundQueue extends EventEmitter {
     });
   }
 
+  /** Messages in the queue now (O(1): SMTP asks it before every MAIL FROM). */
+  get size(): number {
+    return this.entries.size;
+  }
+
   get(id: string): QueueEntry | undefined {
     return this.entries.get(id);
   }
@@ -472,7 +485,7 @@ export class OutboundQueue extends EventEmitter {
   private async attempt(id: string): Promise<void> {
     const entry = this.entries.get(id);
     if (!entry || entry.held || this.running.has(id) || this.closed) return;
-    if (this.running.size >= (this.o.concurrency ?? 8)) {
+    if (this.running.size >= (this.o.concurrency ?? DEFAULT_CONCURRENCY)) {
       // Wait for a free slot, once: pump() starts it when a delivery ends.
       this.waiting.add(id);
       return;
@@ -494,7 +507,7 @@ export class OutboundQueue extends EventEmitter {
   /** Starts waiting deliveries, oldest first, while there are free slots. */
   private pump(): void {
     for (const id of this.waiting) {
-      if (this.running.size >= (this.o.concurrency ?? 8)) return;
+      if (this.running.size >= (this.o.concurrency ?? DEFAULT_CONCURRENCY)) return;
       this.waiting.delete(id);
       void this.attempt(id);
     }

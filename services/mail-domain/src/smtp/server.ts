@@ -159,7 +159,7 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
       },
       onMailFrom(address: SMTPServerAddress, session, callback) {
         recipients.set(session.envelope, []);
-        if (o.queue.list().length >= o.limits.maxQueueSize) {
+        if (o.queue.size >= o.limits.maxQueueSize) {
           return callback(smtpError(452, `4.3.1 The queue of ${o.domain} is full (${o.limits.maxQueueSize} messages); try again later`));
         }
         const forged = localSenderRefusal(address.address, { domain: o.domain, submission: o.submission, localSenders: o.localSenders }, !!session.user);

@@ -28,6 +28,8 @@ export type TraceEvent = MessageTraceEvent | SessionEvent | MarkEvent;
 export class TraceJournal {
   private readonly file: string;
   private readonly listeners = new Set<(event: TraceEvent) => void>();
+  /** Octets in the file as this journal wrote them (null: read it from the file at the next add). */
+  private size: number | null = null;
 
   constructor(dataDir: string, private readonly maxBytes = 50 * 1024 * 1024) {
     this.file = join(dataDir, 'trace.jsonl');
@@ -48,10 +50,18 @@ export class TraceJournal {
       }
     }
     try {
-      if (existsSync(this.file) && statSync(this.file).size > this.maxBytes) renameSync(this.file, this.file + '.1');
-      appendFileSync(this.file, JSON.stringify(event) + '\n');
+      // The size is read from the file once, then counted (a stat per event cost a busy queue a syscall per line).
+      if (this.size === null) this.size = existsSync(this.file) ? statSync(this.file).size : 0;
+      if (this.size > this.maxBytes) {
+        renameSync(this.file, this.file + '.1');
+        this.size = 0;
+      }
+      const line = JSON.stringify(event) + '\n';
+      appendFileSync(this.file, line);
+      this.size += Buffer.byteLength(line);
     } catch {
       // A trace is a teaching aid: never let it break mail delivery.
+      this.size = null;
     }
   }
 
