@@ -11,9 +11,12 @@
  *   over the old one: before or after, never torn.
  * - rename (a folder hierarchy, or INBOX into a new folder): a journal
  *   commits it, a restart finishes it (rename-journal.ts).
- * - IMAP state lives in a JSON sidecar that can always be rebuilt from the
- *   mbox file (folder-state.ts), so it is written lazily after appends and
- *   flag changes, and at once after expunges.
+ * - IMAP state lives in a sidecar that can always be rebuilt from the
+ *   mbox file (folder-state.ts): a compacted JSON part and a log of the
+ *   changes since. An append adds its records to the log (fsynced) at once,
+ *   flag changes are logged lazily (many STOREs, one write); neither
+ *   rewrites the JSON part, which is compacted after an expunge, before a
+ *   rename and when the log has grown large.
  * - a persistent index per folder (mbox-index.ts: offsets, sizes, hashes,
  *   header sections) spares reading the whole mbox file to load a folder
  *   and serves header reads; it is valid only for the exact mbox file it
@@ -33,7 +36,7 @@ import { join } from 'node:path';
 import type { AppendOptions, FlagOperation, FolderChange, FolderChangeEvent, FolderSnapshot, MailStore, MessageInfo } from './types';
 import { StoreError, noSpace } from './types';
 import { fromMboxBody, separatorLine, toMboxBody, wireSize } from './mbox-format';
-import { type Entry, type FolderState, loadFolder, makeInfo, recoverJournal, sameStamp, stampNow, stampOf, writeSidecar } from './folder-state';
+import { type Entry, type FolderState, type SidecarChange, appendSidecar, loadFolder, makeInfo, recoverJournal, sameStamp, sidecarLogPath, stampNow, stampOf, writeSidecar } from './folder-state';
 import { appendIndex, buildIndex, hashBody, storedHeader, type IndexRecord } from './mbox-index';
 import { FileHandleCache } from './file-handles';
 import { KeyedMutex } from './mutex';
@@ -101,6 +104,8 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
   const mutex = new KeyedMutex();
   const folders = new Map<string, FolderState>();
   const dirtySidecars = new Map<string, NodeJS.Timeout>();
+  /** Per folder, the changes not yet in its sidecar's log. */
+  const sidecarChanges = new Map<string, SidecarChange[]>();
   const locks = new Map<string, string>();
   const handles = new FileHandleCache();
   const renames = new FolderRenames({ dataDir, dropHandle: (path) => handles.drop(path) });
@@ -120,13 +125,25 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
     events.emit('change', event);
   };
 
-  async function saveSidecar(user: string, folder: string): Promise<void> {
+  /** Writes the folder's pending sidecar changes to its log; `compact`: the whole sidecar anew instead. */
+  async function saveSidecar(user: string, folder: string, compact = false): Promise<void> {
     const key = cacheKey(user, folder);
     const t = dirtySidecars.get(key);
     if (t) clearTimeout(t);
     dirtySidecars.delete(key);
+    const changes = sidecarChanges.get(key) ?? [];
+    sidecarChanges.delete(key);
     const state = folders.get(key);
-    if (state) await writeSidecar(folderPaths(dataDir, user, folder).state, state);
+    if (!state) return;
+    const path = folderPaths(dataDir, user, folder).state;
+    if (compact) await writeSidecar(path, state);
+    else await appendSidecar(path, state, changes);
+  }
+  function logChanges(user: string, folder: string, changes: SidecarChange[]): void {
+    const key = cacheKey(user, folder);
+    const list = sidecarChanges.get(key);
+    if (list) list.push(...changes);
+    else sidecarChanges.set(key, changes);
   }
   function saveSidecarLater(user: string, folder: string): void {
     const key = cacheKey(user, folder);
@@ -158,9 +175,11 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
     // Changed behind our back: reconcile with what we know now (flags, UIDNEXT), not with a sidecar whose write is still pending.
     if (cached) await saveSidecar(user, f);
     await recoverJournal(paths.mbox, paths.journal);
+    sidecarChanges.delete(key);
     const { state: loaded } = await loadFolder(paths.mbox, paths.state, paths.index, newUidValidity);
     folders.set(key, loaded);
-    await writeSidecar(paths.state, loaded);
+    // A sidecar that describes the file exactly stays as it is (a load writes nothing); else it is compacted anew.
+    if (!loaded.sidecar) await writeSidecar(paths.state, loaded);
     if (cached) {
       if (cached.uidValidity !== loaded.uidValidity) emit(user, f, { kind: 'reset' });
       else {
@@ -243,7 +262,10 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
     st.uidNext = uidNext;
     st.stamp = await stampOf(paths.mbox);
     await extendIndex(paths.index, st, added, indexed);
-    saveSidecarLater(user, folder);
+    // The new messages' UIDs and flags go to the sidecar's log at once (O(1) in the mailbox, fsynced);
+    // should that fail, the message is stored all the same and the sidecar is compacted a little later.
+    logChanges(user, folder, added.map((e) => ({ uid: e.info.uid, flags: e.info.flags, key: e.key, date: e.info.internalDate.getTime() })));
+    await saveSidecar(user, folder).catch(() => saveSidecarLater(user, folder));
     emit(user, folder, { kind: 'append', uids: added.map((e) => e.info.uid) });
     return added.map((e) => e.info);
   }
@@ -304,7 +326,7 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
     st.entries = entries;
     st.stamp = await stampOf(paths.mbox);
     await reindex(paths.index, paths.mbox, st);
-    await saveSidecar(user, folder);
+    await saveSidecar(user, folder, true);
   }
 
   async function listFoldersUnlocked(user: string): Promise<string[]> {
@@ -367,6 +389,8 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
           handles.drop(paths.mbox);
           await fs.unlink(paths.mbox).catch(() => undefined);
           await fs.unlink(paths.state).catch(() => undefined);
+          await fs.unlink(sidecarLogPath(paths.state)).catch(() => undefined);
+          sidecarChanges.delete(cacheKey(user, f));
           handles.drop(paths.index);
           await fs.unlink(paths.index).catch(() => undefined);
           folders.delete(cacheKey(user, f));
@@ -414,6 +438,8 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
           throw new StoreError('NO_SUCH_FOLDER', `no such folder: ${f}`);
         }
         await fs.unlink(paths.state).catch(() => undefined);
+        await fs.unlink(sidecarLogPath(paths.state)).catch(() => undefined);
+        sidecarChanges.delete(cacheKey(user, f));
         handles.drop(paths.index);
         await fs.unlink(paths.index).catch(() => undefined);
         folders.delete(cacheKey(user, f));
@@ -437,7 +463,7 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
         }
         // Inferior names move with their parent (RFC 3501 6.3.5); each sidecar on disk first, so flags and UIDs move too.
         const moves = all.filter((n) => n === from || n.startsWith(from + '/')).map((n) => ({ from: n, to: to + n.slice(from.length) }));
-        for (const m of moves) await saveSidecar(user, m.from);
+        for (const m of moves) await saveSidecar(user, m.from, true);
         await renames.renameFolders(user, moves);
         for (const m of moves) {
           folders.delete(cacheKey(user, m.from));
@@ -484,6 +510,7 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
           changed.push(e.info);
         });
         if (changed.length) {
+          logChanges(user, folder, changed.map((i) => ({ uid: i.uid, flags: i.flags })));
           saveSidecarLater(user, folder);
           emit(user, folder, { kind: 'flags', uids: changed.map((i) => i.uid) });
         }

@@ -10,16 +10,16 @@
  * by the store's init). Before it, nothing visible has changed: a new
  * folder's file and sidecar are built under temporary names first, and a
  * temp file or an orphan sidecar left by a crash is removed at start.
- * - A folder and its inferiors (`renameFolders`): each sidecar is copied to
- *   the new name before its mbox file is renamed, so flags and UIDs move
- *   with it.
+ * - A folder and its inferiors (`renameFolders`): each sidecar (its JSON
+ *   part and its log) is copied to the new name before its mbox file is
+ *   renamed, so flags and UIDs move with it.
  * - INBOX (`renameInbox`): its messages go to a new folder whose file is
  *   written whole (temp file, fsync) with its sidecar before the journal;
  *   then the temp file is renamed into place and INBOX rewritten empty.
  */
 import { promises as fs, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { type Entry, type FolderState, makeInfo, recoverJournal, stampNow, writeSidecar } from './folder-state';
+import { type Entry, type FolderState, makeInfo, recoverJournal, sidecarLogPath, stampNow, writeSidecar } from './folder-state';
 import { INBOX, MAILBOX_MODE, STATE_MODE, folderPaths, userFoldersDir, userStateDir } from './paths';
 import { noSpace } from './types';
 import { fsyncPath, replaceDurable, writeDurable } from '../../../core/src/durable-file';
@@ -83,10 +83,15 @@ export class FolderRenames {
       if (exists(a.mbox) && !exists(b.mbox)) {
         this.files.dropHandle(a.mbox);
         await fs.unlink(b.state).catch(() => undefined);
+        await fs.unlink(sidecarLogPath(b.state)).catch(() => undefined);
         await fs.copyFile(a.state, b.state).catch(() => undefined);
+        await fs.copyFile(sidecarLogPath(a.state), sidecarLogPath(b.state)).catch(() => undefined);
         await fs.rename(a.mbox, b.mbox);
       }
-      if (exists(b.mbox)) await fs.unlink(a.state).catch(() => undefined);
+      if (exists(b.mbox)) {
+        await fs.unlink(a.state).catch(() => undefined);
+        await fs.unlink(sidecarLogPath(a.state)).catch(() => undefined);
+      }
     }
     await fsyncPath(userFoldersDir(dataDir, user));
     await fsyncPath(userStateDir(dataDir, user));
@@ -109,6 +114,7 @@ export class FolderRenames {
       entries: st.entries.map((e, i) => ({ ...e, info: makeInfo(uidValidity, i + 1, e.info.flags, e.info.internalDate, e.info.size) })),
       stamp: st.stamp,
       index: null,
+      sidecar: null,
     };
     const tmp = `${b.mbox}.tmp-${process.pid}`;
     try {
@@ -176,7 +182,7 @@ export class FolderRenames {
     for (const f of folderFiles) if (f.includes('.tmp-')) await fs.unlink(join(userFoldersDir(dataDir, user), f)).catch(() => undefined);
     const live = new Set(folderFiles.filter((f) => !f.includes('.tmp-')));
     for (const f of await fs.readdir(userStateDir(dataDir, user)).catch(() => [] as string[])) {
-      const orphan = /^folder-(.+)\.json$/.exec(f) ?? /^index\.folder-(.+)$/.exec(f);
+      const orphan = /^folder-(.+)\.(?:json|log)$/.exec(f) ?? /^index\.folder-(.+)$/.exec(f);
       if (f.includes('.tmp-') || (orphan && !live.has(orphan[1]))) await fs.unlink(join(userStateDir(dataDir, user), f)).catch(() => undefined);
     }
   }
