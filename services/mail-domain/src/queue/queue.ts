@@ -308,7 +308,8 @@ export class OutboundQueue extends EventEmitter {
     this.entries.set(id, entry);
     this.o.logger.info(`queued ${id}`, { from: req.from || '<>', to: entry.recipients.map((r) => r.address).join(','), size: entry.size });
     this.emit('queued', entry);
-    void this.attempt(id);
+    // The first attempt takes the message from here, not back from the spool file just written.
+    void this.attempt(id, req.message);
     return id;
   }
 
@@ -482,7 +483,8 @@ export class OutboundQueue extends EventEmitter {
     this.schedule();
   }
 
-  private async attempt(id: string): Promise<void> {
+  /** `message`: its bytes when the caller has them (a fresh enqueue); else they are read from the spool. */
+  private async attempt(id: string, message?: Buffer): Promise<void> {
     const entry = this.entries.get(id);
     if (!entry || entry.held || this.running.has(id) || this.closed) return;
     if (this.running.size >= (this.o.concurrency ?? DEFAULT_CONCURRENCY)) {
@@ -493,7 +495,7 @@ export class OutboundQueue extends EventEmitter {
     this.waiting.delete(id);
     this.running.add(id);
     try {
-      await this.deliver(entry);
+      await this.deliver(entry, message);
     } catch (e) {
       this.o.logger.error(`delivery of ${id} failed unexpectedly`, { error: (e as Error).message });
     } finally {
@@ -513,12 +515,12 @@ export class OutboundQueue extends EventEmitter {
     }
   }
 
-  private async deliver(entry: QueueEntry): Promise<void> {
+  private async deliver(entry: QueueEntry, bytes?: Buffer): Promise<void> {
     const now = this.now();
     const due = entry.recipients.filter((r) => r.status === 'pending' && (!r.nextAttempt || Date.parse(r.nextAttempt) <= now.getTime()));
     const newlyBounced: DsnRecipient[] = [];
     if (due.length) {
-      const message = await this.spool.read(entry.id);
+      const message = bytes ?? (await this.spool.read(entry.id));
       const outcomes: Outcome[] = [];
       const records: AttemptRecord[] = [];
       for (const r of due.filter((x) => x.local)) {

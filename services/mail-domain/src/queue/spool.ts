@@ -120,16 +120,33 @@ export class Spool {
     await this.syncDir();
   }
 
-  async update(entry: QueueEntry): Promise<void> {
-    await this.writeDurable(join(this.dir, `${entry.id}.json`), JSON.stringify(entry, null, 1));
+  /** Writes to each message's files, one after another: a hold and the end of an attempt may write the same entry at once. */
+  private readonly writes = new Map<string, Promise<void>>();
+
+  private inTurn(id: string, work: () => Promise<void>): Promise<void> {
+    const run = (this.writes.get(id) ?? Promise.resolve()).catch(() => undefined).then(work);
+    this.writes.set(id, run);
+    const forget = () => {
+      if (this.writes.get(id) === run) this.writes.delete(id);
+    };
+    run.then(forget, forget);
+    return run;
+  }
+
+  /** Writes the entry's state; two updates of one message never share the temp file (the later one writes the state of its turn). */
+  update(entry: QueueEntry): Promise<void> {
+    return this.inTurn(entry.id, () => this.writeDurable(join(this.dir, `${entry.id}.json`), JSON.stringify(entry, null, 1)));
   }
 
   read(id: string): Promise<Buffer> {
     return fs.readFile(join(this.dir, `${id}.eml`));
   }
 
-  async remove(id: string): Promise<void> {
-    await fs.unlink(join(this.dir, `${id}.json`)).catch(() => undefined);
-    await fs.unlink(join(this.dir, `${id}.eml`)).catch(() => undefined);
+  /** After any update of the message still under way (which would otherwise bring its `.json` back). */
+  remove(id: string): Promise<void> {
+    return this.inTurn(id, async () => {
+      await fs.unlink(join(this.dir, `${id}.json`)).catch(() => undefined);
+      await fs.unlink(join(this.dir, `${id}.eml`)).catch(() => undefined);
+    });
   }
 }
