@@ -14,8 +14,8 @@ import { bad, ok, type Result } from './result';
 import { sectionData } from './sections';
 import type { Session } from './session';
 import { bodyStructure, envelope } from './structure';
-import { formatFlags } from './view';
-import { encoded, encodedCost, formatInternalDate, raw, type Concat, type ImapValue, type Raw } from './wire';
+import { formatFlags, InfoIndex } from './view';
+import { Encoded, formatInternalDate, pack, raw, type ImapValue, type Raw } from './wire';
 import type { Derivation } from './header-cache';
 import type { MessageInfo } from '../store/types';
 
@@ -45,7 +45,7 @@ export async function fetch(s: Session, _tag: string, cmd: Cmd<'FETCH'>): Promis
   // RFC 3501 6.4.8: UID FETCH always reports UID.
   const atts: FetchAtt[] = cmd.uid && !cmd.atts.some((a) => a.kind === 'UID') ? [{ kind: 'UID' }, ...cmd.atts] : cmd.atts;
   const snap = await store.snapshot(view.user, view.folder);
-  const infos = new Map<number, MessageInfo>(snap.messages.map((m) => [m.uid, m]));
+  const infos = new InfoIndex(snap.messages);
   const flagsChanged = new Set<number>();
   if (!view.readOnly && atts.some(setsSeen)) {
     const unseen = uids.filter((uid) => infos.get(uid) && !infos.get(uid)!.flags.includes('\\Seen'));
@@ -94,7 +94,7 @@ export async function fetch(s: Session, _tag: string, cmd: Cmd<'FETCH'>): Promis
         for (const att of atts) {
           const k = derived.indexOf(att);
           if (k < 0) items.push(...item(att, info, null, null, recent));
-          else items.push(headerLabel(att), values[k] as Raw | Concat);
+          else items.push(headerLabel(att), values[k] as ImapValue);
         }
         finish(uid, info, recent, items);
       },
@@ -122,13 +122,15 @@ function headerLabel(att: FetchAtt): Raw {
   return att.kind === 'section' ? labelOf(att) : raw(att.kind);
 }
 
-/** A header-only item's value as the header cache remembers it: computed from the header, encoded once. */
-function derivationOf(att: FetchAtt): Derivation<Raw | Concat> {
+/** A header-only item's value as the header cache remembers it: computed from the header, kept as the octets it is written as. */
+function derivationOf(att: FetchAtt): Derivation<ImapValue> {
   const key = att.kind === 'section' ? `${sectionLabel(att)}${att.partial ? `.${att.partial.length}` : ''}` : att.kind;
   return {
     key,
-    derive: (entity) => encoded(item(att, NO_INFO, entity.header, entity, false)[1]),
-    cost: encodedCost,
+    derive: (entity) => item(att, NO_INFO, entity.header, entity, false)[1],
+    cost: () => 0, // packed: counted by its octets
+    pack,
+    unpack: (data) => new Encoded(data),
   };
 }
 /** Header-only items never look at the message's info. */

@@ -12,8 +12,9 @@ import { no, ok, type Result } from './result';
 import { headerFieldsOnly, headerHaystacks, matches, needsBody, needsContent } from './search';
 import type { Derivation } from './header-cache';
 import type { Session } from './session';
-import { flat, raw } from './wire';
+import { packSegments, raw, unpackStrings } from './wire';
 import type { MessageInfo } from '../store/types';
+import { InfoIndex } from './view';
 
 type Cmd<N extends Command['name']> = CommandOf<N>;
 
@@ -25,7 +26,7 @@ export async function search(s: Session, _tag: string, cmd: Cmd<'SEARCH'>): Prom
   }
   const view = s.view!;
   const snap = await s.ctx.store.snapshot(view.user, view.folder);
-  const infos = new Map<number, MessageInfo>(snap.messages.map((m) => [m.uid, m]));
+  const infos = new InfoIndex(snap.messages);
   const content = needsContent(cmd.key);
   const body = content && needsBody(cmd.key);
   const maxUid = view.uids.length > 0 ? view.uids[view.uids.length - 1] : 0;
@@ -47,7 +48,8 @@ export async function search(s: Session, _tag: string, cmd: Cmd<'SEARCH'>): Prom
     // HEADER keys only (SUBJECT, FROM …): over the haystacks the header cache remembers per message and field.
     const seq = view.seqMap();
     const hits = new Set<number>();
-    const derivations = fields.map((field): Derivation<string[]> => ({ key: `SEARCH ${field}`, derive: (e) => headerHaystacks(e, field).map(flat), cost: (hs) => hs.reduce((n, h) => n + 2 * h.length + 32, 64) }));
+    // Remembered packed as octets (no strings per message in the heap), unpacked for each search.
+    const derivations = fields.map((field): Derivation<string[]> => ({ key: `SEARCH ${field}`, derive: (e) => headerHaystacks(e, field), cost: () => 0, pack: packSegments, unpack: unpackStrings }));
     await s.ctx.headers.eachDerived(s.ctx.store, view.user, view.folder, snap.uidValidity, live, derivations, (uid, values) => {
       const haystacks = (field: string) => values[fields.indexOf(field)] as string[];
       if (matches(cmd.key, { ...target(seq.get(uid)! - 1, uid, infos.get(uid)!, null), haystacks })) hits.add(uid);
@@ -93,7 +95,7 @@ const BATCH_MESSAGES = 256;
 const BATCH_OCTETS = 8 * 1024 * 1024;
 
 /** The batch of messages from `live[start]` on, read in one pass. */
-async function readBatch(s: Session, live: readonly number[], start: number, infos: ReadonlyMap<number, MessageInfo>): Promise<Map<number, Buffer | null>> {
+async function readBatch(s: Session, live: readonly number[], start: number, infos: InfoIndex): Promise<Map<number, Buffer | null>> {
   const view = s.view!;
   const uids: number[] = [];
   let octets = 0;

@@ -16,15 +16,23 @@
  * client listing 100,000 messages again then costs no parse at all. They
  * are dropped a whole kind at a time (one folder's ENVELOPEs), least
  * recently used first, so that listings larger than the budget do not
- * evict each other message by message.
+ * evict each other message by message. A derivation that can `pack` its
+ * values is remembered as octets in large buffers of its kind (issue 15:
+ * 100,000 ENVELOPEs as trees of strings and objects took over 100 MB of
+ * heap, as octets a third of that, outside the heap and with no objects
+ * per message), unpacked when used.
  */
 import type { MailStore } from '../store/types';
 import { headerValue, parseHeaderFields, parseParams, type MimeEntity } from './mime';
 
 /** Default memory budget, in estimated octets. */
 export const HEADER_CACHE_BUDGET = 32 * 1024 * 1024;
-/** Default budget of the derived values, in estimated octets. */
-export const DERIVED_BUDGET = 96 * 1024 * 1024;
+/** Default budget of the derived values, in estimated octets (packed ones: their octets and their map entry). */
+export const DERIVED_BUDGET = 64 * 1024 * 1024;
+/** Octets of one buffer of packed values; a larger value gets a buffer of its own. */
+const SLAB = 256 * 1024;
+/** Estimated octets of a packed value besides its own: its map entry. */
+const PACKED_OVERHEAD = 24;
 /** Messages asked from the store per readMany. */
 const BATCH = 512;
 
@@ -33,12 +41,20 @@ export interface Derivation<T> {
   /** Names the value within a folder, e.g. `ENVELOPE` or `BODY[HEADER.FIELDS (FROM)]`. */
   readonly key: string;
   derive(entity: MimeEntity): T;
-  /** Estimated octets the value holds. */
+  /** Estimated octets the value holds (of a value remembered as it is). */
   cost(value: T): number;
+  /** The value as octets to remember instead of the value; `unpack` gives back a value that answers the same. */
+  pack?(value: T): Buffer;
+  unpack?(data: Buffer): T;
 }
 
 interface DerivedValues {
+  /** The values, or for a packed kind where each lies in `slabs` (see `place`). */
   values: Map<number, unknown>;
+  slabs: Buffer[];
+  /** The slab being filled (-1: none yet), and its octets used. */
+  current: number;
+  slabUsed: number;
   cost: number;
   used: number;
   /** Dropped from the cache (a command still going through it adds nothing more). */
@@ -51,6 +67,15 @@ interface DerivedValues {
 export function headerEntity(header: Buffer): MimeEntity {
   const fields = parseHeaderFields(header);
   return { header, body: Buffer.alloc(0), fields, contentType: parseParams(headerValue(fields, 'content-type'), 'text/plain'), children: [], message: null };
+}
+
+/** Where a packed value lies: slab number and offset in one number. */
+const OFFSET_RANGE = 2 ** 22;
+const place = (slab: number, offset: number) => slab * OFFSET_RANGE + offset;
+function unplace(m: DerivedValues, at: number): Buffer {
+  const slab = m.slabs[Math.floor(at / OFFSET_RANGE)];
+  const offset = at % OFFSET_RANGE;
+  return slab.subarray(offset + 4, offset + 4 + slab.readUInt32LE(offset));
 }
 
 interface Cached {
@@ -99,7 +124,7 @@ export class HeaderCache {
     const maps = derivations.map((d) => {
       const key = `${folderKey}\u0000${d.key}`;
       let m = this.derived.get(key);
-      if (!m) this.derived.set(key, (m = { values: new Map(), cost: 0, used: 0, dropped: false, full: false }));
+      if (!m) this.derived.set(key, (m = { values: new Map(), slabs: [], current: -1, slabUsed: 0, cost: 0, used: 0, dropped: false, full: false }));
       return m;
     });
     for (let i = 0; i < uids.length; i += BATCH) {
@@ -119,14 +144,17 @@ export class HeaderCache {
         const values: unknown[] = [];
         for (let k = 0; k < maps.length; k++) {
           const m = maps[k];
+          const d = derivations[k];
           if (m.values.has(uid)) {
-            values.push(m.values.get(uid));
+            const held = m.values.get(uid);
+            values.push(d.unpack ? d.unpack(unplace(m, held as number)) : held);
             continue;
           }
           const entity = entities.get(uid);
           if (!entity) break;
-          const value = derivations[k].derive(entity);
-          this.admit(m, uid, value, derivations[k].cost(value));
+          const value = d.derive(entity);
+          if (d.pack) this.admitPacked(m, uid, d.pack(value));
+          else this.admit(m, uid, value, d.cost(value));
           values.push(value);
         }
         if (values.length === maps.length) fn(uid, values);
@@ -135,11 +163,39 @@ export class HeaderCache {
     }
   }
 
-  private admit(m: DerivedValues, uid: number, value: unknown, cost: number): void {
-    if (m.dropped) return;
+  /** Remembers a packed value in its kind's slabs, if the budget allows. */
+  private admitPacked(m: DerivedValues, uid: number, data: Buffer): void {
+    if (!this.room(m, data.length + PACKED_OVERHEAD)) return;
+    const need = data.length + 4;
+    let slab: number;
+    let offset: number;
+    if (need > SLAB / 4) {
+      // A large value: a slab of its own.
+      m.slabs.push(Buffer.allocUnsafeSlow(need));
+      slab = m.slabs.length - 1;
+      offset = 0;
+    } else {
+      if (m.current < 0 || m.slabUsed + need > SLAB) {
+        m.slabs.push(Buffer.allocUnsafeSlow(SLAB));
+        m.current = m.slabs.length - 1;
+        m.slabUsed = 0;
+      }
+      slab = m.current;
+      offset = m.slabUsed;
+      m.slabUsed += need;
+    }
+    m.slabs[slab].writeUInt32LE(data.length, offset);
+    data.copy(m.slabs[slab], offset + 4);
+    m.values.set(uid, place(slab, offset));
+    m.cost += data.length + PACKED_OVERHEAD;
+    this.derivedUsed += data.length + PACKED_OVERHEAD;
+  }
+
+  /** Is there room for `cost` more octets of kind `m` (other kinds dropped, least recently used first, to make it)? */
+  private room(m: DerivedValues, cost: number): boolean {
+    if (m.dropped) return false;
     if (this.derivedUsed + cost > this.derivedBudget) {
-      if (m.full) return;
-      // Whole kinds of values, least recently used first; never the one being filled.
+      if (m.full) return false;
       const others = [...this.derived].filter(([, o]) => o !== m).sort((a, b) => a[1].used - b[1].used);
       for (const [key, o] of others) {
         if (this.derivedUsed + cost <= this.derivedBudget) break;
@@ -149,9 +205,14 @@ export class HeaderCache {
       }
       if (this.derivedUsed + cost > this.derivedBudget) {
         m.full = true;
-        return;
+        return false;
       }
     }
+    return true;
+  }
+
+  private admit(m: DerivedValues, uid: number, value: unknown, cost: number): void {
+    if (!this.room(m, cost)) return;
     m.values.set(uid, value);
     m.cost += cost;
     this.derivedUsed += cost;

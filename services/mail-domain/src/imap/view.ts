@@ -13,6 +13,60 @@ import { raw, type ImapValue } from './wire';
 
 export const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
 
+/** Index of `uid` in ascending `uids` (binary search), or -1. */
+function indexOfUid(uids: ArrayLike<number>, uid: number): number {
+  let lo = 0;
+  let hi = uids.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const u = uids[mid];
+    if (u === uid) return mid;
+    if (u < uid) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/**
+ * A snapshot's messages by UID: a binary search over them (a folder's UIDs
+ * ascend in mailbox order), and the infos a command changed on top. No map
+ * of every message per command (issue 15: 100,000 entries each time).
+ */
+export class InfoIndex {
+  private readonly changed = new Map<number, MessageInfo>();
+
+  constructor(private readonly messages: readonly MessageInfo[]) {}
+
+  get(uid: number): MessageInfo | undefined {
+    const c = this.changed.get(uid);
+    if (c) return c;
+    let lo = 0;
+    let hi = this.messages.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const m = this.messages[mid];
+      if (m.uid === uid) return m;
+      if (m.uid < uid) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
+
+  has(uid: number): boolean {
+    return this.get(uid) !== undefined;
+  }
+
+  /** A changed info of a message of the snapshot. */
+  set(uid: number, info: MessageInfo): void {
+    this.changed.set(uid, info);
+  }
+}
+
+/** Sequence numbers by UID for a command that reports many messages. */
+export interface SeqLookup {
+  get(uid: number): number | undefined;
+}
+
 /** Which messages have been announced as \Recent, server-wide (RFC 3501 section 2.3.2). */
 export class RecentTracker {
   private readonly claimed = new Map<string, { uidValidity: number; uid: number }>();
@@ -103,12 +157,18 @@ export class MailboxView {
   }
 
   seqOf(uid: number): number {
-    return this.uids.indexOf(uid) + 1;
+    return indexOfUid(this.uids, uid) + 1;
   }
 
-  /** uid -> sequence number, for commands that report many messages. */
-  seqMap(): Map<number, number> {
-    return new Map(this.uids.map((uid, i) => [uid, i + 1]));
+  /** uid -> sequence number, for commands that report many messages (a binary search: the view's UIDs ascend). */
+  seqMap(): SeqLookup {
+    const uids = this.uids;
+    return {
+      get: (uid) => {
+        const i = indexOfUid(uids, uid);
+        return i >= 0 ? i + 1 : undefined;
+      },
+    };
   }
 
   /** Untagged responses bringing the client from this view to `snap`. */
@@ -118,7 +178,7 @@ export class MailboxView {
       this.gone = true;
       return out;
     }
-    const present = new Map<number, MessageInfo>(snap.messages.map((m) => [m.uid, m]));
+    const present = new InfoIndex(snap.messages);
     if (allowExpunge) {
       for (let i = this.uids.length - 1; i >= 0; i--) {
         const uid = this.uids[i];

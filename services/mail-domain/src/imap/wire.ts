@@ -12,6 +12,16 @@ export class Raw {
 }
 export const raw = (text: string): Raw => new Raw(text);
 
+/**
+ * A value encoded once and remembered as octets (`pack`): its text runs and
+ * literals as segments of one buffer, written as exactly the octets and
+ * transcript the value itself gives. Far smaller than the value's tree of
+ * strings and objects (issue 15: a listing of 100,000 ENVELOPEs).
+ */
+export class Encoded {
+  constructor(readonly data: Buffer) {}
+}
+
 /** Values written back to back with no separator (multipart bodies in BODYSTRUCTURE, RFC 3501 `1*body`). */
 export class Concat {
   constructor(readonly items: ImapValue[]) {}
@@ -22,9 +32,10 @@ export class Concat {
  * - `Raw` verbatim text,
  * - `string` an IMAP string (quoted when safe, a literal otherwise),
  * - `Buffer` always a literal (message bodies),
- * - `number`, `null` (NIL), arrays (parenthesised lists), `Concat` (no separators).
+ * - `number`, `null` (NIL), arrays (parenthesised lists), `Concat` (no separators),
+ * - `Encoded` a value encoded before (`pack`).
  */
-export type ImapValue = Raw | Concat | string | Buffer | number | null | ImapValue[];
+export type ImapValue = Raw | Concat | Encoded | string | Buffer | number | null | ImapValue[];
 
 /** One piece of an encoded response: text, or literal data whose `{n}` header is already in the text. */
 export type Chunk = { text: string } | { literal: Buffer };
@@ -65,6 +76,7 @@ function encode(value: ImapValue, b: LineBuilder): void {
     if (isQuotable(value)) b.text += quote(value);
     else b.literal(Buffer.from(value, 'utf8'));
   } else if (Buffer.isBuffer(value)) b.literal(value);
+  else if (value instanceof Encoded) unpackInto(value.data, b);
   else {
     b.text += '(';
     for (let i = 0; i < value.length; i++) {
@@ -117,6 +129,67 @@ export function encoded(value: ImapValue): Raw | Concat {
 export function flat(text: string): string {
   // Cutting from a joined string copies the characters into a new one (V8), which is all the result keeps.
   return (' ' + text).slice(1);
+}
+
+const TEXT = 0;
+const LITERAL = 1;
+
+/** Segments (text as UTF-8, or literal octets) as one buffer: a kind octet and a length before each. */
+export function packSegments(segments: ReadonlyArray<string | Buffer>): Buffer {
+  const parts = segments.map((s) => (typeof s === 'string' ? Buffer.from(s, 'utf8') : s));
+  const out = Buffer.allocUnsafe(parts.reduce((n, p) => n + 5 + p.length, 0));
+  let o = 0;
+  parts.forEach((p, i) => {
+    out[o] = typeof segments[i] === 'string' ? TEXT : LITERAL;
+    out.writeUInt32LE(p.length, o + 1);
+    o += 5 + p.copy(out, o + 5);
+  });
+  return out;
+}
+
+/** The segments of `packSegments`, in order: `text` for each text, `literal` for each literal (a view into `data`). */
+function eachSegment(data: Buffer, text: (s: string) => void, literal: (b: Buffer) => void): void {
+  for (let o = 0; o + 5 <= data.length; ) {
+    const len = data.readUInt32LE(o + 1);
+    if (data[o] === TEXT) text(data.toString('utf8', o + 5, o + 5 + len));
+    else literal(data.subarray(o + 5, o + 5 + len));
+    o += 5 + len;
+  }
+}
+
+/** Strings packed by `packSegments`, back. */
+export function unpackStrings(data: Buffer): string[] {
+  const out: string[] = [];
+  eachSegment(
+    data,
+    (s) => out.push(s),
+    () => undefined,
+  );
+  return out;
+}
+
+/** A value encoded to the segments it is written as: `new Encoded(pack(value))` writes the same octets and transcript. */
+export function pack(value: ImapValue): Buffer {
+  const chunks = encodeLine([value]);
+  const segments: Array<string | Buffer> = [];
+  chunks.forEach((c, i) => {
+    if ('literal' in c) {
+      segments.push(c.literal);
+      return;
+    }
+    const next = chunks[i + 1];
+    // The `{n}` CRLF before a literal is written again by the literal itself.
+    segments.push(next && 'literal' in next ? c.text.slice(0, c.text.length - `{${next.literal.length}}\r\n`.length) : c.text);
+  });
+  return packSegments(segments);
+}
+
+function unpackInto(data: Buffer, b: LineBuilder): void {
+  eachSegment(
+    data,
+    (s) => (b.text += s),
+    (l) => b.literal(l),
+  );
 }
 
 /** Estimated octets an `encoded` value holds. */
