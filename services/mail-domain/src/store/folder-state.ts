@@ -40,8 +40,9 @@ export interface Entry {
   bodyEnd: number;
   end: number;
   key: string;
-  /** Where its header section (wire form) lies in the folder's index file (`FolderState.index`), when that is valid. */
-  head: { at: number; len: number } | null;
+  /** Where its header section (wire form) lies in the folder's index file (`FolderState.index`), when that is valid; -1: not there. */
+  headAt: number;
+  headLen: number;
 }
 
 export interface FileStamp {
@@ -98,10 +99,26 @@ const LOG_MIN_COMPACT = 256 * 1024;
 export const sidecarLogPath = (statePath: string) => statePath.replace(/\.json$/, '') + '.log';
 
 
+/**
+ * Flag lists are shared: most messages of a big folder have one of a few
+ * (none, \\Seen, …), and one frozen array each spares an array per message.
+ */
+const flagLists = new Map<string, readonly string[]>();
+const FLAG_LISTS_MAX = 4096;
+function flagList(flags: readonly string[]): readonly string[] {
+  const list = [...new Set(flags)].sort();
+  const key = list.join('\u0000');
+  const known = flagLists.get(key);
+  if (known) return known;
+  const frozen = Object.freeze(list);
+  if (flagLists.size < FLAG_LISTS_MAX) flagLists.set(key, frozen);
+  return frozen;
+}
+
 export function makeInfo(uidValidity: number, uid: number, flags: readonly string[], internalDate: Date, size: number): MessageInfo {
   return Object.freeze({
     uid,
-    flags: Object.freeze([...new Set(flags)].sort()),
+    flags: flagList(flags),
     internalDate,
     size,
     uniqueId: `${uidValidity}.${uid}`,
@@ -332,7 +349,8 @@ export async function loadFolder(mboxPath: string, sidecarPath: string, indexPat
       bodyEnd: r.bodyEnd,
       end: r.end,
       key: r.key,
-      head: indexed.file ? { at: r.headAt, len: r.headLen } : null,
+      headAt: indexed.file ? r.headAt : -1,
+      headLen: r.headLen,
     };
   });
   // The sidecar on disk goes on as it is only when it describes this file exactly (its log is appended to); else it is compacted anew.

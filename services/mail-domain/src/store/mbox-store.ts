@@ -237,7 +237,7 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
       const head = storedHeader(body);
       const record: IndexRecord = { start, bodyStart, bodyEnd, end: offset, size, date: date.getTime(), key, headAt: 0, headLen: head.length };
       indexed.push({ record, head });
-      added.push({ info: makeInfo(st.uidValidity, uidNext++, o?.flags ?? [], date, size), start, bodyStart, bodyEnd, end: offset, key, head: null });
+      added.push({ info: makeInfo(st.uidValidity, uidNext++, o?.flags ?? [], date, size), start, bodyStart, bodyEnd, end: offset, key, headAt: -1, headLen: 0 });
     }
     const data = Buffer.concat(chunks);
     try {
@@ -279,7 +279,10 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
     if (!st.index) return;
     try {
       st.index = await appendIndex(st.index, st.stamp, indexed);
-      added.forEach((e, i) => (e.head = { at: indexed[i].record.headAt, len: indexed[i].record.headLen }));
+      added.forEach((e, i) => {
+        e.headAt = indexed[i].record.headAt;
+        e.headLen = indexed[i].record.headLen;
+      });
     } catch {
       st.index = null;
       handles.drop(path);
@@ -298,7 +301,10 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
         await fs.unlink(path).catch(() => undefined);
         return;
       }
-      st.entries.forEach((e, i) => (e.head = { at: built.records[i].headAt, len: built.records[i].headLen }));
+      st.entries.forEach((e, i) => {
+        e.headAt = built.records[i].headAt;
+        e.headLen = built.records[i].headLen;
+      });
       st.index = built.file;
     } catch {
       await fs.unlink(path).catch(() => undefined);
@@ -588,7 +594,7 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
     const fromMbox: Span[] = [];
     entries.forEach((e, i) => {
       if (!e) return;
-      if (index && e.head) fromIndex.push({ from: e.head.at, to: e.head.at + e.head.len, i });
+      if (index && e.headAt >= 0) fromIndex.push({ from: e.headAt, to: e.headAt + e.headLen, i });
       else fromMbox.push({ from: e.bodyStart, to: e.bodyEnd, i });
     });
     // fromMboxBody copies: a result does not keep the whole range alive.
