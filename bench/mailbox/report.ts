@@ -6,7 +6,7 @@
  * (aim ≥ 0.5), so both read "how far from Dovecot" in the same direction.
  */
 import type { GeneratedMailbox } from './generate';
-import { FETCH_COMMAND, LISTING_COMMAND, SEARCH_COMMANDS, type SearchName, type ServerMeasurement } from './measure';
+import { FETCH_COMMAND, LISTING_COMMAND, MORE_APPENDS, SEARCH_COMMANDS, type SearchName, type ServerMeasurement } from './measure';
 
 export const AIM_FACTOR = 2;
 /** Issue 15: the server's memory while serving a 100,000-message INBOX, MiB (an absolute aim; times are judged as ratios). */
@@ -63,6 +63,7 @@ export function comparisons(ours: ServerMeasurement | null, dovecot: ServerMeasu
   rows.push(compare(`POP3 RETR ×${n}, first pass`, 'MB/s', ours?.pop3.firstMbPerSec ?? null, dovecot?.pop3.firstMbPerSec ?? null, false));
   rows.push(compare(`POP3 RETR ×${n} (median)`, 'MB/s', ours?.pop3.mbPerSec ?? null, dovecot?.pop3.mbPerSec ?? null, true));
   rows.push(compare('APPEND one message to it', 'ms', ours?.append.appendMs ?? null, dovecot?.append.appendMs ?? null, true));
+  rows.push(compare(`APPEND ×${MORE_APPENDS} more (median)`, 'ms', ours?.append.moreMedianMs ?? null, dovecot?.append.moreMedianMs ?? null, true));
   rows.push(compare('SELECT after the APPEND', 'ms', ours?.append.selectMs ?? null, dovecot?.append.selectMs ?? null, true));
   rows.push(compare(`${LISTING_COMMAND} after it`, 'ms', ours?.append.listingMs ?? null, dovecot?.append.listingMs ?? null, true));
   rows.push(compare('peak RSS of the server while measured', 'MiB', ours?.peakRssMiB ?? null, dovecot?.peakRssMiB ?? null, false));
