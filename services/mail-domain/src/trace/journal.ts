@@ -5,8 +5,8 @@
  * wire transcript, passwords already masked by smtp-server), the queue's
  * record once the message is done (every attempt, with the MX answers used
  * and the outbound transcript), and each time a POP3 or IMAP user read it.
- * Diagnostic data: appended without fsync; rotated to `trace.jsonl.1` past
- * `maxBytes`.
+ * Diagnostic data: appended without fsync, the events of one turn of the
+ * event loop together; rotated to `trace.jsonl.1` past `maxBytes`.
  */
 import { appendFileSync, existsSync, promises as fsp, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,11 +25,25 @@ export type MessageTraceEvent =
 
 export type TraceEvent = MessageTraceEvent | SessionEvent | MarkEvent;
 
+/** Journals with lines not written yet, written when the process exits (one hook for all of them). */
+const unflushed = new Set<TraceJournal>();
+let exitHooked = false;
+function hookExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  process.once('exit', () => {
+    for (const j of [...unflushed]) j.flush();
+  });
+}
+
 export class TraceJournal {
   private readonly file: string;
   private readonly listeners = new Set<(event: TraceEvent) => void>();
   /** Octets in the file as this journal wrote them (null: read it from the file at the next add). */
   private size: number | null = null;
+  /** Lines added and not yet written (`flush`). */
+  private pending: string[] = [];
+  private flushing = false;
 
   constructor(dataDir: string, private readonly maxBytes = 50 * 1024 * 1024) {
     this.file = join(dataDir, 'trace.jsonl');
@@ -49,6 +63,27 @@ export class TraceJournal {
         // A listener's failure is not the journal's.
       }
     }
+    this.pending.push(JSON.stringify(event) + '\n');
+    if (!this.flushing) {
+      this.flushing = true;
+      unflushed.add(this);
+      hookExit();
+      setImmediate(() => this.flush()).unref();
+    }
+  }
+
+  /**
+   * Writes the events added since the last write, in one append: a busy queue adds several per
+   * message, and an open, write and close of the file each cost it a syscall on the event loop.
+   * Called at the end of every turn that added events, before every read of the journal, and on
+   * exit, so a reader in this process never misses an event added before it asked.
+   */
+  flush(): void {
+    this.flushing = false;
+    if (!this.pending.length) return;
+    unflushed.delete(this);
+    const text = this.pending.join('');
+    this.pending = [];
     try {
       // The size is read from the file once, then counted (a stat per event cost a busy queue a syscall per line).
       if (this.size === null) this.size = existsSync(this.file) ? statSync(this.file).size : 0;
@@ -56,9 +91,8 @@ export class TraceJournal {
         renameSync(this.file, this.file + '.1');
         this.size = 0;
       }
-      const line = JSON.stringify(event) + '\n';
-      appendFileSync(this.file, line);
-      this.size += Buffer.byteLength(line);
+      appendFileSync(this.file, text);
+      this.size += Buffer.byteLength(text);
     } catch {
       // A trace is a teaching aid: never let it break mail delivery.
       this.size = null;
@@ -71,6 +105,7 @@ export class TraceJournal {
    * are skipped before parsing (kind and time are the first two fields of every line).
    */
   async since(since: Date | undefined, kinds: readonly TraceEvent['kind'][]): Promise<TraceEvent[]> {
+    this.flush();
     const wanted = kinds.map((k) => `{"kind":"${k}","time":"`);
     const after = since?.toISOString();
     const out: TraceEvent[] = [];
@@ -101,6 +136,7 @@ export class TraceJournal {
 
   /** Events about a message, by Message-ID (with or without <>) or queue id, oldest first. */
   find(id: string): MessageTraceEvent[] {
+    this.flush();
     const wanted = id.replace(/^<|>$/g, '');
     const out: MessageTraceEvent[] = [];
     const queueIds = new Set<string>([wanted]);
