@@ -178,11 +178,14 @@ export class MailboxView {
       this.gone = true;
       return out;
     }
-    const present = new InfoIndex(snap.messages);
+    // The view's UIDs and the snapshot's both ascend: one walk along both (a big mailbox: no lookup per message).
+    const msgs = snap.messages;
     if (allowExpunge) {
+      let j = msgs.length - 1;
       for (let i = this.uids.length - 1; i >= 0; i--) {
         const uid = this.uids[i];
-        if (present.has(uid)) continue;
+        while (j >= 0 && msgs[j].uid > uid) j--;
+        if (j >= 0 && msgs[j].uid === uid) continue;
         out.push([i + 1, raw('EXPUNGE')]);
         this.uids.splice(i, 1);
         this.flags.delete(uid);
@@ -206,9 +209,15 @@ export class MailboxView {
     const fresh: string[] = [];
     for (const m of snap.messages) for (const f of m.flags) if (!f.startsWith('\\') && !this.keywords.has(f)) fresh.push(f);
     out.push(...this.announceKeywords(fresh));
+    let j = 0;
+    let missing = false;
     this.uids.forEach((uid, i) => {
-      const info = present.get(uid);
-      if (!info) return;
+      while (j < msgs.length && msgs[j].uid < uid) j++;
+      const info = j < msgs.length && msgs[j].uid === uid ? msgs[j] : undefined;
+      if (!info) {
+        missing = true;
+        return;
+      }
       const known = this.flags.get(uid);
       // The same frozen flags array (a message whose flags did not change) needs no comparison.
       if (known && (known === info.flags || known.join(' ') === info.flags.join(' '))) return;
@@ -216,7 +225,7 @@ export class MailboxView {
       out.push([i + 1, raw('FETCH'), [raw('UID'), uid, raw('FLAGS'), formatFlags(info.flags, this.recent.has(uid))]]);
     });
     // Expunges held back stay pending: the next command that may carry them sends them.
-    if (!allowExpunge && this.uids.some((uid) => !present.has(uid))) this.dirty = true;
+    if (!allowExpunge && missing) this.dirty = true;
     return out;
   }
 
