@@ -60,6 +60,8 @@ export interface FolderState {
   index: IndexFile | null;
   /** Where the sidecar on disk stands (its log can be appended to); null: the next save compacts it. */
   sidecar: SidecarLog | null;
+  /** The infos of `entries` as the last snapshot handed them out; null (or absent) after any change. */
+  messages?: readonly MessageInfo[] | null;
 }
 
 /** The sidecar on disk: the compacted part's generation and size, and the octets of its log (0: no log yet). */

@@ -259,6 +259,7 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
       noSpace(e);
     }
     st.entries.push(...added);
+    st.messages = null;
     st.uidNext = uidNext;
     st.stamp = await stampOf(paths.mbox);
     await extendIndex(paths.index, st, added, indexed);
@@ -330,6 +331,7 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
       noSpace(e);
     }
     st.entries = entries;
+    st.messages = null;
     st.stamp = await stampOf(paths.mbox);
     await reindex(paths.index, paths.mbox, st);
     await saveSidecar(user, folder, true);
@@ -484,7 +486,8 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
           folder: normalizeFolder(folder),
           uidValidity: st.uidValidity,
           uidNext: st.uidNext,
-          messages: st.entries.map((e) => e.info),
+          // One array per change, not per call (every IMAP command asks): a snapshot is never changed after it is handed out.
+          messages: (st.messages ??= st.entries.map((e) => e.info)),
         };
         return snap;
       }),
@@ -513,6 +516,7 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
           if (op === 'add') flags.forEach((f) => next.add(f));
           if (op === 'remove') flags.forEach((f) => next.delete(f));
           e.info = makeInfo(st.uidValidity, e.info.uid, [...next], e.info.internalDate, e.info.size);
+          st.messages = null;
           changed.push(e.info);
         });
         if (changed.length) {
