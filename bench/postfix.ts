@@ -81,6 +81,9 @@ smtp_host_lookup = native
 smtpd_peername_lookup = no
 biff = no
 message_size_limit = 10485760
+# No mailbox size limit (the default, 51,200,000 octets, bounced the fourth smtp-source run's
+# messages: 2 x 2000 x 1 KB + 2 x 2000 x 20 KB go into one mbox); ours has none either.
+virtual_mailbox_limit = 0
 maillog_file_prefixes = ${dir}
 maillog_file = ${dir}/maillog
 `;
