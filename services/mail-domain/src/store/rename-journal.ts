@@ -105,7 +105,6 @@ export class FolderRenames {
     const st = inbox.state;
     const a = folderPaths(this.files.dataDir, user, INBOX);
     const b = folderPaths(this.files.dataDir, user, to);
-    const file = await fs.readFile(a.mbox);
     // The new folder gets INBOX's file as it is (same offsets), new UIDs under a new UIDVALIDITY, the same flags and dates.
     const uidValidity = inbox.newUidValidity();
     const moved: FolderState = {
@@ -117,11 +116,16 @@ export class FolderRenames {
       sidecar: null,
     };
     const tmp = `${b.mbox}.tmp-${process.pid}`;
+    let size = 0;
     try {
-      await writeDurable(tmp, file, MAILBOX_MODE);
+      // A copy by the kernel (a big INBOX is not read into memory), then its mode and an fsync.
+      await fs.copyFile(a.mbox, tmp);
+      await fs.chmod(tmp, MAILBOX_MODE);
+      await fsyncPath(tmp);
+      size = (await fs.stat(tmp)).size;
       await fs.unlink(b.state).catch(() => undefined);
       await writeSidecar(b.state, moved);
-      await this.writeJournal(user, { kind: 'inbox', to, tmp: tmp.slice(dirname(tmp).length + 1), size: file.length, ino: st.stamp.ino });
+      await this.writeJournal(user, { kind: 'inbox', to, tmp: tmp.slice(dirname(tmp).length + 1), size, ino: st.stamp.ino });
     } catch (e) {
       await fs.unlink(tmp).catch(() => undefined);
       await fs.unlink(b.state).catch(() => undefined);
@@ -131,7 +135,7 @@ export class FolderRenames {
     await fs.rename(tmp, b.mbox);
     await fsyncPath(dirname(b.mbox));
     const uids = st.entries.map((e) => e.info.uid);
-    await inbox.rewrite(st.entries.filter((e) => e.start >= file.length));
+    await inbox.rewrite(st.entries.filter((e) => e.start >= size));
     await this.dropJournal(user);
     return uids;
   }
