@@ -6,9 +6,10 @@
  * mbox file (mboxrd quoting, LF line endings, `From sender date` separator
  * lines) that a student can `cat`; INBOX is `<dataDir>/mail/<user>`, other
  * folders live under `<dataDir>/folders/<user>/`. IMAP state (UIDVALIDITY,
- * UIDNEXT, per-message UID and flags) is kept in a JSON sidecar under
- * `<dataDir>/state/<user>/` and is rebuilt when the mbox file is edited by
- * hand.
+ * UIDNEXT, per-message UID and flags) is kept in a sidecar under
+ * `<dataDir>/state/<user>/` (a compacted JSON part and an append-only log of
+ * the changes since, folder-state.ts) and is rebuilt when the mbox file is
+ * edited by hand.
  *
  * Messages cross this interface in wire form: CRLF line endings, no mbox
  * quoting, no `From ` separator line.
