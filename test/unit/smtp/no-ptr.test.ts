@@ -22,7 +22,7 @@ const swaks = (args: string[]) =>
     execFile('swaks', args, { timeout: 30_000 }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, out: stdout + stderr }));
   });
 
-test('mail from an address without a PTR record is accepted, named 'unknown [address]' in its Received line, and logged without an error', async () => {
+test("mail from an address without a PTR record is accepted, named 'unknown [address]' in its Received line, and logged without an error", async () => {
   const g = lab.config.domains[0];
   const subject = `no-ptr ${Date.now()}`;
   const r = await swaks(['--server', '127.0.0.1', '--port', String(g.ports.smtp), '--local-interface', '127.0.0.9', '--from', 'tamu@dadali.com', '--to', `siswa1@${g.name}`, '--header', `Subject: ${subject}`, '--body', 'tanpa PTR']);
