@@ -95,6 +95,7 @@ ${ports.join('\n')}
     depends_on: [dns]
     restart: unless-stopped
     stop_grace_period: 5s
+    logging: *logging
 `;
 }
 
@@ -141,6 +142,11 @@ x-app-env: &app-env
 
 x-lab-config: &lab-config ${o.configPath}:/etc/mail-lab/lab.yaml:ro
 x-lab-resolv: &lab-resolv ${o.resolvConf}:/etc/resolv.conf:ro
+# \`docker logs\` of a service keeps at most 3 files of 10 MB (Docker's default keeps all of it: the
+# wire transcripts of a class of 30 labs over a day, or one load test, would fill the disk).
+x-logging: &logging
+  driver: json-file
+  options: { max-size: 10m, max-file: "3" }
 
 services:
   dns:
@@ -176,6 +182,7 @@ services:
         ipv4_address: ${lab.dns.address}
     restart: unless-stopped
     stop_grace_period: 5s
+    logging: *logging
 
 ${lab.domains.map((d) => mailBlock(d, n)).join('\n')}
   client:
@@ -200,6 +207,7 @@ ${lab.domains.map((d) => mailBlock(d, n)).join('\n')}
         ipv4_address: ${client.address}
     depends_on: [dns]
     stop_grace_period: 5s
+    logging: *logging
 
 networks:
   # Isolation: no masquerading, so nothing on the lab network can reach the real internet (its

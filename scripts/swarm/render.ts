@@ -139,6 +139,7 @@ ${labels(n, mailService(d))}    configs: [*lab-yaml, *entry, { source: ca-crt, t
 ${ports.join('\n')}
     networks: [backbone]
     stop_grace_period: 5s
+    logging: *logging
 ${deploy(mailService(d), mode, placement)}`;
 }
 
@@ -174,6 +175,8 @@ x-lab-yaml: &lab-yaml { source: lab-yaml, target: /etc/mail-lab/lab.yaml, mode: 
 x-entry: &entry { source: entry, target: ${SWARM_ENTRY}, mode: 0555 }
 x-admin-token: &admin-token { source: admin-token, target: mail-lab-admin-token, uid: "${uid}", gid: "${uid}", mode: 0400 }
 x-ca-key: &ca-key { source: ca-key, target: mail-lab-ca-key, uid: "${uid}", gid: "${uid}", mode: 0400 }
+# Each task's log: at most 3 files of 10 MB on its node (Docker's default keeps all of it).
+x-logging: &logging { driver: json-file, options: { max-size: 10m, max-file: "3" } }
 
 services:
   dns:
@@ -196,6 +199,7 @@ ${port(mode, lab.dns.hostPort, 53, 'tcp')}
 ${port(mode, lab.dns.adminPort, 8053)}   # admin API: every interface (host mode); the token protects it
     networks: [backbone]
     stop_grace_period: 5s
+    logging: *logging
 ${deploy('dns', mode, placement)}
 ${lab.domains.map((d) => mailBlock(d, n, image, mode, placement)).join('\n')}
   client:
@@ -216,6 +220,7 @@ ${labels(n, 'client')}    # the CA certificate only (a config: on every node); t
     configs: [*lab-yaml, *entry, { source: ca-crt, target: /var/mail-lab-ca/ca.crt, mode: 0444 }]
     networks: [backbone]
     stop_grace_period: 5s
+    logging: *logging
 ${deploy('client', mode, placement)}
 networks:
   # One overlay per lab, with the lab's subnet; overlays of different stacks cannot reach each

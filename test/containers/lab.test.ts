@@ -130,6 +130,15 @@ test('isolation: services run as the unprivileged mail-lab user, the lab network
   expect(ports.trim().split('\n').every((l) => / -> 127\.0\.0\.1:\d+$/.test(l))).toBe(true);
 }, 60_000);
 
+test('docker logs are bounded: every service keeps at most 3 files of 10 MB (a day of wire transcripts cannot fill the disk), and still shows the session', async () => {
+  for (const c of ['mail-lab-dns', 'mail-lab-garudayaksa', 'mail-lab-dadali', 'mail-lab-client']) {
+    const log = JSON.parse(await docker(['inspect', '--format', '{{json .HostConfig.LogConfig}}', c])) as { Type: string; Config: Record<string, string> };
+    expect(log).toEqual({ Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } });
+  }
+  const id = await submit('siswa1@garudayaksa.com', 'siswa2@garudayaksa.com', 'log rotation');
+  await eventually('the session in docker logs', async () => (await docker(['logs', '--tail', '300', 'mail-lab-garudayaksa'])).includes(`queued as ${id}`));
+}, 60_000);
+
 test('TLS: one lab CA in the lab-ca volume, exported by `mail-lab ca`; the implicit-TLS ports and STARTTLS inside the lab verify against it', async () => {
   const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
