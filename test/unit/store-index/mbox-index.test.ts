@@ -12,30 +12,18 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { separatorLine, splitMbox, toMboxBody } from '../../../services/mail-domain/src/store/mbox-format';
 import { scanMbox, type ScannedMessage } from '../../../services/mail-domain/src/store/mbox-index';
-import { createMailStore, type MboxMailStore } from '../../../services/mail-domain/src/store/mbox-store';
+import { type MboxMailStore } from '../../../services/mail-domain/src/store/mbox-store';
 import { folderPaths } from '../../../services/mail-domain/src/store/paths';
+import { tempStore } from '../helpers/temp-store';
 
 const USER = 'mbrain';
 const wire = (text: string) => Buffer.from(text.replace(/\r?\n/g, '\r\n'));
 const msg = (subject: string, body = 'Halo.\n') => wire(`From: jpri@dadali.com\nTo: mbrain@garudayaksa.com\nSubject: ${subject}\n\n${body}`);
 
-let dir: string;
-const stores: MboxMailStore[] = [];
-const open = async () => {
-  const s = createMailStore({ dataDir: dir, users: [USER], sidecarDelayMs: 5 });
-  await s.init();
-  stores.push(s);
-  return s;
-};
-const paths = () => folderPaths(dir, USER, 'INBOX');
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'mail-lab-index-'));
-});
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.flush();
-  rmSync(dir, { recursive: true, force: true });
-});
+const box = tempStore('mail-lab-index-', [USER]);
+const open = () => box.open();
 
+const paths = () => folderPaths(box.dir, USER, 'INBOX');
 /** What IMAP and POP3 see of INBOX: the snapshot and every message's header section and whole octets. */
 async function view(store: MboxMailStore) {
   const snap = await store.snapshot(USER, 'INBOX');

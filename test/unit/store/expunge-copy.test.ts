@@ -5,28 +5,14 @@
  * buffer, runs of kept messages and gaps all come out byte for byte, and a
  * RENAME of INBOX (a kernel copy) moves them exactly too.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { splitMbox } from '../../../services/mail-domain/src/store/mbox-format';
-import { createMailStore, type MboxMailStore } from '../../../services/mail-domain/src/store/mbox-store';
+import { tempStore } from '../helpers/temp-store';
 
 const USER = 'mbrain';
-let dir: string;
-const stores: MboxMailStore[] = [];
-const open = async () => {
-  const s = createMailStore({ dataDir: dir, users: [USER], sidecarDelayMs: 5 });
-  await s.init();
-  stores.push(s);
-  return s;
-};
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'mail-lab-expunge-'));
-});
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.flush();
-  rmSync(dir, { recursive: true, force: true });
-});
+const box = tempStore('mail-lab-expunge-', [USER]);
+const open = () => box.open();
 
 /** Message `i`: small, or (every third) over 4 MiB, with a body that tells where each line is. */
 function message(i: number): Buffer {
@@ -39,12 +25,12 @@ test('an expunge keeps every other message byte for byte, big ones included; a r
   const store = await open();
   const all = Array.from({ length: 9 }, (_, i) => message(i + 1));
   for (const m of all) await store.append(USER, 'INBOX', m, { envelopeFrom: 'jpri@dadali.com', internalDate: new Date(Date.UTC(2026, 11, 2)) });
-  const file = readFileSync(join(dir, 'mail', USER));
+  const file = readFileSync(join(box.dir, 'mail', USER));
   const parts = splitMbox(file).map((e) => file.subarray(e.start, e.end));
   // Gone: 2, 3 (a big one), 7; kept: runs 1, 4-6, 8-9.
   expect(await store.expunge(USER, 'INBOX', [2, 3, 7])).toEqual([2, 3, 7]);
   const kept = [1, 4, 5, 6, 8, 9];
-  expect(readFileSync(join(dir, 'mail', USER)).equals(Buffer.concat(kept.map((uid) => parts[uid - 1])))).toBe(true);
+  expect(readFileSync(join(box.dir, 'mail', USER)).equals(Buffer.concat(kept.map((uid) => parts[uid - 1])))).toBe(true);
   for (const uid of kept) expect((await store.read(USER, 'INBOX', uid))?.equals(all[uid - 1])).toBe(true);
   const again = await open();
   expect((await again.snapshot(USER, 'INBOX')).messages.map((m) => m.uid)).toEqual(kept);

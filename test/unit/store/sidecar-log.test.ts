@@ -6,38 +6,25 @@
  * crash is ignored (and the next load compacts); a log of another
  * generation (a crash during a compaction) is ignored; an expunge compacts.
  */
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createMailStore, type MboxMailStore } from '../../../services/mail-domain/src/store/mbox-store';
+import { type MboxMailStore } from '../../../services/mail-domain/src/store/mbox-store';
 import { folderPaths } from '../../../services/mail-domain/src/store/paths';
+import { tempStore } from '../helpers/temp-store';
 
 const USER = 'mbrain';
 const wire = (text: string) => Buffer.from(text.replace(/\r?\n/g, '\r\n'));
 const msg = (subject: string) => wire(`From: jpri@dadali.com\nTo: mbrain@garudayaksa.com\nSubject: ${subject}\n\nHalo ${subject}.\n`);
 
-let dir: string;
-const stores: MboxMailStore[] = [];
-const open = async () => {
-  const s = createMailStore({ dataDir: dir, users: [USER], sidecarDelayMs: 5 });
-  await s.init();
-  stores.push(s);
-  return s;
-};
-const json = () => folderPaths(dir, USER, 'INBOX').state;
+const box = tempStore('mail-lab-sidecar-', [USER]);
+const open = () => box.open();
+
+const json = () => folderPaths(box.dir, USER, 'INBOX').state;
 const log = () => json().replace(/\.json$/, '.log');
 const uidsAndFlags = async (s: MboxMailStore) => {
   const snap = await s.snapshot(USER, 'INBOX');
   return { uidValidity: snap.uidValidity, uidNext: snap.uidNext, messages: snap.messages.map((m) => [m.uid, m.flags.join(' ')]) };
 };
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'mail-lab-sidecar-'));
-});
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.flush();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 test('appends and flag changes go to the log; the compacted part is not rewritten; all survive a restart', async () => {
   const store = await open();
@@ -151,5 +138,5 @@ test('RENAME moves the log with the folder: flags changed since the last compact
     [1, ''],
     [2, '\\Seen'],
   ]);
-  expect(existsSync(join(dir, 'state', USER, 'folder-Lama.log'))).toBe(false);
+  expect(existsSync(join(box.dir, 'state', USER, 'folder-Lama.log'))).toBe(false);
 });
