@@ -57,7 +57,10 @@ describe('dns main', () => {
     const env = { MAIL_LAB_CONFIG: resolve(__dirname, '../../../lab-scenarios/lab.yaml'), MAIL_LAB_DNS_PORT: '0', MAIL_LAB_DNS_HOST: '127.0.0.1', MAIL_LAB_MODE: 'local', MAIL_LAB_LOG_FORMAT: 'json' };
     try {
       await main(env);
-      const ready = stdout.map((l) => JSON.parse(l)).find((l) => /^dns ready on port \d+$/.test(l.msg));
+      // The log's lines of a turn of the event loop are written together at its end (core/src/logger.ts).
+      await new Promise((r) => setImmediate(r));
+      const lines = stdout.join('').split('\n').filter(Boolean);
+      const ready = lines.map((l) => JSON.parse(l)).find((l) => /^dns ready on port \d+$/.test(l.msg));
       expect(ready).toMatchObject({ level: 'info', component: 'dns', mode: 'local' });
       const port = Number(/(\d+)$/.exec(ready.msg)![1]);
       expect((await dig(port, 'mail.dadali.com', 'A')).answer[0].data).toBe('127.0.0.1');

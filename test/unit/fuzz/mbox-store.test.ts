@@ -11,13 +11,15 @@
  * - UIDVALIDITY changes only when a hand edit breaks the order.
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { separatorLine, splitMbox, toMboxBody } from '../../../services/mail-domain/src/store/mbox-format';
 import { createMailStore, type MboxMailStore } from '../../../services/mail-domain/src/store/mbox-store';
 import type { FlagOperation } from '../../../services/mail-domain/src/store/types';
+import { folderPaths } from '../../../services/mail-domain/src/store/paths';
+import { sidecarLogPath } from '../../../services/mail-domain/src/store/folder-state';
 import { fuzzAsync, fuzzRuns } from './fuzz-helpers';
 import { expectedWire, trickyMessage } from './messages';
 
@@ -258,11 +260,13 @@ test('a damaged IMAP sidecar (hand-edited, foreign JSON) is reconciled or rebuil
           await first.init();
           for (const m of messages) await first.append(USER, 'INBOX', m);
           await first.flush();
-          const stateDir = join(dir, 'state', USER);
-          const file = join(stateDir, readdirSync(stateDir).find((f) => f.startsWith('INBOX'))!);
-          // With the real keys, damaged records point at real messages.
+          // The sidecar's JSON part (the log beside it holds the appends since its compaction).
+          const file = folderPaths(dir, USER, 'INBOX').state;
+          // With the real keys, damaged records point at real messages: the first message's key, from the JSON part or else the log.
           const real = JSON.parse(readFileSync(file, 'utf8')) as { messages: Array<{ key: string }> };
-          writeFileSync(file, useRealKeys ? text.replace(/"KEY"/g, () => JSON.stringify(real.messages[0].key)) : text);
+          const logged = readFileSync(sidecarLogPath(file), 'utf8').split('\n').slice(1).filter(Boolean).map((l) => JSON.parse(l.slice(9)) as { k?: string });
+          const realKey = real.messages[0]?.key ?? logged.find((r) => r.k !== undefined)!.k!;
+          writeFileSync(file, useRealKeys ? text.replace(/"KEY"/g, () => JSON.stringify(realKey)) : text);
           const second = createMailStore({ dataDir: dir, users: [USER], sidecarDelayMs: 1e9 });
           const snap = await second.snapshot(USER, 'INBOX');
           assert.ok(Number.isInteger(snap.uidValidity) && snap.uidValidity >= 1 && snap.uidValidity <= IMAP_UID_MAX, `UIDVALIDITY ${snap.uidValidity}`);
