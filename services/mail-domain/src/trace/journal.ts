@@ -105,6 +105,9 @@ export class TraceJournal {
    * are skipped before parsing (kind and time are the first two fields of every line).
    */
   async since(since: Date | undefined, kinds: readonly TraceEvent['kind'][]): Promise<TraceEvent[]> {
+    // A session that ended as the question came (the student's QUIT, then `check` at once) is
+    // recorded when the server sees its connection close, a few milliseconds later: give it 10 ms.
+    await new Promise((r) => setTimeout(r, 10));
     this.flush();
     const wanted = kinds.map((k) => `{"kind":"${k}","time":"`);
     const after = since?.toISOString();
