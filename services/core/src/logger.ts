@@ -6,6 +6,7 @@
  * with `C:` / `S:` prefixes.
  */
 import { formatWithOptions } from 'node:util';
+import { turnBatch } from './turn-batch';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
@@ -28,42 +29,8 @@ export interface LoggerOptions {
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-/**
- * The default destination: standard output, the lines of one turn of the
- * event loop written together. Standard output to a file or a pipe (Docker's
- * log) is a synchronous write per call in Node: with the wire transcripts on,
- * a busy queue wrote some 30 lines per message one syscall each. The lines
- * go out at the end of the turn (setImmediate), at once past 64 KiB, and
- * synchronously when the process exits, so an exit or a crash's last words
- * are not lost; only a SIGKILL loses the lines of the turn it cut.
- */
-const stdoutLines = (() => {
-  let pending: string[] = [];
-  let octets = 0;
-  let scheduled = false;
-  const flush = () => {
-    scheduled = false;
-    if (!pending.length) return;
-    const text = pending.join('');
-    pending = [];
-    octets = 0;
-    process.stdout.write(text);
-  };
-  let hooked = false;
-  return (line: string) => {
-    if (!hooked) {
-      hooked = true;
-      process.on('exit', flush);
-    }
-    pending.push(line + '\n');
-    octets += line.length + 1;
-    if (octets > 64 * 1024) return flush();
-    if (!scheduled) {
-      scheduled = true;
-      setImmediate(flush).unref();
-    }
-  };
-})();
+/** The default destination: standard output, the lines of one turn of the event loop in one write (turn-batch.ts). */
+const stdoutLines = turnBatch((text) => process.stdout.write(text));
 
 function renderValue(value: unknown): string {
   if (value instanceof Error) return JSON.stringify(value.message);
@@ -74,7 +41,7 @@ function renderValue(value: unknown): string {
 export function createLogger(options: LoggerOptions = {}, component = 'lab', base: LogFields = {}): Logger {
   const format = options.format ?? 'text';
   const min = ORDER[options.level ?? 'info'];
-  const write = options.write ?? stdoutLines;
+  const write = options.write ?? ((line: string) => stdoutLines.push(line));
   const now = options.now ?? (() => new Date());
   const emit = (level: LogLevel, message: string, fields?: LogFields) => {
     if (ORDER[level] < min) return;

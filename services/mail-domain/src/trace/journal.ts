@@ -11,6 +11,7 @@
 import { appendFileSync, existsSync, promises as fsp, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { headerPart } from '../message-headers';
+import { turnBatch } from '../../../core/src/turn-batch';
 import type { SessionEvent } from './sessions';
 import type { ActivityMark } from '../../../core/src/admin/api';
 
@@ -25,25 +26,13 @@ export type MessageTraceEvent =
 
 export type TraceEvent = MessageTraceEvent | SessionEvent | MarkEvent;
 
-/** Journals with lines not written yet, written when the process exits (one hook for all of them). */
-const unflushed = new Set<TraceJournal>();
-let exitHooked = false;
-function hookExit(): void {
-  if (exitHooked) return;
-  exitHooked = true;
-  process.once('exit', () => {
-    for (const j of [...unflushed]) j.flush();
-  });
-}
-
 export class TraceJournal {
   private readonly file: string;
   private readonly listeners = new Set<(event: TraceEvent) => void>();
   /** Octets in the file as this journal wrote them (null: read it from the file at the next add). */
   private size: number | null = null;
-  /** Lines added and not yet written (`flush`). */
-  private pending: string[] = [];
-  private flushing = false;
+  /** The lines of this turn, appended at its end (or at `flush`), with the rotation first. */
+  private readonly lines = turnBatch((text) => this.append(text), Infinity);
 
   constructor(dataDir: string, private readonly maxBytes = 50 * 1024 * 1024) {
     this.file = join(dataDir, 'trace.jsonl');
@@ -63,13 +52,7 @@ export class TraceJournal {
         // A listener's failure is not the journal's.
       }
     }
-    this.pending.push(JSON.stringify(event) + '\n');
-    if (!this.flushing) {
-      this.flushing = true;
-      unflushed.add(this);
-      hookExit();
-      setImmediate(() => this.flush()).unref();
-    }
+    this.lines.push(JSON.stringify(event));
   }
 
   /**
@@ -79,11 +62,10 @@ export class TraceJournal {
    * exit, so a reader in this process never misses an event added before it asked.
    */
   flush(): void {
-    this.flushing = false;
-    if (!this.pending.length) return;
-    unflushed.delete(this);
-    const text = this.pending.join('');
-    this.pending = [];
+    this.lines.flush();
+  }
+
+  private append(text: string): void {
     try {
       // The size is read from the file once, then counted (a stat per event cost a busy queue a syscall per line).
       if (this.size === null) this.size = existsSync(this.file) ? statSync(this.file).size : 0;
