@@ -33,8 +33,8 @@ export function sharedInFlight<T>(ask: (key: string) => Promise<T>): (key: strin
 export function labResolver(server: string, timeoutMs = 2000): LabResolver {
   const r = new Resolver({ timeout: timeoutMs, tries: 2 });
   r.setServers([server]);
-  const mx = sharedInFlight((domain) => r.resolveMx(domain.toLowerCase()));
-  const a = sharedInFlight((host) => r.resolve4(host.toLowerCase()));
+  const mx = sharedInFlight((domain) => r.resolveMx(domain));
+  const a = sharedInFlight((host) => r.resolve4(host));
   return {
     // A copy per caller: the callers sort and filter what they get.
     resolveMx: async (domain) => (await mx(domain.toLowerCase())).map((m) => ({ ...m })),
