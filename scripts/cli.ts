@@ -43,7 +43,6 @@ import { LabStartError, startLab, stopLab } from './lab-lifecycle';
 import { LabNotReadyError, probeLab } from './readiness';
 import { LabNotRunningError } from './admin-token';
 import { collectTrace, formatTrace } from './trace';
-import { runScenarios, listScenarios } from './scenario/runner';
 import { faultStatusLines, registerFaultCommands, registerLinkVerbs } from './commands/faults';
 import { linkStates } from './faults/list';
 import { registerAdminTokenCommand } from './commands/admin-token';
@@ -63,6 +62,8 @@ import { translateErrorText } from './i18n/errors';
 import { addK8sOptions, K8S_ADMIN_ONLY, k8sDownCommand, k8sEngineRequested, k8sStatusCommand, k8sUpCommand, registerK8sFaultCommands, renderK8sCommand, type K8sCliOptions } from './k8s/commands';
 
 const out = (line = '') => process.stdout.write(line + '\n');
+/** The scenario runner (and its steps' clients), loaded when `scenario` runs: ≈100 ms of every other command's start. */
+const scenarioRunner = (): typeof import('./scenario/runner') => require('./scenario/runner');
 // `npx mail-lab … | head`: a reader that stops early is not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? process.exit(0) : undefined));
 
@@ -409,6 +410,7 @@ program
   .option('--list', 'list the scenarios')
   .description('run self-checking scenarios against the running lab (in the language of --lang)')
   .action(async (names: string[], opts: { all?: boolean; list?: boolean }) => {
+    const { runScenarios, listScenarios } = scenarioRunner();
     if (opts.list) {
       for (const s of listScenarios()) out(`${s.name.padEnd(24)} ${pick(s.title, lang())}`);
       return;

@@ -252,19 +252,46 @@ export function detectCompose(): Promise<ComposeCommand> {
   return cachedCompose;
 }
 
-/** True when `docker info` answers (daemon running and socket accessible). */
-export async function dockerReachable(): Promise<boolean> {
+/** The engine, when `docker info` answers (daemon running, socket accessible): whether it is in a swarm. */
+export async function dockerEngine(): Promise<{ swarmActive: boolean } | null> {
   try {
-    await run(['docker', 'info', '--format', '{{.ServerVersion}}'], { timeoutMs: 15_000 });
-    return true;
+    const r = await run(['docker', 'info', '--format', '{{.ServerVersion}} {{.Swarm.LocalNodeState}}'], { timeoutMs: 15_000 });
+    return { swarmActive: / active$/.test(r.stdout.trim()) };
   } catch {
-    return false;
+    return null;
   }
 }
 
-async function imageExists(ref: string): Promise<boolean> {
-  const r = await run(['docker', 'image', 'inspect', '--format', '{{.Id}}', ref], { check: false });
-  return r.code === 0;
+/** True when `docker info` answers (daemon running and socket accessible). */
+export async function dockerReachable(): Promise<boolean> {
+  return (await dockerEngine()) !== null;
+}
+
+/** What `up` reads of an image: its id and labels. */
+interface ImageFacts {
+  id: string;
+  labels: Record<string, string>;
+}
+
+/**
+ * Id and labels of each of `refs` present in the engine, with one `docker
+ * image inspect` (one CLI start instead of one per question: `up` asks about
+ * three images each time). A ref that is missing is not in the map.
+ */
+async function inspectImages(refs: string[]): Promise<Map<string, ImageFacts>> {
+  const r = await run(['docker', 'image', 'inspect', ...refs], { check: false });
+  let list: Array<{ Id: string; RepoTags?: string[] | null; Config?: { Labels?: Record<string, string> | null } | null }> = [];
+  try {
+    list = JSON.parse(r.stdout.trim() || '[]') as typeof list;
+  } catch {
+    list = [];
+  }
+  const found = new Map<string, ImageFacts>();
+  for (const ref of refs) {
+    const img = list.find((i) => i.RepoTags?.includes(ref));
+    if (img) found.set(ref, { id: img.Id, labels: img.Config?.Labels ?? {} });
+  }
+  return found;
 }
 
 /** The version scripts/build-base-image.sh builds (its BASE_VERSION line: one source of truth). */
@@ -277,10 +304,10 @@ export function offlineBaseVersion(): string {
  * The offline base as this checkout needs it: present and with the current
  * `mail-lab.base-version` label (an older one lacks tools, e.g. TLS for swaks).
  */
-async function offlineBaseState(log: LogFn): Promise<'current' | 'missing' | 'old'> {
-  const r = await run(['docker', 'image', 'inspect', '--format', '{{index .Config.Labels "mail-lab.base-version"}}', OFFLINE_BASE_IMAGE], { check: false });
-  if (r.code !== 0) return 'missing';
-  const have = r.stdout.trim().replace(/^<no value>$/, '') || '1';
+async function offlineBaseState(log: LogFn, known?: Map<string, ImageFacts>): Promise<'current' | 'missing' | 'old'> {
+  const facts = (known ?? (await inspectImages([OFFLINE_BASE_IMAGE]))).get(OFFLINE_BASE_IMAGE);
+  if (!facts) return 'missing';
+  const have = facts.labels['mail-lab.base-version'] || '1';
   if (have === offlineBaseVersion()) return 'current';
   log(`base image: ${OFFLINE_BASE_IMAGE} is version ${have}, this checkout needs version ${offlineBaseVersion()}: rebuilding it`);
   return 'old';
@@ -336,12 +363,17 @@ export async function buildOfflineBase(log: LogFn, force = false): Promise<void>
 }
 
 /** Chooses the base image for the app image; see {@link BuildOptions.offline}. */
-async function chooseBase(opts: BuildOptions): Promise<string> {
+async function chooseBase(opts: BuildOptions, known: Map<string, ImageFacts>): Promise<string> {
   const { log } = opts;
+  // A base built here has a new id: forget what was read of it.
+  const rebuild = async () => {
+    await buildOfflineBase(log);
+    known.delete(OFFLINE_BASE_IMAGE);
+  };
   const fromEnv = process.env.MAIL_LAB_BASE_IMAGE;
   if (fromEnv) {
     log(`base image: ${fromEnv} (from MAIL_LAB_BASE_IMAGE)`);
-    if (fromEnv === OFFLINE_BASE_IMAGE && (await offlineBaseState(log)) !== 'current') await buildOfflineBase(log);
+    if (fromEnv === OFFLINE_BASE_IMAGE && (await offlineBaseState(log, known)) !== 'current') await rebuild();
     return fromEnv;
   }
   const mode = opts.offline ?? 'auto';
@@ -350,13 +382,13 @@ async function chooseBase(opts: BuildOptions): Promise<string> {
     return ONLINE_BASE_IMAGE;
   }
   if (mode === 'auto') {
-    if (await imageExists(ONLINE_BASE_IMAGE)) {
+    if (known.has(ONLINE_BASE_IMAGE)) {
       log(`base image: ${ONLINE_BASE_IMAGE} (present locally)`);
       return ONLINE_BASE_IMAGE;
     }
-    const state = await offlineBaseState(log);
+    const state = await offlineBaseState(log, known);
     if (state !== 'missing') {
-      if (state === 'old') await buildOfflineBase(log);
+      if (state === 'old') await rebuild();
       else log(`base image: ${OFFLINE_BASE_IMAGE} (offline base, present locally)`);
       return OFFLINE_BASE_IMAGE;
     }
@@ -370,7 +402,7 @@ async function chooseBase(opts: BuildOptions): Promise<string> {
     const why = pulled.timedOut ? 'timed out' : tail(pulled.stderr, 1) || `exit ${pulled.code}`;
     log(`base image: no registry (${why}); building ${OFFLINE_BASE_IMAGE} locally`);
   }
-  if ((await offlineBaseState(log)) !== 'current') await buildOfflineBase(log);
+  if ((await offlineBaseState(log)) !== 'current') await rebuild();
   log(`base image: ${OFFLINE_BASE_IMAGE} (offline)`);
   return OFFLINE_BASE_IMAGE;
 }
@@ -387,11 +419,13 @@ export async function buildImages(opts: BuildOptions & { lab: ComposeLab }): Pro
       throw new Error(`${needed}/ is missing: run \`npm ci && npm run build\` before building the images`);
     }
   }
-  const base = await chooseBase(opts);
+  // The images `up` asks about, read once (a base built or pulled by chooseBase is read again).
+  const known = await inspectImages([ONLINE_BASE_IMAGE, OFFLINE_BASE_IMAGE, APP_IMAGE, ...(process.env.MAIL_LAB_BASE_IMAGE ? [process.env.MAIL_LAB_BASE_IMAGE] : [])]);
+  const base = await chooseBase(opts, known);
+  const baseId = known.get(base)?.id ?? (await inspectImages([base])).get(base)?.id ?? '';
   // Nothing the image is made of changed: no builder at all (a class restarts labs often).
-  const hash = await sourceHash(base);
-  const have = await run(['docker', 'image', 'inspect', '--format', '{{index .Config.Labels "mail-lab.source-hash"}}', APP_IMAGE], { check: false });
-  if (have.code === 0 && have.stdout.trim() === hash) {
+  const hash = sourceHash(base, baseId);
+  if (known.get(APP_IMAGE)?.labels['mail-lab.source-hash'] === hash) {
     log(`${APP_IMAGE} is up to date (source hash ${hash.slice(0, 12)}): not rebuilt`);
     return;
   }
@@ -420,11 +454,10 @@ function filesUnder(dir: string, skip: (rel: string) => boolean, rel = ''): stri
  * dist/ as the image copies it, lab-scenarios/. The image carries it as the
  * label `mail-lab.source-hash`; an image with the same hash is not rebuilt.
  */
-export async function sourceHash(base: string): Promise<string> {
+export function sourceHash(base: string, baseId: string): string {
   const root = repoRoot();
   const h = createHash('sha256');
-  const baseId = await run(['docker', 'image', 'inspect', '--format', '{{.Id}}', base], { check: false });
-  h.update(`base ${base} ${baseId.stdout.trim()}\n`);
+  h.update(`base ${base} ${baseId}\n`);
   const add = (rel: string) => {
     h.update(`${rel}\0`);
     h.update(fs.readFileSync(path.join(root, rel)));

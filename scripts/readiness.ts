@@ -126,7 +126,8 @@ export async function waitForLab(config: LabConfig, timeoutMs: number, log: (lin
       log(`  waiting for: ${text}`);
       reported = text;
     }
-    await new Promise((r) => setTimeout(r, 250));
+    // Every 100 ms: a round is a few loopback connections; `up` ends within 0.1 s of the last answer.
+    await new Promise((r) => setTimeout(r, 100));
   }
   const failing = last.filter((p) => !p.ok).map((p) => `${p.service} (${p.target}: ${p.detail})`);
   throw new LabNotReadyError(`these services did not answer within ${Math.round(timeoutMs / 1000)} s: ${failing.join('; ')}`);

@@ -25,13 +25,15 @@ import { LabStartError, startLab, stopLab } from '../lab-lifecycle';
 import { LabSelectionError, selectLab, type LabChoice, type SelectedLab } from '../lab-select';
 import { labTarget, type LabTarget } from '../lab-target';
 import { probeLab } from '../readiness';
-import { runScenarios } from '../scenario/runner';
 import { faultLines, linkStates, listFaults } from '../faults/list';
 import { cardsHtml, cardsMarkdown, type Card } from '../class/cards';
 import { existingLabs, inPool } from '../class/labs';
 import { loadRoster, RosterError, rosterFromFile, saveRoster, studentOf, type RosterEntry } from '../class/roster';
 import { readLabCa } from './ca';
 import type { CommandHelpers } from './helpers';
+
+/** The scenario runner, loaded when a class runs scenarios: ≈100 ms of every other command's start. */
+const scenarioRunner = (): typeof import('../scenario/runner') => require('../scenario/runner');
 
 export interface ClassCommandHelpers extends CommandHelpers {
   /** `--lab` and `--config` as given (class commands take the definition, not a lab number). */
@@ -176,7 +178,7 @@ export function registerClassCommands(program: Command, h: ClassCommandHelpers):
         const t = Date.now();
         let ok = false;
         try {
-          ok = await runScenarios(targetOf(lab(n)), names, (l) => lines.push(l), lang);
+          ok = await scenarioRunner().runScenarios(targetOf(lab(n)), names, (l) => lines.push(l), lang);
         } catch (e) {
           lines.push(`error: ${(e as Error).message}`);
         }

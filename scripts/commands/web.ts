@@ -14,7 +14,6 @@ import type { Command } from 'commander';
 import { MAX_LAB } from '../../services/core/src/labs';
 import { isLang } from '../../services/web/src/i18n';
 import type { LabSource, WebLab } from '../../services/web/src/labs';
-import { startWebServer } from '../../services/web/src/server';
 import { existingLabs } from '../class/labs';
 import { loadRoster, studentOf } from '../class/roster';
 import { LabSelectionError, selectLab, type LabChoice, type SelectedLab } from '../lab-select';
@@ -22,6 +21,8 @@ import { labTarget, runningLocalLab, type LabTarget } from '../lab-target';
 import type { CommandHelpers } from './helpers';
 
 const run = promisify(execFile);
+/** The web server (Hono, the pages), loaded when `web` runs: ≈130 ms of every other command's start. */
+const webServer = (): typeof import('../../services/web/src/server') => require('../../services/web/src/server');
 
 export interface WebCommandHelpers extends CommandHelpers {
   /** The global options (`--config`; `--lab` is not used: the web pages show every lab). */
@@ -124,7 +125,7 @@ export function registerWebCommand(program: Command, h: WebCommandHelpers): void
       const instructor = definition.base.instructor;
       let web;
       try {
-        web = await startWebServer({ labs: hostLabSource({ choice: h.choice(), only }), instructor, port, host, defaultLang: lang });
+        web = await webServer().startWebServer({ labs: hostLabSource({ choice: h.choice(), only }), instructor, port, host, defaultLang: lang });
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'EADDRINUSE') throw new h.UsageError(`port ${port} on ${host} is already taken; choose another with --port`);
