@@ -40,6 +40,7 @@ import { type Entry, type FolderState, type SidecarChange, appendSidecar, loadFo
 import { appendIndex, buildIndex, hashBody, storedHeader, type IndexRecord } from './mbox-index';
 import { FileHandleCache } from './file-handles';
 import { KeyedMutex } from './mutex';
+import { AppendBatcher } from './append-batch';
 import { INBOX, MAILBOX_MODE, decodeFolderName, folderPaths, normalizeFolder, userFoldersDir, userStateDir } from './paths';
 import { FolderRenames } from './rename-journal';
 import { Subscriptions } from './subscriptions';
@@ -104,6 +105,12 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
   const events = new EventEmitter();
   events.setMaxListeners(0);
   const mutex = new KeyedMutex();
+  // Appends to one folder that wait for the same turn are written together (append-batch.ts).
+  const appends = new AppendBatcher<{ wire: Buffer; options?: AppendOptions }, MessageInfo>({
+    turn: (user, work) => mutex.run(user, work),
+    write: (user, folder, items) => appendMany(user, folder, items),
+    bytes: (item) => item.wire.length,
+  });
   const folders = new Map<string, FolderState>();
   const dirtySidecars = new Map<string, NodeJS.Timeout>();
   /** Per folder, the changes not yet in its sidecar's log. */
@@ -542,7 +549,11 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
         const entries = uids.map((uid) => findEntry(st, uid) ?? null);
         return readEntries(user, folder, st, entries, part);
       }),
-    append: (user, folder, message, o) => mutex.run(user, async () => (await appendMany(user, folder, [{ wire: message, options: o }]))[0]),
+    append: (user, folder, message, o) => {
+      // Refused alone, before it joins a batch (a batch fails as one).
+      if (options.maxMessageSize && message.length > options.maxMessageSize) return Promise.reject(new StoreError('TOO_BIG', `message of ${message.length} octets is over the limit of ${options.maxMessageSize}`));
+      return appends.add(user, folder, { wire: message, options: o });
+    },
     setFlags: (user, folder, uids, op: FlagOperation, flags) =>
       mutex.run(user, async () => {
         const st = await state(user, folder);
