@@ -30,6 +30,7 @@ import { Wakeups } from './wakeups';
 import type { SmtpConnectionCache } from './connection-cache';
 import type { LabResolver } from '../resolver';
 import { Spool } from './spool';
+import { SharedText } from './shared-text';
 import { relayIdentity, SeenIndex, splitRecipients, type RelayIdentity } from './dedupe';
 import { dirname, join } from 'node:path';
 import { messageIdentity, type TraceJournal } from '../trace/journal';
@@ -136,6 +137,8 @@ export class OutboundQueue extends EventEmitter {
   private readonly waiting = new Set<string>();
   /** When each message next needs the queue (attempt, warning, return): what is due is found without scanning the queue. */
   private readonly wakeups = new Wakeups();
+  /** One copy of the texts repeated across entries (shared-text.ts). */
+  private readonly shared = new SharedText();
   private readonly spool: Spool;
   /** Relayed copies accepted recently, to answer a sender's redelivery without delivering twice (dedupe.ts). */
   private readonly seen: SeenIndex;
@@ -258,7 +261,7 @@ export class OutboundQueue extends EventEmitter {
           r.detail = 'found in the mailbox after a restart';
         }
       }
-      this.entries.set(e.id, e);
+      this.entries.set(e.id, this.shared.entry(e));
       this.plan(e);
       // One line per message for a classroom queue; a summary for a big one (100,000 lines would bury the log).
       if (recovered.length <= 50) this.o.logger.info(`recovered ${e.id} from the spool`, { pending: e.recipients.filter((r) => r.status === 'pending').length });
@@ -305,7 +308,7 @@ export class OutboundQueue extends EventEmitter {
     };
     await this.spool.add(entry, req.message);
     if (req.relay) await this.seen.record({ key: req.relay.key, id, recipients: entry.recipients.map((r) => r.address), time: now });
-    this.entries.set(id, entry);
+    this.entries.set(id, this.shared.entry(entry));
     this.o.logger.info(`queued ${id}`, { from: req.from || '<>', to: entry.recipients.map((r) => r.address).join(','), size: entry.size });
     this.emit('queued', entry);
     // The first attempt takes the message from here, not back from the spool file just written.
@@ -600,6 +603,7 @@ export class OutboundQueue extends EventEmitter {
         }
       }
     }
+    this.shared.entry(entry);
     await this.finishAttempt(entry, newlyBounced);
   }
 
