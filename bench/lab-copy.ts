@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseDocument } from 'yaml';
 import { loadLabConfig, type LabConfig } from '../services/core/src/config';
-import { SERVICE_NODE_OPTIONS } from '../scripts/local-lab';
+import { serviceProcessEnv } from '../scripts/local-lab';
 
 export interface LabCopy {
   config: LabConfig;
@@ -96,7 +96,7 @@ export function spawnLab(copy: LabCopy, distRoot: string, nodeArgs: string[] = [
   const logsDir = join(copy.dir, 'logs');
   mkdirSync(logsDir, { recursive: true });
   const tokenFile = join(copy.dir, 'admin-token');
-  const env = { ...process.env, MAIL_LAB_CONFIG: copy.file, MAIL_LAB_MODE: 'local', MAIL_LAB_ADMIN_TOKEN_FILE: tokenFile, MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072', NODE_OPTIONS: process.env.NODE_OPTIONS ?? SERVICE_NODE_OPTIONS };
+  const env = { ...process.env, MAIL_LAB_CONFIG: copy.file, MAIL_LAB_MODE: 'local', MAIL_LAB_ADMIN_TOKEN_FILE: tokenFile, ...serviceProcessEnv(), MALLOC_ARENA_MAX: '2' };
   const children: Record<string, ChildProcess> = {};
   const start = (name: string, script: string, extra: Record<string, string>) => {
     const out = openSync(join(logsDir, `${name}.log`), 'a');

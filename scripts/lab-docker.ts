@@ -288,7 +288,8 @@ async function inspectImages(refs: string[]): Promise<Map<string, ImageFacts>> {
   }
   const found = new Map<string, ImageFacts>();
   for (const ref of refs) {
-    const img = list.find((i) => i.RepoTags?.includes(ref));
+    // By tag; a ref asked alone may also be an id or digest, which no tag lists.
+    const img = list.find((i) => i.RepoTags?.includes(ref)) ?? (refs.length === 1 ? list[0] : undefined);
     if (img) found.set(ref, { id: img.Id, labels: img.Config?.Labels ?? {} });
   }
   return found;

@@ -21,6 +21,15 @@ import { localAdminTokenFile } from './admin-token';
  */
 export const SERVICE_NODE_OPTIONS = '--max-semi-space-size=8';
 
+/**
+ * The environment every service process gets, as the Dockerfile's ENV gives the containers:
+ * glibc malloc tuning and SERVICE_NODE_OPTIONS (a value the environment already has wins).
+ * `up --local` and the benches' own copies of the lab run their services with it.
+ */
+export function serviceProcessEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return { MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX ?? '2', MALLOC_MMAP_THRESHOLD_: env.MALLOC_MMAP_THRESHOLD_ ?? '131072', NODE_OPTIONS: env.NODE_OPTIONS ?? SERVICE_NODE_OPTIONS };
+}
+
 /** Starts lab `n` (`config` is lab n of `configFile`). */
 export async function startLocalLab(config: LabConfig, configFile: string, log: (l: string) => void, n = 0): Promise<LocalState> {
   const existing = runningLocalLab(n);
@@ -31,7 +40,7 @@ export async function startLocalLab(config: LabConfig, configFile: string, log: 
   mkdirSync(join(dataRoot, 'logs'), { recursive: true });
   // glibc keeps one malloc arena per libuv thread; two arenas cut resident memory under load by ~10 MB.
   // The lab's admin token: made by the first service to start, read by the CLI (scripts/admin-token.ts).
-  const env = { ...process.env, MAIL_LAB_CONFIG: resolve(configFile), MAIL_LAB_LAB: String(n), MAIL_LAB_MODE: 'local', MAIL_LAB_ADMIN_TOKEN_FILE: localAdminTokenFile(n), MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2', MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072', NODE_OPTIONS: process.env.NODE_OPTIONS ?? SERVICE_NODE_OPTIONS };
+  const env = { ...process.env, MAIL_LAB_CONFIG: resolve(configFile), MAIL_LAB_LAB: String(n), MAIL_LAB_MODE: 'local', MAIL_LAB_ADMIN_TOKEN_FILE: localAdminTokenFile(n), ...serviceProcessEnv() };
   const start = (name: string, script: string, extra: Record<string, string>) => {
     const out = openSync(join(dataRoot, 'logs', `${name}.log`), 'a');
     const child = spawn(process.execPath, [join(root, 'dist', script)], { env: { ...env, ...extra }, detached: true, stdio: ['ignore', out, out] });

@@ -11,6 +11,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { childStopper } from './stop-child';
 import { parseDocument } from 'yaml';
+import { serviceProcessEnv } from '../../scripts/local-lab';
 
 export interface StartedOurs {
   imapPort: number;
@@ -51,7 +52,8 @@ export function startOurs(o: OursOptions): StartedOurs {
   const logFile = join(o.dir, 'mail-domain.log');
   const out = openSync(logFile, 'a');
   // No TLS (MAIL_LAB_CA=off): Dovecot is measured in plain text too, and the TLS ports of lab.yaml may be taken by a running lab.
-  const env = { ...process.env, MAIL_LAB_CONFIG: file, MAIL_LAB_MODE: 'local', MAIL_LAB_DOMAIN: o.domain, MAIL_LAB_DATA: oursDataDir(o.dir), MAIL_LAB_CA: 'off' };
+  // The process settings the lab's services run with (the Dockerfile's ENV, up --local).
+  const env = { ...process.env, ...serviceProcessEnv(), MAIL_LAB_CONFIG: file, MAIL_LAB_MODE: 'local', MAIL_LAB_DOMAIN: o.domain, MAIL_LAB_DATA: oursDataDir(o.dir), MAIL_LAB_CA: 'off' };
   const child = spawn(process.execPath, [...(o.nodeArgs ?? []), join(o.distRoot, 'services/mail-domain/src/main.js')], { env, stdio: ['ignore', out, out] });
   closeSync(out);
   return {
