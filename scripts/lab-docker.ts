@@ -262,11 +262,6 @@ export async function dockerEngine(): Promise<{ swarmActive: boolean } | null> {
   }
 }
 
-/** True when `docker info` answers (daemon running and socket accessible). */
-export async function dockerReachable(): Promise<boolean> {
-  return (await dockerEngine()) !== null;
-}
-
 /** What `up` reads of an image: its id and labels. */
 interface ImageFacts {
   id: string;
