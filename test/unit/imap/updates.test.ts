@@ -50,6 +50,18 @@ test('EXPUNGE from another session is held back during FETCH/STORE/SEARCH and se
   expect(await a.command('a5', 'FETCH 2 (UID)')).toMatch(/^\* 2 FETCH \(UID 3\)/m);
 });
 
+test('new mail after an EXPUNGE that was held back: the next NOOP sends the EXPUNGE first, then EXISTS with the new count', async () => {
+  await b.command('b1', 'STORE 2 +FLAGS (\\Deleted)');
+  await b.command('b2', 'EXPUNGE');
+  expect(await a.command('a1', 'FETCH 1 (UID)')).not.toMatch(/EXPUNGE/); // held back
+  await lab.store.append('mbrain', 'INBOX', message({ subject: 'late' }));
+  await b.command('b3', 'STORE 1 +FLAGS (\\Answered)');
+  const r = await a.command('a2', 'NOOP');
+  expect(r).toMatch(/^\* 2 EXPUNGE\r\n\* 3 EXISTS\r\n/m);
+  expect(r).toMatch(/^\* 1 FETCH \(UID 1 FLAGS \(\\Answered( \\Recent)?\)\)/m);
+  expect(await a.command('a3', 'FETCH 3 (UID)')).toMatch(/^\* 3 FETCH \(UID 4\)/m);
+});
+
 test('UID FETCH may carry pending EXPUNGE responses (RFC 3501 7.4.1)', async () => {
   await b.command('b1', 'STORE 1 +FLAGS (\\Deleted)');
   await b.command('b2', 'EXPUNGE');

@@ -65,7 +65,7 @@ export class Session {
     this.unsubscribe = ctx.store.onChange((event) => {
       const view = this.view;
       if (!view || event.user !== view.user || event.folder !== view.folder) return;
-      view.dirty = true;
+      view.note(event.change);
       if (this.idling) void this.flushUpdates(true);
     });
     socket.on('data', this.onData);

@@ -7,7 +7,7 @@
  * are held back while the caller may not send them (RFC 3501 section 7.4.1):
  * the expunged UIDs keep their sequence numbers until the next allowed point.
  */
-import type { FolderSnapshot, MailStore, MessageInfo } from '../store/types';
+import type { FolderChange, FolderSnapshot, MailStore, MessageInfo } from '../store/types';
 import { inSequenceSet, maxExplicit, type SequenceSet } from './sequence';
 import { raw, type ImapValue } from './wire';
 
@@ -102,6 +102,12 @@ export class MailboxView {
   /** Keywords announced in FLAGS / PERMANENTFLAGS. */
   readonly keywords = new Set<string>();
   private highestUid: number;
+  /**
+   * The store's changes to this folder since the last sync, as its events told them (`note`);
+   * null when too many to keep. New mail and flag changes alone are synced by looking at those
+   * messages only (`quickSync`), not at every message of a big mailbox.
+   */
+  private changes: FolderChange[] | null = [];
 
   constructor(
     readonly user: string,
@@ -171,12 +177,24 @@ export class MailboxView {
     };
   }
 
+  /** A change the store made to this folder (its event): remembered for the next sync. */
+  note(change: FolderChange): void {
+    this.dirty = true;
+    if (this.changes && this.changes.push(change) > 1000) this.changes = null;
+  }
+
   /** Untagged responses bringing the client from this view to `snap`. */
   sync(snap: FolderSnapshot, allowExpunge: boolean): ImapValue[][] {
     const out: ImapValue[][] = [];
     if (snap.uidValidity !== this.uidValidity) {
       this.gone = true;
       return out;
+    }
+    const changes = this.changes;
+    this.changes = [];
+    if (changes?.length && changes.every((c) => c.kind === 'append' || c.kind === 'flags')) {
+      const quick = this.quickSync(snap, changes as Array<Extract<FolderChange, { kind: 'append' | 'flags' }>>);
+      if (quick) return quick;
     }
     // The view's UIDs and the snapshot's both ascend: one walk along both (a big mailbox: no lookup per message).
     const msgs = snap.messages;
@@ -226,6 +244,49 @@ export class MailboxView {
     });
     // Expunges held back stay pending: the next command that may carry them sends them.
     if (!allowExpunge && missing) this.dirty = true;
+    return out;
+  }
+
+  /**
+   * sync() when the store told of new mail and flag changes only: the new messages are found
+   * from the end of the snapshot, the changed flags by their UIDs, so a delivery into a big
+   * selected mailbox costs its session O(new messages), not O(mailbox). Null (nothing changed
+   * here) when the snapshot does not hold exactly this view's messages before the new ones
+   * (something was expunged, or an event was missed): the full sync finds out what.
+   */
+  private quickSync(snap: FolderSnapshot, changes: Array<Extract<FolderChange, { kind: 'append' | 'flags' }>>): ImapValue[][] | null {
+    const msgs = snap.messages;
+    let k = msgs.length;
+    while (k > 0 && msgs[k - 1].uid > this.highestUid) k--;
+    if (k !== this.uids.length || (k > 0 && msgs[k - 1].uid !== this.uids[k - 1])) return null;
+    const out: ImapValue[][] = [];
+    const arrived = msgs.slice(k);
+    if (arrived.length > 0) {
+      const alreadySeen = this.tracker.seen(this.user, this.folder, this.uidValidity);
+      for (const m of arrived) {
+        this.uids.push(m.uid);
+        this.flags.set(m.uid, m.flags);
+        if (m.uid > alreadySeen) this.recent.add(m.uid);
+      }
+      this.highestUid = arrived[arrived.length - 1].uid;
+      if (!this.readOnly) this.tracker.claim(this.user, this.folder, this.uidValidity, this.highestUid);
+      out.push([this.uids.length, raw('EXISTS')]);
+      out.push([this.recent.size, raw('RECENT')]);
+    }
+    // The messages whose flags changed, in sequence order (those before the new ones: msgs[i] is uids[i]).
+    const changed = new Set<number>();
+    for (const c of changes) if (c.kind === 'flags') for (const uid of c.uids) if (uid <= (k > 0 ? msgs[k - 1].uid : 0)) changed.add(uid);
+    const seqs = [...changed].map((uid) => indexOfUid(this.uids, uid)).filter((i) => i >= 0 && i < k).sort((a, b) => a - b);
+    const fresh: string[] = [];
+    for (const m of [...arrived, ...seqs.map((i) => msgs[i])]) for (const f of m.flags) if (!f.startsWith('\\') && !this.keywords.has(f)) fresh.push(f);
+    out.push(...this.announceKeywords(fresh));
+    for (const i of seqs) {
+      const info = msgs[i];
+      const known = this.flags.get(info.uid);
+      if (known && (known === info.flags || known.join(' ') === info.flags.join(' '))) continue;
+      this.flags.set(info.uid, info.flags);
+      out.push([i + 1, raw('FETCH'), [raw('UID'), info.uid, raw('FLAGS'), formatFlags(info.flags, this.recent.has(info.uid))]]);
+    }
     return out;
   }
 
