@@ -268,7 +268,8 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
       noSpace(e);
     }
     st.entries.push(...added);
-    st.messages = null;
+    // The next snapshot's list: a new array (one handed out is never changed), copied rather than rebuilt message by message.
+    st.messages = st.messages ? st.messages.concat(added.map((e) => e.info)) : null;
     st.uidNext = uidNext;
     st.stamp = await stampOf(paths.mbox);
     await extendIndex(paths.index, st, added, indexed);
