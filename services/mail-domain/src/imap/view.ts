@@ -210,19 +210,7 @@ export class MailboxView {
         this.recent.delete(uid);
       }
     }
-    const arrived = snap.messages.filter((m) => m.uid > this.highestUid);
-    if (arrived.length > 0) {
-      const alreadySeen = this.tracker.seen(this.user, this.folder, this.uidValidity);
-      for (const m of arrived) {
-        this.uids.push(m.uid);
-        this.flags.set(m.uid, m.flags);
-        if (m.uid > alreadySeen) this.recent.add(m.uid);
-      }
-      this.highestUid = arrived[arrived.length - 1].uid;
-      if (!this.readOnly) this.tracker.claim(this.user, this.folder, this.uidValidity, this.highestUid);
-      out.push([this.uids.length, raw('EXISTS')]);
-      out.push([this.recent.size, raw('RECENT')]);
-    }
+    out.push(...this.take(snap.messages.filter((m) => m.uid > this.highestUid)));
     // Only keywords not announced yet matter (a big mailbox: no array of every message's flags).
     const fresh: string[] = [];
     for (const m of snap.messages) for (const f of m.flags) if (!f.startsWith('\\') && !this.keywords.has(f)) fresh.push(f);
@@ -261,18 +249,7 @@ export class MailboxView {
     if (k !== this.uids.length || (k > 0 && msgs[k - 1].uid !== this.uids[k - 1])) return null;
     const out: ImapValue[][] = [];
     const arrived = msgs.slice(k);
-    if (arrived.length > 0) {
-      const alreadySeen = this.tracker.seen(this.user, this.folder, this.uidValidity);
-      for (const m of arrived) {
-        this.uids.push(m.uid);
-        this.flags.set(m.uid, m.flags);
-        if (m.uid > alreadySeen) this.recent.add(m.uid);
-      }
-      this.highestUid = arrived[arrived.length - 1].uid;
-      if (!this.readOnly) this.tracker.claim(this.user, this.folder, this.uidValidity, this.highestUid);
-      out.push([this.uids.length, raw('EXISTS')]);
-      out.push([this.recent.size, raw('RECENT')]);
-    }
+    out.push(...this.take(arrived));
     // The messages whose flags changed, in sequence order (those before the new ones: msgs[i] is uids[i]).
     const changed = new Set<number>();
     for (const c of changes) if (c.kind === 'flags') for (const uid of c.uids) if (uid <= (k > 0 ? msgs[k - 1].uid : 0)) changed.add(uid);
@@ -288,6 +265,23 @@ export class MailboxView {
       out.push([i + 1, raw('FETCH'), [raw('UID'), info.uid, raw('FLAGS'), formatFlags(info.flags, this.recent.has(info.uid))]]);
     }
     return out;
+  }
+
+  /** Adds messages that arrived (UIDs above the view's) to the view: the EXISTS and RECENT to send, none when nothing came. */
+  private take(arrived: readonly MessageInfo[]): ImapValue[][] {
+    if (arrived.length === 0) return [];
+    const alreadySeen = this.tracker.seen(this.user, this.folder, this.uidValidity);
+    for (const m of arrived) {
+      this.uids.push(m.uid);
+      this.flags.set(m.uid, m.flags);
+      if (m.uid > alreadySeen) this.recent.add(m.uid);
+    }
+    this.highestUid = arrived[arrived.length - 1].uid;
+    if (!this.readOnly) this.tracker.claim(this.user, this.folder, this.uidValidity, this.highestUid);
+    return [
+      [this.uids.length, raw('EXISTS')],
+      [this.recent.size, raw('RECENT')],
+    ];
   }
 
   /** Records flags the session itself reported (STORE, FETCH), so sync does not repeat them. */
