@@ -60,8 +60,8 @@ RUN printf '#!/bin/sh\nexec node /app/dist/services/client/src/main.js "$@"\n' >
 # given back when freed, instead of staying in the heap (bench/concurrency: -30 to -50 MB under load).
 # NODE_OPTIONS --max-semi-space-size=8: V8 grows its young generation up to 16 MB semi-spaces in a
 # burst (the spool read of a big queue at start, a load test) and keeps it; 8 MB keeps the CPU per
-# message and gives back most of it (bench/queue, 30,000 queued: idle 146 -> 91 MB; 5,000 drained:
-# peak 126/161 -> 110/102 MB). scripts/local-lab.ts and bench/lab-copy.ts set the same.
+# message and gives back most of it (30,000 queued: idle 146 -> 91 MB; a lab idle by docker stats:
+# 85 -> 69 MiB). scripts/local-lab.ts (serviceProcessEnv) gives up --local and the benches the same.
 ENV MALLOC_ARENA_MAX=2 \
     MALLOC_MMAP_THRESHOLD_=131072 \
     NODE_OPTIONS=--max-semi-space-size=8 \
