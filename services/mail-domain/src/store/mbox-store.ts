@@ -216,6 +216,11 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
     return undefined;
   };
 
+  /** Throws TOO_BIG for a message of `size` octets over the store's limit. */
+  function refuseTooBig(size: number): void {
+    if (options.maxMessageSize && size > options.maxMessageSize) throw new StoreError('TOO_BIG', `message of ${size} octets is over the limit of ${options.maxMessageSize}`);
+  }
+
   /** Appends several messages in one write (one journal, one fsync). */
   async function appendMany(user: string, folder: string, items: { wire: Buffer; options?: AppendOptions }[]): Promise<MessageInfo[]> {
     const st = await state(user, folder);
@@ -232,7 +237,7 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
     const indexed: Array<{ record: IndexRecord; head: Buffer }> = [];
     let uidNext = st.uidNext;
     for (const { wire, options: o } of items) {
-      if (options.maxMessageSize && wire.length > options.maxMessageSize) throw new StoreError('TOO_BIG', `message of ${wire.length} octets is over the limit of ${options.maxMessageSize}`);
+      refuseTooBig(wire.length);
       const date = o?.internalDate ?? now();
       const sep = Buffer.from(separatorLine(o?.envelopeFrom, date), 'latin1');
       const body = toMboxBody(wire);
@@ -550,9 +555,9 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
         const entries = uids.map((uid) => findEntry(st, uid) ?? null);
         return readEntries(user, folder, st, entries, part);
       }),
-    append: (user, folder, message, o) => {
+    append: async (user, folder, message, o) => {
       // Refused alone, before it joins a batch (a batch fails as one).
-      if (options.maxMessageSize && message.length > options.maxMessageSize) return Promise.reject(new StoreError('TOO_BIG', `message of ${message.length} octets is over the limit of ${options.maxMessageSize}`));
+      refuseTooBig(message.length);
       return appends.add(user, folder, { wire: message, options: o });
     },
     setFlags: (user, folder, uids, op: FlagOperation, flags) =>
