@@ -224,11 +224,8 @@ export class MailboxView {
         missing = true;
         return;
       }
-      const known = this.flags.get(uid);
-      // The same frozen flags array (a message whose flags did not change) needs no comparison.
-      if (known && (known === info.flags || known.join(' ') === info.flags.join(' '))) return;
-      this.flags.set(uid, info.flags);
-      out.push([i + 1, raw('FETCH'), [raw('UID'), uid, raw('FLAGS'), formatFlags(info.flags, this.recent.has(uid))]]);
+      const update = this.flagsUpdate(i + 1, info);
+      if (update) out.push(update);
     });
     // Expunges held back stay pending: the next command that may carry them sends them.
     if (!allowExpunge && missing) this.dirty = true;
@@ -252,19 +249,23 @@ export class MailboxView {
     out.push(...this.take(arrived));
     // The messages whose flags changed, in sequence order (those before the new ones: msgs[i] is uids[i]).
     const changed = new Set<number>();
-    for (const c of changes) if (c.kind === 'flags') for (const uid of c.uids) if (uid <= (k > 0 ? msgs[k - 1].uid : 0)) changed.add(uid);
+    for (const c of changes) if (c.kind === 'flags') for (const uid of c.uids) changed.add(uid);
     const seqs = [...changed].map((uid) => indexOfUid(this.uids, uid)).filter((i) => i >= 0 && i < k).sort((a, b) => a - b);
-    const fresh: string[] = [];
-    for (const m of [...arrived, ...seqs.map((i) => msgs[i])]) for (const f of m.flags) if (!f.startsWith('\\') && !this.keywords.has(f)) fresh.push(f);
-    out.push(...this.announceKeywords(fresh));
+    out.push(...this.announceKeywords([...arrived, ...seqs.map((i) => msgs[i])].flatMap((m) => m.flags)));
     for (const i of seqs) {
-      const info = msgs[i];
-      const known = this.flags.get(info.uid);
-      if (known && (known === info.flags || known.join(' ') === info.flags.join(' '))) continue;
-      this.flags.set(info.uid, info.flags);
-      out.push([i + 1, raw('FETCH'), [raw('UID'), info.uid, raw('FLAGS'), formatFlags(info.flags, this.recent.has(info.uid))]]);
+      const update = this.flagsUpdate(i + 1, msgs[i]);
+      if (update) out.push(update);
     }
     return out;
+  }
+
+  /** FETCH FLAGS for message `seq` when its flags are not the ones the client was told (recorded as told); null when they are. */
+  private flagsUpdate(seq: number, info: MessageInfo): ImapValue[] | null {
+    const known = this.flags.get(info.uid);
+    // The same frozen flags array (a message whose flags did not change) needs no comparison.
+    if (known && (known === info.flags || known.join(' ') === info.flags.join(' '))) return null;
+    this.flags.set(info.uid, info.flags);
+    return [seq, raw('FETCH'), [raw('UID'), info.uid, raw('FLAGS'), formatFlags(info.flags, this.recent.has(info.uid))]];
   }
 
   /** Adds messages that arrived (UIDs above the view's) to the view: the EXISTS and RECENT to send, none when nothing came. */
