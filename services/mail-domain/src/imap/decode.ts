@@ -30,13 +30,51 @@ export function decodeTransfer(entity: MimeEntity): Buffer {
   return entity.body;
 }
 
-/** Decoded text of the text/* leaves of an entity (what BODY and TEXT search in). */
-export function bodyText(entity: MimeEntity): string {
-  if (entity.children.length > 0) return entity.children.map(bodyText).join('\n');
-  if (entity.message) return headerText(entity.message) + '\n' + bodyText(entity.message);
-  if (entity.contentType.type !== 'text') return '';
+/**
+ * Is `needle` in the decoded text of the text/* leaves (and of embedded messages' headers), as
+ * `inText` finds it in a piece of that text? What BODY and TEXT search in, part by part, and
+ * without making the text when it need not: an ASCII needle in a part whose charset writes
+ * every other character in bytes from 0x80 up is looked for in the part's bytes (ASCII letters
+ * of either case), so a SEARCH BODY over a big mailbox leaves no decoded copy of each body behind.
+ */
+export function bodyContains(entity: MimeEntity, needle: string, inText: (text: string) => boolean): boolean {
+  if (entity.children.length > 0) return entity.children.some((c) => bodyContains(c, needle, inText));
+  if (entity.message) return inText(headerText(entity.message)) || bodyContains(entity.message, needle, inText);
+  if (entity.contentType.type !== 'text') return false;
   const charset = entity.contentType.params.find(([n]) => n === 'charset')?.[1] ?? 'utf-8';
-  return decodeCharset(decodeTransfer(entity), /ascii/i.test(charset) ? 'utf-8' : charset);
+  const bytes = decodeTransfer(entity);
+  // Printable ASCII only: a control character or a line break in the needle takes the text path.
+  if (/^[\x20-\x7e]*$/.test(needle) && ASCII_SAFE.test(charset.trim())) return bytesContain(bytes, Buffer.from(needle.toLowerCase(), 'latin1'));
+  return inText(decodeCharset(bytes, /ascii/i.test(charset) ? 'utf-8' : charset));
+}
+
+/**
+ * Charsets where a byte below 0x80 is always that ASCII character: UTF-8, the single-byte ones,
+ * EUC. (Not Shift_JIS, Big5, GBK or ISO-2022-JP, whose multi-byte characters use ASCII bytes.)
+ */
+const ASCII_SAFE = /^(?:us-ascii|ascii|utf-?8|iso-?8859-\d+|latin-?\d|windows-125\d|cp-?125\d|koi8-[ru]|euc-(?:jp|kr))$/i;
+
+const foldAscii = (b: number) => (b >= 0x41 && b <= 0x5a ? b | 0x20 : b);
+
+/** Is `lower` (lower-case ASCII) in `hay`, ASCII letters matching in either case? */
+function bytesContain(hay: Buffer, lower: Buffer): boolean {
+  const n = lower.length;
+  if (n === 0) return true;
+  // Find candidates by the needle's first octet in each case (Buffer.indexOf is native), then compare the rest.
+  const a = lower[0];
+  const A = a >= 0x61 && a <= 0x7a ? a - 0x20 : -1;
+  let i = hay.indexOf(a);
+  let j = A < 0 ? -1 : hay.indexOf(A);
+  while (i !== -1 || j !== -1) {
+    const at = j === -1 || (i !== -1 && i < j) ? i : j;
+    if (at + n > hay.length) return false;
+    let k = 1;
+    while (k < n && foldAscii(hay[at + k]) === lower[k]) k++;
+    if (k === n) return true;
+    if (at === i) i = hay.indexOf(a, i + 1);
+    else j = hay.indexOf(A, j + 1);
+  }
+  return false;
 }
 
 /** All header fields, decoded, one per line. */

@@ -33,8 +33,8 @@ export const DERIVED_BUDGET = 64 * 1024 * 1024;
 const SLAB = 256 * 1024;
 /** Estimated octets of a packed value besides its own: its map entry. */
 const PACKED_OVERHEAD = 24;
-/** Messages asked from the store per readMany. */
-const BATCH = 512;
+/** Messages asked from the store per readMany: few enough that a batch's parsed headers die young (see cmd-search.ts). */
+const BATCH = 64;
 
 /** A value computed from a message's header alone, remembered per message. */
 export interface Derivation<T> {

@@ -6,7 +6,7 @@
  */
 import { parseAddressList } from './address';
 import type { SearchKey } from './commands';
-import { bodyText, decodeWords, headerText } from './decode';
+import { bodyContains, decodeWords, headerText } from './decode';
 import type { HeaderField, MimeEntity } from './mime';
 import { inSequenceSet } from './sequence';
 import { monthIndex } from './wire';
@@ -122,7 +122,21 @@ function haystack(f: HeaderField, address: boolean): string {
   return text;
 }
 
-const contains = (haystack: string, needle: string) => haystack.toLowerCase().includes(needle.toLowerCase());
+/**
+ * Case-insensitive substring match (RFC 3501 6.4.4), as a regular expression of the escaped
+ * words: no lower-cased copy of each text searched. One expression per word, kept for the
+ * searches to come (bounded).
+ */
+const needles = new Map<string, RegExp>();
+const contains = (haystack: string, needle: string) => {
+  let re = needles.get(needle);
+  if (!re) {
+    if (needles.size > 64) needles.clear();
+    // `i` without `u`: an ASCII letter matches only ASCII letters, as in decode.ts's search of a part's bytes.
+    needles.set(needle, (re = new RegExp(needle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i')));
+  }
+  return re.test(haystack);
+};
 
 /** The day (days since epoch) of a Date: header, as written there (time and zone disregarded). */
 export function sentDay(value: string | null): number | null {
@@ -171,10 +185,10 @@ export function matches(key: SearchKey, m: SearchTarget): boolean {
       return found.some((h) => h.includes(needle));
     }
     case 'BODY':
-      return contains(bodyText(m.entity()), key.value);
+      return bodyContains(m.entity(), key.value, (text) => contains(text, key.value));
     case 'TEXT': {
       const e = m.entity();
-      return contains(headerText(e), key.value) || contains(bodyText(e), key.value);
+      return contains(headerText(e), key.value) || bodyContains(e, key.value, (text) => contains(text, key.value));
     }
     case 'NOT':
       return !matches(key.inner, m);
