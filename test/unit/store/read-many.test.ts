@@ -56,6 +56,27 @@ test('readMany over many messages spanning several large reads', async () => {
   expect(got.map((b, i) => b !== null && b.equals(big[uids[i] - 1]))).toEqual(uids.map(() => true));
 });
 
+test('readMany calls running at once, whole and header, each get their own octets, unchanged by the reads after them', async () => {
+  // The reads go through a few reused buffers: a result that pointed into one would change under its caller.
+  const bodies = Array.from({ length: 40 }, (_, i) => msg(`m${i}`, `${String.fromCharCode(97 + (i % 26)).repeat(1 + ((i * 104_729) % 400_000))}\n`));
+  for (const b of bodies) await store.append('mbrain', 'INBOX', b);
+  const all = bodies.map((_, i) => i + 1);
+  const headerOf = (b: Buffer) => b.subarray(0, b.indexOf('\r\n\r\n') + 4).toString('latin1');
+  const rounds = await Promise.all([
+    store.readMany('mbrain', 'INBOX', all),
+    store.readMany('mbrain', 'INBOX', [...all].reverse()),
+    store.readMany('mbrain', 'INBOX', all, 'header'),
+    store.readMany('mbrain', 'INBOX', all.filter((u) => u % 3 === 0)),
+  ]);
+  const later = await Promise.all([store.readMany('mbrain', 'INBOX', all), store.readMany('mbrain', 'INBOX', all, 'header')]);
+  expect(rounds[0].every((b, i) => b!.equals(bodies[i]))).toBe(true);
+  expect(rounds[1].every((b, i) => b!.equals(bodies[bodies.length - 1 - i]))).toBe(true);
+  expect(rounds[2].map((b) => b!.toString('latin1'))).toEqual(bodies.map(headerOf));
+  expect(rounds[3].every((b, i) => b!.equals(bodies[(i + 1) * 3 - 1]))).toBe(true);
+  expect(later[0].every((b, i) => b!.equals(bodies[i]))).toBe(true);
+  expect(later[1].map((b) => b!.toString('latin1'))).toEqual(bodies.map(headerOf));
+});
+
 test('reads stay right when an expunge or a hand edit replaces the file under an open handle', async () => {
   for (const s of ['a', 'b', 'c']) await store.append('mbrain', 'INBOX', msg(s));
   expect(await store.read('mbrain', 'INBOX', 3)).toEqual(msg('c'));

@@ -87,6 +87,15 @@ const SYNC_READ_MAX = 1024 * 1024;
 /** readMany: the largest range read at once, and the largest gap between messages read over. */
 const READ_SPAN = 8 * 1024 * 1024;
 const READ_GAP = 64 * 1024;
+/**
+ * Buffers of READ_SPAN octets that readSpans reads into, handed back after each call and used
+ * again: every `take` copies what it keeps, so nothing outlives the read. A listing or a SEARCH
+ * BODY of a big mailbox then reads gigabytes through the same few megabytes instead of asking
+ * for new memory each time, which made V8 collect far more often (issue 15). At most this many
+ * are kept (one per read in progress at once).
+ */
+const SPARE_READ_BUFFERS = 2;
+const spareReadBuffers: Buffer[] = [];
 /** The buffer through which an expunge copies the kept messages. */
 const COPY_CHUNK = 4 * 1024 * 1024;
 
@@ -657,7 +666,7 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
       if (index && e.headAt >= 0) fromIndex.push({ from: e.headAt, to: e.headAt + e.headLen, i });
       else fromMbox.push({ from: e.bodyStart, to: e.bodyEnd, i });
     });
-    // fromMboxBody copies: a result does not keep the whole range alive.
+    // fromMboxBody and Buffer.from copy: a result does not keep the whole range alive, and the range is read over next.
     // A stored body's header section: up to and including the first empty line (LF on disk), or all of it.
     if (fromMbox.length) await withFile(user, folder, st, (fh) => readSpans(fh, fromMbox, (stored, i) => (out[i] = part === 'header' ? storedHeader(stored) : fromMboxBody(stored))));
     if (fromIndex.length && index) await handles.with(index.path, index.ino, (fh) => readSpans(fh, fromIndex, (head, i) => (out[i] = Buffer.from(head))));
@@ -669,21 +678,28 @@ export function createMailStore(options: MailStoreOptions): MboxMailStore {
    * asked) are read as one range of at most READ_SPAN octets; a larger one
    * is read on its own. A range past the end of the file (it shrank under
    * us, a hand edit) is skipped: the next state() re-reads the folder.
+   * `take` must copy what it keeps: the octets it is given are read over.
    */
   async function readSpans(fh: FileHandle, spans: Span[], take: (data: Buffer, i: number) => void): Promise<void> {
     const order = [...spans].sort((a, b) => a.from - b.from);
-    for (let k = 0; k < order.length; ) {
-      const from = order[k].from;
-      let to = order[k].to;
-      let n = k + 1;
-      while (n < order.length && order[n].to - from <= READ_SPAN && order[n].from - to <= READ_GAP) to = Math.max(to, order[n++].to);
-      const buf = Buffer.allocUnsafe(to - from); // only the bytesRead octets are ever used
-      const { bytesRead } = await fh.read(buf, 0, buf.length, from);
-      for (; k < n; k++) {
-        const s = order[k];
-        if (s.to - from > bytesRead) continue;
-        take(buf.subarray(s.from - from, s.to - from), s.i);
+    let spare: Buffer | undefined;
+    try {
+      for (let k = 0; k < order.length; ) {
+        const from = order[k].from;
+        let to = order[k].to;
+        let n = k + 1;
+        while (n < order.length && order[n].to - from <= READ_SPAN && order[n].from - to <= READ_GAP) to = Math.max(to, order[n++].to);
+        // Only the bytesRead octets are ever used; `take` copies what it keeps (see spareReadBuffers).
+        const buf = to - from <= READ_SPAN ? (spare ??= spareReadBuffers.pop() ?? Buffer.allocUnsafe(READ_SPAN)) : Buffer.allocUnsafe(to - from);
+        const { bytesRead } = await fh.read(buf, 0, to - from, from);
+        for (; k < n; k++) {
+          const s = order[k];
+          if (s.to - from > bytesRead) continue;
+          take(buf.subarray(s.from - from, s.to - from), s.i);
+        }
       }
+    } finally {
+      if (spare && spareReadBuffers.length < SPARE_READ_BUFFERS) spareReadBuffers.push(spare);
     }
   }
 
