@@ -90,11 +90,11 @@ const READ_GAP = 64 * 1024;
 /**
  * Buffers of READ_SPAN octets that readSpans reads into, handed back after each call and used
  * again: every `take` copies what it keeps, so nothing outlives the read. A listing or a SEARCH
- * BODY of a big mailbox then reads gigabytes through the same few megabytes instead of asking
- * for new memory each time, which made V8 collect far more often (issue 15). At most this many
- * are kept (one per read in progress at once).
+ * BODY of a big mailbox then reads gigabytes through the same megabytes instead of asking for
+ * new memory each time, which made V8 collect far more often (issue 15). One is kept (a
+ * session's reads come one after another); reads at the same moment beyond it get their own.
  */
-const SPARE_READ_BUFFERS = 2;
+const SPARE_READ_BUFFERS = 1;
 const spareReadBuffers: Buffer[] = [];
 /** The buffer through which an expunge copies the kept messages. */
 const COPY_CHUNK = 4 * 1024 * 1024;
