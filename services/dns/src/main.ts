@@ -7,6 +7,7 @@
  *   MAIL_LAB_LAB         which numbered lab of the definition (default 0; core/src/labs.ts)
  *   MAIL_LAB_DNS_PORT    UDP and TCP port         (default 53)
  *   MAIL_LAB_LOG_FORMAT  text | json              (default text)
+ *   MAIL_LAB_HEAP_GROWTH see core/src/heap-growth.ts (default 30 percent)
  *   MAIL_LAB_DNS_HOST    address to bind          (default 0.0.0.0)
  *   MAIL_LAB_DNS_ADMIN_PORT  HTTP admin API for the instructor's faults
  *                        (admin.ts; not started when unset; 8053 in the container)
@@ -34,6 +35,7 @@ import { startDnsAdmin } from './admin';
 import { DnsFaults } from './faults';
 import { DnsLab } from './reload';
 import { AddressWatcher, swarmDiscovery, withAddresses } from '../../core/src/swarm';
+import { limitHeapGrowth } from '../../core/src/heap-growth';
 
 function fail(message: string): never {
   process.stderr.write(`dns: ${message}\n`);
@@ -106,5 +108,10 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
 }
 
 if (require.main === module) {
+  try {
+    limitHeapGrowth();
+  } catch (e) {
+    fail((e as Error).message);
+  }
   main().catch((e: Error) => fail(e.message));
 }

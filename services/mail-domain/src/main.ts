@@ -18,6 +18,8 @@
  *   MAIL_LAB_DISCOVERY `swarm`: no fixed addresses; its own, the lab DNS's and
  *                     the peers' come from the platform (swarm.ts)
  *   MAIL_LAB_LOG_FORMAT / MAIL_LAB_LOG_LEVEL
+ *   MAIL_LAB_HEAP_GROWTH how far the heap grows before a full collection
+ *                     (core/src/heap-growth.ts; for measuring)
  *   MAIL_LAB_TEST_CRASH  tests only, never in a lab: `after-remote-250` makes
  *                     the queue SIGKILL itself between another server's 250
  *                     and recording it (queue/test-crash.ts)
@@ -39,8 +41,10 @@ import { requireDomain } from '../../core/src/config';
 import { startMailDomain } from './domain';
 import { swarmDiscovery } from '../../core/src/swarm';
 import { swarmMailDomain } from './swarm';
+import { limitHeapGrowth } from '../../core/src/heap-growth';
 
 async function main(): Promise<void> {
+  limitHeapGrowth();
   const domainName = process.env.MAIL_LAB_DOMAIN;
   const log = loggerFromEnv('mail', { domain: domainName });
   if (!domainName) {
