@@ -97,8 +97,9 @@ test('killed after RENAME INBOX committed (the new file not yet in place): the r
 test('killed in RENAME INBOX before it committed: INBOX as before, no half-made folder, no temp file', async () => {
   await setUp();
   const s = await open();
-  const realOpen = fs.promises.open;
-  jest.spyOn(fs.promises, 'open').mockImplementation(async (...args: Parameters<typeof realOpen>) => {
+  // The journal is written with durable-file.ts's writeDurable (a synchronous open, then the fsync).
+  const realOpen = fs.openSync;
+  jest.spyOn(fs, 'openSync').mockImplementation((...args: Parameters<typeof realOpen>) => {
     if (String(args[0]).endsWith('rename.journal')) throw Object.assign(new Error('killed'), { code: 'EKILLED' });
     return realOpen(...args);
   });
