@@ -30,22 +30,32 @@ export function decodeTransfer(entity: MimeEntity): Buffer {
   return entity.body;
 }
 
+/** A BODY/TEXT word made ready once per search: its octets when the octet search applies, and how to look in a piece of text. */
+export interface BodyNeedle {
+  /** Lower-case octets of a printable-ASCII word; null for any other (a control character, a line break or non-ASCII takes the text path). */
+  readonly ascii: Buffer | null;
+  readonly inText: (text: string) => boolean;
+}
+
+export function bodyNeedle(needle: string, inText: (text: string) => boolean): BodyNeedle {
+  return { ascii: /^[\x20-\x7e]*$/.test(needle) ? Buffer.from(needle.toLowerCase(), 'latin1') : null, inText };
+}
+
 /**
- * Is `needle` in the decoded text of the text/* leaves (and of embedded messages' headers), as
+ * Is the needle in the decoded text of the text/* leaves (and of embedded messages' headers), as
  * `inText` finds it in a piece of that text? What BODY and TEXT search in, part by part, and
  * without making the text when it need not: an ASCII needle in a part whose charset writes
  * every other character in bytes from 0x80 up is looked for in the part's bytes (ASCII letters
  * of either case), so a SEARCH BODY over a big mailbox leaves no decoded copy of each body behind.
  */
-export function bodyContains(entity: MimeEntity, needle: string, inText: (text: string) => boolean): boolean {
-  if (entity.children.length > 0) return entity.children.some((c) => bodyContains(c, needle, inText));
-  if (entity.message) return inText(headerText(entity.message)) || bodyContains(entity.message, needle, inText);
+export function bodyContains(entity: MimeEntity, needle: BodyNeedle): boolean {
+  if (entity.children.length > 0) return entity.children.some((c) => bodyContains(c, needle));
+  if (entity.message) return needle.inText(headerText(entity.message)) || bodyContains(entity.message, needle);
   if (entity.contentType.type !== 'text') return false;
   const charset = entity.contentType.params.find(([n]) => n === 'charset')?.[1] ?? 'utf-8';
   const bytes = decodeTransfer(entity);
-  // Printable ASCII only: a control character or a line break in the needle takes the text path.
-  if (/^[\x20-\x7e]*$/.test(needle) && ASCII_SAFE.test(charset.trim())) return bytesContain(bytes, Buffer.from(needle.toLowerCase(), 'latin1'));
-  return inText(decodeCharset(bytes, /ascii/i.test(charset) ? 'utf-8' : charset));
+  if (needle.ascii && ASCII_SAFE.test(charset.trim())) return bytesContain(bytes, needle.ascii);
+  return needle.inText(decodeCharset(bytes, /ascii/i.test(charset) ? 'utf-8' : charset));
 }
 
 /**

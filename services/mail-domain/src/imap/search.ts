@@ -6,7 +6,7 @@
  */
 import { parseAddressList } from './address';
 import type { SearchKey } from './commands';
-import { bodyContains, decodeWords, headerText } from './decode';
+import { bodyContains, bodyNeedle, decodeWords, headerText, type BodyNeedle } from './decode';
 import type { HeaderField, MimeEntity } from './mime';
 import { inSequenceSet } from './sequence';
 import { monthIndex } from './wire';
@@ -124,19 +124,25 @@ function haystack(f: HeaderField, address: boolean): string {
 
 /**
  * Case-insensitive substring match (RFC 3501 6.4.4), as a regular expression of the escaped
- * words: no lower-cased copy of each text searched. One expression per word, kept for the
- * searches to come (bounded).
+ * words: no lower-cased copy of each text searched. Each word is made ready once (its expression
+ * and its BODY form, decode.ts) and kept for the messages and searches to come (bounded).
  */
-const needles = new Map<string, RegExp>();
-const contains = (haystack: string, needle: string) => {
-  let re = needles.get(needle);
-  if (!re) {
+interface Needle {
+  readonly re: RegExp;
+  readonly body: BodyNeedle;
+}
+const needles = new Map<string, Needle>();
+function needleOf(value: string): Needle {
+  let n = needles.get(value);
+  if (!n) {
     if (needles.size > 64) needles.clear();
     // `i` without `u`: an ASCII letter matches only ASCII letters, as in decode.ts's search of a part's bytes.
-    needles.set(needle, (re = new RegExp(needle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i')));
+    const re = new RegExp(value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
+    needles.set(value, (n = { re, body: bodyNeedle(value, (text) => re.test(text)) }));
   }
-  return re.test(haystack);
-};
+  return n;
+}
+const contains = (haystack: string, needle: string) => needleOf(needle).re.test(haystack);
 
 /** The day (days since epoch) of a Date: header, as written there (time and zone disregarded). */
 export function sentDay(value: string | null): number | null {
@@ -185,10 +191,10 @@ export function matches(key: SearchKey, m: SearchTarget): boolean {
       return found.some((h) => h.includes(needle));
     }
     case 'BODY':
-      return bodyContains(m.entity(), key.value, (text) => contains(text, key.value));
+      return bodyContains(m.entity(), needleOf(key.value).body);
     case 'TEXT': {
       const e = m.entity();
-      return contains(headerText(e), key.value) || bodyContains(e, key.value, (text) => contains(text, key.value));
+      return contains(headerText(e), key.value) || bodyContains(e, needleOf(key.value).body);
     }
     case 'NOT':
       return !matches(key.inner, m);
