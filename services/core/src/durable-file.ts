@@ -6,15 +6,17 @@
  * mode that depends on a file's history is a bug a user sees (issue 9: a
  * mailbox rewritten by a POP3 QUIT became unreadable to `docker exec -u root`).
  *
- * Only the fsync, which waits for the disk, goes through libuv's thread pool.
- * The open, fchmod, write of one small file, close, rename and unlink are
- * made synchronously: each takes microseconds in the page cache, less than a
- * hand-off to the pool and back (issue 15: the spool's files of every queued
- * message were two dozen such hand-offs, a fifth of a domain's CPU per
- * message while a queue drained). A write larger than SYNC_WRITE_MAX still
- * goes through the pool, so that one big file does not stall every session.
+ * The fsync, which waits for the disk, and the open that creates a file,
+ * which can wait for the file system's journal while other fsyncs run, go
+ * through libuv's thread pool. The fchmod, write of one small file, close,
+ * rename and unlink are made synchronously: each takes microseconds in the
+ * page cache, less than a hand-off to the pool and back (issue 15: the
+ * spool's files of every queued message were two dozen such hand-offs, a
+ * fifth of a domain's CPU per message while a queue drained). A write larger
+ * than SYNC_WRITE_MAX still goes through the pool, so that one big file does
+ * not stall every session.
  */
-import { closeSync, fchmodSync, fsync, openSync, renameSync, unlinkSync, writeSync, promises as fs } from 'node:fs';
+import { closeSync, fchmodSync, fsync, open, openSync, renameSync, unlinkSync, writeSync, promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** Larger writes go through the thread pool. */
@@ -23,6 +25,15 @@ const SYNC_WRITE_MAX = 256 * 1024;
 /** fsync of an open descriptor, in the thread pool. */
 function fsyncFd(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+/**
+ * open in the thread pool: creating a file needs the file system's journal,
+ * and on a disk busy with other fsyncs it can wait for one (0.3 ms each while
+ * a queue drained here, all of it a stalled event loop when made synchronously).
+ */
+function openFd(path: string, flags: string, mode: number): Promise<number> {
+  return new Promise((resolve, reject) => open(path, flags, mode, (err, fd) => (err ? reject(err) : resolve(fd))));
 }
 
 /** fsync of a file or directory by path. */
@@ -39,7 +50,7 @@ export async function fsyncPath(path: string): Promise<void> {
 export async function writeDurable(path: string, data: Buffer | string, mode: number): Promise<void> {
   const bytes = typeof data === 'string' ? Buffer.from(data) : data;
   if (bytes.length > SYNC_WRITE_MAX) return writeDurableLarge(path, bytes, mode);
-  const fd = openSync(path, 'w', mode);
+  const fd = await openFd(path, 'w', mode);
   try {
     fchmodSync(fd, mode);
     for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);

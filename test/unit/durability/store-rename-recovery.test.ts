@@ -97,12 +97,13 @@ test('killed after RENAME INBOX committed (the new file not yet in place): the r
 test('killed in RENAME INBOX before it committed: INBOX as before, no half-made folder, no temp file', async () => {
   await setUp();
   const s = await open();
-  // The journal is written with durable-file.ts's writeDurable (a synchronous open, then the fsync).
-  const realOpen = fs.openSync;
-  jest.spyOn(fs, 'openSync').mockImplementation((...args: Parameters<typeof realOpen>) => {
-    if (String(args[0]).endsWith('rename.journal')) throw Object.assign(new Error('killed'), { code: 'EKILLED' });
-    return realOpen(...args);
-  });
+  // The journal is written with durable-file.ts's writeDurable (an open in the thread pool, then the fsync).
+  const realOpen = fs.open;
+  jest.spyOn(fs, 'open').mockImplementation(((...args: unknown[]) => {
+    const done = args[args.length - 1] as (err: NodeJS.ErrnoException | null, fd?: number) => void;
+    if (String(args[0]).endsWith('rename.journal')) return process.nextTick(done, Object.assign(new Error('killed'), { code: 'EKILLED' }));
+    return (realOpen as (...a: unknown[]) => void)(...args);
+  }) as typeof fs.open);
   await expect(s.renameFolder('mbrain', 'INBOX', 'Lama')).rejects.toThrow('killed');
   // What the failed rename left is what a kill at that moment leaves (plus the temp file the cleanup would have removed).
   jest.restoreAllMocks();
