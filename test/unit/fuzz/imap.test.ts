@@ -71,6 +71,8 @@ describe('IMAP command parser', () => {
         numRuns: fuzzRuns(3000),
         examples: [
           [['A1 SEARCH ' + '('.repeat(20000)], [], false],
+          // Found by this test (seed -387679985): a tag that began with a no-break space.
+          [['\u00a0A1 IDLE'], [], false],
           [['A1 SEARCH ' + 'NOT '.repeat(5000) + 'ALL'], [], false],
           [['A1 FETCH 1 (BODY[1.2.3.HEADER.FIELDS (A B)]<0.4294967295>)'], [], false],
           [['A1 APPEND INBOX (\\Seen) "31-Dec-1969 23:59:59 -2359" '], [Buffer.from('x')], true],

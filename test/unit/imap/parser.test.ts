@@ -24,6 +24,10 @@ test('tags, atoms, quoted strings with escapes, literals, LITERAL+', () => {
   const bad = parse('x LOGIN "unterminated');
   expect(bad).toMatchObject({ ok: false, tag: 'x', message: 'Unterminated quoted string' });
   expect(parse('+bad NOOP')).toMatchObject({ ok: false, tag: null });
+  // A tag is 7-bit ASCII (RFC 3501 9, CHAR): a no-break space or a byte-order mark before it is no tag.
+  expect(parse('\u00a0A1 IDLE')).toMatchObject({ ok: false, tag: null });
+  expect(parse('\ufeffA1 NOOP')).toMatchObject({ ok: false, tag: null });
+  expect(parse('Aü NOOP')).toMatchObject({ ok: false, tag: 'A' });
   expect(parse('t frob')).toMatchObject({ ok: false, message: 'Unknown command FROB' });
   expect(parse('t UID NOOP')).toMatchObject({ ok: false, message: 'UID NOOP is not a command' });
 });

@@ -21,7 +21,8 @@ export function parseCommand(frame: Pick<Frame, 'texts' | 'literals'>): Parsed {
   const c = new Cursor(frame);
   let tag: string | null = null;
   try {
-    tag = c.takeWhile(/[^(){ \x00-\x1f\x7f%*"\\+]/, 'a tag');
+    // RFC 3501 9: tag = 1*<any ASTRING-CHAR except "+">, and an ASTRING-CHAR is 7-bit ASCII (CHAR, %x01-7F).
+    tag = c.takeWhile(/[^(){ \x00-\x1f\x7f-\uffff%*"\\+]/, 'a tag');
     c.sp();
     let name = c.atom().toUpperCase();
     let uid = false;
