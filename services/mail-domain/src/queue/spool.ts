@@ -112,12 +112,14 @@ export class Spool {
   async add(entry: QueueEntry, message: Buffer): Promise<void> {
     const eml = join(this.dir, `${entry.id}.eml`);
     const json = join(this.dir, `${entry.id}.json`);
-    try {
-      await Promise.all([this.writeDurable(eml, message), this.writeDurable(json, JSON.stringify(entry, null, 1))]);
-    } catch (e) {
+    // Both writes end before anything is cleaned up: a file whose write was still under way when the
+    // other failed (disk full) would otherwise be created after the cleanup and stay behind.
+    const written = await Promise.allSettled([this.writeDurable(eml, message), this.writeDurable(json, JSON.stringify(entry, null, 1))]);
+    const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+    if (failed) {
       // One file may be in place already: take it away again (init would, at the next start).
       await Promise.all([eml, json].map((p) => fs.unlink(p).catch(() => undefined)));
-      throw e;
+      throw failed.reason;
     }
     await this.syncDir();
   }
