@@ -86,16 +86,8 @@ export class InfoIndex {
   get(uid: number): MessageInfo | undefined {
     const c = this.changed.get(uid);
     if (c) return c;
-    let lo = 0;
-    let hi = this.messages.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const m = this.messages[mid];
-      if (m.uid === uid) return m;
-      if (m.uid < uid) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return undefined;
+    const i = indexOfInfo(this.messages, uid);
+    return i >= 0 ? this.messages[i] : undefined;
   }
 
   has(uid: number): boolean {
