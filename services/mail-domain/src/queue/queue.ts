@@ -249,7 +249,8 @@ export class OutboundQueue extends EventEmitter {
 
   /** Loads the spool after a restart; messages still owed are delivered again. */
   async init(): Promise<void> {
-    const recovered = await this.spool.init();
+    // The repeated texts are shared as each entry is read (shared-text.ts), not after all are.
+    const recovered = await this.spool.init((e) => this.shared.entry(e));
     // Relayed copies accepted before a crash: the spool entry has the key even when the log line was not written yet.
     await this.seen.init(recovered.filter((e) => e.relayKey).map((e) => ({ key: e.relayKey!, id: e.id, recipients: e.recipients.map((r) => r.address), time: e.arrival })));
     for (const e of recovered) {
@@ -261,7 +262,7 @@ export class OutboundQueue extends EventEmitter {
           r.detail = 'found in the mailbox after a restart';
         }
       }
-      this.entries.set(e.id, this.shared.entry(e));
+      this.entries.set(e.id, e);
       this.plan(e);
       // One line per message for a classroom queue; a summary for a big one (100,000 lines would bury the log).
       if (recovered.length <= 50) this.o.logger.info(`recovered ${e.id} from the spool`, { pending: e.recipients.filter((r) => r.status === 'pending').length });
