@@ -38,7 +38,7 @@ export interface LabUnderTest {
   stop(): Promise<void>;
 }
 
-const queueEmpty = (target: LabTarget) => async (domain: string) => (await target.mail(domain).call(MAIL_API.queue)).length === 0;
+const queueEmpty = (target: LabTarget) => async (domain: string) => (await target.mail(domain).call(MAIL_API.queueSummary)).size === 0;
 
 export async function startLocalTarget(o: { dir: string; distRoot: string; offset: number | 'bench'; profileDir?: string; log: (l: string) => void }): Promise<LabUnderTest> {
   const copy = writeLabCopy(join(repoRoot(), 'lab-scenarios', 'lab.yaml'), o.dir, o.offset);

@@ -240,9 +240,9 @@ program
     for (const l of await faultStatusLines(t)) out(`  ${translateErrorText(l, lang())}`);
     for (const d of config.domains) {
       try {
-        const q = await t.mail(d.name).call(MAIL_API.queue);
+        const q = await t.mail(d.name).call(MAIL_API.queueSummary);
         const p = await t.mail(d.name).call(MAIL_API.queueProfile).catch(() => null);
-        out(`  ${w.queueSize(d.name, q.length, p ? profileLine(p) : '')}`);
+        out(`  ${w.queueSize(d.name, q.size, p ? profileLine(p) : '')}`);
       } catch {
         out(`  ${w.queueUnreachable(d.name)}`);
       }

@@ -114,7 +114,7 @@ async function pickOffset(source: string, dir: string, limits: Record<string, nu
 }
 
 async function queueLength(target: LabTarget, d: DomainConfig): Promise<number> {
-  return (await target.mail(d.name).call(MAIL_API.queue)).length;
+  return (await target.mail(d.name).call(MAIL_API.queueSummary)).size;
 }
 
 export async function runConcurrencyBench(o: ConcurrencyOptions): Promise<ConcurrencyResults> {

@@ -38,6 +38,8 @@ export interface QueueBenchResults {
   fillMs: number | null;
   startMs: number | null;
   idleRssKiB: Record<string, number>;
+  /** Right after one full listing (`GET /queue`, what `mail-lab queue` asks): its time, its size, and the memory after it. */
+  listing: { ms: number; bytes: number; rssKiB: Record<string, number> } | null;
   /** The same, after SETTLE_MS more of idling. */
   settledRssKiB: Record<string, number>;
   /** garudayaksa.com's CPU over 5 s of idling with the N queued, % of one core. */
@@ -167,7 +169,7 @@ export async function runQueueBench(o: { messages?: number; maxDrainMs?: number;
   const log = o.log;
   const run = `r${Date.now().toString(36)}`;
   const dir = join('/tmp', `mail-lab-queue-bench-${process.pid}`);
-  const results: QueueBenchResults = { messages: n, fillMs: null, startMs: null, idleRssKiB: {}, settledRssKiB: {}, idleCpuPct: null, freshMedianMs: { emptyQueue: null, fullQueue: null }, drain: null, drainCpuMsPerMessage: {}, peakRssKiB: {}, errors: [] };
+  const results: QueueBenchResults = { messages: n, fillMs: null, startMs: null, idleRssKiB: {}, listing: null, settledRssKiB: {}, idleCpuPct: null, freshMedianMs: { emptyQueue: null, fullQueue: null }, drain: null, drainCpuMsPerMessage: {}, peakRssKiB: {}, errors: [] };
   let lab: SpawnedLab | null = null;
   try {
     const copy = queueLabCopy(dir, n);
@@ -191,13 +193,16 @@ export async function runQueueBench(o: { messages?: number; maxDrainMs?: number;
     const pids = lab.pids;
     const target = labTarget(copy.config, 'local', { token: (await readAdminToken(lab.tokenFile)) ?? undefined });
     const garuda = target.mail('garudayaksa.com');
-    const queued = (await garuda.call(MAIL_API.queue)).length;
+    const queued = (await garuda.call(MAIL_API.queueSummary)).size;
     if (queued !== n) results.errors.push(`garudayaksa.com recovered ${queued} of ${n} queued messages`);
     await sleep(1000);
     const cpu0 = cpuMs(pids['garudayaksa.com']);
     await sleep(5000);
     results.idleCpuPct = ((cpuMs(pids['garudayaksa.com']) - cpu0) / 5000) * 100;
     results.idleRssKiB = Object.fromEntries(sampleProcs(pids));
+    const l0 = performance.now();
+    const listed = await garuda.call(MAIL_API.queue);
+    results.listing = { ms: performance.now() - l0, bytes: Buffer.byteLength(JSON.stringify(listed)), rssKiB: Object.fromEntries(sampleProcs(pids)) };
     // V8 gives back the start's garbage (the spool's JSON read back) only when its memory reducer
     // runs, some 20-30 s after the last busy moment: the queue sitting there is measured after that.
     await sleep(SETTLE_MS);
@@ -230,8 +235,8 @@ export async function runQueueBench(o: { messages?: number; maxDrainMs?: number;
     await sampler.tick();
     results.peakRssKiB = Object.fromEntries(sampler.peakKiB);
     await sleep(500);
-    const left = (await garuda.call(MAIL_API.queue)).length;
-    const relayedLeft = (await target.mail('dadali.com').call(MAIL_API.queue)).length;
+    const left = (await garuda.call(MAIL_API.queueSummary)).size;
+    const relayedLeft = (await target.mail('dadali.com').call(MAIL_API.queueSummary)).size;
     const counted = await countDelivered(copy, run, n);
     // Not yet delivered when the time ran out is not lost: what is in neither queue nor a mailbox is.
     counted.lost = Math.max(0, n - counted.distinct - left - relayedLeft);
@@ -256,6 +261,7 @@ export function formatQueueReport(r: QueueBenchResults): string {
     `Big deferred queue (no-Docker lab copy, ${r.messages} messages waiting in garudayaksa.com for dadali.com)`,
     `   fill (the queue's own spool, fsynced): ${r.fillMs === null ? 'not measured' : `${(r.fillMs / 1000).toFixed(1)} s, ${(r.messages / (r.fillMs / 1000)).toFixed(0)} messages/s`}`,
     `   start with them: ${r.startMs === null ? 'not measured' : `${(r.startMs / 1000).toFixed(1)} s`}; idle: garudayaksa.com ${mib(r.idleRssKiB['garudayaksa.com'])} right after, ${mib(r.settledRssKiB['garudayaksa.com'])} after ${SETTLE_MS / 1000} s more (aim ≤ 300 MiB), CPU ${r.idleCpuPct === null ? '?' : r.idleCpuPct.toFixed(1)}% of a core`,
+    `   one full listing (GET /queue, as \`mail-lab queue\` asks): ${r.listing ? `${(r.listing.ms / 1000).toFixed(1)} s, ${(r.listing.bytes / 2 ** 20).toFixed(1)} MiB of JSON; garudayaksa.com ${mib(r.listing.rssKiB['garudayaksa.com'])} after it` : 'not measured'}`,
     `   fresh mail across the domains, median: empty queue ${ms(r.freshMedianMs.emptyQueue)}, with the ${r.messages} waiting ${ms(r.freshMedianMs.fullQueue)}`,
     d
       ? `   flush → ${d.finished ? 'all delivered' : 'stopped by the time limit'}: ${(d.ms / 1000).toFixed(1)} s, ${d.perSec.toFixed(0)} messages/s (aim ≥ 500); ${d.distinct} delivered, ${d.lost} lost, ${d.duplicated} twice; ${d.queueLeft} left in garudayaksa.com's queue, ${d.relayedLeft} in dadali.com's`

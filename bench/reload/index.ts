@@ -182,7 +182,7 @@ export async function runReloadBench(o: ReloadBenchOptions): Promise<ReloadBench
     o.log('waiting until both queues are empty and every message is counted');
     const until = Date.now() + 120_000;
     for (;;) {
-      const queued = (await t.mail('garudayaksa.com').call(MAIL_API.queue)).length + (await t.mail('dadali.com').call(MAIL_API.queue)).length;
+      const queued = (await t.mail('garudayaksa.com').call(MAIL_API.queueSummary)).size + (await t.mail('dadali.com').call(MAIL_API.queueSummary)).size;
       const seen = countInMailboxes(copy);
       if ((queued === 0 && seen.size >= load.subjects.size) || Date.now() > until) break;
       await sleep(500);

@@ -129,7 +129,7 @@ export function registerClassCommands(program: Command, h: ClassCommandHelpers):
         const t = targetOf(sel);
         const links = await linkStates(t).then((ls) => ls.map((l) => (l.broken ? 'BROKEN' : 'ok')).join(','), () => '?');
         const faults = await listFaults(t).then((f) => (f.faults.length ? faultLines(f).join('; ') : 'none'), () => '?');
-        const queues = await Promise.all(sel.config.domains.map((d) => t.mail(d.name).call(MAIL_API.queue).then((q) => String(q.length), () => '?')));
+        const queues = await Promise.all(sel.config.domains.map((d) => t.mail(d.name).call(MAIL_API.queueSummary).then((q) => String(q.size), () => '?')));
         return `${label(roster, n).padEnd(28)} services ${up}/${probes.length}  links ${links}  queues ${queues.join('/')}  faults ${faults}`;
       });
       for (const l of lines) h.out(l);

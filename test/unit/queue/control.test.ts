@@ -43,7 +43,10 @@ test('hold stops delivery, release lets it go at once; doing either twice says s
   await lab.target().mail(g().name).call(MAIL_API.flush);
   await new Promise((r) => setTimeout(r, 500));
   expect((await inbox('dadali.com', 'jpri')).filter((m) => m.includes('Subject: ditahan'))).toHaveLength(0);
-  expect((await lab.target().mail(g().name).call(MAIL_API.queue)).find((e) => e.id === id)).toMatchObject({ held: true });
+  const listing = await lab.target().mail(g().name).call(MAIL_API.queue);
+  expect(listing.find((e) => e.id === id)).toMatchObject({ held: true });
+  // The summary (what the dashboard shows) counts what the listing lists.
+  expect(await lab.target().mail(g().name).call(MAIL_API.queueSummary)).toEqual({ size: listing.length, held: 1, deferred: listing.filter((e) => e.attempts > 0).length });
   expect(await lab.target().mail(g().name).call(MAIL_API.queueAction, { id: id, action: 'release' })).toEqual({ id, result: 'released' });
   await eventually('delivered after release', async () => (await inbox('dadali.com', 'jpri')).some((m) => m.includes('Subject: ditahan')));
   await lab.cut('garudayaksa.com', 'dadali.com');

@@ -87,6 +87,15 @@ export interface QueueListing {
   returnAt: string;
 }
 
+/** The queue in three numbers (what the dashboard and `mail-lab class` show), without listing it. */
+export interface QueueSummary {
+  size: number;
+  /** Held by the instructor (`hold`). */
+  held: number;
+  /** Tried at least once and still waiting. */
+  deferred: number;
+}
+
 export interface AttemptView {
   time: string;
   recipients: string[];
@@ -361,6 +370,7 @@ const deliverInput = z.object({
 export const MAIL_API = {
   health: route<Health>()('GET', '/health', empty),
   queue: route<QueueListing[]>()('GET', '/queue', empty),
+  queueSummary: route<QueueSummary>()('GET', '/queue/summary', empty),
   queueProfile: route<QueueProfileInfo>()('GET', '/queue/profile', empty),
   setQueueProfile: route<SetProfileResult>()('POST', '/queue/profile/:name', z.object({ name: z.string().min(1).max(64) })),
   flush: route<{ flushed: string[] }>()('POST', '/queue/flush', z.object({ id: queueId.optional() })),

@@ -1,7 +1,8 @@
 /**
- * The queue on a mail domain's admin API: the list (like mailq), one
- * message with its history, flush, hold/release/delete/expire (like
- * postsuper), and the queue profile in force (switched without a restart).
+ * The queue on a mail domain's admin API: the list (like mailq), its
+ * counts (size, held, deferred), one message with its history, flush,
+ * hold/release/delete/expire (like postsuper), and the queue profile in
+ * force (switched without a restart).
  */
 import { MAIL_API } from '../../../core/src/admin/api';
 import { ApiError, notFound } from '../../../core/src/admin/errors';
@@ -21,6 +22,8 @@ export function queueRoutes(router: AdminRouter, o: { domain: string; queue: Out
   const { queue, domain } = o;
   router
     .on(MAIL_API.queue, () => queue.list())
+    // Before /queue/:id, which would take `summary` for a queue id.
+    .on(MAIL_API.queueSummary, () => queue.summary())
     .on(MAIL_API.queueProfile, () => queue.profile())
     .on(MAIL_API.setQueueProfile, ({ name }) => queue.setProfile(name).catch((e: unknown) => Promise.reject(apiError(e))))
     .on(MAIL_API.queueEntry, ({ id }) => {

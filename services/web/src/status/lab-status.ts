@@ -99,7 +99,7 @@ export async function labStatus(lab: WebLab): Promise<LabStatus> {
       const [links, faults, queue, profile] = await Promise.all([
         settle(`links of ${d.name}`, c.call(MAIL_API.links)),
         settle(`faults of ${d.name}`, c.call(MAIL_API.faults)),
-        settle(`queue of ${d.name}`, c.call(MAIL_API.queue)),
+        settle(`queue of ${d.name}`, c.call(MAIL_API.queueSummary)),
         settle(`queue profile of ${d.name}`, c.call(MAIL_API.queueProfile)),
       ]);
       return { d, health, links, faults, queue, profile };
@@ -121,9 +121,9 @@ export async function labStatus(lab: WebLab): Promise<LabStatus> {
   const faults = [...(dnsFaults?.faults ?? []), ...perDomain.flatMap((p) => p.faults?.faults ?? [])];
   const queues = perDomain.map((p) => ({
     domain: p.d.name,
-    size: p.queue ? p.queue.length : null,
-    held: p.queue ? p.queue.filter((q) => q.held).length : 0,
-    deferred: p.queue ? p.queue.filter((q) => q.attempts > 0).length : 0,
+    size: p.queue ? p.queue.size : null,
+    held: p.queue?.held ?? 0,
+    deferred: p.queue?.deferred ?? 0,
     profile: p.profile?.name ?? null,
   }));
   const mode = lab.mode ?? perDomain.find((p) => p.health.mode)?.health.mode;
