@@ -67,7 +67,8 @@ async function mailOf(p: ReloadParts, user: string): Promise<AccountWithMail | n
     if (n) paths.push(p.store.mboxPath(user, folder));
   }
   const address = `${user}@${p.lab.domain}`;
-  const queued = p.queue.list().filter((e) => e.recipients.some((r) => r.address === address && r.status === 'pending')).length;
+  let queued = 0;
+  for (const e of p.queue.messages()) if (e.recipients.some((r) => r.address === address && r.status === 'pending')) queued++;
   return messages || queued ? { user, messages, queued, paths } : null;
 }
 

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { AdminClient, AdminCallError, AdminUnreachableError } from '../../../services/core/src/admin/client';
 import { ApiError } from '../../../services/core/src/admin/errors';
 import { route } from '../../../services/core/src/admin/route';
-import { AdminRouter } from '../../../services/core/src/admin/router';
+import { AdminRouter, JsonArrayStream } from '../../../services/core/src/admin/router';
 import { freePort } from '../helpers/test-lab';
 
 const run = promisify(execFile);
@@ -22,6 +22,7 @@ const API = {
   item: route<{ id: string; n: number }>()('GET', '/items/:id', z.object({ id: z.string().regex(/^[a-z]+$/), n: z.coerce.number().int().default(1) })),
   act: route<{ did: string }>()('POST', '/items/:id/:action', z.object({ id: z.string(), action: z.enum(['hold', 'drop']), why: z.string().min(1).optional() })),
   boom: route<never>()('GET', '/boom', z.object({})),
+  many: route<{ i: number; text: string }[]>()('GET', '/many', z.object({ n: z.coerce.number().int(), breakAt: z.coerce.number().int().optional() })),
 };
 
 let port: number;
@@ -42,7 +43,17 @@ beforeAll(async () => {
     })
     .on(API.boom, () => {
       throw new Error('kaputt');
-    });
+    })
+    .on(API.many, ({ n, breakAt }) =>
+      new JsonArrayStream(
+        (function* () {
+          for (let i = 0; i < n; i++) {
+            if (i === breakAt) throw new Error('the store went away');
+            yield { i, text: `pesan "${i}"\n` };
+          }
+        })(),
+      ),
+    );
   const server = router.server();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   port = (server.address() as AddressInfo).port;
@@ -122,4 +133,20 @@ test('after a 401 the client asks for a fresh token once (a lab made anew)', asy
   const c = new AdminClient({ who: 'test.example', port, token: 'stale-token-0123456789abcdefg', refreshToken: async () => (asked++, TOKEN) });
   expect(await c.call(API.item, { id: 'ok' })).toEqual({ id: 'ok', n: 1 });
   expect(asked).toBe(1);
+});
+
+test('a streamed list arrives whole, whatever its length against the batch; an error half-way cuts it off rather than shortening it', async () => {
+  for (const n of [0, 1, 499, 500, 501, 1000, 2345]) {
+    const got = await client().call(API.many, { n });
+    expect(got).toHaveLength(n);
+    expect(got.every((x, i) => x.i === i && x.text === `pesan "${i}"\n`)).toBe(true);
+  }
+  // curl sees the same JSON, sent chunked.
+  const r = await run('curl', ['-s', '-D', '-', '-H', `Authorization: Bearer ${TOKEN}`, `http://127.0.0.1:${port}/many?n=3`]);
+  expect(r.stdout).toMatch(/transfer-encoding: chunked/i);
+  expect(JSON.parse(r.stdout.slice(r.stdout.indexOf('\r\n\r\n') + 4))).toEqual([0, 1, 2].map((i) => ({ i, text: `pesan "${i}"\n` })));
+  // Broken after two batches went out: the client gets no list at all.
+  await expect(client().call(API.many, { n: 2000, breakAt: 1200 })).rejects.toThrow(/^the answer of test\.example to GET \/many was cut off half-way \(ECONNRESET\)/);
+  // and the server goes on answering.
+  expect(await client().call(API.many, { n: 2 })).toHaveLength(2);
 });

@@ -137,7 +137,8 @@ export class AdminClient {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 500, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', (e) => reject(this.unreachable(e)));
+        // The server got the request and began to answer: not unreachable, but an answer it could not finish (router.ts, sendArray).
+        res.on('error', (e: NodeJS.ErrnoException) => reject(new AdminCallError(500, 'internal', `the answer of ${this.o.who} to ${method} ${path.split('?')[0]} was cut off half-way (${e.code ?? e.message}); its log says why`)));
       });
       req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })));
       req.on('error', (e: NodeJS.ErrnoException) => reject(this.unreachable(e)));

@@ -13,7 +13,9 @@
  *   `bad-json`, a bad field 400 `bad-argument` naming the field;
  * - answers: the handler's value as JSON, an {@link ApiError} as its status
  *   and code, anything else as 500 `internal` (logged).
- * Streaming routes (`/events`) get the request and response themselves.
+ * A {@link JsonArrayStream} answer is written a batch of items at a time,
+ * between turns of the event loop. Streaming routes (`/events`) get the
+ * request and response themselves.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -35,6 +37,35 @@ export interface RouterOptions {
 export interface RequestContext {
   req: IncomingMessage;
 }
+
+/**
+ * A JSON array answer made as it is written: `GET /queue` of 100,000
+ * messages built as one array and one string held 130 MB more for the 2.3 s
+ * it blocked the server; written 500 items at a time it holds one batch, and
+ * SMTP goes on between two batches.
+ */
+export class JsonArrayStream<T> {
+  constructor(readonly items: Iterable<T>) {}
+}
+
+/** A route's answer: its value, or a stream of its items where it is an array. */
+type Answer<R> = R | (R extends readonly (infer U)[] ? JsonArrayStream<U> : never);
+
+/** Until `res` can take more, or is closed. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/** Items of a {@link JsonArrayStream} serialised between two turns of the event loop. */
+const STREAM_BATCH = 500;
 
 type Handler = (input: unknown, ctx: RequestContext) => unknown;
 type StreamHandler = (input: unknown, req: IncomingMessage, res: ServerResponse) => void;
@@ -63,7 +94,7 @@ export class AdminRouter {
   }
 
   /** Registers a JSON route. */
-  on<T extends Route>(route: T, handler: (input: RouteParsed<T>, ctx: RequestContext) => RouteResponse<T> | Promise<RouteResponse<T>>): this {
+  on<T extends Route>(route: T, handler: (input: RouteParsed<T>, ctx: RequestContext) => Answer<RouteResponse<T>> | Promise<Answer<RouteResponse<T>>>): this {
     this.routes.push({ route, handler: handler as Handler });
     return this;
   }
@@ -128,7 +159,36 @@ export class AdminRouter {
       return;
     }
     const out = await hit.r.handler!(parsed.data, { req });
+    if (out instanceof JsonArrayStream) return this.sendArray(res, out.items as Iterable<unknown>);
     this.send(res, 200, out ?? {});
+  }
+
+  /**
+   * `[`, the items a batch at a time, `]`, with backpressure: a slow reader
+   * holds one batch, not the answer. An error half-way can no longer become
+   * an error answer (the 200 is out): the connection is cut, so the client
+   * sees a truncated answer rather than a short list taken for the whole.
+   */
+  private async sendArray(res: ServerResponse, items: Iterable<unknown>): Promise<void> {
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+    let sep = '[';
+    let batch: string[] = [];
+    try {
+      for (const item of items) {
+        batch.push(JSON.stringify(item));
+        if (batch.length < STREAM_BATCH) continue;
+        const ok = res.write(sep + batch.join(','));
+        sep = ',';
+        batch = [];
+        if (res.destroyed) return;
+        await (ok ? new Promise((r) => setImmediate(r)) : drained(res));
+        if (res.destroyed) return;
+      }
+      res.end((batch.length ? sep + batch.join(',') : sep === '[' ? '[' : '') + ']');
+    } catch (e) {
+      this.o.logger?.error(`admin answer cut off half-way`, { error: (e as Error).message });
+      res.destroy(e as Error);
+    }
   }
 
   /** The JSON body of a POST ({} when empty). */

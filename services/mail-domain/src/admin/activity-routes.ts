@@ -43,7 +43,7 @@ export function activityRoutes(router: AdminRouter, o: { domain: string; queue: 
         else if (e.kind !== 'smtp-in') items.push(e);
       }
       const after = from?.toISOString() ?? '';
-      for (const entry of o.queue.list().map((l) => o.queue.get(l.id)).filter((x): x is QueueEntry => !!x)) {
+      for (const entry of o.queue.messages()) {
         if (entry.arrival >= after) items.push(activityMessage(o.domain, entry, true));
       }
       return items;

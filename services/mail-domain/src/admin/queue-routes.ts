@@ -6,7 +6,7 @@
  */
 import { MAIL_API } from '../../../core/src/admin/api';
 import { ApiError, notFound } from '../../../core/src/admin/errors';
-import type { AdminRouter } from '../../../core/src/admin/router';
+import { JsonArrayStream, type AdminRouter } from '../../../core/src/admin/router';
 import type { Logger } from '../../../core/src/logger';
 import { UnknownProfileError, UnknownQueueIdError, type OutboundQueue } from '../queue/queue';
 import { entryView } from './views';
@@ -21,7 +21,7 @@ function apiError(e: unknown): unknown {
 export function queueRoutes(router: AdminRouter, o: { domain: string; queue: OutboundQueue; logger: Logger }): void {
   const { queue, domain } = o;
   router
-    .on(MAIL_API.queue, () => queue.list())
+    .on(MAIL_API.queue, () => new JsonArrayStream(queue.listing()))
     // Before /queue/:id, which would take `summary` for a queue id.
     .on(MAIL_API.queueSummary, () => queue.summary())
     .on(MAIL_API.queueProfile, () => queue.profile())
