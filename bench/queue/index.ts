@@ -56,6 +56,8 @@ export interface QueueBenchResults {
    * what a change costs or saves, readable on a busy machine where the rate is not.
    */
   drainCpuMsPerMessage: Record<string, number>;
+  /** Of that, the kernel's part (system time: fsync, file creation, sockets). */
+  drainSysMsPerMessage: Record<string, number>;
   peakRssKiB: Record<string, number>;
   errors: string[];
 }
@@ -124,8 +126,14 @@ async function fill(spoolDir: string, n: number, run: string, log: (l: string) =
 
 /** CPU time (user + system) of a process, in ms. */
 function cpuMs(pid: number): number {
+  const t = cpuTimes(pid);
+  return t.user + t.sys;
+}
+
+/** User and system CPU time of a process, in ms. */
+function cpuTimes(pid: number): { user: number; sys: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  return { user: (Number(fields[11]) * 1000) / 100, sys: (Number(fields[12]) * 1000) / 100 };
 }
 
 async function start(copy: LabCopy, log: (l: string) => void): Promise<{ lab: SpawnedLab; ms: number }> {
@@ -169,7 +177,7 @@ export async function runQueueBench(o: { messages?: number; maxDrainMs?: number;
   const log = o.log;
   const run = `r${Date.now().toString(36)}`;
   const dir = join('/tmp', `mail-lab-queue-bench-${process.pid}`);
-  const results: QueueBenchResults = { messages: n, fillMs: null, startMs: null, idleRssKiB: {}, listing: null, settledRssKiB: {}, idleCpuPct: null, freshMedianMs: { emptyQueue: null, fullQueue: null }, drain: null, drainCpuMsPerMessage: {}, peakRssKiB: {}, errors: [] };
+  const results: QueueBenchResults = { messages: n, fillMs: null, startMs: null, idleRssKiB: {}, listing: null, settledRssKiB: {}, idleCpuPct: null, freshMedianMs: { emptyQueue: null, fullQueue: null }, drain: null, drainCpuMsPerMessage: {}, drainSysMsPerMessage: {}, peakRssKiB: {}, errors: [] };
   let lab: SpawnedLab | null = null;
   try {
     const copy = queueLabCopy(dir, n);
@@ -214,7 +222,7 @@ export async function runQueueBench(o: { messages?: number; maxDrainMs?: number;
     sampler.start(o.maxDrainMs ?? 900_000);
     const counters = USERS.map((u) => new MboxCounter(fileSource(join(copy.dir, 'dadali.com', 'mail', u))));
     const before = (await Promise.all(counters.map((c) => c.update()))).reduce((a, b) => a + b, 0);
-    const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid)]));
+    const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuTimes(pid)]));
     const t0 = performance.now();
     await garuda.call(MAIL_API.flush, {});
     const deadline = t0 + (o.maxDrainMs ?? 900_000);
@@ -230,7 +238,8 @@ export async function runQueueBench(o: { messages?: number; maxDrainMs?: number;
       await sleep(50);
     }
     const ms = performance.now() - t0;
-    const cpuSpent = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid) - cpuBefore[name]]));
+    const cpuSpent = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid) - cpuBefore[name].user - cpuBefore[name].sys]));
+    const sysSpent = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuTimes(pid).sys - cpuBefore[name].sys]));
     sampler.stop();
     await sampler.tick();
     results.peakRssKiB = Object.fromEntries(sampler.peakKiB);
@@ -243,6 +252,7 @@ export async function runQueueBench(o: { messages?: number; maxDrainMs?: number;
     results.drain = { ms, perSec: counted.distinct / (ms / 1000), ...counted, queueLeft: left, relayedLeft, finished: counted.distinct >= n };
     if (counted.distinct < n) results.errors.push(`the drain did not finish in ${((o.maxDrainMs ?? 900_000) / 1000).toFixed(0)} s (--max-drain-seconds): ${counted.distinct} of ${n} in the mailboxes, ${left} still in garudayaksa.com's queue, ${relayedLeft} in dadali.com's`);
     if (counted.distinct) results.drainCpuMsPerMessage = Object.fromEntries(Object.entries(cpuSpent).map(([name, c]) => [name, c / counted.distinct]));
+    if (counted.distinct) results.drainSysMsPerMessage = Object.fromEntries(Object.entries(sysSpent).map(([name, c]) => [name, c / counted.distinct]));
     if (counted.lost || counted.duplicated) results.errors.push(`${counted.lost} lost (in no queue and no mailbox), ${counted.duplicated} delivered twice`);
   } catch (e) {
     results.errors.push((e as Error).message);
@@ -266,7 +276,7 @@ export function formatQueueReport(r: QueueBenchResults): string {
     d
       ? `   flush → ${d.finished ? 'all delivered' : 'stopped by the time limit'}: ${(d.ms / 1000).toFixed(1)} s, ${d.perSec.toFixed(0)} messages/s (aim ≥ 500); ${d.distinct} delivered, ${d.lost} lost, ${d.duplicated} twice; ${d.queueLeft} left in garudayaksa.com's queue, ${d.relayedLeft} in dadali.com's`
       : '   flush: not measured',
-    `   CPU per delivered message while draining: ${Object.entries(r.drainCpuMsPerMessage).map(([name, c]) => `${name} ${c.toFixed(2)} ms`).join(', ') || 'not measured'}`,
+    `   CPU per delivered message while draining: ${Object.entries(r.drainCpuMsPerMessage).map(([name, c]) => `${name} ${c.toFixed(2)} ms (kernel ${(r.drainSysMsPerMessage[name] ?? NaN).toFixed(2)})`).join(', ') || 'not measured'}`,
     `   peak memory while draining: garudayaksa.com ${mib(r.peakRssKiB['garudayaksa.com'])}, dadali.com ${mib(r.peakRssKiB['dadali.com'])}`,
     ...r.errors.map((e) => `   error: ${e}`),
   ].join('\n');

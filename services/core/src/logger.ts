@@ -28,14 +28,26 @@ export interface LoggerOptions {
 }
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const LEVEL_TEXT: Record<LogLevel, string> = { debug: 'debug', info: 'info ', warn: 'warn ', error: 'error' };
 
 /** The default destination: standard output, the lines of one turn of the event loop in one write (turn-batch.ts). */
 const stdoutLines = turnBatch((text) => process.stdout.write(text));
 
+const BARE = /^[^\s"=]+$/;
+
 function renderValue(value: unknown): string {
   if (value instanceof Error) return JSON.stringify(value.message);
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
-  return typeof value === 'string' && /^[^\s"=]+$/.test(text) ? text : JSON.stringify(value);
+  return typeof value === 'string' && BARE.test(value) ? value : JSON.stringify(value);
+}
+
+/** ` k=v` for each defined field, in order. */
+function renderFields(fields: LogFields | undefined): string {
+  let out = '';
+  for (const k in fields) {
+    const v = fields[k];
+    if (v !== undefined) out += ` ${k}=${renderValue(v)}`;
+  }
+  return out;
 }
 
 export function createLogger(options: LoggerOptions = {}, component = 'lab', base: LogFields = {}): Logger {
@@ -43,18 +55,18 @@ export function createLogger(options: LoggerOptions = {}, component = 'lab', bas
   const min = ORDER[options.level ?? 'info'];
   const write = options.write ?? ((line: string) => stdoutLines.push(line));
   const now = options.now ?? (() => new Date());
+  // A debug line per SMTP command and reply: the fixed fields are rendered once, not per line.
+  let baseText: string | null = null;
   const emit = (level: LogLevel, message: string, fields?: LogFields) => {
     if (ORDER[level] < min) return;
-    const all = { ...base, ...fields };
     if (format === 'json') {
-      write(JSON.stringify({ time: now().toISOString(), level, component, msg: message, ...all }));
+      write(JSON.stringify({ time: now().toISOString(), level, component, msg: message, ...base, ...fields }));
       return;
     }
-    const extra = Object.entries(all)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => `${k}=${renderValue(v)}`)
-      .join(' ');
-    write(`${now().toISOString()} ${level.padEnd(5)} ${component} ${message}${extra ? ' ' + extra : ''}`);
+    // A field given again replaces the fixed one, in the fixed one's place.
+    const overrides = fields !== undefined && Object.keys(fields).some((k) => Object.hasOwn(base, k));
+    const extra = overrides ? renderFields({ ...base, ...fields }) : (baseText ??= renderFields(base)) + renderFields(fields);
+    write(`${now().toISOString()} ${LEVEL_TEXT[level]} ${component} ${message}${extra}`);
   };
   return {
     debug: (m, f) => emit('debug', m, f),

@@ -78,7 +78,8 @@ const matches = (types: string[] | undefined, type: string) => !types || types.s
 const frameOf = (e: LabEvent): string => `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
 
 export class EventHub {
-  private readonly ring: (LabEvent & { frame: Buffer })[] = [];
+  /** The last events; each one's frame is made when a client first needs it (nobody watching: never). */
+  private readonly ring: { event: LabEvent; frame: Buffer | null }[] = [];
   private readonly streams = new Set<Client>();
   private lastId = 0;
   private droppedSlow = 0;
@@ -103,13 +104,21 @@ export class EventHub {
     return { clients: this.streams.size, published: this.lastId, droppedSlow: this.droppedSlow, queuedBytes: queued, peakQueuedBytes: this.peak };
   }
 
-  /** Numbers, stamps, buffers and sends an event; returns it. */
+  /**
+   * Numbers, stamps, keeps and sends an event; returns it. `data` is serialised when a client first
+   * needs it (at once when one is watching, at a replay otherwise): give a value nobody changes later.
+   */
   publish(type: LabEventType, data: Record<string, unknown>): LabEvent {
     const event: LabEvent = { id: ++this.lastId, type, time: (this.o.clock?.() ?? new Date()).toISOString(), source: this.o.source, data };
-    const frame = Buffer.from(frameOf(event));
-    this.ring[(event.id - 1) % this.size] = { ...event, frame };
-    for (const c of this.streams) if (matches(c.types, type)) this.write(c, frame);
+    const kept = { event, frame: null };
+    this.ring[(event.id - 1) % this.size] = kept;
+    for (const c of this.streams) if (matches(c.types, type)) this.write(c, this.frame(kept));
     return event;
+  }
+
+  /** A kept event as an SSE frame, made once. */
+  private frame(kept: { event: LabEvent; frame: Buffer | null }): Buffer {
+    return (kept.frame ??= Buffer.from(frameOf(kept.event)));
   }
 
   /** The stream handler for `router.stream(API.events, hub.handler())`. */
@@ -166,8 +175,8 @@ export class EventHub {
     }
     if (lost) this.write(c, `event: lost\ndata: ${JSON.stringify(lost)}\n\n`);
     for (let id = from; id <= this.lastId && this.streams.has(c); id++) {
-      const e = this.ring[(id - 1) % this.size];
-      if (matches(c.types, e.type)) this.write(c, e.frame);
+      const kept = this.ring[(id - 1) % this.size];
+      if (matches(c.types, kept.event.type)) this.write(c, this.frame(kept));
     }
   }
 
