@@ -81,3 +81,33 @@ test('a relayed message: the outbound transcript keeps its first 20 lines and sa
   const raw = (await lab.domains['dadali.com'].store.read('siswa2', 'INBOX', snap.messages[snap.messages.length - 1].uid))!.toString();
   expect(raw).toContain('baris isi nomor 100');
 });
+
+test('two messages over one connection: each trace shows the opening and its own transaction, not the first 500 lines of the session', async () => {
+  const d = lab.config.domains.find((x) => x.name === 'dadali.com')!;
+  const w = await Wire.connect(d.ports.smtp);
+  await w.reply();
+  await w.send('EHLO mail.garudayaksa.com');
+  const ids: string[] = [];
+  for (const [i, from] of ['siswa1@garudayaksa.com', 'siswa2@garudayaksa.com'].entries()) {
+    if (i) expect(await w.send('RSET')).toMatch(/^250/);
+    await w.send(`MAIL FROM:<${from}>`);
+    await w.send('RCPT TO:<jpri@dadali.com>');
+    await w.send('DATA');
+    const done = await w.send(`Subject: satu koneksi ${i}\r\nMessage-ID: <satu-koneksi-${i}@garudayaksa.com>\r\n\r\nisi ${i}\r\n.`);
+    ids.push(/queued as (\S+)/.exec(done)![1]);
+  }
+  await w.send('QUIT');
+  w.close();
+  const target = lab.target();
+  const inOf = async (n: number) => {
+    const items = await eventually(`trace of message ${n}`, async () => (await collectTrace(target, `<satu-koneksi-${n}@garudayaksa.com>`)).find((x) => x.kind === 'smtp-in' && x.domain === 'dadali.com'));
+    return (items as { transcript: string[] }).transcript;
+  };
+  const first = await inOf(0);
+  const second = await inOf(1);
+  for (const t of [first, second]) expect(t.slice(0, 2)).toEqual([expect.stringMatching(/^S: 220 /), 'C: EHLO mail.garudayaksa.com']);
+  expect(first.join('\n')).toContain('C: MAIL FROM:<siswa1@garudayaksa.com>');
+  expect(first.join('\n')).not.toContain('siswa2');
+  expect(second.join('\n')).not.toContain('siswa1');
+  expect(second).toEqual(expect.arrayContaining(['[... 1 earlier message transaction(s) on this connection left out ...]', 'C: RSET', 'C: MAIL FROM:<siswa2@garudayaksa.com>', `S: 250 2.6.0 Ok: queued as ${ids[1]}`]));
+});

@@ -20,6 +20,7 @@ import { localSenderRefusal, parseMailbox, type LocalSenderPolicy } from './comm
 import { AuthThrottle } from '../auth-throttle';
 import { messageIdentity, type TraceJournal } from '../trace/journal';
 import { sessionRecording, type SessionRecorder } from '../trace/sessions';
+import { SessionTranscripts } from './transcripts';
 import { attachmentCount } from '../trace/message-summary';
 import type { MailFaults } from '../faults/state';
 import type { ServerTls } from '../tls/server-tls';
@@ -76,7 +77,7 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
   // Each session's wire transcript (smtp-server logs `C:`/`S:` lines with the
   // session id as cid; AUTH arguments are already masked), kept until the
   // session ends so an accepted message's trace can show how it came in.
-  const transcripts = new Map<string, string[]>();
+  const transcripts = new SessionTranscripts();
   // Each session's record for the trace journal (trace/sessions.ts): its commands with their
   // replies and times, written when the session closes, whether or not a message was accepted.
   const port = o.implicitTls ? 465 : o.submission ? 587 : 25;
@@ -85,9 +86,7 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
   const capture = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, fields?: Record<string, unknown>) => {
     const cid = fields?.cid as string | undefined;
     if (cid && /^[CS]: /.test(message)) {
-      const lines = transcripts.get(cid) ?? [];
-      if (lines.length < 500) lines.push(message);
-      transcripts.set(cid, lines);
+      transcripts.line(cid, message);
       const recorder = recorders.get(cid);
       if (message[0] === 'C') recorder?.command(message.slice(3));
       else recorder?.reply(message.slice(3));
@@ -130,7 +129,7 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
           recorder.finish();
           recorders.delete(session.id);
         }
-        transcripts.delete(session.id);
+        transcripts.drop(session.id);
         authFailures.delete(session.id);
         const left = (connections.get(session.remoteAddress) ?? 1) - 1;
         if (left > 0) connections.set(session.remoteAddress, left);
@@ -254,7 +253,7 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
               peer: `${session.clientHostname} ${session.remoteAddress}`,
               helo: session.hostNameAppearsAs,
               user: session.user ? String(session.user) : undefined,
-              transcript: [...(transcripts.get(session.id) ?? []), 'C: [message, ' + message.length + ' octets]', 'C: .', `S: 250 2.6.0 ${reply}`],
+              transcript: [...transcripts.of(session.id), 'C: [message, ' + message.length + ' octets]', 'C: .', `S: 250 2.6.0 ${reply}`],
             });
             return callback(null, reply);
           }
@@ -288,7 +287,7 @@ export function createSmtpServer(o: SmtpOptions): LabSMTPServer {
                   peer: `${session.clientHostname} ${session.remoteAddress}`,
                   helo: session.hostNameAppearsAs,
                   user: session.user ? String(session.user) : undefined,
-                  transcript: [...(transcripts.get(session.id) ?? []), 'C: [message, ' + message.length + ' octets]', 'C: .', `S: 250 2.6.0 Ok: queued as ${id}`],
+                  transcript: [...transcripts.of(session.id), 'C: [message, ' + message.length + ' octets]', 'C: .', `S: 250 2.6.0 Ok: queued as ${id}`],
                 });
                 following?.queued();
                 if (following) void following.done.then(() => callback(null, `Ok: queued as ${id}`));
