@@ -21,6 +21,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import type { Logger } from '../logger';
+import { drainOrClose } from '../drain';
 import { ApiError, type ApiErrorBody } from './errors';
 import { matchPath, type Route, type RouteParsed, type RouteResponse } from './route';
 
@@ -50,19 +51,6 @@ export class JsonArrayStream<T> {
 
 /** A route's answer: its value, or a stream of its items where it is an array. */
 type Answer<R> = R | (R extends readonly (infer U)[] ? JsonArrayStream<U> : never);
-
-/** Until `res` can take more, or is closed. */
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-}
 
 /** Items of a {@link JsonArrayStream} serialised between two turns of the event loop. */
 const STREAM_BATCH = 500;
@@ -181,7 +169,7 @@ export class AdminRouter {
         sep = ',';
         batch = [];
         if (res.destroyed) return;
-        await (ok ? new Promise((r) => setImmediate(r)) : drained(res));
+        await (ok ? new Promise((r) => setImmediate(r)) : drainOrClose(res));
         if (res.destroyed) return;
       }
       res.end((batch.length ? sep + batch.join(',') : sep === '[' ? '[' : '') + ']');

@@ -13,6 +13,7 @@ import type net from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { describeTlsSocket, upgradeServerSocket } from '../tls/server-tls';
 import type { Logger } from '../../../core/src/logger';
+import { drainOrClose } from '../../../core/src/drain';
 import type { Command } from './commands';
 import { HANDLERS } from './dispatch';
 import { parseCommand } from './parser';
@@ -309,15 +310,8 @@ export class Session {
     // Uncorked while waiting: a write still in flight when corked again would leave the rest buffered, and no drain would come.
     const corked = this.corked;
     this.uncork();
-    return new Promise((resolve) => {
-      const done = () => {
-        this.socket.off('drain', done);
-        this.socket.off('close', done);
-        if (corked) this.cork();
-        resolve();
-      };
-      this.socket.on('drain', done);
-      this.socket.on('close', done);
+    return drainOrClose(this.socket).then(() => {
+      if (corked) this.cork();
     });
   }
 

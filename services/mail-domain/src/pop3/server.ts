@@ -16,6 +16,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { formatDuration } from '../../../core/src/duration';
+import { drainOrClose } from '../../../core/src/drain';
 import type { Logger } from '../../../core/src/logger';
 import type { AccountDirectory } from '../accounts';
 import type { MailStore } from '../store/types';
@@ -120,17 +121,7 @@ function serve(socket: net.Socket, id: number, opts: Pop3ServerOptions, throttle
     recorder?.reply(log[0]);
     const out = conn;
     if (out.destroyed || out.writableEnded) return;
-    if (!out.write(bytes)) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          out.off('drain', done);
-          out.off('close', done);
-          resolve();
-        };
-        out.on('drain', done);
-        out.on('close', done);
-      });
-    }
+    if (!out.write(bytes)) await drainOrClose(out);
   };
 
   const finish = () => {
