@@ -17,8 +17,6 @@ export const TRANSCRIPT_LIMITS = { opening: 100, transaction: 400 } as const;
 interface Session {
   opening: string[];
   current: string[];
-  /** A MAIL FROM was seen: what follows belongs to transactions, not to the opening. */
-  started: boolean;
   /** The current transaction has its MAIL FROM. */
   mail: boolean;
   /** Transactions before the current one. */
@@ -34,7 +32,7 @@ export class SessionTranscripts {
   /** A `C: ` or `S: ` line of session `cid`. */
   line(cid: string, text: string): void {
     let s = this.sessions.get(cid);
-    if (!s) this.sessions.set(cid, (s = { opening: [], current: [], started: false, mail: false, earlier: 0 }));
+    if (!s) this.sessions.set(cid, (s = { opening: [], current: [], mail: false, earlier: 0 }));
     const mail = MAIL.test(text);
     if (s.mail && (mail || RSET.test(text))) {
       // The next transaction on the same connection (RFC 5321 4.1.1.5: RSET ends the one before).
@@ -42,8 +40,9 @@ export class SessionTranscripts {
       s.current = [];
       s.mail = false;
     }
-    if (mail) s.mail = s.started = true;
-    if (!s.started) {
+    if (mail) s.mail = true;
+    // Until the first MAIL FROM, the lines are the opening.
+    if (!s.mail && !s.earlier) {
       if (s.opening.length < TRANSCRIPT_LIMITS.opening) s.opening.push(text);
     } else if (s.current.length < TRANSCRIPT_LIMITS.transaction) s.current.push(text);
   }
