@@ -238,8 +238,9 @@ export async function runQueueBench(o: { messages?: number; maxDrainMs?: number;
       await sleep(50);
     }
     const ms = performance.now() - t0;
-    const cpuSpent = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid) - cpuBefore[name].user - cpuBefore[name].sys]));
-    const sysSpent = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuTimes(pid).sys - cpuBefore[name].sys]));
+    const cpuAfter = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuTimes(pid)]));
+    const cpuSpent = Object.fromEntries(Object.keys(pids).map((name) => [name, cpuAfter[name].user + cpuAfter[name].sys - cpuBefore[name].user - cpuBefore[name].sys]));
+    const sysSpent = Object.fromEntries(Object.keys(pids).map((name) => [name, cpuAfter[name].sys - cpuBefore[name].sys]));
     sampler.stop();
     await sampler.tick();
     results.peakRssKiB = Object.fromEntries(sampler.peakKiB);
