@@ -113,7 +113,9 @@ async function fill(spoolDir: string, n: number, run: string, log: (l: string) =
         held: false,
         history: [{ time: now.toISOString(), recipients: [to], result: 'deferred', detail }],
       };
-      await spool.add(entry, msg);
+      // As a real deferred message: the arrival's file, then the state its failed attempt wrote beside it.
+      await spool.add({ ...entry, recipients: [{ address: to, local: false, status: 'pending', attempts: 0, nextAttempt: entry.arrival }], history: [] }, msg);
+      await spool.update(entry);
       if (performance.now() - lastLog > 10_000) {
         lastLog = performance.now();
         log(`   filled ${i + 1} of ${n}`);

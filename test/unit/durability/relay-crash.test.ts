@@ -47,7 +47,8 @@ function copiesIn(mbox: string, subject: string): number {
   return readFileSync(mbox, 'latin1').split('\n').filter((l) => l === `Subject: ${subject}`).length;
 }
 
-const spooled = (data: string) => (existsSync(join(data, 'queue')) ? readdirSync(join(data, 'queue')).filter((f) => f.endsWith('.json')) : []);
+/** The spool's message files (queue/spool.ts: `<id>.msg`, the envelope as it arrived on its first line). */
+const spooled = (data: string) => (existsSync(join(data, 'queue')) ? readdirSync(join(data, 'queue')).filter((f) => f.endsWith('.msg')) : []);
 
 test('the sender killed after the remote 250 sends again after its restart; the recipient gets exactly one copy', async () => {
   const { config } = parseLabConfig(readFileSync(LAB_YAML, 'utf8'), LAB_YAML);
@@ -74,8 +75,10 @@ test('the sender killed after the remote 250 sends again after its restart; the 
   expect(crashing.child.signalCode).toBe('SIGKILL');
   expect(receiver.output()).toMatch(/queued as|"queued \S+"/);
   // Its queue still owes the message (the 250 was never recorded)...
-  expect(spooled(data.sender)).toEqual([`${senderId}.json`]);
-  const entry = JSON.parse(readFileSync(join(data.sender, 'queue', `${senderId}.json`), 'utf8')) as { recipients: { status: string }[] };
+  expect(spooled(data.sender)).toEqual([`${senderId}.msg`]);
+  // No attempt finished, so no state was written beside it: the arrival's envelope line is the state.
+  expect(existsSync(join(data.sender, 'queue', `${senderId}.json`))).toBe(false);
+  const entry = JSON.parse(readFileSync(join(data.sender, 'queue', `${senderId}.msg`), 'utf8').split('\n')[0]) as { recipients: { status: string }[] };
   expect(entry.recipients.map((r) => r.status)).toEqual(['pending']);
   // ...while dadali already delivered it.
   const mbox = join(data.receiver, 'mail', 'jpri');

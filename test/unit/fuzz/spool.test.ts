@@ -1,9 +1,11 @@
 /**
  * Fuzzing the queue spool reader (services/mail-domain/src/queue/spool.ts):
  * whatever else lies in the spool directory (foreign or hand-made JSON, stray
- * bytes, temp files, messages without an envelope), `init` returns exactly
- * the entries the queue wrote, keeps their messages, and removes temp files
- * and unacknowledged messages.
+ * bytes, temp files, messages without an envelope, message files whose
+ * first line is no envelope), `init` returns exactly the entries the queue
+ * wrote, in this version's format or an earlier one's, keeps their messages,
+ * and removes temp files, unacknowledged messages and the states of removed
+ * ones.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,28 +38,42 @@ test('spool init skips whatever the queue did not write, keeps what it did', asy
     'queue spool',
     () =>
       fc.asyncProperty(
-        fc.uniqueArray(fc.stringMatching(/^[A-Z0-9]{4,10}$/), { maxLength: 3 }),
-        fc.array(fc.tuple(fc.constantFrom('F1', 'F2', 'X', 'F1.x'), foreignJson, fc.boolean()), { maxLength: 3 }),
-        fc.array(fc.constantFrom('ORPHAN.eml', 'a.json.tmp', 'b.eml.tmp', 'notes.txt'), { maxLength: 3 }),
+        // The queue's own messages; `true`: written by an earlier version (`<id>.eml` and its `<id>.json`).
+        fc.uniqueArray(fc.tuple(fc.stringMatching(/^[A-Z0-9]{4,10}$/), fc.boolean()), { maxLength: 3, selector: ([id]) => id }),
+        fc.array(fc.tuple(fc.constantFrom('F1', 'F2', 'X', 'F1.x'), foreignJson, fc.constantFrom('json only', 'with .eml', 'as .msg')), { maxLength: 3 }),
+        fc.array(fc.constantFrom('ORPHAN.eml', 'a.json.tmp', 'b.msg.tmp', 'notes.txt', 'LOST.json'), { maxLength: 3 }),
         async (ids, foreign, others) => {
           const dir = mkdtempSync(join(tmpdir(), 'mail-lab-fuzz-spool-'));
           try {
             const spool = new Spool(dir);
             await spool.init();
-            const good = ids.filter((id) => !['F1', 'F2', 'X'].includes(id));
-            for (const [k, id] of good.entries()) await spool.add(entry(id, `2026-01-0${k + 1}T00:00:00.000Z`), Buffer.from('hi\n'));
-            for (const [name, json, withEml] of foreign) {
-              writeFileSync(join(dir, `${name}.json`), json);
-              if (withEml) writeFileSync(join(dir, `${name}.eml`), 'x');
+            const good = ids.filter(([id]) => !['F1', 'F2', 'X', 'LOST', 'ORPHAN'].includes(id));
+            for (const [k, [id, legacy]] of good.entries()) {
+              const e = entry(id, `2026-01-0${k + 1}T00:00:00.000Z`);
+              if (legacy) {
+                writeFileSync(join(dir, `${id}.eml`), 'hi\n');
+                writeFileSync(join(dir, `${id}.json`), JSON.stringify(e, null, 1));
+              } else await spool.add(e, Buffer.from('hi\n'));
             }
-            for (const f of others) writeFileSync(join(dir, f), 'x');
+            for (const [name, json, kind] of foreign) {
+              if (kind === 'as .msg') writeFileSync(join(dir, `${name}.msg`), `${json}\nx`);
+              else writeFileSync(join(dir, `${name}.json`), json);
+              if (kind === 'with .eml') writeFileSync(join(dir, `${name}.eml`), 'x');
+            }
+            for (const f of others) writeFileSync(join(dir, f), f === 'LOST.json' ? JSON.stringify(entry('LOST', '2026-01-01T00:00:00.000Z')) : 'x');
 
-            const loaded = await new Spool(dir).init();
-            assert.deepEqual(loaded.map((e) => e.id), good, 'exactly the queue entries, in arrival order');
-            for (const id of good) assert.ok(existsSync(join(dir, `${id}.eml`)), `${id}.eml kept`);
+            const reader = new Spool(dir);
+            const loaded = await reader.init();
+            assert.deepEqual(loaded.map((e) => e.id), good.map(([id]) => id), 'exactly the queue entries, in arrival order');
+            for (const [id, legacy] of good) {
+              assert.ok(existsSync(join(dir, `${id}.${legacy ? 'eml' : 'msg'}`)), `${id}'s message kept`);
+              assert.equal((await reader.read(id)).toString(), 'hi\n', `${id}'s message read back without its envelope`);
+            }
             const left = readdirSync(dir);
             assert.ok(!left.some((f) => f.includes('.tmp')), 'temp files removed');
             assert.ok(!left.includes('ORPHAN.eml'), 'unacknowledged message removed');
+            assert.ok(!left.includes('LOST.json'), 'a state whose message was removed is removed');
+            for (const [name, , kind] of foreign) if (kind === 'as .msg') assert.ok(left.includes(`${name}.msg`), 'a message file the queue did not write is left alone');
           } finally {
             rmSync(dir, { recursive: true, force: true });
           }
@@ -67,9 +83,9 @@ test('spool init skips whatever the queue did not write, keeps what it did', asy
       numRuns: fuzzRuns(60, 1 / 20),
       examples: [
         // `null` in a .json file: entries.map((e) => e.id) threw TypeError and the queue (so the domain) did not start (fixed in spool.ts).
-        [['M1'], [['F1', 'null', true]], []],
+        [[['M1', false]], [['F1', 'null', 'with .eml']], []],
         // JSON that is no queue entry: queue.init read e.recipients of it and threw.
-        [['M1'], [['F2', '{"id":"F2","arrival":"2026-01-01T00:00:00Z"}', false]], []],
+        [[['M1', true]], [['F2', '{"id":"F2","arrival":"2026-01-01T00:00:00Z"}', 'json only']], []],
       ],
     },
   );

@@ -41,7 +41,7 @@ test('twenty updates of one message at once all succeed, and the file holds the 
   const onDisk = JSON.parse(readFileSync(join(dir, 'Q1.json'), 'utf8')) as QueueEntry;
   expect(onDisk.recipients[0].attempts).toBe(20);
   expect(onDisk.held).toBe(true);
-  expect(readdirSync(dir).sort()).toEqual(['Q1.eml', 'Q1.json']);
+  expect(readdirSync(dir).sort()).toEqual(['Q1.json', 'Q1.msg']);
   const [recovered] = await new Spool(dir).init();
   expect(recovered).toMatchObject({ id: 'Q1', held: true });
 });
@@ -54,6 +54,6 @@ test('a removal after an update still under way leaves no file behind', async ()
   e.held = true;
   await Promise.all([spool.update(e), spool.remove('Q2')]);
   expect(existsSync(join(dir, 'Q2.json'))).toBe(false);
-  expect(existsSync(join(dir, 'Q2.eml'))).toBe(false);
+  expect(existsSync(join(dir, 'Q2.msg'))).toBe(false);
   expect(await new Spool(dir).init()).toEqual([]);
 });

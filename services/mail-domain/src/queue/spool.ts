@@ -1,17 +1,25 @@
 /**
- * The queue's durable spool: `<dataDir>/queue/<id>.eml` holds the message
- * exactly as it will be delivered, `<id>.json` its envelope and per-recipient
- * state. Both are written to a temp file, fsynced and renamed, and the
- * directory is fsynced, before SMTP answers 250: an acknowledged message
- * survives a crash or `docker kill`. An `.eml` without its `.json`, or a
- * `.json` without its `.eml`, is a message that was never acknowledged and
- * is removed at start-up.
+ * The queue's durable spool, one file per message like Postfix's queue
+ * file: `<dataDir>/queue/<id>.msg` holds, on its first line, the envelope as
+ * it arrived (one line of JSON: sender, recipients, arrival) and after it
+ * the message exactly as it will be delivered. It is written to a temp file,
+ * fsynced and renamed, and the directory is fsynced, before SMTP answers
+ * 250: an acknowledged message survives a crash or `docker kill`. One file,
+ * not two, is one fsync and one rename per message (issue 15: the two files
+ * of every message were most of a receiving domain's kernel time).
  *
- * The two files of a new message are written, fsynced and renamed side by
- * side (one without the other is dropped at start, above); the directory
- * fsync that makes the renames durable is shared by the messages arriving
- * meanwhile (group commit): with 20 sessions sending at once, one directory
- * fsync serves many of them.
+ * When an attempt changes the state (a recipient delivered, deferred,
+ * bounced; a hold), it goes to `<id>.json` beside it (temp file, fsync,
+ * rename), which from then on wins over the first line: the message is
+ * never written again. A `.json` without its message is a removal that a
+ * crash cut short (the message file goes first) and is removed at start.
+ *
+ * Spools of earlier versions (`<id>.eml`, the message alone, with its
+ * `<id>.json`) are still read, so mail queued before an upgrade is not lost.
+ *
+ * The directory fsync that makes a new message's rename durable is shared
+ * by the messages arriving meanwhile (group commit): with 20 sessions
+ * sending at once, one directory fsync serves many of them.
  */
 import { closeSync, fstatSync, openSync, readFileSync, readSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
@@ -46,8 +54,58 @@ function isQueueEntry(x: unknown, id: string): x is QueueEntry {
   );
 }
 
+/** A spool file's first line is read in pieces of this size (an envelope is a few hundred octets). */
+const HEAD_CHUNK = 4096;
+
+/** The envelope line of a message file, parsed, or null when the file has none the queue wrote. */
+function envelopeOf(path: string, id: string): QueueEntry | null {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    let head = Buffer.alloc(0);
+    for (let at = 0; at < size; ) {
+      const chunk = Buffer.allocUnsafe(Math.min(HEAD_CHUNK, size - at));
+      const n = readSync(fd, chunk, 0, chunk.length, at);
+      if (n <= 0) break;
+      const nl = chunk.subarray(0, n).indexOf(10);
+      if (nl >= 0) return parseEntry(Buffer.concat([head, chunk.subarray(0, nl)]).toString('utf8'), id);
+      head = Buffer.concat([head, chunk.subarray(0, n)]);
+      at += n;
+    }
+    return null;
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** JSON text as a queue entry for `id`, or null. */
+function parseEntry(text: string, id: string): QueueEntry | null {
+  try {
+    const entry: unknown = JSON.parse(text);
+    return isQueueEntry(entry, id) ? entry : null;
+  } catch {
+    return null;
+  }
+}
+
 export class Spool {
+  /** Messages whose state is in `<id>.json` (an attempt changed it since arrival). */
+  private readonly withState = new Set<string>();
+  /** Messages of an earlier version's spool: `<id>.eml`, the message alone. */
+  private readonly legacy = new Set<string>();
+
   constructor(readonly dir: string) {}
+
+  private path(id: string, ext: 'msg' | 'json' | 'eml'): string {
+    return join(this.dir, `${id}.${ext}`);
+  }
 
   /**
    * Reads the spool after a restart: the whole messages, oldest first. Each
@@ -58,44 +116,60 @@ export class Spool {
   async init(adopt: (e: QueueEntry) => QueueEntry = (e) => e): Promise<QueueEntry[]> {
     await fs.mkdir(this.dir, { recursive: true });
     const files = await fs.readdir(this.dir);
-    const emls = new Set<string>();
-    const json: string[] = [];
+    const msgs: string[] = [];
+    const emls: string[] = [];
+    const states = new Set<string>();
     for (const f of files) {
       // A temp file is a write that never finished: nothing was acknowledged for it.
       if (f.includes('.tmp')) await fs.unlink(join(this.dir, f)).catch(() => undefined);
-      else if (f.endsWith('.eml')) emls.add(f.slice(0, -4));
-      else if (f.endsWith('.json')) json.push(f.slice(0, -5));
+      else if (f.endsWith('.msg')) msgs.push(f.slice(0, -4));
+      else if (f.endsWith('.eml')) emls.push(f.slice(0, -4));
+      else if (f.endsWith('.json')) states.add(f.slice(0, -5));
     }
-    // The names are in `emls` and `json` now; 200,000 of them need not be held twice while reading.
+    // The names are in the lists now; 200,000 of them need not be held twice while reading.
     files.length = 0;
     const entries: QueueEntry[] = [];
-    const orphans: string[] = [];
     // Read synchronously, a batch between two turns of the event loop: a small file comes from the
     // page cache in microseconds, where the thread pool's four round trips per file (open, stat,
     // read, close) took 10 s for a queue of 100,000.
-    for (let i = 0; i < json.length; i++) {
-      const id = json[i];
-      if (i % INIT_BATCH === INIT_BATCH - 1) await new Promise((r) => setImmediate(r));
-      const entry = this.readEntry(id);
+    let read = 0;
+    const pause = async () => {
+      if (++read % INIT_BATCH === 0) await new Promise((r) => setImmediate(r));
+    };
+    for (const id of msgs) {
+      await pause();
+      // The state an attempt wrote wins over the arrival's envelope line.
+      const state = states.has(id) ? this.readState(id) : null;
+      const entry = state ?? envelopeOf(this.path(id, 'msg'), id);
+      // A message file without an envelope line the queue wrote is not the queue's: left alone.
       if (!entry) continue;
-      // A message is both files; either one alone was never acknowledged.
-      if (!emls.has(id)) orphans.push(id);
-      else {
-        emls.delete(id);
-        entries.push(adopt(entry));
-      }
+      // A .json the queue cannot read is overwritten by the next update and removed with the message.
+      if (states.delete(id)) this.withState.add(id);
+      entries.push(adopt(entry));
     }
-    for (const id of orphans) await fs.unlink(join(this.dir, `${id}.json`)).catch(() => undefined);
-    for (const id of emls) await fs.unlink(join(this.dir, `${id}.eml`)).catch(() => undefined);
+    for (const id of emls) {
+      await pause();
+      // An earlier version's message: its .json is its envelope; an .eml alone was never acknowledged.
+      const state = states.has(id) ? this.readState(id) : null;
+      if (!state) {
+        await fs.unlink(this.path(id, 'eml')).catch(() => undefined);
+        continue;
+      }
+      this.legacy.add(id);
+      this.withState.add(id);
+      states.delete(id);
+      entries.push(adopt(state));
+    }
+    // A state without its message: a removal cut short (the message goes first). Only the queue's own.
+    for (const id of states) if (this.readState(id)) await fs.unlink(this.path(id, 'json')).catch(() => undefined);
     // Code-unit order (ISO times, upper-case ids): localeCompare took a second for 100,000.
     return entries.sort((a, b) => (a.arrival < b.arrival ? -1 : a.arrival > b.arrival ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /** One `.json` read back, or null for anything the queue did not write (a torn file cannot exist: rename is atomic). */
-  private readEntry(id: string): QueueEntry | null {
+  private readState(id: string): QueueEntry | null {
     try {
-      const entry: unknown = JSON.parse(readFileSync(join(this.dir, `${id}.json`), 'utf8'));
-      return isQueueEntry(entry, id) ? entry : null;
+      return parseEntry(readFileSync(this.path(id, 'json'), 'utf8'), id);
     } catch {
       return null;
     }
@@ -133,19 +207,13 @@ export class Spool {
     return this.nextDirSync;
   }
 
-  /** Stores a new message durably. Resolves only when it is safe to answer 250. */
+  /**
+   * Stores a new message durably: its envelope line and the message, one
+   * file. Resolves only when it is safe to answer 250.
+   */
   async add(entry: QueueEntry, message: Buffer): Promise<void> {
-    const eml = join(this.dir, `${entry.id}.eml`);
-    const json = join(this.dir, `${entry.id}.json`);
-    // Both writes end before anything is cleaned up: a file whose write was still under way when the
-    // other failed (disk full) would otherwise be created after the cleanup and stay behind.
-    const written = await Promise.allSettled([this.writeDurable(eml, message), this.writeDurable(json, JSON.stringify(entry, null, 1))]);
-    const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
-    if (failed) {
-      // One file may be in place already: take it away again (init would, at the next start).
-      await Promise.all([eml, json].map((p) => fs.unlink(p).catch(() => undefined)));
-      throw failed.reason;
-    }
+    // JSON.stringify without indentation escapes every line break inside strings: the envelope is one line.
+    await this.writeDurable(this.path(entry.id, 'msg'), Buffer.concat([Buffer.from(JSON.stringify(entry) + '\n'), message]));
     await this.syncDir();
   }
 
@@ -164,12 +232,20 @@ export class Spool {
 
   /** Writes the entry's state; two updates of one message never share the temp file (the later one writes the state of its turn). */
   update(entry: QueueEntry): Promise<void> {
-    return this.inTurn(entry.id, () => this.writeDurable(join(this.dir, `${entry.id}.json`), JSON.stringify(entry, null, 1)));
+    return this.inTurn(entry.id, async () => {
+      await this.writeDurable(this.path(entry.id, 'json'), JSON.stringify(entry, null, 1));
+      this.withState.add(entry.id);
+    });
   }
 
-  /** A message of ordinary size is read synchronously (microseconds from the page cache, less than a thread-pool round trip; see durable-file.ts). */
+  /** The message alone, without the envelope line. One of ordinary size is read synchronously (microseconds from the page cache, less than a thread-pool round trip; see durable-file.ts). */
   async read(id: string): Promise<Buffer> {
-    const path = join(this.dir, `${id}.eml`);
+    if (this.legacy.has(id)) return this.readFile(this.path(id, 'eml'));
+    const file = await this.readFile(this.path(id, 'msg'));
+    return file.subarray(file.indexOf(10) + 1);
+  }
+
+  private async readFile(path: string): Promise<Buffer> {
     const fd = openSync(path, 'r');
     try {
       const size = fstatSync(fd).size;
@@ -183,11 +259,19 @@ export class Spool {
     }
   }
 
-  /** After any update of the message still under way (which would otherwise bring its `.json` back). */
+  /**
+   * After any update of the message still under way (which would otherwise
+   * bring its `.json` back). The message file goes first: a crash between
+   * the two leaves a `.json` alone, which start-up removes, never a message
+   * whose arrival line would send it again to recipients that had it.
+   */
   remove(id: string): Promise<void> {
     // In the thread pool: on a disk busy with fsyncs an unlink can wait for the journal (0.5-0.8 ms each here).
     return this.inTurn(id, async () => {
-      for (const ext of ['json', 'eml']) await fs.unlink(join(this.dir, `${id}.${ext}`)).catch(() => undefined);
+      await fs.unlink(this.path(id, this.legacy.has(id) ? 'eml' : 'msg')).catch(() => undefined);
+      if (this.withState.has(id)) await fs.unlink(this.path(id, 'json')).catch(() => undefined);
+      this.withState.delete(id);
+      this.legacy.delete(id);
     });
   }
 }

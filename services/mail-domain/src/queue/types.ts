@@ -1,6 +1,7 @@
 /**
- * What the outbound queue keeps about each message, on disk as JSON beside
- * the message (the spool's file format). The admin API has its own types
+ * What the outbound queue keeps about each message, on disk as JSON: the
+ * first line of the message's spool file, then the `.json` beside it once
+ * an attempt changed it (queue/spool.ts). The admin API has its own types
  * (services/core/src/admin/api.ts); the admin server maps these to them.
  */
 
