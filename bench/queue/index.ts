@@ -5,7 +5,8 @@
  * `real` profile so nothing is retried or warned about during the run):
  *
  * 1. the fill: the N messages written with the queue's own Spool (the same
- *    fsyncs as SMTP's 250), before the domain starts;
+ *    fsyncs as SMTP's 250, then the state of one failed attempt beside each,
+ *    as a real deferred message has), before the domain starts;
  * 2. the start with N messages to recover, its memory and its idle CPU
  *    (a queue whose every pass scanned all N would show it here);
  * 3. new mail while the N wait: the cross-domain latency of fresh messages,

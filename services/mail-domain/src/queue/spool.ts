@@ -133,11 +133,9 @@ export class Spool {
     // page cache in microseconds, where the thread pool's four round trips per file (open, stat,
     // read, close) took 10 s for a queue of 100,000.
     let read = 0;
-    const pause = async () => {
-      if (++read % INIT_BATCH === 0) await new Promise((r) => setImmediate(r));
-    };
+    const turnDue = () => ++read % INIT_BATCH === 0;
     for (const id of msgs) {
-      await pause();
+      if (turnDue()) await new Promise((r) => setImmediate(r));
       // The state an attempt wrote wins over the arrival's envelope line.
       const state = states.has(id) ? this.readState(id) : null;
       const entry = state ?? envelopeOf(this.path(id, 'msg'), id);
@@ -148,7 +146,7 @@ export class Spool {
       entries.push(adopt(entry));
     }
     for (const id of emls) {
-      await pause();
+      if (turnDue()) await new Promise((r) => setImmediate(r));
       // An earlier version's message: its .json is its envelope; an .eml alone was never acknowledged.
       const state = states.has(id) ? this.readState(id) : null;
       if (!state) {
