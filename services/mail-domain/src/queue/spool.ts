@@ -141,9 +141,11 @@ export class Spool {
       const entry = state ?? envelopeOf(this.path(id, 'msg'), id);
       // A message file without an envelope line the queue wrote is not the queue's: left alone.
       if (!entry) continue;
+      const kept = adopt(entry);
       // A .json the queue cannot read is overwritten by the next update and removed with the message.
-      if (states.delete(id)) this.withState.add(id);
-      entries.push(adopt(entry));
+      // The entry's own id string is kept: a queue of 100,000 holds no second copy of each name.
+      if (states.delete(id)) this.withState.add(kept.id);
+      entries.push(kept);
     }
     for (const id of emls) {
       if (turnDue()) await new Promise((r) => setImmediate(r));
@@ -153,10 +155,11 @@ export class Spool {
         await fs.unlink(this.path(id, 'eml')).catch(() => undefined);
         continue;
       }
-      this.legacy.add(id);
-      this.withState.add(id);
+      const kept = adopt(state);
+      this.legacy.add(kept.id);
+      this.withState.add(kept.id);
       states.delete(id);
-      entries.push(adopt(state));
+      entries.push(kept);
     }
     // A state without its message: a removal cut short (the message goes first). Only the queue's own.
     for (const id of states) if (this.readState(id)) await fs.unlink(this.path(id, 'json')).catch(() => undefined);
