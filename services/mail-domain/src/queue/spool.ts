@@ -115,19 +115,7 @@ export class Spool {
    */
   async init(adopt: (e: QueueEntry) => QueueEntry = (e) => e): Promise<QueueEntry[]> {
     await fs.mkdir(this.dir, { recursive: true });
-    const files = await fs.readdir(this.dir);
-    const msgs: string[] = [];
-    const emls: string[] = [];
-    const states = new Set<string>();
-    for (const f of files) {
-      // A temp file is a write that never finished: nothing was acknowledged for it.
-      if (f.includes('.tmp')) await fs.unlink(join(this.dir, f)).catch(() => undefined);
-      else if (f.endsWith('.msg')) msgs.push(f.slice(0, -4));
-      else if (f.endsWith('.eml')) emls.push(f.slice(0, -4));
-      else if (f.endsWith('.json')) states.add(f.slice(0, -5));
-    }
-    // The names are in the lists now; 200,000 of them need not be held twice while reading.
-    files.length = 0;
+    const { msgs, emls, states } = await this.sortNames();
     const entries: QueueEntry[] = [];
     // Read synchronously, a batch between two turns of the event loop: a small file comes from the
     // page cache in microseconds, where the thread pool's four round trips per file (open, stat,
@@ -136,35 +124,60 @@ export class Spool {
     const turnDue = () => ++read % INIT_BATCH === 0;
     for (const id of msgs) {
       if (turnDue()) await new Promise((r) => setImmediate(r));
-      // The state an attempt wrote wins over the arrival's envelope line.
-      const state = states.has(id) ? this.readState(id) : null;
-      const entry = state ?? envelopeOf(this.path(id, 'msg'), id);
-      // A message file without an envelope line the queue wrote is not the queue's: left alone.
-      if (!entry) continue;
-      const kept = adopt(entry);
-      // A .json the queue cannot read is overwritten by the next update and removed with the message.
-      // The entry's own id string is kept: a queue of 100,000 holds no second copy of each name.
-      if (states.delete(id)) this.withState.add(kept.id);
-      entries.push(kept);
+      const entry = this.loadMessage(id, states, adopt);
+      if (entry) entries.push(entry);
     }
     for (const id of emls) {
       if (turnDue()) await new Promise((r) => setImmediate(r));
-      // An earlier version's message: its .json is its envelope; an .eml alone was never acknowledged.
-      const state = states.has(id) ? this.readState(id) : null;
-      if (!state) {
-        await fs.unlink(this.path(id, 'eml')).catch(() => undefined);
-        continue;
-      }
-      const kept = adopt(state);
-      this.legacy.add(kept.id);
-      this.withState.add(kept.id);
-      states.delete(id);
-      entries.push(kept);
+      const entry = await this.loadLegacy(id, states, adopt);
+      if (entry) entries.push(entry);
     }
     // A state without its message: a removal cut short (the message goes first). Only the queue's own.
     for (const id of states) if (this.readState(id)) await fs.unlink(this.path(id, 'json')).catch(() => undefined);
     // Code-unit order (ISO times, upper-case ids): localeCompare took a second for 100,000.
     return entries.sort((a, b) => (a.arrival < b.arrival ? -1 : a.arrival > b.arrival ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** The spool directory's names by kind, ids without the extension; temp files (writes that never finished) removed. */
+  private async sortNames(): Promise<{ msgs: string[]; emls: string[]; states: Set<string> }> {
+    const msgs: string[] = [];
+    const emls: string[] = [];
+    const states = new Set<string>();
+    for (const f of await fs.readdir(this.dir)) {
+      // A temp file is a write that never finished: nothing was acknowledged for it.
+      if (f.includes('.tmp')) await fs.unlink(join(this.dir, f)).catch(() => undefined);
+      else if (f.endsWith('.msg')) msgs.push(f.slice(0, -4));
+      else if (f.endsWith('.eml')) emls.push(f.slice(0, -4));
+      else if (f.endsWith('.json')) states.add(f.slice(0, -5));
+    }
+    return { msgs, emls, states };
+  }
+
+  /** A message file: the state an attempt wrote, else its envelope line. Its `.json` leaves `states` (what is left there has no message). */
+  private loadMessage(id: string, states: Set<string>, adopt: (e: QueueEntry) => QueueEntry): QueueEntry | null {
+    const state = states.has(id) ? this.readState(id) : null;
+    const entry = state ?? envelopeOf(this.path(id, 'msg'), id);
+    // A message file without an envelope line the queue wrote is not the queue's: left alone.
+    if (!entry) return null;
+    const kept = adopt(entry);
+    // A .json the queue cannot read is overwritten by the next update and removed with the message.
+    // The entry's own id string is kept: a queue of 100,000 holds no second copy of each name.
+    if (states.delete(id)) this.withState.add(kept.id);
+    return kept;
+  }
+
+  /** An earlier version's `.eml`: its `.json` is its envelope; an `.eml` alone was never acknowledged and is removed. */
+  private async loadLegacy(id: string, states: Set<string>, adopt: (e: QueueEntry) => QueueEntry): Promise<QueueEntry | null> {
+    const state = states.has(id) ? this.readState(id) : null;
+    if (!state) {
+      await fs.unlink(this.path(id, 'eml')).catch(() => undefined);
+      return null;
+    }
+    const kept = adopt(state);
+    this.legacy.add(kept.id);
+    this.withState.add(kept.id);
+    states.delete(id);
+    return kept;
   }
 
   /** One `.json` read back, or null for anything the queue did not write (a torn file cannot exist: rename is atomic). */
