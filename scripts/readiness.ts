@@ -128,13 +128,13 @@ export async function waitForLab(config: LabConfig, timeoutMs: number, log: (lin
   let askedBroken = start;
   while (Date.now() - start < timeoutMs) {
     last = await probeLab(config, 1000);
-    if (broken && last.some((p) => !p.ok) && Date.now() - askedBroken >= BROKEN_EVERY_MS) {
+    const waiting = last.filter((p) => !p.ok).map((p) => p.service);
+    if (!waiting.length) return { elapsedMs: Date.now() - start, probes: last };
+    if (broken && Date.now() - askedBroken >= BROKEN_EVERY_MS) {
       askedBroken = Date.now();
       const why = await broken();
       if (why) throw new LabNotReadyError(why);
     }
-    const waiting = last.filter((p) => !p.ok).map((p) => p.service);
-    if (!waiting.length) return { elapsedMs: Date.now() - start, probes: last };
     const text = waiting.join(', ');
     if (text !== reported) {
       log(`  waiting for: ${text}`);
